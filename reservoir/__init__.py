@@ -1,0 +1,26 @@
+"""reservoir: trained recurrent rate networks with readout feedback.
+
+Model (continuous time, forward Euler with ``alpha = dt / tau``)::
+
+    tau dx/dt = -x + J phi(x) + W_in u + W_fb f + b,     z = W_out phi(x)
+    x[t+1] = (1 - alpha) x[t] + alpha (J phi(x[t]) + W_in u[t] + W_fb f[t] + b)
+
+with ``f[t] = z[t]`` (closed loop), the target ``y[t]`` (teacher forcing) or 0 (open loop).
+"""
+
+from . import tasks
+from ._version import __version__
+from .errors import SimulationDivergedError
+from .io import load, save
+from .metrics import mae, mse, nmse
+from .network import Network, random_network
+from .nonlinearities import Nonlinearity, get_nonlinearity
+from .simulate import Trajectory, simulate
+from .tasks import Task
+from .train import ForceResult, RidgeResult, fit_ridge, force
+
+__all__ = [
+    "__version__", "Network", "random_network", "Nonlinearity", "get_nonlinearity",
+    "Trajectory", "simulate", "SimulationDivergedError", "Task", "tasks",
+    "fit_ridge", "RidgeResult", "force", "ForceResult", "save", "load", "nmse", "mse", "mae",
+]

@@ -1,0 +1,99 @@
+"""Argument validation shared by the public functions (private).
+
+Every check raises ``TypeError`` (wrong kind of object) or ``ValueError`` (wrong
+value or shape) with a message that names the offending argument.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def as_float_array(value, name: str, ndim: int | tuple[int, ...], *, allow_empty: bool = False,
+                   finite: bool = True) -> np.ndarray:
+    """Return ``value`` as a C-contiguous float64 array after checking it.
+
+    Parameters
+    ----------
+    value : array_like
+        The user's value.
+    name : str
+        Argument name used in error messages.
+    ndim : int or tuple of int
+        Allowed numbers of dimensions.
+    allow_empty : bool
+        Whether arrays with a zero-length axis are allowed.
+    finite : bool
+        Whether to reject NaN and infinite entries.
+    """
+    if value is None:
+        raise TypeError(f"{name} must be an array, got None")
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be a numeric array, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # pragma: no cover - numpy raises many things
+        raise TypeError(f"{name} could not be converted to an array: {exc}") from exc
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
+    dims = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+    if arr.ndim not in dims:
+        want = " or ".join(str(d) for d in dims)
+        raise ValueError(f"{name} must have {want} dimensions, got shape {arr.shape}")
+    if not allow_empty and arr.size == 0:
+        raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if finite and not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
+def check_shape(arr: np.ndarray, shape: tuple, name: str) -> None:
+    """Raise ``ValueError`` unless ``arr.shape`` matches ``shape`` (``None`` = any)."""
+    ok = arr.ndim == len(shape) and all(s is None or s == a for s, a in zip(shape, arr.shape))
+    if not ok:
+        want = "(" + ", ".join("?" if s is None else str(s) for s in shape) + ")"
+        raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+
+
+def as_positive_float(value, name: str, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a finite float > 0 (or >= 0 when ``allow_zero``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    if v < 0 or (v == 0 and not allow_zero):
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be {bound}, got {v}")
+    return v
+
+
+def as_int(value, name: str, *, minimum: int | None = None) -> int:
+    """Return ``value`` as an int, checking its type and lower bound."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    v = int(value)
+    if minimum is not None and v < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {v}")
+    return v
+
+
+def as_rng(rng, name: str = "rng") -> np.random.Generator:
+    """Turn ``None``, an int seed, a ``SeedSequence`` or a ``Generator`` into a Generator."""
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if rng is None or isinstance(rng, np.random.SeedSequence):
+        return np.random.default_rng(rng)
+    if isinstance(rng, bool) or not isinstance(rng, numbers.Integral):
+        raise TypeError(
+            f"{name} must be None, an int seed, a SeedSequence or a numpy Generator, "
+            f"got {type(rng).__name__}"
+        )
+    if int(rng) < 0:
+        raise ValueError(f"{name} seed must be non-negative, got {rng}")
+    return np.random.default_rng(int(rng))

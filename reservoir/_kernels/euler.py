@@ -1,0 +1,296 @@
+"""Forward-Euler simulation kernels: dense/sparse ``J``, one trial or a batch.
+
+Single-trial kernels parallelise the matrix-vector product over rows with ``prange``
+(and compute ``phi`` of the new state in the same pass). Batched dense kernels advance
+all trials with one matrix-matrix product per step (BLAS). Batched sparse kernels keep
+the states as (N, B) so the CSR traversal reads contiguous rows of rates.
+"""
+
+import math
+
+import numba as nb
+import numpy as np
+
+from ..nonlinearities import phi_scalar
+
+_REASSOC = {"reassoc"}
+
+
+@nb.njit(cache=True)
+def _feedback(mode, z, Y, t, f):
+    K = f.shape[0]
+    if mode == 2:
+        for k in range(K):
+            f[k] = z[k]
+    elif mode == 1:
+        for k in range(K):
+            f[k] = Y[t, k]
+    else:
+        for k in range(K):
+            f[k] = 0.0
+
+
+@nb.njit(cache=True)
+def _readout(W_out, r, z):
+    K, N = W_out.shape
+    for k in range(K):
+        acc = 0.0
+        for j in range(N):
+            acc += W_out[k, j] * r[j]
+        z[k] = acc
+
+
+@nb.njit(cache=True)
+def _drive(W_in, W_fb, b, U, t, f, drive):
+    """drive = W_in u[t] + W_fb f + b (serial; M and K are small)."""
+    N, M = W_in.shape
+    K = W_fb.shape[1]
+    for i in range(N):
+        acc = b[i]
+        for m in range(M):
+            acc += W_in[i, m] * U[t, m]
+        for k in range(K):
+            acc += W_fb[i, k] * f[k]
+        drive[i] = acc
+
+
+@nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
+def _step_dense(J, r, x, drive, alpha, code, noise, t, noise_scale, x_new, r_new):
+    N = x.shape[0]
+    use_noise = noise.shape[0] > 0
+    total = 0.0
+    for i in nb.prange(N):
+        acc = 0.0
+        for j in range(N):
+            acc += J[i, j] * r[j]
+        xi = (1.0 - alpha) * x[i] + alpha * (acc + drive[i])
+        if use_noise:
+            xi += noise_scale * noise[t, i]
+        x_new[i] = xi
+        r_new[i] = phi_scalar(code, xi)
+        total += xi
+    return total
+
+
+@nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
+def _step_sparse(data, indices, indptr, r, x, drive, alpha, code, noise, t, noise_scale,
+                 x_new, r_new):
+    N = x.shape[0]
+    use_noise = noise.shape[0] > 0
+    total = 0.0
+    for i in nb.prange(N):
+        acc = 0.0
+        for p in range(indptr[i], indptr[i + 1]):
+            acc += data[p] * r[indices[p]]
+        xi = (1.0 - alpha) * x[i] + alpha * (acc + drive[i])
+        if use_noise:
+            xi += noise_scale * noise[t, i]
+        x_new[i] = xi
+        r_new[i] = phi_scalar(code, xi)
+        total += xi
+    return total
+
+
+@nb.njit(cache=True)
+def _run_single(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, mode,
+                x, U, Y, noise, noise_scale, out_x, out_r, out_z):
+    N = x.shape[0]
+    K = W_out.shape[0]
+    T = U.shape[0]
+    r = np.empty(N)
+    for i in range(N):
+        r[i] = phi_scalar(code, x[i])
+    x_new = np.empty(N)
+    r_new = np.empty(N)
+    z = np.empty(K)
+    f = np.empty(K)
+    drive = np.empty(N)
+    rec_x = out_x.shape[0] > 0
+    rec_r = out_r.shape[0] > 0
+    rec_z = out_z.shape[0] > 0
+    for t in range(T):
+        _readout(W_out, r, z)
+        if rec_x:
+            out_x[t, :] = x
+        if rec_r:
+            out_r[t, :] = r
+        if rec_z:
+            out_z[t, :] = z
+        _feedback(mode, z, Y, t, f)
+        _drive(W_in, W_fb, b, U, t, f, drive)
+        if dense:
+            total = _step_dense(J, r, x, drive, alpha, code, noise, t, noise_scale, x_new, r_new)
+        else:
+            total = _step_sparse(data, indices, indptr, r, x, drive, alpha, code, noise, t,
+                                 noise_scale, x_new, r_new)
+        if not math.isfinite(total):
+            return t
+        x[:] = x_new
+        r[:] = r_new
+    return -1
+
+
+@nb.njit(cache=True)
+def run_dense_single(J, W_in, W_fb, W_out, b, alpha, code, mode, x, U, Y, noise, noise_scale,
+                     out_x, out_r, out_z):
+    """Advance one trial ``T = U.shape[0]`` steps from ``x`` (updated in place).
+
+    Shapes: J (N, N); W_in (N, M); W_fb (N, K); W_out (K, N); b (N,); x (N,);
+    U (T, M); Y (T, K) or (0, K) unless mode == 1; noise (T, N) or (0, N);
+    out_x, out_r (T, N) or (0, N); out_z (T, K) or (0, K).
+    Row ``t`` of the outputs holds the state *before* step ``t`` (``x[t]``).
+    """
+    dummy_i = np.empty(1, dtype=np.int64)
+    dummy_d = np.empty(1)
+    return _run_single(True, J, dummy_d, dummy_i, dummy_i, W_in, W_fb, W_out, b, alpha, code,
+                       mode, x, U, Y, noise, noise_scale, out_x, out_r, out_z)
+
+
+@nb.njit(cache=True)
+def run_sparse_single(data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, mode, x, U, Y,
+                      noise, noise_scale, out_x, out_r, out_z):
+    """As :func:`run_dense_single` with ``J`` in CSR form (data, indices, indptr)."""
+    dummy = np.empty((1, 1))
+    return _run_single(False, dummy, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code,
+                       mode, x, U, Y, noise, noise_scale, out_x, out_r, out_z)
+
+
+@nb.njit(cache=True)
+def run_dense_batch(JT, W_inT, W_fbT, W_outT, b, alpha, code, mode, X, U, Y, noise, noise_scale,
+                    out_x, out_r, out_z):
+    """Advance a batch of B trials ``T`` steps with one GEMM per step.
+
+    Shapes: JT = J.T (N, N) (any layout); W_inT (M, N); W_fbT (K, N); W_outT (N, K);
+    b (N,); X (B, N) updated in place; U (B, T, M); Y (B, T, K) or (B, 0, K);
+    noise (B, T, N) or (B, 0, N); out_x, out_r (B, T, N) or (B, 0, N);
+    out_z (B, T, K) or (B, 0, K).
+
+    Returns ``-1`` or ``t * B + trial`` of the first non-finite update.
+    """
+    B, N = X.shape
+    K = W_outT.shape[1]
+    M = W_inT.shape[0]
+    T = U.shape[1]
+    R = np.empty((B, N))
+    for bb in range(B):
+        for i in range(N):
+            R[bb, i] = phi_scalar(code, X[bb, i])
+    F = np.empty((B, K))
+    rec_x = out_x.shape[1] > 0
+    rec_r = out_r.shape[1] > 0
+    rec_z = out_z.shape[1] > 0
+    use_noise = noise.shape[1] > 0
+    a = alpha
+    for t in range(T):
+        Z = np.dot(R, W_outT)
+        for bb in range(B):
+            if rec_x:
+                out_x[bb, t, :] = X[bb]
+            if rec_r:
+                out_r[bb, t, :] = R[bb]
+            if rec_z:
+                out_z[bb, t, :] = Z[bb]
+            for k in range(K):
+                if mode == 2:
+                    F[bb, k] = Z[bb, k]
+                elif mode == 1:
+                    F[bb, k] = Y[bb, t, k]
+                else:
+                    F[bb, k] = 0.0
+        H = np.dot(R, JT)
+        if M > 0:
+            H += np.dot(np.ascontiguousarray(U[:, t, :]), W_inT)
+        H += np.dot(F, W_fbT)
+        for bb in range(B):
+            total = 0.0
+            for i in range(N):
+                xi = (1.0 - a) * X[bb, i] + a * (H[bb, i] + b[i])
+                if use_noise:
+                    xi += noise_scale * noise[bb, t, i]
+                X[bb, i] = xi
+                R[bb, i] = phi_scalar(code, xi)
+                total += xi
+            if not math.isfinite(total):
+                return t * B + bb
+    return -1
+
+
+@nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
+def _step_sparse_batch(data, indices, indptr, RT, H):
+    """H[i, :] += sum_p data[p] * RT[indices[p], :] over row i of the CSR matrix."""
+    N, B = RT.shape
+    for i in nb.prange(N):
+        acc = np.zeros(B)
+        for p in range(indptr[i], indptr[i + 1]):
+            w = data[p]
+            j = indices[p]
+            for bb in range(B):
+                acc[bb] += w * RT[j, bb]
+        for bb in range(B):
+            H[i, bb] += acc[bb]
+
+
+@nb.njit(cache=True)
+def run_sparse_batch(data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, mode, X, U, Y,
+                     noise, noise_scale, out_x, out_r, out_z):
+    """Batched run with CSR ``J``; shapes as in :func:`run_dense_batch` but with the
+    untransposed W_in (N, M), W_fb (N, K), W_out (K, N)."""
+    B, N = X.shape
+    K = W_out.shape[0]
+    M = W_in.shape[1]
+    T = U.shape[1]
+    XT = np.ascontiguousarray(X.T)
+    RT = np.empty((N, B))
+    for i in range(N):
+        for bb in range(B):
+            RT[i, bb] = phi_scalar(code, XT[i, bb])
+    Z = np.empty((B, K))
+    F = np.empty((B, K))
+    H = np.empty((N, B))
+    rec_x = out_x.shape[1] > 0
+    rec_r = out_r.shape[1] > 0
+    rec_z = out_z.shape[1] > 0
+    use_noise = noise.shape[1] > 0
+    a = alpha
+    for t in range(T):
+        for bb in range(B):
+            for k in range(K):
+                acc = 0.0
+                for j in range(N):
+                    acc += W_out[k, j] * RT[j, bb]
+                Z[bb, k] = acc
+                if mode == 2:
+                    F[bb, k] = acc
+                elif mode == 1:
+                    F[bb, k] = Y[bb, t, k]
+                else:
+                    F[bb, k] = 0.0
+            if rec_x:
+                out_x[bb, t, :] = XT[:, bb]
+            if rec_r:
+                out_r[bb, t, :] = RT[:, bb]
+            if rec_z:
+                out_z[bb, t, :] = Z[bb]
+        for i in range(N):
+            for bb in range(B):
+                acc = b[i]
+                for m in range(M):
+                    acc += W_in[i, m] * U[bb, t, m]
+                for k in range(K):
+                    acc += W_fb[i, k] * F[bb, k]
+                H[i, bb] = acc
+        _step_sparse_batch(data, indices, indptr, RT, H)
+        for bb in range(B):
+            total = 0.0
+            for i in range(N):
+                xi = (1.0 - a) * XT[i, bb] + a * H[i, bb]
+                if use_noise:
+                    xi += noise_scale * noise[bb, t, i]
+                XT[i, bb] = xi
+                RT[i, bb] = phi_scalar(code, xi)
+                total += xi
+            if not math.isfinite(total):
+                X[:, :] = XT.T
+                return t * B + bb
+    X[:, :] = XT.T
+    return -1

@@ -1,0 +1,120 @@
+"""FORCE (closed-loop recursive least squares) kernel.
+
+One pass over ``P`` per update: the rank-1 downdate of the *previous* update is applied
+lazily in the same row sweep that computes the next ``P r``, so each update reads and
+writes ``P`` exactly once and no N x N temporary is ever formed. The downdate uses
+``P[i, j] -= c * (k[i] * k[j])``; multiplication is commutative in IEEE arithmetic, so
+``P`` stays exactly symmetric.
+"""
+
+import math
+
+import numba as nb
+import numpy as np
+
+from ..nonlinearities import phi_scalar
+from .euler import _drive, _readout, _step_dense, _step_sparse
+
+_REASSOC = {"reassoc"}
+
+
+@nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
+def _downdate_and_apply(P, kp, cp, r, k_new):
+    """P <- P - cp kp kp^T (if cp != 0), then k_new = P r; one sweep over P."""
+    N = P.shape[0]
+    for i in nb.prange(N):
+        acc = 0.0
+        if cp != 0.0:
+            for j in range(N):
+                pij = P[i, j] - cp * (kp[i] * kp[j])
+                P[i, j] = pij
+                acc += pij * r[j]
+        else:
+            for j in range(N):
+                acc += P[i, j] * r[j]
+        k_new[i] = acc
+
+
+@nb.njit(cache=True, parallel=True)
+def flush_downdate(P, kp, cp):
+    """Apply a pending rank-1 downdate ``P -= cp kp kp^T``."""
+    N = P.shape[0]
+    if cp == 0.0:
+        return
+    for i in nb.prange(N):
+        for j in range(N):
+            P[i, j] = P[i, j] - cp * (kp[i] * kp[j])
+
+
+@nb.njit(cache=True)
+def force_run(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, x, U, Y, P,
+              update_every, kp, cp_box, e_minus, e_plus, dw_norm, upd_steps, t_offset,
+              n_done):
+    """Run ``T = U.shape[0]`` closed-loop FORCE steps; ``x``, ``W_out``, ``P`` updated in place.
+
+    At each step ``t`` (global index ``t_offset + t``): ``r = phi(x[t])``, a-priori readout
+    ``z = W_out r``; if the global index is a positive multiple of ``update_every`` the
+    RLS update is made (errors recorded in row ``n_done`` of ``e_minus``/``e_plus``);
+    then ``x[t+1]`` is computed with the a-priori ``z`` fed back (Sussillo & Abbott's
+    ordering).
+
+    ``kp`` (N,) and ``cp_box`` (1,) hold the pending downdate between calls.
+    Returns ``(status, n_done)``: status -1 on success, ``t`` of a non-finite state, or
+    ``-2 - t`` when ``1 + r^T P r <= 0`` (P lost positive definiteness).
+    """
+    N = x.shape[0]
+    K = W_out.shape[0]
+    T = U.shape[0]
+    r = np.empty(N)
+    for i in range(N):
+        r[i] = phi_scalar(code, x[i])
+    x_new = np.empty(N)
+    r_new = np.empty(N)
+    z = np.empty(K)
+    e = np.empty(K)
+    drive = np.empty(N)
+    k_new = np.empty(N)
+    noise = np.empty((0, N))
+    for t in range(T):
+        _readout(W_out, r, z)
+        tg = t_offset + t
+        if tg > 0 and tg % update_every == 0:
+            _downdate_and_apply(P, kp, cp_box[0], r, k_new)
+            rk = 0.0
+            for i in range(N):
+                rk += r[i] * k_new[i]
+            denom = 1.0 + rk
+            if not (denom > 0.0) or not math.isfinite(denom):
+                return -2 - tg, n_done
+            c = 1.0 / denom
+            sq = 0.0
+            for kk in range(K):
+                ek = z[kk] - Y[t, kk]
+                e[kk] = ek
+                e_minus[n_done, kk] = ek
+                f = c * ek
+                for i in range(N):
+                    d = f * k_new[i]
+                    W_out[kk, i] -= d
+                    sq += d * d
+            for kk in range(K):
+                acc = 0.0
+                for i in range(N):
+                    acc += W_out[kk, i] * r[i]
+                e_plus[n_done, kk] = acc - Y[t, kk]
+            dw_norm[n_done] = math.sqrt(sq)
+            upd_steps[n_done] = tg
+            n_done += 1
+            kp[:] = k_new
+            cp_box[0] = c
+        _drive(W_in, W_fb, b, U, t, z, drive)
+        if dense:
+            total = _step_dense(J, r, x, drive, alpha, code, noise, t, 0.0, x_new, r_new)
+        else:
+            total = _step_sparse(data, indices, indptr, r, x, drive, alpha, code, noise, t, 0.0,
+                                 x_new, r_new)
+        if not math.isfinite(total):
+            return tg, n_done
+        x[:] = x_new
+        r[:] = r_new
+    return -1, n_done

@@ -1,0 +1,301 @@
+r"""The rate network with a feedback loop, and random constructors.
+
+The model, in continuous time (``tau`` in the units the user chooses)::
+
+    tau dx/dt = -x + J phi(x) + W_in u(t) + W_fb f(t) + b
+    z = W_out phi(x)                                  (K readouts)
+
+where ``f`` is the fed-back signal: the network's own readout ``z`` in closed loop, a
+target ``y`` under teacher forcing, or 0 in open loop. Forward Euler with
+``alpha = dt / tau`` gives the discrete map simulated everywhere in the package::
+
+    x[t+1] = (1 - alpha) x[t] + alpha (J phi(x[t]) + W_in u[t] + W_fb f[t] + b)
+
+``alpha = 1`` is the discrete map of the BPTT literature. Weight convention:
+``W[i, j]`` is the weight from unit ``j`` (or input/readout ``j``) onto unit ``i``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from ._checks import as_float_array, as_int, as_positive_float, as_rng, check_shape
+from .nonlinearities import check_phi_name
+
+
+def _freeze(a: np.ndarray) -> np.ndarray:
+    a = np.array(a, dtype=np.float64, order="C", copy=True)
+    a.setflags(write=False)
+    return a
+
+
+def _as_csr(J, name: str = "J") -> sp.csr_matrix:
+    csr = sp.csr_matrix(J, dtype=np.float64, copy=True)
+    csr.sum_duplicates()
+    csr.sort_indices()
+    if not np.all(np.isfinite(csr.data)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    csr.indices = csr.indices.astype(np.int64)
+    csr.indptr = csr.indptr.astype(np.int64)
+    for arr in (csr.data, csr.indices, csr.indptr):
+        arr.setflags(write=False)
+    return csr
+
+
+@dataclass(frozen=True, eq=False)
+class Network:
+    """A rate network with inputs, a linear readout and readout feedback.
+
+    Parameters
+    ----------
+    J : ndarray, shape (N, N), or scipy.sparse matrix
+        Recurrent weights; ``J[i, j]`` is from unit ``j`` to unit ``i``. Sparse input is
+        stored as CSR (``scipy.sparse.csr_matrix``).
+    W_in : ndarray, shape (N, M)
+        Input weights (``M`` may be 0 for a network without inputs).
+    W_fb : ndarray, shape (N, K)
+        Feedback weights from the ``K`` readouts back onto the units.
+    W_out : ndarray, shape (K, N)
+        Readout weights, ``z = W_out phi(x)``.
+    b : ndarray, shape (N,)
+        Constant bias current.
+    phi : str
+        Nonlinearity name: ``"tanh"``, ``"relu"`` or ``"sigmoid"``.
+    tau : float
+        Single-unit time constant (> 0), in the user's time unit.
+    dt : float
+        Euler time step, ``0 < dt <= tau`` (``dt > tau`` overshoots the leak and is
+        rejected).
+    meta : dict
+        Free-form JSON-serialisable provenance (seed, g, ...); saved with the network and
+        ignored by equality.
+
+    Notes
+    -----
+    Arrays are copied and made read-only: a ``Network`` is immutable. Derive modified
+    networks with ``dataclasses.replace(net, W_out=new)`` (the new arrays are validated).
+    Two networks compare equal when every array and scalar is bit-identical.
+    """
+
+    J: Any
+    W_in: np.ndarray
+    W_fb: np.ndarray
+    W_out: np.ndarray
+    b: np.ndarray
+    phi: str = "tanh"
+    tau: float = 1.0
+    dt: float = 0.1
+    meta: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        set_ = object.__setattr__
+        if sp.issparse(self.J):
+            if self.J.ndim != 2 or self.J.shape[0] != self.J.shape[1]:
+                raise ValueError(f"J must be a square (N, N) matrix, got shape {self.J.shape}")
+            J = _as_csr(self.J)
+        else:
+            J = as_float_array(self.J, "J", 2)
+            if J.shape[0] != J.shape[1]:
+                raise ValueError(f"J must be a square (N, N) matrix, got shape {J.shape}")
+            J = _freeze(J)
+        N = J.shape[0]
+        set_(self, "J", J)
+        W_in = as_float_array(self.W_in, "W_in", 2, allow_empty=True)
+        check_shape(W_in, (N, None), "W_in")
+        W_fb = as_float_array(self.W_fb, "W_fb", 2)
+        check_shape(W_fb, (N, None), "W_fb")
+        K = W_fb.shape[1]
+        W_out = as_float_array(self.W_out, "W_out", 2)
+        check_shape(W_out, (K, N), "W_out")
+        b = as_float_array(self.b, "b", 1)
+        check_shape(b, (N,), "b")
+        set_(self, "W_in", _freeze(W_in))
+        set_(self, "W_fb", _freeze(W_fb))
+        set_(self, "W_out", _freeze(W_out))
+        set_(self, "b", _freeze(b))
+        set_(self, "phi", check_phi_name(self.phi))
+        tau = as_positive_float(self.tau, "tau")
+        dt = as_positive_float(self.dt, "dt")
+        if dt > tau:
+            raise ValueError(
+                f"dt must not exceed tau (forward Euler with dt/tau > 1 overshoots the leak "
+                f"and is unstable), got dt={dt}, tau={tau}")
+        set_(self, "tau", tau)
+        set_(self, "dt", dt)
+        if not isinstance(self.meta, dict):
+            raise TypeError(f"meta must be a dict, got {type(self.meta).__name__}")
+        set_(self, "meta", dict(self.meta))
+
+    # ----------------------------------------------------------------- sizes
+    @property
+    def N(self) -> int:
+        """Number of units."""
+        return self.J.shape[0]
+
+    @property
+    def n_inputs(self) -> int:
+        """Number of input channels ``M``."""
+        return self.W_in.shape[1]
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of readouts ``K`` (each fed back through a column of ``W_fb``)."""
+        return self.W_out.shape[0]
+
+    @property
+    def alpha(self) -> float:
+        """Euler factor ``dt / tau``."""
+        return self.dt / self.tau
+
+    @property
+    def is_sparse(self) -> bool:
+        """Whether ``J`` is stored as a sparse CSR matrix."""
+        return sp.issparse(self.J)
+
+    def dense_J(self) -> np.ndarray:
+        """``J`` as a dense (N, N) array (a copy for sparse ``J``)."""
+        return self.J.toarray() if self.is_sparse else self.J
+
+    def with_readout(self, W_out) -> "Network":
+        """Return a copy with readout weights ``W_out`` (shape (K, N))."""
+        return dataclasses.replace(self, W_out=W_out)
+
+    # --------------------------------------------------------------- equality
+    def __eq__(self, other):
+        if not isinstance(other, Network):
+            return NotImplemented
+        if self.is_sparse != other.is_sparse or self.J.shape != other.J.shape:
+            return False
+        if self.is_sparse:
+            same_J = (np.array_equal(self.J.indptr, other.J.indptr)
+                      and np.array_equal(self.J.indices, other.J.indices)
+                      and np.array_equal(self.J.data, other.J.data))
+        else:
+            same_J = np.array_equal(self.J, other.J)
+        return (same_J
+                and all(np.array_equal(getattr(self, n), getattr(other, n))
+                        for n in ("W_in", "W_fb", "W_out", "b"))
+                and self.phi == other.phi and self.tau == other.tau and self.dt == other.dt)
+
+    __hash__ = None
+
+    def __repr__(self):
+        kind = f"sparse, {self.J.nnz} nonzeros" if self.is_sparse else "dense"
+        return (f"Network(N={self.N}, M={self.n_inputs}, K={self.n_outputs}, phi={self.phi!r}, "
+                f"tau={self.tau}, dt={self.dt}, J {kind})")
+
+
+def _random_J(N, g, density, init, sparse, rng):
+    if init == "orthogonal":
+        if density != 1.0:
+            raise ValueError("init='orthogonal' requires density=1.0")
+        A = rng.standard_normal((N, N))
+        Q, R = np.linalg.qr(A)
+        Q = Q * np.sign(np.diag(R))[None, :]  # Haar measure (sign fix)
+        J = g * Q
+        return sp.csr_matrix(J) if sparse else J
+    if density == 1.0:
+        J = rng.standard_normal((N, N)) * (g / np.sqrt(N))
+        return sp.csr_matrix(J) if sparse else J
+    # Each entry present independently with probability `density`; row blocks keep the
+    # temporary memory bounded for large N.
+    scale = g / np.sqrt(density * N)
+    rows, cols, vals = [], [], []
+    block = max(1, 2_000_000 // N)
+    for start in range(0, N, block):
+        stop = min(N, start + block)
+        mask = rng.random((stop - start, N)) < density
+        r, c = np.nonzero(mask)
+        rows.append(r + start)
+        cols.append(c)
+        vals.append(rng.standard_normal(r.size) * scale)
+    J = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                      shape=(N, N))
+    return J if sparse else J.toarray()
+
+
+def _random_vectors(rng, shape, dist, scale, name):
+    if dist == "uniform":
+        return scale * rng.uniform(-1.0, 1.0, size=shape)
+    if dist == "normal":
+        return scale * rng.standard_normal(shape)
+    raise ValueError(f"{name} must be 'uniform' or 'normal', got {dist!r}")
+
+
+def random_network(N: int, g: float, n_inputs: int = 1, n_outputs: int = 1, *,
+                   phi: str = "tanh", tau: float = 1.0, dt: float = 0.1,
+                   density: float = 1.0, sparse: bool | None = None, init: str = "normal",
+                   input_scale: float = 1.0, input_dist: str = "normal",
+                   feedback_scale: float = 1.0, feedback_dist: str = "uniform",
+                   bias_scale: float = 0.0, rng=None) -> Network:
+    """Draw a random feedback network.
+
+    Parameters
+    ----------
+    N : int
+        Number of units.
+    g : float
+        Gain of the random bulk (>= 0). With ``init="normal"``, nonzero entries of ``J``
+        are i.i.d. ``N(0, g**2 / (density * N))``, so every row has variance ``g**2 / N``
+        and the eigenvalues fill the disk of radius ``g`` (circular law). With
+        ``init="orthogonal"``, ``J = g Q`` with ``Q`` Haar-orthogonal.
+    n_inputs, n_outputs : int
+        ``M`` input channels (>= 0) and ``K`` readouts (>= 1).
+    phi : str
+        Nonlinearity name.
+    tau, dt : float
+        Time constant and Euler step (``0 < dt <= tau``).
+    density : float
+        Connection probability ``p`` in (0, 1]; each entry is present independently.
+    sparse : bool, optional
+        Store ``J`` as CSR. Default: sparse when ``density < 1``.
+    init : {"normal", "orthogonal"}
+        Distribution of the bulk.
+    input_scale, input_dist : float, {"normal", "uniform"}
+        ``W_in`` entries are ``input_scale * N(0, 1)`` or ``input_scale * U[-1, 1]``
+        (Mastrogiuseppe & Ostojic and Rivkind & Barak use Gaussian vectors of O(1)).
+    feedback_scale, feedback_dist : float, {"uniform", "normal"}
+        ``W_fb`` entries; the default ``U[-1, 1]`` is Sussillo & Abbott's FORCE choice.
+    bias_scale : float
+        ``b`` entries are ``bias_scale * N(0, 1)`` (default 0: no bias).
+    rng : None, int, SeedSequence or numpy.random.Generator
+        Source of all randomness. Draw order: ``J``, ``W_in``, ``W_fb``, ``b``.
+
+    Returns
+    -------
+    Network
+        With ``W_out = 0`` (untrained) and ``meta`` recording the construction arguments.
+    """
+    N = as_int(N, "N", minimum=1)
+    g = as_positive_float(g, "g", allow_zero=True)
+    n_inputs = as_int(n_inputs, "n_inputs", minimum=0)
+    n_outputs = as_int(n_outputs, "n_outputs", minimum=1)
+    density = as_positive_float(density, "density")
+    if density > 1.0:
+        raise ValueError(f"density must be in (0, 1], got {density}")
+    if init not in ("normal", "orthogonal"):
+        raise ValueError(f"init must be 'normal' or 'orthogonal', got {init!r}")
+    if sparse is None:
+        sparse = density < 1.0
+    elif not isinstance(sparse, bool):
+        raise TypeError(f"sparse must be a bool or None, got {type(sparse).__name__}")
+    input_scale = as_positive_float(input_scale, "input_scale", allow_zero=True)
+    feedback_scale = as_positive_float(feedback_scale, "feedback_scale", allow_zero=True)
+    bias_scale = as_positive_float(bias_scale, "bias_scale", allow_zero=True)
+    seed = rng if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
+    gen = as_rng(rng)
+    J = _random_J(N, g, density, init, sparse, gen)
+    W_in = _random_vectors(gen, (N, n_inputs), input_dist, input_scale, "input_dist")
+    W_fb = _random_vectors(gen, (N, n_outputs), feedback_dist, feedback_scale, "feedback_dist")
+    b = bias_scale * gen.standard_normal(N) if bias_scale > 0 else np.zeros(N)
+    meta = {"constructor": "random_network", "seed": None if seed is None else int(seed),
+            "g": g, "density": density, "init": init, "input_scale": input_scale,
+            "input_dist": input_dist, "feedback_scale": feedback_scale,
+            "feedback_dist": feedback_dist, "bias_scale": bias_scale}
+    return Network(J=J, W_in=W_in, W_fb=W_fb, W_out=np.zeros((n_outputs, N)), b=b,
+                   phi=phi, tau=tau, dt=dt, meta=meta)

@@ -1,0 +1,155 @@
+"""Single-unit nonlinearities ``phi`` with first and second derivatives.
+
+A nonlinearity is chosen by *name* (``"tanh"``, ``"relu"`` or ``"sigmoid"``) so that
+models can be saved as plain data. Each has
+
+* a NumPy implementation (``phi``, ``dphi``, ``ddphi`` on arrays), for analysis code;
+* Numba-compiled scalar functions (``phi_scalar(code, x)`` and friends) that kernels
+  call with an integer ``code`` (see :data:`CODES`), so one compiled kernel serves all.
+
+Conventions
+-----------
+``relu(x) = max(x, 0)`` with ``relu'(0) = 0`` and ``relu'' = 0`` (a.e.).
+``sigmoid(x) = 1 / (1 + exp(-x))`` (logistic), evaluated as ``(1 + tanh(x/2)) / 2``
+which is accurate and overflow-free for all ``x``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numba as nb
+import numpy as np
+
+#: Integer code of each nonlinearity, as used by the Numba kernels.
+CODES = {"tanh": 0, "relu": 1, "sigmoid": 2}
+
+NAMES = tuple(CODES)
+
+
+@nb.njit(cache=True, inline="always")
+def phi_scalar(code, x):
+    """phi(x) for the nonlinearity with integer ``code`` (Numba, scalar)."""
+    if code == 0:
+        return math.tanh(x)
+    elif code == 1:
+        return x if x > 0.0 else 0.0
+    else:
+        return 0.5 * (1.0 + math.tanh(0.5 * x))
+
+
+@nb.njit(cache=True, inline="always")
+def dphi_scalar(code, x):
+    """phi'(x) for the nonlinearity with integer ``code`` (Numba, scalar)."""
+    if code == 0:
+        t = math.tanh(x)
+        return 1.0 - t * t
+    elif code == 1:
+        return 1.0 if x > 0.0 else 0.0
+    else:
+        s = 0.5 * (1.0 + math.tanh(0.5 * x))
+        return s * (1.0 - s)
+
+
+@nb.njit(cache=True, inline="always")
+def ddphi_scalar(code, x):
+    """phi''(x) for the nonlinearity with integer ``code`` (Numba, scalar)."""
+    if code == 0:
+        t = math.tanh(x)
+        return -2.0 * t * (1.0 - t * t)
+    elif code == 1:
+        return 0.0
+    else:
+        s = 0.5 * (1.0 + math.tanh(0.5 * x))
+        return s * (1.0 - s) * (1.0 - 2.0 * s)
+
+
+def _tanh(x):
+    return np.tanh(x)
+
+
+def _dtanh(x):
+    t = np.tanh(x)
+    return 1.0 - t * t
+
+
+def _ddtanh(x):
+    t = np.tanh(x)
+    return -2.0 * t * (1.0 - t * t)
+
+
+def _relu(x):
+    return np.maximum(x, 0.0)
+
+
+def _drelu(x):
+    return (np.asarray(x) > 0).astype(np.float64)
+
+
+def _ddrelu(x):
+    return np.zeros_like(np.asarray(x, dtype=np.float64))
+
+
+def _sigmoid(x):
+    return 0.5 * (1.0 + np.tanh(0.5 * np.asarray(x, dtype=np.float64)))
+
+
+def _dsigmoid(x):
+    s = _sigmoid(x)
+    return s * (1.0 - s)
+
+
+def _ddsigmoid(x):
+    s = _sigmoid(x)
+    return s * (1.0 - s) * (1.0 - 2.0 * s)
+
+
+@dataclass(frozen=True)
+class Nonlinearity:
+    """A named nonlinearity and its derivatives (NumPy functions on arrays).
+
+    Attributes
+    ----------
+    name : str
+        ``"tanh"``, ``"relu"`` or ``"sigmoid"``.
+    code : int
+        Integer code used by the Numba kernels.
+    phi, dphi, ddphi : callable
+        ``phi``, ``phi'`` and ``phi''`` applied elementwise to an array.
+    """
+
+    name: str
+    code: int
+    phi: Callable[[np.ndarray], np.ndarray]
+    dphi: Callable[[np.ndarray], np.ndarray]
+    ddphi: Callable[[np.ndarray], np.ndarray]
+
+
+_TABLE = {
+    "tanh": Nonlinearity("tanh", 0, _tanh, _dtanh, _ddtanh),
+    "relu": Nonlinearity("relu", 1, _relu, _drelu, _ddrelu),
+    "sigmoid": Nonlinearity("sigmoid", 2, _sigmoid, _dsigmoid, _ddsigmoid),
+}
+
+
+def check_phi_name(phi, name: str = "phi") -> str:
+    """Validate a nonlinearity name and return it."""
+    if not isinstance(phi, str):
+        raise TypeError(f"{name} must be a nonlinearity name (one of {NAMES}), "
+                        f"got {type(phi).__name__}")
+    if phi not in _TABLE:
+        raise ValueError(f"{name} must be one of {NAMES}, got {phi!r}")
+    return phi
+
+
+def get_nonlinearity(phi: str) -> Nonlinearity:
+    """Return the :class:`Nonlinearity` called ``phi``.
+
+    Raises
+    ------
+    ValueError
+        If the name is unknown.
+    """
+    return _TABLE[check_phi_name(phi)]

@@ -1,0 +1,281 @@
+"""Simulation of a :class:`~reservoir.network.Network`: open loop, teacher forcing, closed loop.
+
+Feedback convention
+-------------------
+The value fed back while computing ``x[t+1]`` is the one *for time t*:
+
+* ``mode="closed"``: the network's own readout ``z[t] = W_out phi(x[t])``;
+* ``mode="teacher"``: the target ``y[t]`` (open loop with teacher forcing, for training);
+* ``mode="open"``: nothing (0).
+
+so a readout trained on teacher-forced states sees exactly the inputs it will see in
+closed loop. Row ``t`` of a trajectory is the state ``x[t]`` *before* step ``t``
+(``x[0] = x0``) with ``r[t] = phi(x[t])`` and ``z[t] = W_out r[t]``; the input ``u[t]``
+acts on ``x[t+1]``. The state after the last step is ``Trajectory.x_final``, so
+running ``T1`` steps and then ``T2`` steps from ``x_final`` gives exactly the same
+states as running ``T1 + T2`` steps at once.
+
+Noise
+-----
+``noise_std = sigma`` adds white noise to the continuous-time dynamics,
+``tau dx = (...) dt + sigma sqrt(tau) dW``; Euler–Maruyama adds
+``sigma * sqrt(dt / tau) * xi`` with ``xi ~ N(0, I)`` to each update, so the stationary
+variance of a leaky unit, ``sigma**2 / 2``, does not depend on ``dt``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._checks import as_float_array, as_int, as_positive_float, as_rng, check_shape
+from ._kernels import MODE_CODES
+from ._kernels import euler
+from .errors import SimulationDivergedError
+from .network import Network
+from .nonlinearities import CODES
+
+_CHUNK_BYTES = 64 * 2**20
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """A simulated trajectory.
+
+    Attributes
+    ----------
+    x : ndarray or None
+        States, shape (T, N), or (B, T, N) for a batch; ``x[..., 0, :]`` is ``x0``.
+    r : ndarray or None
+        Rates ``phi(x)``, same shape as ``x``.
+    z : ndarray or None
+        Readouts ``W_out r``, shape (T, K) or (B, T, K).
+    x_final : ndarray
+        State after the last step, shape (N,) or (B, N).
+    mode : str
+        Feedback mode used.
+    dt : float
+        Time step (time of row ``t`` is ``t * dt``).
+
+    Entries not requested through ``record`` are ``None``.
+    """
+
+    x: np.ndarray | None
+    r: np.ndarray | None
+    z: np.ndarray | None
+    x_final: np.ndarray
+    mode: str
+    dt: float
+
+    @property
+    def t(self) -> np.ndarray:
+        """Times of the rows, ``arange(T) * dt``, shape (T,)."""
+        arr = self.z if self.z is not None else (self.x if self.x is not None else self.r)
+        T = arr.shape[-2]
+        return np.arange(T) * self.dt
+
+
+def check_mode(mode) -> int:
+    """Validate a feedback mode name and return its kernel code."""
+    if not isinstance(mode, str):
+        raise TypeError(f"mode must be one of {tuple(MODE_CODES)}, got {type(mode).__name__}")
+    if mode not in MODE_CODES:
+        raise ValueError(f"mode must be one of {tuple(MODE_CODES)}, got {mode!r}")
+    return MODE_CODES[mode]
+
+
+def prepare_batch(net: Network, inputs, targets, x0, n_steps, mode_code: int):
+    """Validate and broadcast inputs, targets and initial states to batched arrays.
+
+    Returns
+    -------
+    U : (B, T, M), Y : (B, T, K) or (B, 0, K), X : (B, N) (a fresh copy), batched : bool
+    """
+    N, M, K = net.N, net.n_inputs, net.n_outputs
+    batched = False
+    if inputs is None:
+        if n_steps is None:
+            raise ValueError("n_steps is required when inputs is None")
+        T = as_int(n_steps, "n_steps", minimum=1)
+        U = None
+    else:
+        U = as_float_array(inputs, "inputs", (2, 3), allow_empty=True)
+        if U.shape[-2] == 0:
+            raise ValueError(f"inputs must have at least one time step, got shape {U.shape}")
+        if U.shape[-1] != M:
+            raise ValueError(f"inputs must have {M} channels (last axis) to match "
+                             f"net.W_in, got shape {U.shape}")
+        if U.ndim == 3:
+            batched = True
+            if U.shape[0] == 0:
+                raise ValueError("inputs must contain at least one trial")
+        T = U.shape[-2]
+        if n_steps is not None and as_int(n_steps, "n_steps", minimum=1) != T:
+            raise ValueError(f"n_steps={n_steps} disagrees with inputs ({T} steps)")
+    Y = None
+    if mode_code == MODE_CODES["teacher"]:
+        if targets is None:
+            raise ValueError("mode='teacher' needs targets (the signal fed back)")
+        Y = as_float_array(targets, "targets", (2, 3))
+        if Y.shape[-2] != T or Y.shape[-1] != K:
+            raise ValueError(f"targets must have shape ({T}, {K}) or (B, {T}, {K}), "
+                             f"got {Y.shape}")
+        batched = batched or Y.ndim == 3
+    if x0 is None:
+        X = None
+    else:
+        X = as_float_array(x0, "x0", (1, 2))
+        if X.shape[-1] != N:
+            raise ValueError(f"x0 must have shape ({N},) or (B, {N}), got {X.shape}")
+        batched = batched or X.ndim == 2
+    sizes = {name: a.shape[0] for name, a in (("inputs", U), ("targets", Y), ("x0", X))
+             if a is not None and a.ndim == (2 if name == "x0" else 3)}
+    if len(set(sizes.values())) > 1:
+        raise ValueError(f"batch sizes disagree: {sizes}")
+    B = next(iter(sizes.values())) if sizes else 1
+    if U is None:
+        U = np.zeros((B, T, M))
+    elif U.ndim == 2:
+        U = np.broadcast_to(U, (B, T, M))
+    if Y is None:
+        Y = np.zeros((B, 0, K))
+    elif Y.ndim == 2:
+        Y = np.broadcast_to(Y, (B, T, K))
+    if X is None:
+        X = np.zeros((B, N))
+    elif X.ndim == 1:
+        X = np.repeat(X[None, :], B, axis=0)
+    else:
+        X = X.copy()
+    return U, Y, X, batched
+
+
+def advance(net: Network, X, U, Y, mode_code: int, noise_scale: float, noise, out_x, out_r,
+            out_z, t_offset: int = 0) -> None:
+    """Run the kernel on one chunk; ``X`` (B, N) is updated in place.
+
+    ``U`` (B, Tc, M); ``Y`` (B, Tc, K) or (B, 0, K); ``noise`` (B, Tc, N) or (B, 0, N);
+    outputs (B, Tc, .) or (B, 0, .). Raises ``SimulationDivergedError``.
+    """
+    B, N = X.shape
+    Tc = U.shape[1]
+    code = CODES[net.phi]
+    alpha = net.alpha
+    if B == 1:
+        x = X[0]
+        args = (net.W_in, net.W_fb, net.W_out, net.b, alpha, code, mode_code, x,
+                np.ascontiguousarray(U[0]), np.ascontiguousarray(Y[0]),
+                np.ascontiguousarray(noise[0]), noise_scale, out_x[0], out_r[0], out_z[0])
+        if net.is_sparse:
+            J = net.J
+            status = euler.run_sparse_single(J.data, J.indices, J.indptr, *args)
+        else:
+            status = euler.run_dense_single(net.J, *args)
+        if status >= 0:
+            raise SimulationDivergedError(t_offset + status, 0)
+        return
+    U = np.ascontiguousarray(U)
+    Y = np.ascontiguousarray(Y)
+    if net.is_sparse:
+        J = net.J
+        status = euler.run_sparse_batch(J.data, J.indices, J.indptr, net.W_in, net.W_fb,
+                                        net.W_out, net.b, alpha, code, mode_code, X, U, Y,
+                                        noise, noise_scale, out_x, out_r, out_z)
+    else:
+        status = euler.run_dense_batch(net.J.T, np.ascontiguousarray(net.W_in.T),
+                                       np.ascontiguousarray(net.W_fb.T),
+                                       np.ascontiguousarray(net.W_out.T), net.b, alpha, code,
+                                       mode_code, X, U, Y, noise, noise_scale, out_x, out_r,
+                                       out_z)
+    if status >= 0:
+        raise SimulationDivergedError(t_offset + status // B, status % B)
+
+
+def chunk_length(B: int, N: int, T: int, arrays_per_step: int) -> int:
+    """Number of steps per kernel call keeping ``arrays_per_step`` (B, Tc, N) buffers
+    under the chunk memory budget."""
+    if arrays_per_step == 0:
+        return T
+    per_step = max(1, B * N * 8 * arrays_per_step)
+    return int(max(1, min(T, _CHUNK_BYTES // per_step)))
+
+
+def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_steps=None,
+             noise_std: float = 0.0, rng=None, record=("x", "r", "z")) -> Trajectory:
+    """Simulate the network with forward Euler.
+
+    Parameters
+    ----------
+    net : Network
+    inputs : array_like, shape (T, M) or (B, T, M), optional
+        Input ``u[t]``; ``None`` means zero input for ``n_steps`` steps.
+    x0 : array_like, shape (N,) or (B, N), optional
+        Initial state (default 0). A single ``x0`` is used for every trial of a batch.
+    mode : {"closed", "teacher", "open"}
+        What is fed back through ``W_fb`` (see module docstring). Required: there is no
+        silent default for the feedback semantics.
+    targets : array_like, shape (T, K) or (B, T, K)
+        The teacher signal ``y[t]`` (required for ``mode="teacher"``, ignored otherwise).
+    n_steps : int, optional
+        Number of steps when ``inputs`` is None.
+    noise_std : float
+        Standard deviation ``sigma`` of the state noise (see module docstring).
+    rng : None, int, SeedSequence or Generator
+        Source of the noise (only used when ``noise_std > 0``).
+    record : iterable of {"x", "r", "z"}
+        Which arrays to keep (the others are ``None`` in the result).
+
+    Returns
+    -------
+    Trajectory
+        Batched arrays (leading axis B) if any of ``inputs``, ``targets`` or ``x0`` is
+        batched. Trial ``i`` of a noise-free batch is identical to running it alone.
+
+    Raises
+    ------
+    SimulationDivergedError
+        If the state becomes non-finite (names the step and trial).
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    mode_code = check_mode(mode)
+    noise_std = as_positive_float(noise_std, "noise_std", allow_zero=True)
+    record = tuple(record)
+    bad = [k for k in record if k not in ("x", "r", "z")]
+    if bad:
+        raise ValueError(f"record entries must be 'x', 'r' or 'z', got {bad}")
+    U, Y, X, batched = prepare_batch(net, inputs, targets, x0, n_steps, mode_code)
+    B, T = U.shape[0], U.shape[1]
+    N, K = net.N, net.n_outputs
+    gen = as_rng(rng) if noise_std > 0 else None
+    out = {
+        "x": np.empty((B, T, N) if "x" in record else (B, 0, N)),
+        "r": np.empty((B, T, N) if "r" in record else (B, 0, N)),
+        "z": np.empty((B, T, K) if "z" in record else (B, 0, K)),
+    }
+    noise_scale = noise_std * np.sqrt(net.alpha)
+    if gen is None:
+        advance(net, X, U, Y, mode_code, 0.0, np.empty((B, 0, N)), out["x"], out["r"],
+                out["z"])
+    else:
+        Tc = chunk_length(B, N, T, 1)
+        for s in range(0, T, Tc):
+            e = min(T, s + Tc)
+            noise = gen.standard_normal((B, e - s, N))
+            bufs = {k: (np.empty((B, e - s) + v.shape[2:]) if v.shape[1] else v)
+                    for k, v in out.items()}
+            Yc = Y[:, s:e] if Y.shape[1] else Y
+            advance(net, X, U[:, s:e], Yc, mode_code, noise_scale, noise, bufs["x"],
+                    bufs["r"], bufs["z"], t_offset=s)
+            for k, v in out.items():
+                if v.shape[1]:
+                    v[:, s:e] = bufs[k]
+
+    def shaped(a, key):
+        if key not in record:
+            return None
+        return a if batched else a[0]
+
+    return Trajectory(x=shaped(out["x"], "x"), r=shaped(out["r"], "r"), z=shaped(out["z"], "z"),
+                      x_final=X if batched else X[0], mode=mode, dt=net.dt)

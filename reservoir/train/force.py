@@ -1,0 +1,149 @@
+"""FORCE learning (Sussillo & Abbott 2009): online recursive least squares in closed loop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._checks import as_float_array, as_int, as_positive_float, as_rng
+from .._kernels import rls
+from ..errors import SimulationDivergedError
+from ..network import Network
+from ..nonlinearities import CODES
+
+
+@dataclass(frozen=True, eq=False)
+class ForceResult:
+    """Result of :func:`force`.
+
+    Attributes
+    ----------
+    network : Network
+        The network with the trained readout ``W_out``.
+    x_final : ndarray, shape (N,)
+        State after the last step (continue a closed-loop test from here).
+    P : ndarray, shape (N, N) or None
+        Final inverse correlation matrix (``return_P=True``); pass it back as ``P0`` to
+        continue training.
+    update_steps : ndarray of int, shape (U,)
+        Step index of each RLS update.
+    error_before, error_after : ndarray, shape (U, K)
+        Readout error ``z - y`` just before (a priori, ``e_-``) and just after
+        (``e_+``) each update; ``e_+ = e_- / (1 + r^T P_old r)``.
+    dw_norm : ndarray, shape (U,)
+        Frobenius norm of each readout change ``|dW_out|``.
+    """
+
+    network: Network
+    x_final: np.ndarray
+    P: np.ndarray | None
+    update_steps: np.ndarray
+    error_before: np.ndarray
+    error_after: np.ndarray
+    dw_norm: np.ndarray
+
+
+def force(net: Network, inputs=None, targets=None, *, alpha: float = 1.0, update_every: int = 2,
+          x0=None, P0=None, rng=None, return_P: bool = False) -> ForceResult:
+    """Train the readout online with FORCE (closed-loop recursive least squares).
+
+    Each step ``t``: ``r = phi(x[t])``, a-priori readout ``z = W_out r``; every
+    ``update_every`` steps (``t = k, 2k, ...``) the RLS update::
+
+        k = P r;  c = 1 / (1 + r^T k);  P <- P - c k k^T;  W_out <- W_out - c (z - y[t]) k^T
+
+    then ``x[t+1]`` is computed with the a-priori ``z`` fed back (the order of Sussillo &
+    Abbott's reference code: state, readout, update). ``P`` starts at ``I / alpha`` and is
+    the running inverse of ``sum r r^T + alpha I``; it is kept exactly symmetric and
+    updated in place (one sweep per update, no N x N temporaries).
+
+    Parameters
+    ----------
+    net : Network
+        Network to train; training starts from ``net.W_out`` (zero for a fresh
+        :func:`~reservoir.random_network`).
+    inputs : array_like, shape (T, M), optional
+        Inputs (``None``: zero input).
+    targets : array_like, shape (T, K)
+        Target ``y[t]`` for the readout.
+    alpha : float
+        Inverse learning rate / regulariser, ``P(0) = I / alpha`` (> 0).
+    update_every : int
+        Steps between RLS updates (>= 1).
+    x0 : array_like, shape (N,), optional
+        Initial state; default ``0.5 * N(0, 1)`` per unit drawn from ``rng`` (S&A).
+    P0 : array_like, shape (N, N), optional
+        Initial ``P`` (symmetric positive definite) instead of ``I / alpha``.
+    rng : None, int, SeedSequence or Generator
+        Used only to draw the default ``x0``.
+    return_P : bool
+        Keep the final ``P`` in the result.
+
+    Raises
+    ------
+    SimulationDivergedError
+        If the state becomes non-finite.
+    FloatingPointError
+        If ``1 + r^T P r <= 0`` (``P`` has lost positive definiteness).
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    if targets is None:
+        raise ValueError("targets is required")
+    alpha = as_positive_float(alpha, "alpha")
+    update_every = as_int(update_every, "update_every", minimum=1)
+    N, M, K = net.N, net.n_inputs, net.n_outputs
+    Y = as_float_array(targets, "targets", 2)
+    T = Y.shape[0]
+    if Y.shape[1] != K:
+        raise ValueError(f"targets must have shape (T, {K}), got {Y.shape}")
+    if inputs is None:
+        U = np.zeros((T, M))
+    else:
+        U = as_float_array(inputs, "inputs", 2, allow_empty=True)
+        if U.shape != (T, M):
+            raise ValueError(f"inputs must have shape ({T}, {M}) to match targets and "
+                             f"net.W_in, got {U.shape}")
+    if x0 is None:
+        x = 0.5 * as_rng(rng).standard_normal(N)
+    else:
+        x = as_float_array(x0, "x0", 1).copy()
+        if x.shape != (N,):
+            raise ValueError(f"x0 must have shape ({N},), got {x.shape}")
+    if P0 is None:
+        P = np.eye(N) / alpha
+    else:
+        P = as_float_array(P0, "P0", 2).copy()
+        if P.shape != (N, N):
+            raise ValueError(f"P0 must have shape ({N}, {N}), got {P.shape}")
+        if not np.array_equal(P, P.T):
+            raise ValueError("P0 must be symmetric")
+    W_out = np.array(net.W_out, dtype=np.float64, order="C", copy=True)
+    n_upd = (T - 1) // update_every
+    e_minus = np.zeros((n_upd, K))
+    e_plus = np.zeros((n_upd, K))
+    dw = np.zeros(n_upd)
+    steps = np.zeros(n_upd, dtype=np.int64)
+    kp = np.zeros(N)
+    cp = np.zeros(1)
+    dummy_i = np.empty(1, dtype=np.int64)
+    if net.is_sparse:
+        J, data, indices, indptr, dense = np.empty((1, 1)), net.J.data, net.J.indices, \
+            net.J.indptr, False
+    else:
+        J, data, indices, indptr, dense = net.J, np.empty(1), dummy_i, dummy_i, True
+    status, n_done = rls.force_run(dense, J, data, indices, indptr, net.W_in, net.W_fb, W_out,
+                                   net.b, net.alpha, CODES[net.phi], x, U, Y, P, update_every,
+                                   kp, cp, e_minus, e_plus, dw, steps, 0, 0)
+    if status <= -2:
+        raise FloatingPointError(
+            f"FORCE: 1 + r^T P r <= 0 at step {-2 - status}: P is no longer positive "
+            "definite (increase alpha)")
+    if status >= 0:
+        raise SimulationDivergedError(status, 0, what="FORCE training")
+    rls.flush_downdate(P, kp, cp[0])
+    return ForceResult(network=net.with_readout(W_out), x_final=x,
+                       P=P if return_P else None, update_steps=steps[:n_done],
+                       error_before=e_minus[:n_done], error_after=e_plus[:n_done],
+                       dw_norm=dw[:n_done])

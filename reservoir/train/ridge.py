@@ -1,0 +1,159 @@
+"""Offline readout training by ridge regression on teacher-forced states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.linalg
+
+from .._checks import as_float_array, as_int, as_positive_float, as_rng
+from ..network import Network
+from ..simulate import MODE_CODES, advance, chunk_length, prepare_batch
+
+
+@dataclass(frozen=True, eq=False)
+class RidgeResult:
+    """Result of :func:`fit_ridge`.
+
+    Attributes
+    ----------
+    network : Network
+        The input network with the fitted ``W_out``.
+    W_out : ndarray, shape (K, N)
+        The fitted readout.
+    x_final : ndarray, shape (N,) or (B, N)
+        State after the last teacher-forced step.
+    train_mse : ndarray, shape (K,)
+        Weighted mean squared error of ``W_out r[t]`` against ``y[t]`` on the samples used.
+    n_samples : float
+        Sum of the sample weights (number of samples used when there is no mask).
+    reg : float
+        Regularisation used.
+    """
+
+    network: Network
+    W_out: np.ndarray
+    x_final: np.ndarray
+    train_mse: np.ndarray
+    n_samples: float
+    reg: float
+
+
+def ridge_readout(RtR: np.ndarray, RtY: np.ndarray, reg: float) -> np.ndarray:
+    """Solve ``(RtR + reg I) W^T = RtY`` for ``W`` (shape (K, N)).
+
+    ``RtR`` is (N, N) symmetric positive semi-definite, ``RtY`` is (N, K). Uses a
+    Cholesky factorisation when ``reg > 0`` and a least-squares solve otherwise.
+    """
+    N = RtR.shape[0]
+    A = RtR + reg * np.eye(N)
+    if reg > 0:
+        try:
+            c = scipy.linalg.cho_factor(A, lower=True, check_finite=True)
+            return scipy.linalg.cho_solve(c, RtY).T
+        except np.linalg.LinAlgError:
+            pass
+    return scipy.linalg.lstsq(A, RtY, check_finite=True)[0].T
+
+
+def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, washout: int = 0,
+              mask=None, x0=None, n_steps=None, noise_std: float = 0.0, rng=None,
+              max_chunk_bytes: int | None = None) -> RidgeResult:
+    """Fit the readout by ridge regression on teacher-forced states.
+
+    The network is run with ``mode="teacher"`` (the target ``y[t]`` is fed back while
+    computing ``x[t+1]``), and ``W_out`` minimises::
+
+        sum_{b,t} w[b,t] |y[b,t] - W_out r[b,t]|^2 + reg |W_out|_F^2
+
+    where ``r[b,t] = phi(x[b,t])``, the weights ``w`` are the ``mask`` (default 1) and the
+    first ``washout`` steps of every trial have weight 0. Only ``R^T R`` (N x N) and
+    ``R^T Y`` (N x K) are accumulated, chunk by chunk, so trials of any length fit in memory.
+
+    Parameters
+    ----------
+    net : Network
+    inputs : array_like, shape (T, M) or (B, T, M), optional
+        Inputs (``None``: zero input, length from ``targets``).
+    targets : array_like, shape (T, K) or (B, T, K)
+        Targets ``y``; fed back during the run and regressed on.
+    reg : float
+        Ridge penalty (>= 0), in the units of ``sum r r^T`` (not normalised by the number
+        of samples). With ``reg = alpha`` this is the solution FORCE/RLS with
+        ``P(0) = I / alpha`` reaches on the same open-loop data.
+    washout : int
+        Steps discarded at the start of each trial.
+    mask : array_like, shape (T,) or (B, T), optional
+        Non-negative sample weights.
+    x0 : array_like, shape (N,) or (B, N), optional
+        Initial state (default 0).
+    noise_std, rng :
+        State noise during the teacher-forced run (see :func:`reservoir.simulate`).
+
+    Returns
+    -------
+    RidgeResult
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    if targets is None:
+        raise ValueError("targets is required")
+    reg = as_positive_float(reg, "reg", allow_zero=True)
+    washout = as_int(washout, "washout", minimum=0)
+    noise_std = as_positive_float(noise_std, "noise_std", allow_zero=True)
+    Yarr = as_float_array(targets, "targets", (2, 3))
+    if inputs is None and n_steps is None:
+        n_steps = Yarr.shape[-2]
+    U, Y, X, batched = prepare_batch(net, inputs, Yarr, x0, n_steps, MODE_CODES["teacher"])
+    B, T = U.shape[0], U.shape[1]
+    N, K = net.N, net.n_outputs
+    if washout >= T:
+        raise ValueError(f"washout ({washout}) must be shorter than the trials ({T} steps)")
+    W = np.ones((B, T))
+    if mask is not None:
+        m = as_float_array(mask, "mask", (1, 2))
+        if m.shape[-1] != T or (m.ndim == 2 and m.shape[0] != B):
+            raise ValueError(f"mask must have shape ({T},) or ({B}, {T}), got {m.shape}")
+        if np.any(m < 0):
+            raise ValueError("mask must be non-negative")
+        W = W * m
+    W[:, :washout] = 0.0
+    n_samples = float(W.sum())
+    if n_samples <= 0:
+        raise ValueError("no samples left to fit (mask and washout exclude every step)")
+    gen = as_rng(rng) if noise_std > 0 else None
+    noise_scale = noise_std * np.sqrt(net.alpha)
+    budget_steps = chunk_length(B, N, T, 2 if gen is not None else 1)
+    if max_chunk_bytes is not None:
+        budget_steps = max(1, min(budget_steps, int(max_chunk_bytes) // (B * N * 8)))
+    RtR = np.zeros((N, N))
+    RtY = np.zeros((N, K))
+    YtY = np.zeros(K)
+    empty_x = np.empty((B, 0, N))
+    for s in range(0, T, budget_steps):
+        e = min(T, s + budget_steps)
+        out_r = np.empty((B, e - s, N))
+        out_z = np.empty((B, 0, K))
+        noise = gen.standard_normal((B, e - s, N)) if gen is not None else empty_x
+        advance(net, X, U[:, s:e], Y[:, s:e], MODE_CODES["teacher"], noise_scale, noise,
+                empty_x, out_r, out_z, t_offset=s)
+        w = W[:, s:e].reshape(-1)
+        keep = w > 0
+        if not np.any(keep):
+            continue
+        R = out_r.reshape(-1, N)[keep]
+        Yc = Y[:, s:e].reshape(-1, K)[keep]
+        sw = np.sqrt(w[keep])[:, None]
+        Rw = R * sw
+        Yw = Yc * sw
+        RtR += Rw.T @ Rw
+        RtY += Rw.T @ Yw
+        YtY += np.einsum("ik,ik->k", Yw, Yw)
+    W_out = ridge_readout(RtR, RtY, reg)
+    sse = YtY - 2 * np.einsum("kn,nk->k", W_out, RtY) + np.einsum("kn,nm,km->k", W_out, RtR,
+                                                                   W_out)
+    train_mse = np.maximum(sse, 0.0) / n_samples
+    return RidgeResult(network=net.with_readout(W_out), W_out=W_out,
+                       x_final=X if batched else X[0], train_mse=train_mse,
+                       n_samples=n_samples, reg=reg)
