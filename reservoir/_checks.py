@@ -46,7 +46,7 @@ def as_float_array(value, name: str, ndim: int | tuple[int, ...], *, allow_empty
         raise ValueError(f"{name} must have {want} dimensions, got shape {arr.shape}")
     if not allow_empty and arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    arr = np.require(arr, dtype=np.float64, requirements="C")
     if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")
     return arr

@@ -55,45 +55,11 @@ def _drive(W_in, W_fb, b, U, t, f, drive):
 
 
 @nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
-def _step_dense(J, r, x, drive, alpha, code, noise, t, noise_scale, x_new, r_new):
-    N = x.shape[0]
-    use_noise = noise.shape[0] > 0
-    total = 0.0
-    for i in nb.prange(N):
-        acc = 0.0
-        for j in range(N):
-            acc += J[i, j] * r[j]
-        xi = (1.0 - alpha) * x[i] + alpha * (acc + drive[i])
-        if use_noise:
-            xi += noise_scale * noise[t, i]
-        x_new[i] = xi
-        r_new[i] = phi_scalar(code, xi)
-        total += xi
-    return total
-
-
-@nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
-def _step_sparse(data, indices, indptr, r, x, drive, alpha, code, noise, t, noise_scale,
-                 x_new, r_new):
-    N = x.shape[0]
-    use_noise = noise.shape[0] > 0
-    total = 0.0
-    for i in nb.prange(N):
-        acc = 0.0
-        for p in range(indptr[i], indptr[i + 1]):
-            acc += data[p] * r[indices[p]]
-        xi = (1.0 - alpha) * x[i] + alpha * (acc + drive[i])
-        if use_noise:
-            xi += noise_scale * noise[t, i]
-        x_new[i] = xi
-        r_new[i] = phi_scalar(code, xi)
-        total += xi
-    return total
-
-
-@nb.njit(cache=True)
 def _run_single(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, mode,
                 x, U, Y, noise, noise_scale, out_x, out_r, out_z):
+    """Time loop of one trial. The row sweep (recurrent input, Euler update and the new
+    rates) is a ``prange`` loop written inline: parallel regions are never called from
+    another compiled function (that pattern crashed with Numba's on-disk cache)."""
     N = x.shape[0]
     K = W_out.shape[0]
     T = U.shape[0]
@@ -108,6 +74,7 @@ def _run_single(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, co
     rec_x = out_x.shape[0] > 0
     rec_r = out_r.shape[0] > 0
     rec_z = out_z.shape[0] > 0
+    use_noise = noise.shape[0] > 0
     for t in range(T):
         _readout(W_out, r, z)
         if rec_x:
@@ -118,11 +85,21 @@ def _run_single(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, co
             out_z[t, :] = z
         _feedback(mode, z, Y, t, f)
         _drive(W_in, W_fb, b, U, t, f, drive)
-        if dense:
-            total = _step_dense(J, r, x, drive, alpha, code, noise, t, noise_scale, x_new, r_new)
-        else:
-            total = _step_sparse(data, indices, indptr, r, x, drive, alpha, code, noise, t,
-                                 noise_scale, x_new, r_new)
+        total = 0.0
+        for i in nb.prange(N):
+            acc = 0.0
+            if dense:
+                for j in range(N):
+                    acc += J[i, j] * r[j]
+            else:
+                for p in range(indptr[i], indptr[i + 1]):
+                    acc += data[p] * r[indices[p]]
+            xi = (1.0 - alpha) * x[i] + alpha * (acc + drive[i])
+            if use_noise:
+                xi += noise_scale * noise[t, i]
+            x_new[i] = xi
+            r_new[i] = phi_scalar(code, xi)
+            total += xi
         if not math.isfinite(total):
             return t
         x[:] = x_new
@@ -130,7 +107,6 @@ def _run_single(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, co
     return -1
 
 
-@nb.njit(cache=True)
 def run_dense_single(J, W_in, W_fb, W_out, b, alpha, code, mode, x, U, Y, noise, noise_scale,
                      out_x, out_r, out_z):
     """Advance one trial ``T = U.shape[0]`` steps from ``x`` (updated in place).
@@ -146,7 +122,6 @@ def run_dense_single(J, W_in, W_fb, W_out, b, alpha, code, mode, x, U, Y, noise,
                        mode, x, U, Y, noise, noise_scale, out_x, out_r, out_z)
 
 
-@nb.njit(cache=True)
 def run_sparse_single(data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, mode, x, U, Y,
                       noise, noise_scale, out_x, out_r, out_z):
     """As :func:`run_dense_single` with ``J`` in CSR form (data, indices, indptr)."""
@@ -216,21 +191,6 @@ def run_dense_batch(JT, W_inT, W_fbT, W_outT, b, alpha, code, mode, X, U, Y, noi
 
 
 @nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
-def _step_sparse_batch(data, indices, indptr, RT, H):
-    """H[i, :] += sum_p data[p] * RT[indices[p], :] over row i of the CSR matrix."""
-    N, B = RT.shape
-    for i in nb.prange(N):
-        acc = np.zeros(B)
-        for p in range(indptr[i], indptr[i + 1]):
-            w = data[p]
-            j = indices[p]
-            for bb in range(B):
-                acc[bb] += w * RT[j, bb]
-        for bb in range(B):
-            H[i, bb] += acc[bb]
-
-
-@nb.njit(cache=True)
 def run_sparse_batch(data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, mode, X, U, Y,
                      noise, noise_scale, out_x, out_r, out_z):
     """Batched run with CSR ``J``; shapes as in :func:`run_dense_batch` but with the
@@ -279,7 +239,15 @@ def run_sparse_batch(data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, m
                 for k in range(K):
                     acc += W_fb[i, k] * F[bb, k]
                 H[i, bb] = acc
-        _step_sparse_batch(data, indices, indptr, RT, H)
+        for i in nb.prange(N):
+            acc = np.zeros(B)
+            for p in range(indptr[i], indptr[i + 1]):
+                w = data[p]
+                j = indices[p]
+                for bb in range(B):
+                    acc[bb] += w * RT[j, bb]
+            for bb in range(B):
+                H[i, bb] += acc[bb]
         for bb in range(B):
             total = 0.0
             for i in range(N):

@@ -2,9 +2,10 @@
 
 One pass over ``P`` per update: the rank-1 downdate of the *previous* update is applied
 lazily in the same row sweep that computes the next ``P r``, so each update reads and
-writes ``P`` exactly once and no N x N temporary is ever formed. The downdate uses
-``P[i, j] -= c * (k[i] * k[j])``; multiplication is commutative in IEEE arithmetic, so
-``P`` stays exactly symmetric.
+writes ``P`` exactly once and no N x N temporary is ever formed. The pending downdate is
+stored as ``s = sqrt(c) k`` and applied as ``P[i, j] -= s[i] * s[j]``: a single product,
+commutative in IEEE arithmetic and immune to re-association, so ``P`` stays exactly
+symmetric.
 """
 
 import math
@@ -13,40 +14,23 @@ import numba as nb
 import numpy as np
 
 from ..nonlinearities import phi_scalar
-from .euler import _drive, _readout, _step_dense, _step_sparse
+from .euler import _drive, _readout
 
 _REASSOC = {"reassoc"}
 
 
-@nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
-def _downdate_and_apply(P, kp, cp, r, k_new):
-    """P <- P - cp kp kp^T (if cp != 0), then k_new = P r; one sweep over P."""
-    N = P.shape[0]
-    for i in nb.prange(N):
-        acc = 0.0
-        if cp != 0.0:
-            for j in range(N):
-                pij = P[i, j] - cp * (kp[i] * kp[j])
-                P[i, j] = pij
-                acc += pij * r[j]
-        else:
-            for j in range(N):
-                acc += P[i, j] * r[j]
-        k_new[i] = acc
-
-
 @nb.njit(cache=True, parallel=True)
-def flush_downdate(P, kp, cp):
-    """Apply a pending rank-1 downdate ``P -= cp kp kp^T``."""
+def flush_downdate(P, s, pending):
+    """Apply a pending rank-1 downdate ``P -= s s^T`` (if ``pending``)."""
     N = P.shape[0]
-    if cp == 0.0:
+    if pending == 0.0:
         return
     for i in nb.prange(N):
         for j in range(N):
-            P[i, j] = P[i, j] - cp * (kp[i] * kp[j])
+            P[i, j] = P[i, j] - s[i] * s[j]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
 def force_run(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, x, U, Y, P,
               update_every, kp, cp_box, e_minus, e_plus, dw_norm, upd_steps, t_offset,
               n_done):
@@ -58,7 +42,8 @@ def force_run(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code
     then ``x[t+1]`` is computed with the a-priori ``z`` fed back (Sussillo & Abbott's
     ordering).
 
-    ``kp`` (N,) and ``cp_box`` (1,) hold the pending downdate between calls.
+    ``kp`` (N,) holds ``sqrt(c) k`` of the pending downdate and ``cp_box[0]`` is 1 when
+    one is pending (0 otherwise), so training can continue across calls.
     Returns ``(status, n_done)``: status -1 on success, ``t`` of a non-finite state, or
     ``-2 - t`` when ``1 + r^T P r <= 0`` (P lost positive definiteness).
     """
@@ -74,12 +59,23 @@ def force_run(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code
     e = np.empty(K)
     drive = np.empty(N)
     k_new = np.empty(N)
-    noise = np.empty((0, N))
     for t in range(T):
         _readout(W_out, r, z)
         tg = t_offset + t
         if tg > 0 and tg % update_every == 0:
-            _downdate_and_apply(P, kp, cp_box[0], r, k_new)
+            # one sweep: pending downdate P -= s s^T (s = kp), then k_new = P r
+            pending = cp_box[0]
+            for i in nb.prange(N):
+                acc = 0.0
+                if pending != 0.0:
+                    for j in range(N):
+                        pij = P[i, j] - kp[i] * kp[j]
+                        P[i, j] = pij
+                        acc += pij * r[j]
+                else:
+                    for j in range(N):
+                        acc += P[i, j] * r[j]
+                k_new[i] = acc
             rk = 0.0
             for i in range(N):
                 rk += r[i] * k_new[i]
@@ -105,14 +101,24 @@ def force_run(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code
             dw_norm[n_done] = math.sqrt(sq)
             upd_steps[n_done] = tg
             n_done += 1
-            kp[:] = k_new
-            cp_box[0] = c
+            sc = math.sqrt(c)
+            for i in range(N):
+                kp[i] = sc * k_new[i]
+            cp_box[0] = 1.0
         _drive(W_in, W_fb, b, U, t, z, drive)
-        if dense:
-            total = _step_dense(J, r, x, drive, alpha, code, noise, t, 0.0, x_new, r_new)
-        else:
-            total = _step_sparse(data, indices, indptr, r, x, drive, alpha, code, noise, t, 0.0,
-                                 x_new, r_new)
+        total = 0.0
+        for i in nb.prange(N):
+            acc = 0.0
+            if dense:
+                for j in range(N):
+                    acc += J[i, j] * r[j]
+            else:
+                for p in range(indptr[i], indptr[i + 1]):
+                    acc += data[p] * r[indices[p]]
+            xi = (1.0 - alpha) * x[i] + alpha * (acc + drive[i])
+            x_new[i] = xi
+            r_new[i] = phi_scalar(code, xi)
+            total += xi
         if not math.isfinite(total):
             return tg, n_done
         x[:] = x_new

@@ -1,0 +1,97 @@
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import reservoir as rs
+from reference import simulate_reference
+
+
+@given(N=st.integers(1, 30), B=st.integers(1, 3), T=st.integers(5, 60), K=st.integers(1, 2),
+       reg=st.sampled_from([0.0, 1e-3, 1.0]), washout=st.integers(0, 4),
+       density=st.sampled_from([1.0, 0.5]), seed=st.integers(0, 1000))
+def test_ridge_equals_dense_least_squares_on_reference_states(N, B, T, K, reg, washout,
+                                                              density, seed):
+    net = rs.random_network(N, 1.2, 1, K, dt=0.2, density=density, rng=seed)
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((B, T, 1))
+    Y = rng.standard_normal((B, T, K))
+    X0 = rng.standard_normal((B, N))
+    res = rs.fit_ridge(net, U, Y, reg=reg, washout=washout, x0=X0)
+    Rs, Ys = [], []
+    for b in range(B):
+        _, r, _, _ = simulate_reference(net, U[b], X0[b], "teacher", Y[b])
+        Rs.append(r[washout:])
+        Ys.append(Y[b, washout:])
+    R, Yv = np.vstack(Rs), np.vstack(Ys)
+    if reg > 0:
+        W = np.linalg.solve(R.T @ R + reg * np.eye(N), R.T @ Yv).T
+        np.testing.assert_allclose(res.W_out, W, rtol=1e-7, atol=1e-9)
+    # the fitted readout is optimal: its (penalised) cost is not above the reference's
+    W_ls = np.linalg.lstsq(R, Yv, rcond=None)[0].T if reg == 0 else W
+
+    def cost(Wm):
+        return np.sum((R @ Wm.T - Yv) ** 2) + reg * np.sum(Wm**2)
+    assert cost(res.W_out) <= cost(W_ls) * (1 + 1e-8) + 1e-10
+    np.testing.assert_allclose(res.train_mse * R.shape[0],
+                               np.sum((R @ res.W_out.T - Yv) ** 2, axis=0),
+                               rtol=1e-6, atol=1e-8)
+    assert res.n_samples == R.shape[0]
+
+
+def test_chunked_accumulation_equals_single_pass():
+    net = rs.random_network(50, 1.5, 1, 1, dt=0.1, rng=0)
+    task = rs.tasks.sine_sum(duration=100.0, dt=0.1)
+    a = rs.fit_ridge(net, task.inputs, task.targets, reg=1e-3, washout=50)
+    b = rs.fit_ridge(net, task.inputs, task.targets, reg=1e-3, washout=50,
+                     max_chunk_bytes=50 * 8 * 37)
+    # the sums differ only in summation order (~1e-16 relative); the solve amplifies that
+    # by the condition number of R^T R + reg I (~1e7 here)
+    np.testing.assert_allclose(a.W_out, b.W_out, rtol=1e-6, atol=1e-9)
+    np.testing.assert_array_equal(a.x_final, b.x_final)
+
+
+def test_mask_weights_equal_repeated_samples():
+    """Weight 2 on a sample equals including that sample twice."""
+    net = rs.random_network(20, 1.0, 1, 1, dt=0.2, rng=0)
+    rng = np.random.default_rng(1)
+    U = rng.standard_normal((30, 1))
+    Y = rng.standard_normal((30, 1))
+    mask = np.ones(30)
+    mask[10] = 2.0
+    a = rs.fit_ridge(net, U, Y, reg=0.1, mask=mask)
+    tr = rs.simulate(net, U, mode="teacher", targets=Y)
+    R = np.vstack([tr.r, tr.r[10:11]])
+    Yv = np.vstack([Y, Y[10:11]])
+    W = np.linalg.solve(R.T @ R + 0.1 * np.eye(20), R.T @ Yv).T
+    np.testing.assert_allclose(a.W_out, W, rtol=1e-9, atol=1e-12)
+
+
+def test_ridge_trained_readout_holds_fixed_points_in_closed_loop():
+    """Rivkind & Barak protocol: teacher-forced settle to each target, least squares on the
+    settled rates; each x^k is then an exact closed-loop fixed point with z = A_k
+    (spec rb2017 2.2). Whether it is *stable* is a separate question (issue 2)."""
+    net = rs.random_network(300, 0.8, 0, 1, dt=0.1, feedback_dist="normal", rng=0)
+    task = rs.tasks.fixed_points(targets=[0.5, 1.5], duration=80.0, dt=0.1, washout=70.0)
+    res = rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=1e-12)
+    out = rs.simulate(res.network, None, res.x_final, mode="closed", n_steps=2)
+    np.testing.assert_allclose(out.z[:, 0, 0], [0.5, 1.5], atol=1e-6)
+    step = np.abs(out.x[:, 1] - out.x[:, 0]).max()
+    assert step < 1e-6
+
+
+@pytest.mark.parametrize("kwargs, exc, word", [
+    (dict(reg=-1.0), ValueError, "reg"),
+    (dict(washout=100), ValueError, "washout"),
+    (dict(washout=-1), ValueError, "washout"),
+    (dict(targets=None), ValueError, "targets"),
+    (dict(targets=np.zeros((50, 2))), ValueError, "targets"),
+    (dict(mask=np.ones(49)), ValueError, "mask"),
+    (dict(mask=-np.ones(50)), ValueError, "mask"),
+    (dict(mask=np.zeros(50)), ValueError, "samples"),
+])
+def test_ridge_bad_input(kwargs, exc, word):
+    net = rs.random_network(5, 1.0, 1, 1, rng=0)
+    args = dict(inputs=np.zeros((50, 1)), targets=np.zeros((50, 1)))
+    args.update(kwargs)
+    with pytest.raises(exc, match=word):
+        rs.fit_ridge(net, **args)

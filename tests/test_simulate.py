@@ -1,0 +1,194 @@
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import reservoir as rs
+from reference import simulate_reference
+
+
+def _net(N, M, K, phi, density, g, seed, alpha=0.3, bias=0.2):
+    net = rs.random_network(N, g, M, K, phi=phi, dt=alpha, tau=1.0, density=density,
+                            bias_scale=bias, rng=seed)
+    W_out = np.random.default_rng(seed + 1).standard_normal((K, N)) / N
+    return net.with_readout(W_out)
+
+
+def _close(a, b, rel=1e-12):
+    scale = max(1.0, float(np.max(np.abs(b))))
+    np.testing.assert_allclose(a, b, rtol=rel, atol=rel * scale)
+
+
+@given(N=st.integers(1, 40), B=st.integers(1, 4), T=st.integers(1, 30), M=st.integers(0, 2),
+       K=st.integers(1, 2), phi=st.sampled_from(["tanh", "relu", "sigmoid"]),
+       density=st.sampled_from([1.0, 0.3]), mode=st.sampled_from(["open", "teacher", "closed"]),
+       alpha=st.sampled_from([0.1, 0.5, 1.0]), seed=st.integers(0, 1000))
+def test_kernels_equal_numpy_reference(N, B, T, M, K, phi, density, mode, alpha, seed):
+    g = 0.9 if phi == "relu" else 1.4
+    net = _net(N, M, K, phi, density, g, seed, alpha=alpha)
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((B, T, M))
+    Y = rng.standard_normal((B, T, K))
+    X0 = rng.standard_normal((B, N))
+    tr = rs.simulate(net, U, X0, mode=mode, targets=Y)
+    assert tr.x.shape == (B, T, N) and tr.z.shape == (B, T, K) and tr.x_final.shape == (B, N)
+    for b in range(B):
+        x, r, z, xf = simulate_reference(net, U[b], X0[b], mode, Y[b])
+        _close(tr.x[b], x)
+        _close(tr.r[b], r)
+        _close(tr.z[b], z)
+        _close(tr.x_final[b], xf)
+
+
+@given(N=st.integers(2, 30), T=st.integers(1, 20), density=st.sampled_from([1.0, 0.4]),
+       seed=st.integers(0, 100))
+def test_noise_equals_reference_with_the_same_draws(N, T, density, seed):
+    net = _net(N, 1, 1, "tanh", density, 1.2, seed)
+    U = np.ones((T, 1))
+    tr = rs.simulate(net, U, np.zeros(N), mode="closed", noise_std=0.3, rng=seed)
+    noise = np.random.default_rng(seed).standard_normal((1, T, N))[0]
+    x, r, z, xf = simulate_reference(net, U, np.zeros(N), "closed", noise=noise, noise_std=0.3)
+    _close(tr.x, x)
+    _close(tr.x_final, xf)
+
+
+@pytest.mark.parametrize("density", [1.0, 0.2])
+def test_batch_trial_equals_trial_run_alone(density):
+    net = _net(50, 2, 2, "tanh", density, 1.5, 7)
+    rng = np.random.default_rng(0)
+    U = rng.standard_normal((5, 40, 2))
+    X0 = rng.standard_normal((5, 50))
+    batch = rs.simulate(net, U, X0, mode="closed")
+    for i in range(5):
+        alone = rs.simulate(net, U[i], X0[i], mode="closed")
+        np.testing.assert_allclose(batch.x[i], alone.x, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(batch.z[i], alone.z, rtol=1e-12, atol=1e-12)
+
+
+def test_same_seed_bit_identical_and_different_seed_differs():
+    net = _net(60, 1, 1, "tanh", 1.0, 1.5, 1)
+    a = rs.simulate(net, np.zeros((3, 50, 1)), mode="closed", noise_std=0.1, rng=5)
+    b = rs.simulate(net, np.zeros((3, 50, 1)), mode="closed", noise_std=0.1, rng=5)
+    c = rs.simulate(net, np.zeros((3, 50, 1)), mode="closed", noise_std=0.1, rng=6)
+    np.testing.assert_array_equal(a.x, b.x)
+    assert not np.array_equal(a.x, c.x)
+    # trials of a batch receive independent noise
+    assert not np.array_equal(a.x[0], a.x[1])
+
+
+@pytest.mark.parametrize("density", [1.0, 0.3])
+def test_continuation_from_x_final_equals_one_long_run(density):
+    net = _net(40, 1, 1, "tanh", density, 1.5, 3)
+    U = np.random.default_rng(1).standard_normal((70, 1))
+    x0 = np.random.default_rng(2).standard_normal(40)
+    whole = rs.simulate(net, U, x0, mode="closed")
+    first = rs.simulate(net, U[:30], x0, mode="closed")
+    second = rs.simulate(net, U[30:], first.x_final, mode="closed")
+    np.testing.assert_array_equal(np.vstack([first.x, second.x]), whole.x)
+    np.testing.assert_array_equal(second.x_final, whole.x_final)
+
+
+def test_teacher_mode_with_own_output_equals_closed_loop():
+    """Feeding back the closed-loop readout as the teacher reproduces the closed loop:
+    the teacher value for step t is y[t], aligned with z[t]."""
+    net = _net(30, 1, 1, "tanh", 1.0, 1.2, 4)
+    U = np.random.default_rng(3).standard_normal((40, 1))
+    closed = rs.simulate(net, U, np.ones(30) * 0.1, mode="closed")
+    teach = rs.simulate(net, U, np.ones(30) * 0.1, mode="teacher", targets=closed.z)
+    np.testing.assert_array_equal(teach.x, closed.x)
+
+
+def test_open_mode_ignores_readout():
+    net = _net(30, 1, 1, "tanh", 1.0, 1.2, 4)
+    U = np.random.default_rng(3).standard_normal((20, 1))
+    a = rs.simulate(net, U, mode="open")
+    b = rs.simulate(net.with_readout(np.zeros((1, 30))), U, mode="open")
+    np.testing.assert_array_equal(a.x, b.x)
+
+
+def test_record_subset_and_time_axis():
+    net = _net(10, 1, 1, "tanh", 1.0, 1.0, 0)
+    tr = rs.simulate(net, np.zeros((12, 1)), mode="closed", record=("z",))
+    assert tr.x is None and tr.r is None and tr.z.shape == (12, 1)
+    np.testing.assert_allclose(tr.t, np.arange(12) * net.dt)
+
+
+def test_inputs_none_uses_n_steps_and_x0_batch_broadcasts_inputs():
+    net = _net(10, 0, 1, "tanh", 1.0, 1.0, 0)
+    tr = rs.simulate(net, None, np.ones((3, 10)), mode="closed", n_steps=7)
+    assert tr.x.shape == (3, 7, 10)
+
+
+def test_noise_stationary_variance_matches_euler_maruyama():
+    """Uncoupled leaky units: x' = (1-a) x + sigma sqrt(a) xi has variance
+    sigma^2 a / (1 - (1-a)^2) = sigma^2 / (2 - a)."""
+    N, a, sigma = 400, 0.2, 0.7
+    net = rs.Network(J=np.zeros((N, N)), W_in=np.zeros((N, 0)), W_fb=np.zeros((N, 1)),
+                     W_out=np.zeros((1, N)), b=np.zeros(N), dt=a, tau=1.0)
+    tr = rs.simulate(net, None, mode="open", n_steps=3000, noise_std=sigma, rng=0,
+                     record=("x",))
+    var = tr.x[200:].var()
+    assert abs(var / (sigma**2 / (2 - a)) - 1) < 0.03
+
+
+def test_activity_decays_for_g_below_one_and_stays_irregular_above():
+    """Sompolinsky-Crisanti-Sommers: x = 0 is the attractor for g < 1; chaos for g > 1."""
+    x0 = np.random.default_rng(0).standard_normal(1000)
+    quiet = rs.random_network(1000, 0.8, 0, 1, dt=0.1, rng=0)
+    tr = rs.simulate(quiet, None, x0, mode="open", n_steps=1000, record=("x",))
+    assert np.abs(tr.x_final).max() < 1e-4
+    x0 = np.random.default_rng(0).standard_normal(2000)
+    chaotic = rs.random_network(2000, 1.5, 0, 1, dt=0.1, rng=0)
+    tr = rs.simulate(chaotic, None, x0, mode="open", n_steps=4000, record=("x",))
+    late = tr.x[2000:]
+    # activity keeps fluctuating with the dynamic mean-field variance (spec D.1:
+    # Delta0 = 0.748 at g = 1.5; a finite network measured 0.716, within 8 %)
+    assert abs(np.mean(late**2) / 0.748 - 1) < 0.1
+    assert late[:, :50].std(axis=0).min() > 0.2
+    # and nearby trajectories separate (positive Lyapunov exponent)
+    tr2 = rs.simulate(chaotic, None, x0 + 1e-8, mode="open", n_steps=4000, record=("x",))
+    assert np.linalg.norm(tr2.x_final - tr.x_final) > 1.0
+
+
+def test_divergence_raises_naming_the_step():
+    N = 5
+    net = rs.Network(J=np.eye(N) * 1e300, W_in=np.zeros((N, 0)), W_fb=np.zeros((N, 1)),
+                     W_out=np.zeros((1, N)), b=np.zeros(N), phi="relu", dt=1.0, tau=1.0)
+    with pytest.raises(rs.SimulationDivergedError, match="step 1") as info:
+        rs.simulate(net, None, np.ones(N), mode="open", n_steps=10)
+    assert info.value.step == 1
+    with pytest.raises(rs.SimulationDivergedError) as info:
+        x0 = np.zeros((3, N))
+        x0[2] = 1.0
+        rs.simulate(net, None, x0, mode="open", n_steps=10)
+    assert info.value.trial == 2 and info.value.step == 1
+
+
+@pytest.mark.parametrize("kwargs, exc, word", [
+    (dict(inputs=np.zeros((5, 2))), ValueError, "inputs"),
+    (dict(inputs=np.full((5, 1), np.nan)), ValueError, "inputs"),
+    (dict(inputs=np.zeros((0, 1))), ValueError, "inputs"),
+    (dict(inputs=np.zeros(5)), ValueError, "inputs"),
+    (dict(x0=np.zeros(3)), ValueError, "x0"),
+    (dict(x0=np.full(4, np.inf)), ValueError, "x0"),
+    (dict(mode="teacher"), ValueError, "targets"),
+    (dict(mode="teacher", targets=np.zeros((4, 1))), ValueError, "targets"),
+    (dict(mode="loop"), ValueError, "mode"),
+    (dict(mode=1), TypeError, "mode"),
+    (dict(noise_std=-1.0), ValueError, "noise_std"),
+    (dict(x0=np.zeros((2, 4)), inputs=np.zeros((3, 5, 1))), ValueError, "batch"),
+    (dict(record=("y",)), ValueError, "record"),
+])
+def test_bad_input_raises_naming_the_argument(kwargs, exc, word):
+    net = _net(4, 1, 1, "tanh", 1.0, 1.0, 0)
+    args = dict(inputs=np.zeros((5, 1)), mode="closed")
+    args.update(kwargs)
+    with pytest.raises(exc, match=word):
+        rs.simulate(net, **args)
+
+
+def test_mode_is_required():
+    net = _net(4, 1, 1, "tanh", 1.0, 1.0, 0)
+    with pytest.raises(TypeError):
+        rs.simulate(net, np.zeros((5, 1)))
+    with pytest.raises(TypeError, match="net"):
+        rs.simulate("net", np.zeros((5, 1)), mode="closed")
