@@ -17,10 +17,10 @@ from .network import Network, random_network
 from .nonlinearities import Nonlinearity, get_nonlinearity
 from .simulate import Trajectory, simulate
 from .tasks import Task
-from .train import ForceResult, RidgeResult, fit_ridge, force
+from .train import ForceResult, RidgeResult, fit_ridge, force, ridge_regression
 
 __all__ = [
     "__version__", "Network", "random_network", "Nonlinearity", "get_nonlinearity",
     "Trajectory", "simulate", "SimulationDivergedError", "Task", "tasks",
-    "fit_ridge", "RidgeResult", "force", "ForceResult", "save", "load", "nmse", "mse", "mae",
+    "fit_ridge", "ridge_regression", "RidgeResult", "force", "ForceResult", "save", "load", "nmse", "mse", "mae",
 ]

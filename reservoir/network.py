@@ -40,8 +40,11 @@ def _as_csr(J, name: str = "J") -> sp.csr_matrix:
     csr.sort_indices()
     if not np.all(np.isfinite(csr.data)):
         raise ValueError(f"{name} contains NaN or infinite values")
-    csr.indices = csr.indices.astype(np.int64)
-    csr.indptr = csr.indptr.astype(np.int64)
+    # 32-bit indices where they fit: 12 bytes per nonzero instead of 16 (the sparse
+    # kernels are bound by streaming the matrix)
+    itype = np.int32 if csr.nnz < 2**31 - 1 else np.int64
+    csr.indices = csr.indices.astype(itype)
+    csr.indptr = csr.indptr.astype(itype)
     for arr in (csr.data, csr.indices, csr.indptr):
         arr.setflags(write=False)
     return csr

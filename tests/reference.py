@@ -9,7 +9,7 @@ import numpy as np
 PHI = {
     "tanh": np.tanh,
     "relu": lambda x: np.maximum(x, 0.0),
-    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "sigmoid": lambda x: np.exp(-np.logaddexp(0.0, -x)),  # 1 / (1 + exp(-x)), stable
 }
 
 

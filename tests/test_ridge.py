@@ -95,3 +95,20 @@ def test_ridge_bad_input(kwargs, exc, word):
     args.update(kwargs)
     with pytest.raises(exc, match=word):
         rs.fit_ridge(net, **args)
+
+
+def test_ridge_regression_on_states_matches_fit_ridge_and_normal_equations():
+    net = rs.random_network(40, 1.2, 1, 1, dt=0.1, rng=0)
+    task = rs.tasks.sine_sum(duration=30.0, dt=0.1)
+    tr = rs.simulate(net, task.inputs, mode="teacher", targets=task.targets, record=("r",))
+    w = np.linspace(0, 1, task.n_steps)
+    W = rs.ridge_regression(tr.r, task.targets, 0.01, weights=w)
+    Rw = tr.r * np.sqrt(w)[:, None]
+    ref = np.linalg.solve(Rw.T @ Rw + 0.01 * np.eye(40), Rw.T @ (task.targets * np.sqrt(w)[:, None]))
+    np.testing.assert_allclose(W, ref.T, rtol=1e-8, atol=1e-10)
+    fit = rs.fit_ridge(net, task.inputs, task.targets, reg=0.01, mask=w)
+    np.testing.assert_allclose(fit.W_out, W, rtol=1e-7, atol=1e-9)
+    with pytest.raises(ValueError, match="weights"):
+        rs.ridge_regression(tr.r, task.targets, 0.01, weights=-w)
+    with pytest.raises(ValueError, match="Y"):
+        rs.ridge_regression(tr.r, task.targets[:-1], 0.01)

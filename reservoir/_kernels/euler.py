@@ -1,8 +1,8 @@
 """Forward-Euler simulation kernels: dense/sparse ``J``, one trial or a batch.
 
 Single-trial kernels parallelise the matrix-vector product over rows with ``prange``
-(and compute ``phi`` of the new state in the same pass). Batched dense kernels advance
-all trials with one matrix-matrix product per step (BLAS). Batched sparse kernels keep
+(and compute ``phi`` of the new state in the same pass). The batched dense runner
+advances all trials with one matrix-matrix product per step (BLAS, see its docstring). Batched sparse kernels keep
 the states as (N, B) so the CSR traversal reads contiguous rows of rates.
 """
 
@@ -14,6 +14,27 @@ import numpy as np
 from ..nonlinearities import phi_scalar
 
 _REASSOC = {"reassoc"}
+
+
+@nb.njit(cache=True, inline="always")
+def csr_row_dot(data, indices, start, end, r):
+    """sum_{p in [start, end)} data[p] * r[indices[p]], with four independent
+    accumulators so consecutive gathers do not wait on one addition chain."""
+    a0 = 0.0
+    a1 = 0.0
+    a2 = 0.0
+    a3 = 0.0
+    p = start
+    while p + 4 <= end:
+        a0 += data[p] * r[indices[p]]
+        a1 += data[p + 1] * r[indices[p + 1]]
+        a2 += data[p + 2] * r[indices[p + 2]]
+        a3 += data[p + 3] * r[indices[p + 3]]
+        p += 4
+    while p < end:
+        a0 += data[p] * r[indices[p]]
+        p += 1
+    return (a0 + a1) + (a2 + a3)
 
 
 @nb.njit(cache=True)
@@ -92,8 +113,7 @@ def _run_single(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, co
                 for j in range(N):
                     acc += J[i, j] * r[j]
             else:
-                for p in range(indptr[i], indptr[i + 1]):
-                    acc += data[p] * r[indices[p]]
+                acc = csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
             xi = (1.0 - alpha) * x[i] + alpha * (acc + drive[i])
             if use_noise:
                 xi += noise_scale * noise[t, i]
@@ -116,7 +136,7 @@ def run_dense_single(J, W_in, W_fb, W_out, b, alpha, code, mode, x, U, Y, noise,
     out_x, out_r (T, N) or (0, N); out_z (T, K) or (0, K).
     Row ``t`` of the outputs holds the state *before* step ``t`` (``x[t]``).
     """
-    dummy_i = np.empty(1, dtype=np.int64)
+    dummy_i = np.empty(1, dtype=np.int32)
     dummy_d = np.empty(1)
     return _run_single(True, J, dummy_d, dummy_i, dummy_i, W_in, W_fb, W_out, b, alpha, code,
                        mode, x, U, Y, noise, noise_scale, out_x, out_r, out_z)
@@ -130,10 +150,26 @@ def run_sparse_single(data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, 
                        mode, x, U, Y, noise, noise_scale, out_x, out_r, out_z)
 
 
-@nb.njit(cache=True)
+def _phi_into(code, X, R):
+    if code == 0:
+        np.tanh(X, out=R)
+    elif code == 1:
+        np.maximum(X, 0.0, out=R)
+    else:
+        np.multiply(X, 0.5, out=R)
+        np.tanh(R, out=R)
+        R += 1.0
+        R *= 0.5
+
+
 def run_dense_batch(JT, W_inT, W_fbT, W_outT, b, alpha, code, mode, X, U, Y, noise, noise_scale,
                     out_x, out_r, out_z):
     """Advance a batch of B trials ``T`` steps with one GEMM per step.
+
+    Not a Numba kernel on purpose: the step is bound by the (B, N) x (N, N) GEMM, and
+    NumPy's SIMD ``tanh`` is about ten times faster than the scalar libm call Numba makes
+    (64k elements: 0.1 ms vs 1 ms, against 1.9 ms for the GEMM). Everything in the loop
+    uses NumPy's BLAS, so no second thread pool competes for the cores.
 
     Shapes: JT = J.T (N, N) (any layout); W_inT (M, N); W_fbT (K, N); W_outT (N, K);
     b (N,); X (B, N) updated in place; U (B, T, M); Y (B, T, K) or (B, 0, K);
@@ -143,50 +179,48 @@ def run_dense_batch(JT, W_inT, W_fbT, W_outT, b, alpha, code, mode, X, U, Y, noi
     Returns ``-1`` or ``t * B + trial`` of the first non-finite update.
     """
     B, N = X.shape
-    K = W_outT.shape[1]
     M = W_inT.shape[0]
     T = U.shape[1]
     R = np.empty((B, N))
-    for bb in range(B):
-        for i in range(N):
-            R[bb, i] = phi_scalar(code, X[bb, i])
-    F = np.empty((B, K))
-    rec_x = out_x.shape[1] > 0
-    rec_r = out_r.shape[1] > 0
-    rec_z = out_z.shape[1] > 0
+    _phi_into(code, X, R)
+    H = np.empty((B, N))
+    rec_x, rec_r, rec_z = out_x.shape[1] > 0, out_r.shape[1] > 0, out_z.shape[1] > 0
     use_noise = noise.shape[1] > 0
-    a = alpha
+    keep = 1.0 - alpha
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _batch_loop(JT, W_inT, W_fbT, W_outT, b, alpha, keep, code, mode, X, U, Y,
+                           noise, noise_scale, out_x, out_r, out_z, R, H, M, T, B, rec_x,
+                           rec_r, rec_z, use_noise)
+
+
+def _batch_loop(JT, W_inT, W_fbT, W_outT, b, alpha, keep, code, mode, X, U, Y, noise,
+                noise_scale, out_x, out_r, out_z, R, H, M, T, B, rec_x, rec_r, rec_z,
+                use_noise):
     for t in range(T):
-        Z = np.dot(R, W_outT)
-        for bb in range(B):
-            if rec_x:
-                out_x[bb, t, :] = X[bb]
-            if rec_r:
-                out_r[bb, t, :] = R[bb]
-            if rec_z:
-                out_z[bb, t, :] = Z[bb]
-            for k in range(K):
-                if mode == 2:
-                    F[bb, k] = Z[bb, k]
-                elif mode == 1:
-                    F[bb, k] = Y[bb, t, k]
-                else:
-                    F[bb, k] = 0.0
-        H = np.dot(R, JT)
+        Z = R @ W_outT
+        if rec_x:
+            out_x[:, t, :] = X
+        if rec_r:
+            out_r[:, t, :] = R
+        if rec_z:
+            out_z[:, t, :] = Z
+        np.matmul(R, JT, out=H)
+        H += b
         if M > 0:
-            H += np.dot(np.ascontiguousarray(U[:, t, :]), W_inT)
-        H += np.dot(F, W_fbT)
-        for bb in range(B):
-            total = 0.0
-            for i in range(N):
-                xi = (1.0 - a) * X[bb, i] + a * (H[bb, i] + b[i])
-                if use_noise:
-                    xi += noise_scale * noise[bb, t, i]
-                X[bb, i] = xi
-                R[bb, i] = phi_scalar(code, xi)
-                total += xi
-            if not math.isfinite(total):
-                return t * B + bb
+            H += U[:, t, :] @ W_inT
+        if mode == 2:
+            H += Z @ W_fbT
+        elif mode == 1:
+            H += Y[:, t, :] @ W_fbT
+        H *= alpha
+        X *= keep
+        X += H
+        if use_noise:
+            X += noise_scale * noise[:, t, :]
+        _phi_into(code, X, R)
+        totals = X.sum(axis=1)
+        if not np.all(np.isfinite(totals)):
+            return t * B + int(np.argmin(np.isfinite(totals)))
     return -1
 
 

@@ -14,7 +14,7 @@ import numba as nb
 import numpy as np
 
 from ..nonlinearities import phi_scalar
-from .euler import _drive, _readout
+from .euler import _drive, _readout, csr_row_dot
 
 _REASSOC = {"reassoc"}
 
@@ -113,8 +113,7 @@ def force_run(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code
                 for j in range(N):
                     acc += J[i, j] * r[j]
             else:
-                for p in range(indptr[i], indptr[i + 1]):
-                    acc += data[p] * r[indices[p]]
+                acc = csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
             xi = (1.0 - alpha) * x[i] + alpha * (acc + drive[i])
             x_new[i] = xi
             r_new[i] = phi_scalar(code, xi)

@@ -127,7 +127,7 @@ def force(net: Network, inputs=None, targets=None, *, alpha: float = 1.0, update
     steps = np.zeros(n_upd, dtype=np.int64)
     kp = np.zeros(N)
     cp = np.zeros(1)
-    dummy_i = np.empty(1, dtype=np.int64)
+    dummy_i = np.empty(1, dtype=np.int32)
     if net.is_sparse:
         J, data, indices, indptr, dense = np.empty((1, 1)), net.J.data, net.J.indices, \
             net.J.indptr, False

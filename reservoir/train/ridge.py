@@ -57,6 +57,38 @@ def ridge_readout(RtR: np.ndarray, RtY: np.ndarray, reg: float) -> np.ndarray:
     return scipy.linalg.lstsq(A, RtY, check_finite=True)[0].T
 
 
+def ridge_regression(R, Y, reg: float, weights=None) -> np.ndarray:
+    """Ridge readout from recorded rates: minimise ``sum_t w_t |y_t - W r_t|^2 + reg |W|_F^2``.
+
+    Parameters
+    ----------
+    R : array_like, shape (T, N)
+        Rates (one sample per row).
+    Y : array_like, shape (T, K)
+        Targets.
+    reg : float
+        Penalty (>= 0), unnormalised (as in :func:`fit_ridge`).
+    weights : array_like, shape (T,), optional
+        Non-negative sample weights.
+
+    Returns
+    -------
+    W : ndarray, shape (K, N)
+    """
+    R = as_float_array(R, "R", 2)
+    Y = as_float_array(Y, "Y", 2)
+    if Y.shape[0] != R.shape[0]:
+        raise ValueError(f"Y must have {R.shape[0]} rows like R, got shape {Y.shape}")
+    reg = as_positive_float(reg, "reg", allow_zero=True)
+    if weights is not None:
+        w = as_float_array(weights, "weights", 1)
+        if w.shape != (R.shape[0],) or np.any(w < 0):
+            raise ValueError(f"weights must be non-negative with shape ({R.shape[0]},)")
+        sw = np.sqrt(w)[:, None]
+        R, Y = R * sw, Y * sw
+    return ridge_readout(R.T @ R, R.T @ Y, reg)
+
+
 def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, washout: int = 0,
               mask=None, x0=None, n_steps=None, noise_std: float = 0.0, rng=None,
               max_chunk_bytes: int | None = None) -> RidgeResult:

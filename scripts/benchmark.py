@@ -1,0 +1,215 @@
+"""Benchmark the Numba kernels against plain NumPy and (if installed) reservoirpy.
+
+    python scripts/benchmark.py [--repeats 5] [--quick] [--json FILE]
+
+Everything is timed in one run (ratios are what matter on a shared machine) and each
+figure is the median over ``--repeats`` repetitions. Bounds follow
+``shared/specs/performance.md``: a single-trial step reads J once (8 N^2 bytes dense,
+12 nnz + 4 (N+1) CSR) at about 58 GB/s (cache bandwidth, both cores); a FORCE step also
+reads and writes P (24 N^2 bytes in all); a batched step is bound by GEMM flops
+(2 B N^2 at about 120 GFLOP/s).
+"""
+
+import argparse
+import json
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import reservoir as rs
+
+BANDWIDTH = 58e9   # bytes/s, both cores, in-cache (spec)
+FLOPS = 120e9      # dgemm flop/s, both cores (spec)
+
+try:
+    import reservoirpy  # noqa: F401
+    from reservoirpy.nodes import RLS, Reservoir, Ridge
+    try:
+        reservoirpy.verbosity(0)
+    except AttributeError:
+        pass
+    HAVE_RPY = True
+except Exception:  # pragma: no cover - optional
+    HAVE_RPY = False
+
+
+def median_time(fn, repeats):
+    fn()  # warm-up (compilation, caches)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def numpy_run(J, W_in, W_fb, b, alpha, U, Y, x0):
+    """Plain NumPy teacher-forced run (the obvious loop), states recorded."""
+    x = x0.copy()
+    T = U.shape[0]
+    out = np.empty((T, x.size))
+    for t in range(T):
+        r = np.tanh(x)
+        out[t] = x
+        x = (1 - alpha) * x + alpha * (J @ r + W_in @ U[t] + W_fb @ Y[t] + b)
+    return out
+
+
+def numpy_force(J, W_fb, alpha, Y, x0, P, w, every):
+    """Plain NumPy FORCE (efficient textbook form: P @ r, one outer-product downdate)."""
+    x = x0.copy()
+    for t in range(Y.shape[0]):
+        r = np.tanh(x)
+        z = w @ r
+        if t % every == 0:
+            k = P @ r
+            c = 1.0 / (1.0 + r @ k)
+            P -= c * np.outer(k, k)
+            w -= c * (z - Y[t]) * k
+        x = (1 - alpha) * x + alpha * (J @ r + W_fb[:, 0] * z)
+    return w
+
+
+def bench_single(N, density, repeats, T, results):
+    net = rs.random_network(N, 1.5, 1, 1, dt=0.1, density=density, rng=0)
+    rng = np.random.default_rng(0)
+    U = rng.standard_normal((T, 1))
+    Y = np.sin(np.arange(T) * 0.1)[:, None]
+    x0 = rng.standard_normal(N)
+    ours = median_time(lambda: rs.simulate(net, U, x0, mode="teacher", targets=Y,
+                                           record=("x",)), repeats) / T
+    J = net.J
+    ref = median_time(lambda: numpy_run(J, net.W_in, net.W_fb, net.b, net.alpha, U, Y, x0),
+                      repeats) / T
+    if net.is_sparse:
+        bound = (12 * J.nnz + 4 * (N + 1)) / BANDWIDTH
+    else:
+        bound = 8 * N * N / BANDWIDTH
+    row = {"work": f"teacher-forced run, {'dense' if density == 1 else f'{density:.0%} sparse'}",
+           "N": N, "ours_us": ours * 1e6, "numpy_us": ref * 1e6, "bound_us": bound * 1e6}
+    if HAVE_RPY:
+        res = Reservoir(W=J, Win=np.hstack([net.W_in, net.W_fb]), bias=net.b, lr=net.alpha,
+                        activation="tanh")
+        UY = np.hstack([U, Y])
+
+        def run_rpy():
+            res.reset() if res.initialized else None
+            res.run(UY)
+        row["reservoirpy_us"] = median_time(run_rpy, repeats) / T * 1e6
+    results.append(row)
+
+
+def bench_closed(N, repeats, T, results):
+    net = rs.random_network(N, 1.5, 1, 1, dt=0.1, rng=0)
+    net = net.with_readout(np.random.default_rng(1).standard_normal((1, N)) / N)
+    x0 = np.random.default_rng(0).standard_normal(N)
+    U = np.zeros((T, 1))
+    ours = median_time(lambda: rs.simulate(net, U, x0, mode="closed", record=("z",)),
+                       repeats) / T
+    results.append({"work": "closed-loop free run", "N": N, "ours_us": ours * 1e6,
+                    "bound_us": 8 * N * N / BANDWIDTH * 1e6})
+
+
+def bench_force(N, repeats, T, results):
+    net = rs.random_network(N, 1.5, 1, 1, dt=0.1, rng=0)
+    task = rs.tasks.sine_sum(duration=T * 0.1, dt=0.1)
+    x0 = np.random.default_rng(0).standard_normal(N)
+    # update every step: every step is a full FORCE step (simulation + RLS)
+    ours = median_time(lambda: rs.force(net, task.inputs, task.targets, update_every=1, x0=x0),
+                       repeats) / T
+    Tn = max(20, T // 4)
+    ref = median_time(lambda: numpy_force(net.J, net.W_fb, net.alpha, task.targets[:Tn], x0,
+                                          np.eye(N), np.zeros(N), 1), repeats) / Tn
+    row = {"work": "FORCE step (closed-loop RLS)", "N": N, "ours_us": ours * 1e6,
+           "numpy_us": ref * 1e6, "bound_us": 24 * N * N / BANDWIDTH * 1e6}
+    if HAVE_RPY:
+        Tr = max(10, T // 20)
+        res = Reservoir(W=net.J, Win=np.hstack([net.W_in, net.W_fb]), bias=net.b,
+                        lr=net.alpha, activation="tanh")
+        states = res.run(np.zeros((Tr, 2)))
+
+        def rls_steps():
+            node = RLS(alpha=1.0, fit_bias=False)
+            node.partial_fit(states, task.targets[:Tr])
+        t_res = median_time(lambda: res.run(np.zeros((Tr, 2))), repeats) / Tr
+        t_rls = median_time(rls_steps, repeats) / Tr
+        row["reservoirpy_us"] = (t_res + t_rls) * 1e6
+    results.append(row)
+
+
+def bench_batch(N, B, repeats, T, results):
+    net = rs.random_network(N, 1.5, 1, 1, dt=0.1, rng=0)
+    rng = np.random.default_rng(0)
+    U = rng.standard_normal((B, T, 1))
+    X0 = rng.standard_normal((B, N))
+    batched = median_time(lambda: rs.simulate(net, U, X0, mode="closed", record=("z",)),
+                          repeats) / (T * B)
+    one_by_one = median_time(lambda: [rs.simulate(net, U[i], X0[i], mode="closed",
+                                                  record=("z",)) for i in range(4)],
+                             repeats) / (T * 4)
+    results.append({"work": f"batched run B = {B}, per trial-step", "N": N,
+                    "ours_us": batched * 1e6, "single_trial_loop_us": one_by_one * 1e6,
+                    "bound_us": 2 * N * N / FLOPS * 1e6})
+
+
+def bench_ridge(N, repeats, T, results):
+    net = rs.random_network(N, 1.5, 1, 1, dt=0.1, rng=0)
+    task = rs.tasks.sine_sum(duration=T * 0.1, dt=0.1)
+    states = rs.simulate(net, task.inputs, mode="teacher", targets=task.targets,
+                         record=("r",)).r
+    fit = median_time(lambda: rs.ridge_regression(states, task.targets, 1e-6), repeats)
+    full = median_time(lambda: rs.fit_ridge(net, task.inputs, task.targets, reg=1e-6),
+                       repeats)
+    row = {"work": f"ridge fit on T = {T} states", "N": N, "ours_ms": fit * 1e3,
+           "fit_ridge_incl_run_ms": full * 1e3}
+    if HAVE_RPY:
+        row["reservoirpy_ms"] = median_time(
+            lambda: Ridge(ridge=1e-6, fit_bias=False).fit(states, task.targets), repeats) * 1e3
+    results.append(row)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--repeats", type=int, default=5)
+    p.add_argument("--quick", action="store_true", help="fewer sizes, shorter runs")
+    p.add_argument("--json", help="write the results to this file")
+    args = p.parse_args(argv)
+    R = args.repeats
+    results = []
+    sizes = (500, 1000) if args.quick else (500, 1000, 2000)
+    for N in sizes:
+        bench_single(N, 1.0, R, 2000 if N <= 1000 else 500, results)
+    bench_single(2000, 0.1, R, 2000, results)
+    for N in (500, 1000):
+        bench_closed(N, R, 2000, results)
+    for N in sizes:
+        bench_force(N, R, 1000 if N <= 1000 else 300, results)
+    bench_batch(1000, 64, R, 100, results)
+    for N in sizes:
+        bench_ridge(N, R, 5000, results)
+    print(f"reservoir {rs.__version__}; reservoirpy: {'yes' if HAVE_RPY else 'not installed'}")
+    for row in results:
+        parts = [f"{row['work']:<48s} N={row['N']:<5d}"]
+        for k, v in row.items():
+            if k in ("work", "N"):
+                continue
+            parts.append(f"{k}={v:9.1f}")
+        if "bound_us" in row:
+            parts.append(f"ours/bound={row['ours_us'] / row['bound_us']:.2f}")
+        if "reservoirpy_us" in row:
+            parts.append(f"speedup vs rpy={row['reservoirpy_us'] / row['ours_us']:.1f}x")
+        if "reservoirpy_ms" in row:
+            parts.append(f"speedup vs rpy={row['reservoirpy_ms'] / row['ours_ms']:.1f}x")
+        if "single_trial_loop_us" in row:
+            parts.append(f"batch gain={row['single_trial_loop_us'] / row['ours_us']:.1f}x")
+        print("  ".join(parts))
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump(results, fh, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
