@@ -37,6 +37,17 @@ def csr_row_dot(data, indices, start, end, r):
     return (a0 + a1) + (a2 + a3)
 
 
+@nb.njit(cache=True, inline="always", fastmath=_REASSOC)
+def recurrent_input(dense, J, data, indices, indptr, i, r):
+    """Row ``i`` of ``J r`` for dense ``J`` or CSR (data, indices, indptr)."""
+    if dense:
+        acc = 0.0
+        for j in range(r.shape[0]):
+            acc += J[i, j] * r[j]
+        return acc
+    return csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
+
+
 @nb.njit(cache=True)
 def _feedback(mode, z, Y, t, f):
     K = f.shape[0]
@@ -108,12 +119,7 @@ def _run_single(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, co
         _drive(W_in, W_fb, b, U, t, f, drive)
         total = 0.0
         for i in nb.prange(N):
-            acc = 0.0
-            if dense:
-                for j in range(N):
-                    acc += J[i, j] * r[j]
-            else:
-                acc = csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
+            acc = recurrent_input(dense, J, data, indices, indptr, i, r)
             xi = (1.0 - alpha) * x[i] + alpha * (acc + drive[i])
             if use_noise:
                 xi += noise_scale * noise[t, i]

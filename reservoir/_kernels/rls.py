@@ -14,7 +14,7 @@ import numba as nb
 import numpy as np
 
 from ..nonlinearities import phi_scalar
-from .euler import _drive, _readout, csr_row_dot
+from .euler import _drive, _readout, recurrent_input
 
 _REASSOC = {"reassoc"}
 
@@ -108,12 +108,7 @@ def force_run(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code
         _drive(W_in, W_fb, b, U, t, z, drive)
         total = 0.0
         for i in nb.prange(N):
-            acc = 0.0
-            if dense:
-                for j in range(N):
-                    acc += J[i, j] * r[j]
-            else:
-                acc = csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
+            acc = recurrent_input(dense, J, data, indices, indptr, i, r)
             xi = (1.0 - alpha) * x[i] + alpha * (acc + drive[i])
             x_new[i] = xi
             r_new[i] = phi_scalar(code, xi)
