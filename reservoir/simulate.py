@@ -57,6 +57,8 @@ class Trajectory:
         Feedback mode used.
     dt : float
         Time step (time of row ``t`` is ``t * dt``).
+    n_steps : int
+        Number of steps ``T`` simulated.
 
     Entries not requested through ``record`` are ``None``.
     """
@@ -67,13 +69,12 @@ class Trajectory:
     x_final: np.ndarray
     mode: str
     dt: float
+    n_steps: int
 
     @property
     def t(self) -> np.ndarray:
         """Times of the rows, ``arange(T) * dt``, shape (T,)."""
-        arr = self.z if self.z is not None else (self.x if self.x is not None else self.r)
-        T = arr.shape[-2]
-        return np.arange(T) * self.dt
+        return np.arange(self.n_steps) * self.dt
 
 
 def check_mode(mode) -> int:
@@ -278,4 +279,4 @@ def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_s
         return a if batched else a[0]
 
     return Trajectory(x=shaped(out["x"], "x"), r=shaped(out["r"], "r"), z=shaped(out["z"], "z"),
-                      x_final=X if batched else X[0], mode=mode, dt=net.dt)
+                      x_final=X if batched else X[0], mode=mode, dt=net.dt, n_steps=T)

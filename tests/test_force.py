@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import reservoir as rs
+from helpers import assert_rejects
 from reference import force_reference
 
 
@@ -81,18 +82,35 @@ def test_error_after_update_is_a_priori_error_shrunk_by_rls_gain():
     assert np.all(res.dw_norm >= 0)
 
 
-def test_force_training_can_continue_with_returned_P():
+def test_force_training_continues_exactly_with_P_and_step_offset():
     net = rs.random_network(40, 1.5, 1, 1, dt=0.1, rng=2)
     task = rs.tasks.sine_sum(duration=40.0, dt=0.1)
-    whole = rs.force(net, task.inputs, task.targets, update_every=1, rng=0, return_P=True)
-    a = rs.force(net, task.inputs[:200], task.targets[:200], update_every=1, rng=0,
-                 return_P=True)
-    b = rs.force(a.network, task.inputs[200:], task.targets[200:], update_every=1,
-                 x0=a.x_final, P0=a.P, return_P=True)
-    # the second call's first step (global step 200) is an update step in `whole` too;
-    # its local index 0 is not, so compare after dropping that single update
-    assert b.update_steps[0] == 1
-    np.testing.assert_allclose(b.P.diagonal().sum(), whole.P.diagonal().sum(), rtol=1e-3)
+    U, Y = task.inputs, task.targets
+    whole = rs.force(net, U, Y, update_every=3, rng=0, return_P=True)
+    a = rs.force(net, U[:200], Y[:200], update_every=3, rng=0, return_P=True)
+    b = rs.force(a.network, U[200:], Y[200:], update_every=3, x0=a.x_final, P0=a.P,
+                 step_offset=200, return_P=True)
+    np.testing.assert_array_equal(np.r_[a.update_steps, b.update_steps], whole.update_steps)
+    # equal up to rounding (the split run applies its last downdate before the next P r)
+    np.testing.assert_allclose(b.network.W_out, whole.network.W_out, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b.P, whole.P, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(b.x_final, whole.x_final, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(np.r_[a.error_before, b.error_before], whole.error_before,
+                               atol=1e-10)
+
+
+def test_force_reports_lost_positive_definiteness_and_divergence():
+    net = rs.random_network(20, 1.0, 1, 1, rng=0)
+    Y = np.ones((10, 1))
+    x0 = np.full(20, 2.0)  # |r|^2 ~ 18.6, so 1 + r^T P r < 0 for P = -I
+    with pytest.raises(FloatingPointError, match="positive definite"):
+        rs.force(net, None, Y, x0=x0, P0=-np.eye(20))
+    N = 5
+    blow = rs.Network(J=np.eye(N) * 1e300, W_in=np.zeros((N, 0)), W_fb=np.zeros((N, 1)),
+                      W_out=np.zeros((1, N)), b=np.zeros(N), phi="relu", dt=1.0, tau=1.0)
+    with pytest.raises(rs.SimulationDivergedError, match="FORCE training diverged") as info:
+        rs.force(blow, None, np.zeros((10, 1)), x0=np.ones(N))
+    assert info.value.step == 1
 
 
 def test_force_seed_reproducible():
@@ -114,13 +132,12 @@ def test_force_seed_reproducible():
     (dict(x0=np.zeros(3)), ValueError, "x0"),
     (dict(P0=np.ones((5, 4))), ValueError, "P0"),
     (dict(P0=np.triu(np.ones((5, 5)))), ValueError, "P0"),
+    (dict(step_offset=-1), ValueError, "step_offset"),
 ])
 def test_force_bad_input(kwargs, exc, word):
     net = rs.random_network(5, 1.0, 1, 1, rng=0)
-    args = dict(inputs=np.zeros((10, 1)), targets=np.zeros((10, 1)))
-    args.update(kwargs)
-    with pytest.raises(exc, match=word):
-        rs.force(net, **args)
+    base = dict(net=net, inputs=np.zeros((10, 1)), targets=np.zeros((10, 1)))
+    assert_rejects(rs.force, base, kwargs, exc, word)
 
 
 def test_force_learns_sum_of_sines_N1000():

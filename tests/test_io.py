@@ -44,3 +44,17 @@ def test_save_rejects_non_json_metadata(tmp_path):
         rs.save(net, tmp_path / "n.npz", metadata={"f": object()})
     with pytest.raises(TypeError, match="net"):
         rs.save("net", tmp_path / "n.npz")
+
+
+def test_load_rejects_files_from_a_newer_format(tmp_path):
+    net = rs.random_network(5, 1.0, rng=0)
+    p = tmp_path / "n.npz"
+    rs.save(net, p)
+    with np.load(p) as f:
+        arrays = {k: f[k] for k in f.files}
+    header = json.loads(str(arrays["header"]))
+    header["format_version"] = 99
+    arrays["header"] = np.array(json.dumps(header))
+    np.savez(p, **arrays)
+    with pytest.raises(ValueError, match="newer"):
+        rs.load(p)

@@ -5,6 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 import reservoir as rs
+from helpers import assert_rejects
 
 
 def _parts(N=4, M=2, K=1):
@@ -141,7 +142,4 @@ def test_orthogonal_init_spectrum_on_circle_of_radius_g():
     (dict(dt=1.5, tau=1.0), ValueError, "dt"),
 ])
 def test_random_network_bad_arguments(kwargs, exc, word):
-    args = dict(N=10, g=1.0)
-    args.update(kwargs)
-    with pytest.raises(exc, match=word):
-        rs.random_network(**args)
+    assert_rejects(rs.random_network, dict(N=10, g=1.0), kwargs, exc, word)

@@ -3,6 +3,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import reservoir as rs
+from helpers import assert_rejects
 from reference import simulate_reference
 
 
@@ -91,10 +92,8 @@ def test_ridge_trained_readout_holds_fixed_points_in_closed_loop():
 ])
 def test_ridge_bad_input(kwargs, exc, word):
     net = rs.random_network(5, 1.0, 1, 1, rng=0)
-    args = dict(inputs=np.zeros((50, 1)), targets=np.zeros((50, 1)))
-    args.update(kwargs)
-    with pytest.raises(exc, match=word):
-        rs.fit_ridge(net, **args)
+    base = dict(net=net, inputs=np.zeros((50, 1)), targets=np.zeros((50, 1)))
+    assert_rejects(rs.fit_ridge, base, kwargs, exc, word)
 
 
 def test_ridge_regression_on_states_matches_fit_ridge_and_normal_equations():
@@ -112,3 +111,25 @@ def test_ridge_regression_on_states_matches_fit_ridge_and_normal_equations():
         rs.ridge_regression(tr.r, task.targets, 0.01, weights=-w)
     with pytest.raises(ValueError, match="Y"):
         rs.ridge_regression(tr.r, task.targets[:-1], 0.01)
+
+
+def test_fit_ridge_with_noise_regresses_the_noisy_teacher_forced_states():
+    """The states fit_ridge regresses on are those of simulate(mode='teacher') with the
+    same noise seed."""
+    net = rs.random_network(30, 1.2, 1, 1, dt=0.1, rng=0)
+    task = rs.tasks.sine_sum(duration=20.0, dt=0.1)
+    fit = rs.fit_ridge(net, task.inputs, task.targets, reg=0.1, washout=20, noise_std=0.05,
+                       rng=4)
+    tr = rs.simulate(net, task.inputs, mode="teacher", targets=task.targets, noise_std=0.05,
+                     rng=4, record=("r",))
+    W = rs.ridge_regression(tr.r[20:], task.targets[20:], 0.1)
+    np.testing.assert_allclose(fit.W_out, W, rtol=1e-8, atol=1e-10)
+    np.testing.assert_array_equal(fit.x_final, tr.x_final)
+    quiet = rs.fit_ridge(net, task.inputs, task.targets, reg=0.1, washout=20)
+    assert not np.allclose(quiet.W_out, fit.W_out)
+
+
+def test_fit_ridge_rejects_bad_chunk_size():
+    net = rs.random_network(5, 1.0, 1, 1, rng=0)
+    with pytest.raises(ValueError, match="max_chunk_bytes"):
+        rs.fit_ridge(net, np.zeros((10, 1)), np.zeros((10, 1)), max_chunk_bytes=0)

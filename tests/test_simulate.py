@@ -1,8 +1,11 @@
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
 
 import reservoir as rs
+from helpers import assert_rejects
 from reference import simulate_reference
 
 
@@ -180,10 +183,8 @@ def test_divergence_raises_naming_the_step():
 ])
 def test_bad_input_raises_naming_the_argument(kwargs, exc, word):
     net = _net(4, 1, 1, "tanh", 1.0, 1.0, 0)
-    args = dict(inputs=np.zeros((5, 1)), mode="closed")
-    args.update(kwargs)
-    with pytest.raises(exc, match=word):
-        rs.simulate(net, **args)
+    base = dict(net=net, inputs=np.zeros((5, 1)), mode="closed")
+    assert_rejects(rs.simulate, base, kwargs, exc, word)
 
 
 def test_mode_is_required():
@@ -192,3 +193,48 @@ def test_mode_is_required():
         rs.simulate(net, np.zeros((5, 1)))
     with pytest.raises(TypeError, match="net"):
         rs.simulate("net", np.zeros((5, 1)), mode="closed")
+
+
+def test_long_noisy_run_is_split_into_chunks_without_changing_the_result(monkeypatch):
+    """Noise is drawn chunk by chunk (bounded memory); for one trial the draws are the
+    same stream as one big draw, so the result equals the reference with that draw."""
+    sim = sys.modules["reservoir.simulate"]  # the package re-exports the function
+    net = _net(20, 1, 1, "tanh", 1.0, 1.2, 0)
+    U = np.random.default_rng(1).standard_normal((50, 1))
+    monkeypatch.setattr(sim, "_CHUNK_BYTES", 20 * 8 * 7)  # 7 steps per chunk
+    tr = rs.simulate(net, U, np.zeros(20), mode="closed", noise_std=0.2, rng=3)
+    noise = np.random.default_rng(3).standard_normal((50, 20))
+    x, r, z, xf = simulate_reference(net, U, np.zeros(20), "closed", noise=noise, noise_std=0.2)
+    _close(tr.x, x)
+    _close(tr.z, z)
+    _close(tr.x_final, xf)
+
+
+@pytest.mark.parametrize("density", [1.0, 0.3])
+def test_batched_noise_equals_reference_with_the_same_draws(density):
+    net = _net(25, 1, 1, "tanh", density, 1.2, 2)
+    B, T = 3, 30
+    U = np.random.default_rng(1).standard_normal((B, T, 1))
+    tr = rs.simulate(net, U, np.zeros(25), mode="closed", noise_std=0.3, rng=9)
+    noise = np.random.default_rng(9).standard_normal((B, T, 25))
+    for b in range(B):
+        x, r, z, xf = simulate_reference(net, U[b], np.zeros(25), "closed", noise=noise[b],
+                                         noise_std=0.3)
+        _close(tr.x[b], x)
+        _close(tr.x_final[b], xf)
+
+
+def test_user_arrays_are_not_modified():
+    net = _net(10, 1, 1, "tanh", 1.0, 1.2, 0)
+    x0 = np.ones((2, 10))
+    U = np.ones((2, 5, 1))
+    rs.simulate(net, U, x0, mode="closed")
+    np.testing.assert_array_equal(x0, 1.0)
+    np.testing.assert_array_equal(U, 1.0)
+
+
+def test_time_axis_without_recording():
+    net = _net(10, 1, 1, "tanh", 1.0, 1.0, 0)
+    tr = rs.simulate(net, np.zeros((6, 1)), mode="closed", record=())
+    assert tr.x is None and tr.z is None and tr.n_steps == 6
+    np.testing.assert_allclose(tr.t, np.arange(6) * net.dt)

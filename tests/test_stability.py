@@ -94,8 +94,8 @@ def test_rank_one_feedback_creates_outlier_at_overlap():
     net = rs.random_network(N, g, 0, 1, feedback_dist="normal", rng=0)
     rng = np.random.default_rng(1)
     m = net.W_fb[:, 0]
-    n = 1.5 * m / (m @ m / N) * 0.5 + rng.standard_normal(N)  # overlap n.m/N ~ 0.75 + noise
-    n = n * (1.5 / (n @ m / N))                                  # exactly 1.5
+    n = m + rng.standard_normal(N)   # correlated with m, independent of J
+    n *= 1.5 / (n @ m / N)           # overlap n.m/N exactly 1.5
     net = net.with_readout(n[None, :] / N)
     spec = rs.spectrum(net, np.zeros(N), mode="closed")
     assert abs(spec.bulk_radius - g) < 0.02
@@ -151,3 +151,11 @@ def test_sparse_and_dense_give_the_same_jacobian_and_bulk():
     x = np.random.default_rng(0).standard_normal(30)
     np.testing.assert_array_equal(rs.jacobian(net, x), rs.jacobian(dense, x))
     assert rs.spectrum(net, x).bulk_radius == pytest.approx(rs.spectrum(dense, x).bulk_radius)
+
+
+def test_spectrum_validates_its_arguments():
+    net = _net(4, "tanh", 1.0, 0)
+    with pytest.raises(ValueError, match="u"):
+        rs.spectrum(net, np.zeros(4), u=np.zeros(3))
+    with pytest.raises(ValueError, match="margin"):
+        rs.spectrum(net, np.zeros(4), margin=-0.1)

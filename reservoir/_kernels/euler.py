@@ -168,6 +168,7 @@ def _phi_into(code, X, R):
         R *= 0.5
 
 
+@np.errstate(over="ignore", invalid="ignore")  # divergence is detected and reported below
 def run_dense_batch(JT, W_inT, W_fbT, W_outT, b, alpha, code, mode, X, U, Y, noise, noise_scale,
                     out_x, out_r, out_z):
     """Advance a batch of B trials ``T`` steps with one GEMM per step.
@@ -193,15 +194,6 @@ def run_dense_batch(JT, W_inT, W_fbT, W_outT, b, alpha, code, mode, X, U, Y, noi
     rec_x, rec_r, rec_z = out_x.shape[1] > 0, out_r.shape[1] > 0, out_z.shape[1] > 0
     use_noise = noise.shape[1] > 0
     keep = 1.0 - alpha
-    with np.errstate(over="ignore", invalid="ignore"):
-        return _batch_loop(JT, W_inT, W_fbT, W_outT, b, alpha, keep, code, mode, X, U, Y,
-                           noise, noise_scale, out_x, out_r, out_z, R, H, M, T, B, rec_x,
-                           rec_r, rec_z, use_noise)
-
-
-def _batch_loop(JT, W_inT, W_fbT, W_outT, b, alpha, keep, code, mode, X, U, Y, noise,
-                noise_scale, out_x, out_r, out_z, R, H, M, T, B, rec_x, rec_r, rec_z,
-                use_noise):
     for t in range(T):
         Z = R @ W_outT
         if rec_x:

@@ -32,7 +32,7 @@ def flush_downdate(P, s, pending):
 
 @nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
 def force_run(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, x, U, Y, P,
-              update_every, kp, cp_box, e_minus, e_plus, dw_norm, upd_steps, t_offset,
+              update_every, s_pend, pending_box, e_minus, e_plus, dw_norm, upd_steps, t_offset,
               n_done):
     """Run ``T = U.shape[0]`` closed-loop FORCE steps; ``x``, ``W_out``, ``P`` updated in place.
 
@@ -42,8 +42,8 @@ def force_run(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code
     then ``x[t+1]`` is computed with the a-priori ``z`` fed back (Sussillo & Abbott's
     ordering).
 
-    ``kp`` (N,) holds ``sqrt(c) k`` of the pending downdate and ``cp_box[0]`` is 1 when
-    one is pending (0 otherwise), so training can continue across calls.
+    ``s_pend`` (N,) holds ``sqrt(c) k`` of the pending downdate and ``pending_box[0]`` is
+    1 when one is pending (0 otherwise); :func:`flush_downdate` applies it at the end.
     Returns ``(status, n_done)``: status -1 on success, ``t`` of a non-finite state, or
     ``-2 - t`` when ``1 + r^T P r <= 0`` (P lost positive definiteness).
     """
@@ -63,13 +63,13 @@ def force_run(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code
         _readout(W_out, r, z)
         tg = t_offset + t
         if tg > 0 and tg % update_every == 0:
-            # one sweep: pending downdate P -= s s^T (s = kp), then k_new = P r
-            pending = cp_box[0]
+            # one sweep: pending downdate P -= s s^T, then k_new = P r
+            pending = pending_box[0]
             for i in nb.prange(N):
                 acc = 0.0
                 if pending != 0.0:
                     for j in range(N):
-                        pij = P[i, j] - kp[i] * kp[j]
+                        pij = P[i, j] - s_pend[i] * s_pend[j]
                         P[i, j] = pij
                         acc += pij * r[j]
                 else:
@@ -103,8 +103,8 @@ def force_run(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code
             n_done += 1
             sc = math.sqrt(c)
             for i in range(N):
-                kp[i] = sc * k_new[i]
-            cp_box[0] = 1.0
+                s_pend[i] = sc * k_new[i]
+            pending_box[0] = 1.0
         _drive(W_in, W_fb, b, U, t, z, drive)
         total = 0.0
         for i in nb.prange(N):

@@ -31,6 +31,13 @@ def _state(net: Network, x) -> np.ndarray:
     return x
 
 
+def _check_input(net: Network, u) -> None:
+    if u is not None:
+        uu = as_float_array(u, "u", 1, allow_empty=True)
+        if uu.shape != (net.n_inputs,):
+            raise ValueError(f"u must have shape ({net.n_inputs},), got {uu.shape}")
+
+
 def gain_matrix(net: Network, x, mode: str = "closed") -> np.ndarray:
     """``S = W_eff D`` at state ``x`` (dense (N, N)); see the module docstring."""
     if not isinstance(net, Network):
@@ -67,10 +74,7 @@ def jacobian(net: Network, x, u=None, mode: str = "closed", kind: str = "flow") 
     -------
     ndarray, shape (N, N)
     """
-    if u is not None:
-        uu = as_float_array(u, "u", 1, allow_empty=True)
-        if uu.shape != (net.n_inputs,):
-            raise ValueError(f"u must have shape ({net.n_inputs},), got {uu.shape}")
+    _check_input(net, u)
     if kind not in ("flow", "map"):
         raise ValueError(f"kind must be 'flow' or 'map', got {kind!r}")
     S = gain_matrix(net, x, mode)
@@ -120,9 +124,8 @@ def spectrum(net: Network, x, u=None, mode: str = "closed", margin: float = 0.05
     spec D.2 gives 1.026 +- 0.009 for N = 1000).
     """
     margin = as_positive_float(margin, "margin", allow_zero=True)
+    _check_input(net, u)
     S = gain_matrix(net, x, mode)
-    if u is not None:
-        jacobian(net, x, u=u, mode=mode)  # validates u
     lam = np.linalg.eigvals(S)
     lam = lam[np.argsort(-lam.real, kind="stable")]
     d = get_nonlinearity(net.phi).dphi(_state(net, x))

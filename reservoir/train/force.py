@@ -45,11 +45,12 @@ class ForceResult:
 
 
 def force(net: Network, inputs=None, targets=None, *, alpha: float = 1.0, update_every: int = 2,
-          x0=None, P0=None, rng=None, return_P: bool = False) -> ForceResult:
+          x0=None, P0=None, step_offset: int = 0, rng=None,
+          return_P: bool = False) -> ForceResult:
     """Train the readout online with FORCE (closed-loop recursive least squares).
 
     Each step ``t``: ``r = phi(x[t])``, a-priori readout ``z = W_out r``; every
-    ``update_every`` steps (``t = k, 2k, ...``) the RLS update::
+    ``update_every`` steps (global step ``step_offset + t = k, 2k, ...``) the RLS update::
 
         k = P r;  c = 1 / (1 + r^T k);  P <- P - c k k^T;  W_out <- W_out - c (z - y[t]) k^T
 
@@ -75,6 +76,10 @@ def force(net: Network, inputs=None, targets=None, *, alpha: float = 1.0, update
         Initial state; default ``0.5 * N(0, 1)`` per unit drawn from ``rng`` (S&A).
     P0 : array_like, shape (N, N), optional
         Initial ``P`` (symmetric positive definite) instead of ``I / alpha``.
+    step_offset : int
+        Global index of the first step (>= 0). To continue a training run exactly, pass
+        the previous run's ``x_final``, ``P`` (``return_P=True``), network and the number of
+        steps already taken, so the update schedule carries on where it stopped.
     rng : None, int, SeedSequence or Generator
         Used only to draw the default ``x0``.
     return_P : bool
@@ -93,6 +98,7 @@ def force(net: Network, inputs=None, targets=None, *, alpha: float = 1.0, update
         raise ValueError("targets is required")
     alpha = as_positive_float(alpha, "alpha")
     update_every = as_int(update_every, "update_every", minimum=1)
+    step_offset = as_int(step_offset, "step_offset", minimum=0)
     N, M, K = net.N, net.n_inputs, net.n_outputs
     Y = as_float_array(targets, "targets", 2)
     T = Y.shape[0]
@@ -120,29 +126,30 @@ def force(net: Network, inputs=None, targets=None, *, alpha: float = 1.0, update
         if not np.array_equal(P, P.T):
             raise ValueError("P0 must be symmetric")
     W_out = np.array(net.W_out, dtype=np.float64, order="C", copy=True)
-    n_upd = (T - 1) // update_every
+    # updates at global steps g = step_offset + t (0 <= t < T) with g > 0, g % k == 0
+    n_upd = (step_offset + T - 1) // update_every - max(0, (step_offset - 1) // update_every)
     e_minus = np.zeros((n_upd, K))
     e_plus = np.zeros((n_upd, K))
     dw = np.zeros(n_upd)
     steps = np.zeros(n_upd, dtype=np.int64)
-    kp = np.zeros(N)
-    cp = np.zeros(1)
-    dummy_i = np.empty(1, dtype=np.int32)
+    s_pend = np.zeros(N)   # pending rank-1 downdate sqrt(c) k, applied lazily by the kernel
+    pending = np.zeros(1)
     if net.is_sparse:
-        J, data, indices, indptr, dense = np.empty((1, 1)), net.J.data, net.J.indices, \
-            net.J.indptr, False
+        dense, J = False, np.empty((1, 1))
+        data, indices, indptr = net.J.data, net.J.indices, net.J.indptr
     else:
-        J, data, indices, indptr, dense = net.J, np.empty(1), dummy_i, dummy_i, True
+        dense, J = True, net.J
+        data, indices, indptr = np.empty(1), np.empty(1, np.int32), np.empty(1, np.int32)
     status, n_done = rls.force_run(dense, J, data, indices, indptr, net.W_in, net.W_fb, W_out,
                                    net.b, net.alpha, CODES[net.phi], x, U, Y, P, update_every,
-                                   kp, cp, e_minus, e_plus, dw, steps, 0, 0)
+                                   s_pend, pending, e_minus, e_plus, dw, steps, step_offset, 0)
     if status <= -2:
         raise FloatingPointError(
             f"FORCE: 1 + r^T P r <= 0 at step {-2 - status}: P is no longer positive "
             "definite (increase alpha)")
     if status >= 0:
         raise SimulationDivergedError(status, 0, what="FORCE training")
-    rls.flush_downdate(P, kp, cp[0])
+    rls.flush_downdate(P, s_pend, pending[0])
     return ForceResult(network=net.with_readout(W_out), x_final=x,
                        P=P if return_P else None, update_steps=steps[:n_done],
                        error_before=e_minus[:n_done], error_after=e_plus[:n_done],

@@ -122,6 +122,8 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
         Initial state (default 0).
     noise_std, rng :
         State noise during the teacher-forced run (see :func:`reservoir.simulate`).
+    max_chunk_bytes : int, optional
+        Upper bound on the memory of the rates held at once (default: 64 MiB).
 
     Returns
     -------
@@ -158,7 +160,8 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
     noise_scale = noise_std * np.sqrt(net.alpha)
     budget_steps = chunk_length(B, N, T, 2 if gen is not None else 1)
     if max_chunk_bytes is not None:
-        budget_steps = max(1, min(budget_steps, int(max_chunk_bytes) // (B * N * 8)))
+        max_chunk_bytes = as_int(max_chunk_bytes, "max_chunk_bytes", minimum=1)
+        budget_steps = max(1, min(budget_steps, max_chunk_bytes // (B * N * 8)))
     RtR = np.zeros((N, N))
     RtY = np.zeros((N, K))
     YtY = np.zeros(K)
