@@ -9,7 +9,7 @@ with ``f[t] = z[t]`` (closed loop), the target ``y[t]`` (teacher forcing) or 0 (
 """
 
 from . import tasks
-from .analysis import Spectrum, jacobian, spectrum
+from .analysis import FixedPoints, Spectrum, find_fixed_points, jacobian, spectrum
 from ._version import __version__
 from .errors import SimulationDivergedError
 from .io import load, save
@@ -24,5 +24,5 @@ __all__ = [
     "__version__", "Network", "random_network", "Nonlinearity", "get_nonlinearity",
     "Trajectory", "simulate", "SimulationDivergedError", "Task", "tasks",
     "fit_ridge", "ridge_regression", "RidgeResult", "force", "ForceResult", "save", "load", "nmse", "mse", "mae",
-    "jacobian", "spectrum", "Spectrum",
+    "jacobian", "spectrum", "Spectrum", "find_fixed_points", "FixedPoints",
 ]

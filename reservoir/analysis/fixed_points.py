@@ -1,0 +1,587 @@
+r"""Fixed points and slow points of the closed-loop network.
+
+The closed loop with a constant input ``u`` has the vector field (state units)::
+
+    F(x) = -x + J phi(x) + W_fb W_out phi(x) + c,        c = W_in u + b
+
+and its fixed points are those of the Euler map too. Two methods find them:
+
+**z-scan** (one readout, ``K = 1``). For a clamped readout value ``z`` the *open-loop*
+network ``G(x; z) = -x + J phi(x) + W_fb z + c`` has a fixed point ``x(z)``; closed-loop
+fixed points are the roots of the scalar function ``h(z) = W_out phi(x(z)) - z``. The curve
+``x(z)`` is followed by continuation (tangent predictor ``dx/dz = (I - J D)^{-1} W_fb``,
+Newton corrector with the analytic Jacobian, steps limited by the change of the rates),
+every sign change of ``h`` is bracketed and refined (Brent in ``z``), then polished by full
+N-dimensional Newton on ``F``. Near-tangential roots (local minima of ``|h|`` close to 0)
+are tried with Newton as well. Where the scan is unreliable -- Newton fails, or
+``det(I - J D)`` changes sign (a fold: ``x(z)`` is not unique there) -- the interval is
+reported in ``unreliable``, not silently skipped.
+
+For bounded ``phi`` every root lies in a known interval: ``|W_out phi| <= sum |W_out|``
+for tanh, and ``z`` between the sums of the negative and of the positive readout weights
+for the sigmoid. For ReLU no such bound exists; give ``z_range`` (the default is a guess
+and a message says so).
+
+**Slow-point search** (Sussillo & Barak 2013), for ``K > 1``, chaotic bulks, or to
+complement an unreliable scan: seeds are sampled from closed-loop trajectories started at
+random states (plus noise); each seed is driven to a minimum of ``q(x) = |F(x)|^2 / 2`` by
+damped Newton steps, switching to Levenberg-Marquardt (Gauss-Newton with damping) where
+Newton stalls. Minima with ``|F| < tol`` are fixed points; other local minima are *slow
+points*. Duplicates are merged and points far from the seeds are dropped (distance
+outliers, as in FixedPointFinder).
+
+All linear algebra inside the loops goes through SciPy's BLAS/LAPACK only (mixing NumPy's
+and SciPy's OpenBLAS builds in one loop was measured 2.6x slower on two cores).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.linalg as sla
+import scipy.optimize
+from scipy.linalg.blas import dgemv
+
+from .._checks import as_float_array, as_int, as_positive_float, as_rng
+from ..network import Network
+from ..nonlinearities import get_nonlinearity
+
+KINDS = ("z-scan", "newton", "slow-point")
+
+
+@dataclass(frozen=True, eq=False)
+class FixedPoints:
+    """Fixed (and slow) points of a closed-loop network, one row per point.
+
+    Attributes
+    ----------
+    x : ndarray, shape (P, N)
+        States.
+    z : ndarray, shape (P, K)
+        Readouts ``W_out phi(x)``.
+    residual : ndarray, shape (P,)
+        ``max_i |F_i(x)|`` (state units); below ``tol`` for fixed points.
+    eigenvalues : ndarray of complex, shape (P, N)
+        Eigenvalues of the flow Jacobian ``(-I + (J + W_fb W_out) D) / tau`` (units
+        1/time), sorted by decreasing real part (empty second axis if not computed).
+    stable : ndarray of bool, shape (P,)
+        Every eigenvalue has a negative real part.
+    n_unstable : ndarray of int, shape (P,)
+        Number of eigenvalues with a positive real part.
+    kind : ndarray of str, shape (P,)
+        ``"z-scan"`` (found by the scan), ``"newton"`` (a fixed point found by the
+        slow-point search) or ``"slow-point"`` (a local minimum of ``q`` with ``|F| >= tol``).
+    u : ndarray, shape (M,)
+        The constant input.
+    scan_z, scan_h : ndarray
+        The scan's grid and ``h(z) = W_out phi(x(z)) - z`` on it (empty without a scan).
+    unreliable : tuple of (float, float, str)
+        Intervals of ``z`` where the scan could not follow ``x(z)`` uniquely, with the
+        reason.
+    messages : tuple of str
+        Everything worth knowing about the search (never printed).
+    success : bool
+        The scan covered its whole range with no unreliable interval (or, for the
+        slow-point search, at least one seed converged).
+    counters : dict
+        ``n_lu`` (LU factorisations), ``n_steps`` (scan steps), ``n_seeds``.
+    """
+
+    x: np.ndarray
+    z: np.ndarray
+    residual: np.ndarray
+    eigenvalues: np.ndarray
+    stable: np.ndarray
+    n_unstable: np.ndarray
+    kind: np.ndarray
+    u: np.ndarray
+    scan_z: np.ndarray
+    scan_h: np.ndarray
+    unreliable: tuple = ()
+    messages: tuple = ()
+    success: bool = True
+    counters: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return self.x.shape[0]
+
+    @property
+    def is_fixed(self) -> np.ndarray:
+        """True for fixed points, False for slow points."""
+        return self.kind != "slow-point"
+
+    @property
+    def stability(self) -> np.ndarray:
+        """``"stable"``, ``"saddle"`` (some unstable directions) or ``"unstable"`` (all)."""
+        N = self.x.shape[1]
+        out = np.where(self.n_unstable == 0, "stable",
+                       np.where(self.n_unstable >= N, "unstable", "saddle"))
+        return out.astype(object)
+
+
+class _ClosedLoop:
+    """The closed-loop vector field of ``net`` at constant input, with dense algebra on
+    SciPy's BLAS."""
+
+    def __init__(self, net: Network, u: np.ndarray):
+        self.net = net
+        self.u = u
+        self.N = net.N
+        nl = get_nonlinearity(net.phi)
+        self.phi, self.dphi = nl.phi, nl.dphi
+        self.J = np.asarray(net.dense_J(), dtype=np.float64)
+        self.JT = self.J.T  # Fortran-ordered view: dgemv(trans=1) computes J v
+        self.c = net.W_in @ u + net.b
+        self.W_fb = net.W_fb
+        self.W_out = net.W_out
+        self.col_sq = (self.J**2).sum(axis=0)  # sum_i J_ij^2, for the bulk radius
+        self.Weff = self.J + net.W_fb @ net.W_out
+        self.WeffT = self.Weff.T
+        self.n_lu = 0
+
+    def Jr(self, r):
+        return dgemv(1.0, self.JT, r, trans=1)
+
+    def F(self, x):
+        """Closed-loop vector field (state units)."""
+        r = self.phi(x)
+        return -x + dgemv(1.0, self.WeffT, r, trans=1) + self.c
+
+    def G(self, x, z):
+        """Open-loop vector field with the readout clamped to ``z`` (shape (K,))."""
+        return -x + self.Jr(self.phi(x)) + self.W_fb @ z + self.c
+
+    def minus_jacobian(self, x, closed: bool):
+        """``I - W D`` (the negated Jacobian of F or G), a new Fortran-ordered array."""
+        W = self.Weff if closed else self.J
+        A = np.asfortranarray(W * (-self.dphi(x))[None, :])
+        A[np.diag_indices(self.N)] += 1.0
+        return A
+
+    def bulk_radius(self, x):
+        """Predicted radius of the random bulk of ``J D``: ``sqrt(sum_ij J_ij^2 d_j^2 / N)``."""
+        return float(np.sqrt(self.col_sq @ self.dphi(x) ** 2 / self.N))
+
+    def lu(self, A):
+        self.n_lu += 1
+        return sla.lu_factor(A, overwrite_a=True, check_finite=False)
+
+
+def _det_sign(lu_piv):
+    lu, piv = lu_piv
+    sign = np.prod(np.sign(np.diag(lu)))
+    swaps = np.count_nonzero(piv != np.arange(piv.size))
+    return sign * (-1.0) ** swaps
+
+
+def _newton(sys: _ClosedLoop, x, tol, max_iter, z=None, lu=None, chord_iters=0):
+    """Newton on F (``z is None``) or on G(., z). ``lu`` (of ``I - W D`` at a nearby
+    point) is used for up to ``chord_iters`` cheap chord steps first. Returns
+    ``(x, converged, residual)``."""
+    closed = z is None
+    res_fn = sys.F if closed else (lambda v: sys.G(v, z))
+    x = np.array(x, dtype=np.float64, copy=True)
+    R = res_fn(x)
+    err = np.max(np.abs(R))
+    it = 0
+    while it < chord_iters and lu is not None and err >= tol:
+        x_new = x + sla.lu_solve(lu, R, check_finite=False)
+        R_new = res_fn(x_new)
+        err_new = np.max(np.abs(R_new))
+        if not np.isfinite(err_new) or err_new > 0.5 * err:
+            break
+        x, R, err = x_new, R_new, err_new
+        it += 1
+    for _ in range(max_iter):
+        if err < tol:
+            return x, True, err
+        step = sla.lu_solve(sys.lu(sys.minus_jacobian(x, closed)), R, check_finite=False)
+        # backtracking on the residual keeps Newton from jumping to another branch
+        t = 1.0
+        while t > 1e-4:
+            x_new = x + t * step
+            R_new = res_fn(x_new)
+            err_new = np.max(np.abs(R_new))
+            if np.isfinite(err_new) and err_new < (1 - 0.25 * t) * err:
+                break
+            t *= 0.5
+        else:
+            return x, False, err
+        x, R, err = x_new, R_new, err_new
+    return x, err < tol, err
+
+
+def _z_range(net: Network, z_range, messages):
+    if z_range is not None:
+        lo, hi = (float(v) for v in z_range)
+        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+            raise ValueError(f"z_range must be two finite numbers lo < hi, got {z_range}")
+        return lo, hi
+    w = net.W_out[0]
+    if net.phi == "tanh":
+        B = float(np.abs(w).sum())
+        return -B * 1.001 - 1e-9, B * 1.001 + 1e-9
+    if net.phi == "sigmoid":
+        return float(w[w < 0].sum()) - 1e-9, float(w[w > 0].sum()) + 1e-9
+    messages.append("phi='relu' has no bound on the readout: the default z_range (-10, 10) "
+                    "is a guess; pass z_range to scan elsewhere")
+    return -10.0, 10.0
+
+
+def _start(sys: _ClosedLoop, z, tol):
+    """Open-loop fixed point at clamped readout ``z``: Newton from the input-driven guess,
+    else from the state a clamped simulation settles to."""
+    x, ok, _ = _newton(sys, sys.c + sys.W_fb[:, 0] * z, tol, 50, z=np.array([z]))
+    if not ok:
+        from ..simulate import simulate
+        T = 2000
+        tr = simulate(sys.net, np.broadcast_to(sys.u, (T, sys.u.size)), mode="teacher",
+                      targets=np.full((T, 1), z), record=())
+        x, ok, _ = _newton(sys, tr.x_final, tol, 50, z=np.array([z]))
+    return x, ok
+
+
+def _follow(sys: _ClosedLoop, z, x, z_end, tol, max_rate_step, dz_max, dz_min, roots,
+            unreliable):
+    """Continue x(z) from (z, x) towards z_end. Sign changes of h are refined into
+    ``roots``; folds are added to ``unreliable``. Returns the visited (z, h, x) lists and
+    the z where following failed (None if z_end was reached)."""
+    N = sys.N
+    n = sys.W_out[0]
+    m = sys.W_fb[:, 0]
+    direction = 1.0 if z_end > z else -1.0
+    lu = sys.lu(sys.minus_jacobian(x, closed=False))
+    det_sign = _det_sign(lu)
+    zs, hs, xs = [z], [n @ sys.phi(x) - z], [x]
+    if hs[0] == 0.0:
+        roots.append(x)
+    chaotic_from = z if sys.bulk_radius(x) >= 1.0 else None
+
+    def close_bulk_interval(z_stop):
+        if chaotic_from is not None:
+            unreliable.append((min(chaotic_from, z_stop), max(chaotic_from, z_stop),
+                               "open-loop bulk radius >= 1: x(z) may not be unique (other "
+                               "branches or chaos)"))
+
+    while direction * (z_end - z) > 0:
+        v = sla.lu_solve(lu, m, check_finite=False)   # dx/dz
+        dr = np.linalg.norm(sys.dphi(x) * v) / np.sqrt(N)
+        dz = min(dz_max, max_rate_step / max(dr, 1e-12), abs(z_end - z))
+        accepted = False
+        while dz >= dz_min:
+            z_new = z_end if dz == abs(z_end - z) else z + direction * dz
+            x_pred = x + (z_new - z) * v
+            x_new, ok, _ = _newton(sys, x_pred, tol, 12, z=np.array([z_new]), lu=lu,
+                                   chord_iters=6)
+            jump = np.linalg.norm(x_new - x_pred) / np.sqrt(N)
+            if ok and jump < 10 * max_rate_step:
+                accepted = True
+                break
+            dz *= 0.5
+        if not accepted:
+            close_bulk_interval(z)
+            return zs, hs, xs, z
+        radius = sys.bulk_radius(x_new)
+        if radius >= 1.0 and chaotic_from is None:
+            chaotic_from = z
+        elif radius < 1.0 and chaotic_from is not None:
+            close_bulk_interval(z_new)
+            chaotic_from = None
+        lu_new = sys.lu(sys.minus_jacobian(x_new, closed=False))
+        s_new = _det_sign(lu_new)
+        if s_new != det_sign:
+            unreliable.append((min(z, z_new), max(z, z_new),
+                               "det(I - J D) changed sign: x(z) is not unique here"))
+            det_sign = s_new
+        h_new = n @ sys.phi(x_new) - z_new
+        if hs[-1] != 0.0 and (h_new == 0.0 or np.sign(h_new) != np.sign(hs[-1])):
+            roots.append(_refine_root(sys, (z, x, hs[-1]), (z_new, x_new, h_new), lu, tol))
+        z, x, lu = z_new, x_new, lu_new
+        zs.append(z)
+        hs.append(h_new)
+        xs.append(x)
+    close_bulk_interval(z)
+    return zs, hs, xs, None
+
+
+def _scan(sys: _ClosedLoop, z_range, tol, max_rate_step):
+    """Continuation of x(z) over ``z_range``, from the low end upwards and, if that stops
+    at a fold, from the high end downwards (a strong clamped readout makes x(z) unique at
+    both ends). Returns roots, the scan arrays and the unreliable intervals."""
+    lo, hi = z_range
+    span = hi - lo
+    dz_max, dz_min = span / 32, span * 1e-7
+    roots, unreliable = [], []
+    x_lo, ok_lo = _start(sys, lo, tol)
+    if not ok_lo:
+        unreliable.append((lo, lo, "no open-loop fixed point found at the low end"))
+        return roots, np.array([]), np.array([]), np.empty((0, sys.N)), unreliable
+    zs, hs, xs, z_fail = _follow(sys, lo, x_lo, hi, tol, max_rate_step, dz_max, dz_min,
+                                 roots, unreliable)
+    if z_fail is not None:
+        x_hi, ok_hi = _start(sys, hi, tol)
+        if not ok_hi:
+            unreliable.append((z_fail, hi, "Newton failed to follow x(z); no open-loop "
+                                            "fixed point found at the high end"))
+        else:
+            zb, hb, xb, z_fail_b = _follow(sys, hi, x_hi, z_fail, tol, max_rate_step, dz_max,
+                                           dz_min, roots, unreliable)
+            if z_fail_b is not None:
+                unreliable.append((z_fail, z_fail_b, "Newton failed to follow x(z) "
+                                                     "(a fold, or no open-loop fixed point)"))
+            zs, hs, xs = zs + zb[::-1], hs + hb[::-1], xs + xb[::-1]
+    scan_z, scan_h, scan_x = np.array(zs), np.array(hs), np.array(xs)
+    # near-tangential roots: interior local minima of |h| that come close to zero
+    scale = max(1.0, float(np.max(np.abs(scan_h))))
+    for k in range(1, scan_h.size - 1):
+        a, b_, c_ = np.abs(scan_h[k - 1:k + 2])
+        same = np.sign(scan_h[k - 1]) == np.sign(scan_h[k]) == np.sign(scan_h[k + 1])
+        if same and b_ <= a and b_ <= c_ and b_ < 0.05 * scale:
+            roots.append(scan_x[k])
+    return roots, scan_z, scan_h, scan_x, unreliable
+
+
+def _refine_root(sys, left, right, lu, tol):
+    """Brent on h(z) between two scan points, x(z) by chord/Newton from the chord of the
+    bracket; returns the starting state for the closed-loop polish."""
+    (za, xa, ha), (zb, xb, hb) = left, right
+    n = sys.W_out[0]
+    cache = {}
+
+    def h(zz):
+        w = (zz - za) / (zb - za)
+        xg = (1 - w) * xa + w * xb
+        xx, ok, _ = _newton(sys, xg, tol, 12, z=np.array([zz]), lu=lu, chord_iters=8)
+        cache[zz] = xx
+        return n @ sys.phi(xx) - zz
+
+    if ha == 0.0:
+        return xa
+    if hb == 0.0:
+        return xb
+    zr = scipy.optimize.brentq(h, za, zb, xtol=1e-13 * max(1.0, abs(za)), rtol=1e-15,
+                               maxiter=100)
+    return cache.get(zr, xa)
+
+
+def _seed_states(net: Network, u, n_seeds, rng, seed_scale, seed_noise, seed_duration):
+    from ..simulate import simulate
+    T = max(2, int(round(seed_duration / net.dt)))
+    X0 = seed_scale * rng.standard_normal((n_seeds, net.N))
+    U = np.broadcast_to(u, (n_seeds, T, net.n_inputs))
+    tr = simulate(net, U, X0, mode="closed", record=("x",))
+    t_idx = rng.integers(T // 2, T, size=n_seeds)
+    seeds = tr.x[np.arange(n_seeds), t_idx]
+    return seeds + seed_noise * rng.standard_normal(seeds.shape)
+
+
+def _minimise_q(sys: _ClosedLoop, x, tol, max_iter):
+    """Damped Newton on F, Levenberg-Marquardt on q where Newton stalls.
+    Returns (x, |F|_inf, converged_to_fixed_point)."""
+    x = np.array(x, dtype=np.float64, copy=True)
+    F = sys.F(x)
+    q = 0.5 * F @ F
+    mu = 1e-3
+    for _ in range(max_iter):
+        err = np.max(np.abs(F))
+        if err < tol:
+            return x, err, True
+        A = sys.minus_jacobian(x, closed=True)  # -dF/dx
+        step = None
+        try:
+            cand = sla.lu_solve(sys.lu(A.copy(order="F")), F, check_finite=False)
+            t = 1.0
+            while t > 1e-3:
+                xn = x + t * cand
+                Fn = sys.F(xn)
+                qn = 0.5 * Fn @ Fn
+                if np.isfinite(qn) and qn < (1 - 1e-4 * t) * q:
+                    step = (xn, Fn, qn)
+                    break
+                t *= 0.5
+        except (np.linalg.LinAlgError, ValueError):
+            pass
+        if step is None:
+            # Levenberg-Marquardt: (A^T A + mu I) dx = A^T F  (dF/dx = -A)
+            AtA = A.T @ A
+            AtF = A.T @ F
+            diag = np.diag_indices(sys.N)
+            while mu < 1e12:
+                M = AtA.copy()
+                M[diag] += mu * (1.0 + np.diag(AtA))
+                try:
+                    dx = sla.cho_solve(sla.cho_factor(M, check_finite=False), AtF,
+                                       check_finite=False)
+                except np.linalg.LinAlgError:
+                    mu *= 10
+                    continue
+                xn = x + dx
+                Fn = sys.F(xn)
+                qn = 0.5 * Fn @ Fn
+                if np.isfinite(qn) and qn < q:
+                    step = (xn, Fn, qn)
+                    mu = max(mu / 3, 1e-12)
+                    break
+                mu *= 4
+            if step is None:
+                break  # a local minimum of q: a slow point
+        x_new, F, q_new = step
+        if abs(q - q_new) <= 1e-20 * max(q, 1e-300) and np.max(np.abs(F)) >= tol:
+            x, q = x_new, q_new
+            break
+        x, q = x_new, q_new
+    err = np.max(np.abs(F))
+    return x, err, err < tol
+
+
+def _dedupe(xs, res, kinds, tol_unique):
+    """Indices of unique points; among duplicates keep the one found by the scan, then the
+    one with the smallest residual."""
+    priority = np.array([KINDS.index(k) for k in kinds])
+    order = np.lexsort((res, priority))
+    keep = []
+    for i in order:
+        if all(np.max(np.abs(xs[i] - xs[j])) > tol_unique[j if kinds[j] == "slow-point" else i]
+               for j in keep):
+            keep.append(i)
+    return sorted(keep)
+
+
+def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=None,
+                      tol: float = 1e-10, max_rate_step: float = 0.1, n_seeds: int = 32,
+                      seed_scale: float = 1.0, seed_noise: float = 0.1,
+                      seed_duration: float = 20.0, max_iter: int = 100,
+                      tol_unique: float = 1e-6, slow_tol_unique: float = 1e-3,
+                      eigenvalues: bool = True, rng=None) -> FixedPoints:
+    """Find the fixed points of the closed loop at constant input ``u``.
+
+    Parameters
+    ----------
+    net : Network
+    u : array_like, shape (M,), optional
+        Constant input (default 0).
+    method : {"auto", "scan", "slow"}
+        ``"scan"``: the z-scan (needs ``K = 1``); ``"slow"``: slow-point search;
+        ``"auto"``: the scan for ``K = 1``, plus the slow-point search when the scan
+        reports an unreliable interval, and the slow-point search alone for ``K > 1``.
+    z_range : (float, float), optional
+        Interval of readout values to scan (default: the bound implied by ``phi``).
+    tol : float
+        Fixed points satisfy ``max |F(x)| < tol`` (state units).
+    max_rate_step : float
+        Largest RMS change of the rates ``phi(x(z))`` per scan step.
+    n_seeds, seed_scale, seed_noise, seed_duration :
+        Slow-point search: number of seeds, std of the random initial states, std of the
+        noise added to the sampled states, and length (time units) of the seeding runs.
+    max_iter : int
+        Iterations per seed of the slow-point search.
+    tol_unique, slow_tol_unique : float
+        Two fixed points (slow points) closer than this in max-norm are the same.
+    eigenvalues : bool
+        Compute the full spectrum of each point (``O(N^3)`` each).
+    rng : None, int, SeedSequence or Generator
+        Seeds of the slow-point search.
+
+    Returns
+    -------
+    FixedPoints
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    if method not in ("auto", "scan", "slow"):
+        raise ValueError(f"method must be 'auto', 'scan' or 'slow', got {method!r}")
+    u = np.zeros(net.n_inputs) if u is None else as_float_array(u, "u", 1, allow_empty=True)
+    if u.shape != (net.n_inputs,):
+        raise ValueError(f"u must have shape ({net.n_inputs},), got {u.shape}")
+    tol = as_positive_float(tol, "tol")
+    max_rate_step = as_positive_float(max_rate_step, "max_rate_step")
+    n_seeds = as_int(n_seeds, "n_seeds", minimum=1)
+    max_iter = as_int(max_iter, "max_iter", minimum=1)
+    tol_unique = as_positive_float(tol_unique, "tol_unique")
+    slow_tol_unique = as_positive_float(slow_tol_unique, "slow_tol_unique")
+    seed_scale = as_positive_float(seed_scale, "seed_scale", allow_zero=True)
+    seed_noise = as_positive_float(seed_noise, "seed_noise", allow_zero=True)
+    seed_duration = as_positive_float(seed_duration, "seed_duration")
+    K = net.n_outputs
+    if method == "scan" and K != 1:
+        raise ValueError(f"method='scan' needs one readout (K = 1), the network has K = {K}")
+    sys = _ClosedLoop(net, u)
+    messages, unreliable = [], []
+    cand_x, cand_kind = [], []
+    scan_z = scan_h = np.array([])
+    scan_x = np.empty((0, net.N))
+    n_steps = 0
+    success = True
+    if method in ("auto", "scan") and K == 1:
+        zr = _z_range(net, z_range, messages)
+        roots, scan_z, scan_h, scan_x, unreliable = _scan(sys, zr, tol, max_rate_step)
+        n_steps = max(0, scan_z.size - 1)
+        for x0 in roots:
+            x, ok, _ = _newton(sys, x0, tol, 30)
+            if ok:
+                cand_x.append(x)
+                cand_kind.append("z-scan")
+        success = not unreliable
+        if unreliable:
+            messages.append(f"the z-scan is unreliable on {len(unreliable)} interval(s); "
+                            + ("running the slow-point search too" if method == "auto"
+                               else "use method='auto' or 'slow' to search there"))
+    run_slow = method == "slow" or (method == "auto" and (K != 1 or unreliable))
+    if run_slow:
+        gen = as_rng(rng)
+        seeds = _seed_states(net, u, n_seeds, gen, seed_scale, seed_noise, seed_duration)
+        if K == 1 and unreliable:
+            # unstable fixed points are rarely near trajectories: also start from the scanned
+            # states and the input-driven guesses c + W_fb z inside the unreliable intervals
+            extra = []
+            for a, b, _ in unreliable:
+                inside = (scan_z >= a) & (scan_z <= b)
+                extra.extend(scan_x[inside])
+                extra.extend(sys.c + sys.W_fb[:, 0] * zz for zz in np.linspace(a, b, 5))
+            seeds = np.vstack([seeds] + [np.array(extra)] if extra else [seeds])
+        centroid = seeds.mean(axis=0)
+        spread = np.mean(np.linalg.norm(seeds - centroid, axis=1)) + 1e-12
+        n_conv = 0
+        for s in seeds:
+            x, err, fixed = _minimise_q(sys, s, tol, max_iter)
+            if np.linalg.norm(x - centroid) > 10 * spread:
+                continue  # distance outlier
+            n_conv += fixed
+            cand_x.append(x)
+            cand_kind.append("newton" if fixed else "slow-point")
+        if method == "slow":
+            success = n_conv > 0
+        messages.append(f"slow-point search: {n_conv} of {len(seeds)} seeds reached a fixed "
+                        "point")
+    N = net.N
+    if cand_x:
+        X = np.array(cand_x)
+        res = np.array([np.max(np.abs(sys.F(x))) for x in X])
+        kinds = np.array(cand_kind, dtype=object)
+        tols = np.where(kinds == "slow-point", slow_tol_unique, tol_unique)
+        keep = _dedupe(X, res, kinds, tols)
+        X, res, kinds = X[keep], res[keep], kinds[keep]
+    else:
+        X, res, kinds = np.empty((0, N)), np.empty(0), np.empty(0, dtype=object)
+    Z = (net.W_out @ sys.phi(X).T).T if len(X) else np.empty((0, K))
+    if eigenvalues and len(X):
+        # flow Jacobian = -(I - W_eff D) / tau
+        ev = [-sla.eigvals(sys.minus_jacobian(x, True), check_finite=False) / net.tau
+              for x in X]
+        ev = np.array([e[np.argsort(-e.real, kind="stable")] for e in ev])
+        n_unst = np.sum(ev.real > 0, axis=1)
+        stable = n_unst == 0
+    else:
+        ev = np.empty((len(X), 0), dtype=complex)
+        n_unst = np.full(len(X), -1)
+        stable = np.zeros(len(X), dtype=bool)
+        if len(X):
+            messages.append("eigenvalues=False: stability not computed")
+    order = np.argsort(Z[:, 0], kind="stable") if len(X) else np.arange(0)
+    return FixedPoints(x=X[order], z=Z[order], residual=res[order], eigenvalues=ev[order],
+                       stable=stable[order], n_unstable=n_unst[order], kind=kinds[order],
+                       u=u, scan_z=scan_z, scan_h=scan_h, unreliable=tuple(unreliable),
+                       messages=tuple(messages), success=bool(success),
+                       counters={"n_lu": sys.n_lu, "n_steps": n_steps,
+                                 "n_seeds": len(seeds) if run_slow else 0})
