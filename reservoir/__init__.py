@@ -9,7 +9,10 @@ with ``f[t] = z[t]`` (closed loop), the target ``y[t]`` (teacher forcing) or 0 (
 """
 
 from . import tasks
-from .analysis import FixedPoints, Spectrum, find_fixed_points, jacobian, spectrum
+from . import plotting
+from .analysis import (FixedPoints, ReadoutGeometry, Spectrum, StabilityReport,
+                       find_fixed_points, jacobian, lyapunov_exponent, readout_geometry,
+                       spectrum, stability_report)
 from ._version import __version__
 from .errors import SimulationDivergedError
 from .io import load, save
@@ -25,4 +28,6 @@ __all__ = [
     "Trajectory", "simulate", "SimulationDivergedError", "Task", "tasks",
     "fit_ridge", "ridge_regression", "RidgeResult", "force", "ForceResult", "save", "load", "nmse", "mse", "mae",
     "jacobian", "spectrum", "Spectrum", "find_fixed_points", "FixedPoints",
+    "stability_report", "StabilityReport", "lyapunov_exponent", "readout_geometry",
+    "ReadoutGeometry", "plotting",
 ]

@@ -382,6 +382,7 @@ def _minimise_q(sys: _ClosedLoop, x, tol, max_iter):
     x = np.array(x, dtype=np.float64, copy=True)
     F = sys.F(x)
     q = 0.5 * F @ F
+    history = [q]
     mu = 1e-3
     for _ in range(max_iter):
         err = np.max(np.abs(F))
@@ -426,11 +427,11 @@ def _minimise_q(sys: _ClosedLoop, x, tol, max_iter):
                 mu *= 4
             if step is None:
                 break  # a local minimum of q: a slow point
-        x_new, F, q_new = step
-        if abs(q - q_new) <= 1e-20 * max(q, 1e-300) and np.max(np.abs(F)) >= tol:
-            x, q = x_new, q_new
+        x, F, q = step
+        history.append(q)
+        # stalled: q fell by less than 0.1 % over the last 10 iterations (a slow point)
+        if len(history) > 10 and history[-11] <= q * (1 + 1e-3):
             break
-        x, q = x_new, q_new
     err = np.max(np.abs(F))
     return x, err, err < tol
 

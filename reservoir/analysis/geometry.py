@@ -1,0 +1,139 @@
+"""Geometry of the trained readout relative to the input and feedback vectors.
+
+In Mastrogiuseppe & Ostojic (2019) the readout is written ``z = n . phi(x) / N`` with
+O(1) entries of ``n``; here ``z = W_out phi(x)``, so ``n = N W_out[k]``. Overlaps are
+population averages, ``sigma_nm = n . m / N`` with ``m = W_fb[:, k]`` the feedback vector
+and ``sigma_nI = n . I / N`` with ``I = W_in u`` the input vector (``specs/mo2019.md``
+section 1.2). ``n . phi(x*) / N`` is the readout at a state ``x*``.
+
+The solution classes (``mo2019.md`` section 4.1, names ours) are decided here from the
+network's *own* fixed points rather than from the mean-field boundaries:
+
+* ``"unstable target"``: the fixed point at the target is linearly unstable (or absent);
+* ``"bistable"``: the target is stable but another stable fixed point exists;
+* ``"input-driven"``: the target is the only stable fixed point and ``sigma_nm <= 0``
+  (the readout is orthogonal to, or anti-aligned with, the feedback: negative feedback;
+  ``|cos(n, m)| < 1e-9`` counts as orthogonal);
+* ``"weak positive feedback"``: the target is the only stable fixed point and
+  ``sigma_nm > 0``.
+
+The mean-field class boundaries ``sigma_s(A)``, ``sigma_c(A)`` belong to the mean-field
+module; comparing the two is what the theory-versus-simulation tools are for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._checks import as_float_array
+from ..network import Network
+from ..nonlinearities import get_nonlinearity
+
+CLASSES = ("input-driven", "weak positive feedback", "bistable", "unstable target")
+
+
+@dataclass(frozen=True, eq=False)
+class ReadoutGeometry:
+    """Overlaps of the readout with the input and feedback vectors.
+
+    Attributes
+    ----------
+    overlap_nm : ndarray, shape (K,)
+        ``n_k . m_k / N`` with ``n_k = N W_out[k]``, ``m_k = W_fb[:, k]``.
+    overlap_nI : ndarray, shape (K,)
+        ``n_k . I / N`` with ``I = W_in u`` (0 when there is no input).
+    overlap_mI : ndarray, shape (K,)
+        ``m_k . I / N``.
+    cos_nm, cos_nI : ndarray, shape (K,)
+        Cosines of the angles between ``n_k`` and ``m_k``, ``I`` (nan for a zero vector).
+    norm_n, norm_m, norm_I : ndarray
+        RMS entries ``|v| / sqrt(N)``.
+    readout_at : ndarray, shape (K,) or None
+        ``n . phi(x) / N`` at the state given (the readout there).
+    solution_class : str or None
+        One of :data:`CLASSES` (when a stability report or a target was given).
+    """
+
+    overlap_nm: np.ndarray
+    overlap_nI: np.ndarray
+    overlap_mI: np.ndarray
+    cos_nm: np.ndarray
+    cos_nI: np.ndarray
+    norm_n: np.ndarray
+    norm_m: np.ndarray
+    norm_I: float
+    readout_at: np.ndarray | None
+    solution_class: str | None
+
+
+def _cos(a, b):
+    na, nb = np.linalg.norm(a), np.linalg.norm(b)
+    return float(a @ b / (na * nb)) if na > 0 and nb > 0 else float("nan")
+
+
+def classify_solution(overlap_nm: float, target_stable: bool, n_spurious: int) -> str:
+    """The solution class from the readout-feedback overlap and the fixed points."""
+    if not target_stable:
+        return "unstable target"
+    if n_spurious > 0:
+        return "bistable"
+    return "input-driven" if overlap_nm <= 0 else "weak positive feedback"
+
+
+def readout_geometry(net: Network, u=None, x=None, *, target=None, report=None,
+                     rng=None) -> ReadoutGeometry:
+    """Overlaps of the readout with the input and feedback vectors, and the solution class.
+
+    Parameters
+    ----------
+    net : Network
+    u : array_like, shape (M,), optional
+        The constant input defining the input vector ``I = W_in u``; default: the first
+        input column (``u = e_1``) when the network has inputs.
+    x : array_like, shape (N,), optional
+        A state (e.g. the target fixed point) at which to report ``n . phi(x) / N``.
+    target : float or array_like, optional
+        The trained output. With a target (or a ``report``) the solution class is
+        computed from :func:`~reservoir.analysis.global_stability.stability_report`
+        (fixed points and their stability; basins are not needed and not simulated).
+    report : StabilityReport, optional
+        Use this report instead of computing one.
+    rng : seed for the fixed-point search, if one is run.
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    N, M, K = net.N, net.n_inputs, net.n_outputs
+    if u is None:
+        u = np.eye(M)[0] if M else np.zeros(0)
+    u = as_float_array(u, "u", 1, allow_empty=True)
+    if u.shape != (M,):
+        raise ValueError(f"u must have shape ({M},), got {u.shape}")
+    I = net.W_in @ u
+    n = N * net.W_out
+    m = net.W_fb.T
+    readout_at = None
+    if x is not None:
+        x = as_float_array(x, "x", 1)
+        if x.shape != (N,):
+            raise ValueError(f"x must have shape ({N},), got {x.shape}")
+        readout_at = n @ get_nonlinearity(net.phi).phi(x) / N
+    cls = None
+    if report is None and target is not None:
+        from .global_stability import stability_report
+        report = stability_report(net, u, target, n_init=1, lyapunov=False, rng=rng)
+    ov_nm = np.einsum("kn,kn->k", n, m) / N
+    cos_nm = np.array([_cos(n[k], m[k]) for k in range(K)])
+    if report is not None:
+        # an overlap below rounding (|cos| < 1e-9) counts as orthogonal
+        nm = float(np.sum(np.where(np.abs(cos_nm) < 1e-9, 0.0, ov_nm)))
+        cls = classify_solution(nm, report.target_stable, int(report.spurious.size))
+    return ReadoutGeometry(
+        overlap_nm=ov_nm, overlap_nI=n @ I / N, overlap_mI=m @ I / N,
+        cos_nm=cos_nm,
+        cos_nI=np.array([_cos(n[k], I) for k in range(K)]),
+        norm_n=np.linalg.norm(n, axis=1) / np.sqrt(N),
+        norm_m=np.linalg.norm(m, axis=1) / np.sqrt(N),
+        norm_I=float(np.linalg.norm(I) / np.sqrt(N)), readout_at=readout_at,
+        solution_class=cls)

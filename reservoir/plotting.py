@@ -1,0 +1,83 @@
+"""Matplotlib helpers for spectra and fixed-point equations (pure drawing, no analysis)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _axes(ax):
+    if ax is None:
+        import matplotlib.pyplot as plt
+        _, ax = plt.subplots(figsize=(4, 4))
+    return ax
+
+
+def plot_spectrum(eigenvalues, *, kind: str = "gain", bulk_radius=None, outliers=None,
+                  ax=None):
+    """Scatter eigenvalues in the complex plane with the stability boundary.
+
+    Parameters
+    ----------
+    eigenvalues : array_like of complex
+    kind : {"gain", "flow", "map"}
+        ``"gain"``: eigenvalues of ``W_eff D`` (stability line ``Re = 1``; the unit circle
+        is drawn too, as in the BPTT literature); ``"flow"``: Jacobian eigenvalues
+        (line ``Re = 0``); ``"map"``: discrete-time multipliers (unit circle).
+    bulk_radius : float, optional
+        Draws the predicted bulk edge (dashed circle).
+    outliers : array_like of complex, optional
+        Marked with open red circles.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    if kind not in ("gain", "flow", "map"):
+        raise ValueError(f"kind must be 'gain', 'flow' or 'map', got {kind!r}")
+    ax = _axes(ax)
+    lam = np.asarray(eigenvalues, dtype=complex)
+    ax.scatter(lam.real, lam.imag, s=6, color="0.25", label="eigenvalues")
+    theta = np.linspace(0, 2 * np.pi, 400)
+    if kind in ("gain", "map"):
+        ax.plot(np.cos(theta), np.sin(theta), color="C0", lw=1, label="unit circle")
+    if kind == "gain":
+        ax.axvline(1.0, color="C3", lw=1, label="Re = 1 (flow stability)")
+    if kind == "flow":
+        ax.axvline(0.0, color="C3", lw=1, label="Re = 0")
+    if bulk_radius is not None:
+        ax.plot(bulk_radius * np.cos(theta), bulk_radius * np.sin(theta), "--", color="0.5",
+                lw=1, label="predicted bulk edge")
+    if outliers is not None and len(outliers):
+        o = np.asarray(outliers, dtype=complex)
+        ax.scatter(o.real, o.imag, s=60, facecolors="none", edgecolors="C3", label="outliers")
+    ax.set_xlabel("Re λ" + (" (1/time)" if kind == "flow" else ""))
+    ax.set_ylabel("Im λ" + (" (1/time)" if kind == "flow" else ""))
+    ax.set_aspect("equal", adjustable="datalim")
+    ax.legend(fontsize=7, loc="upper left")
+    return ax
+
+
+def plot_fixed_point_equation(fixed_points, *, ax=None):
+    """Plot ``h(z) = W_out phi(x(z)) - z`` from a z-scan, with the fixed points.
+
+    Stable fixed points are filled circles, unstable ones open circles; intervals where
+    the scan was unreliable are shaded.
+    """
+    fps = fixed_points
+    if fps.scan_z.size == 0:
+        raise ValueError("fixed_points has no z-scan (K > 1 or method='slow')")
+    ax = _axes(ax)
+    ax.plot(fps.scan_z, fps.scan_h, color="C0", lw=1.5, label="h(z) = W_out φ(x(z)) − z")
+    ax.axhline(0.0, color="0.5", lw=0.8)
+    for a, b, _ in fps.unreliable:
+        ax.axvspan(a, b, color="C1", alpha=0.2, lw=0)
+    fixed = fps.is_fixed
+    z = fps.z[fixed, 0]
+    st = fps.stable[fixed]
+    ax.scatter(z[st], np.zeros(st.sum()), s=50, color="C2", zorder=3, label="stable")
+    ax.scatter(z[~st], np.zeros((~st).sum()), s=50, facecolors="white", edgecolors="C3",
+               zorder=3, label="unstable")
+    ax.set_xlabel("readout z")
+    ax.set_ylabel("h(z)")
+    ax.legend(fontsize=7)
+    return ax
