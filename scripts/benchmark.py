@@ -170,6 +170,23 @@ def bench_ridge(N, repeats, T, results):
     results.append(row)
 
 
+def bench_fixed_points(N, repeats, results):
+    """All fixed points and the stability report (1000 initial states) of a network trained
+    by least squares on a stationary target (bistable: three fixed points)."""
+    net = rs.random_network(N, 0.5, 1, 1, dt=0.1, input_dist="normal", input_scale=0.5,
+                            feedback_dist="normal", feedback_scale=1.2, rng=1)
+    task = rs.tasks.stationary(target=2.0, duration=100.0, dt=0.1, washout=60.0)
+    net = rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=1e-10).network
+    find = median_time(lambda: rs.find_fixed_points(net, u=[1.0], eigenvalues=False), repeats)
+    fps = rs.find_fixed_points(net, u=[1.0])
+    full = median_time(lambda: rs.find_fixed_points(net, u=[1.0]), max(1, repeats // 2))
+    report = median_time(lambda: rs.stability_report(net, u=[1.0], target=2.0, n_init=1000,
+                                                     fixed_points=fps, rng=0), 1)
+    results.append({"work": f"fixed points ({len(fps)} found)", "N": N,
+                    "find_s": find, "find_with_spectra_s": full,
+                    "report_1000_inits_s": report})
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=5)
@@ -189,13 +206,15 @@ def main(argv=None):
     bench_batch(1000, 64, R, 100, results)
     for N in sizes:
         bench_ridge(N, R, 5000, results)
+    for N in (250, 500, 1000):
+        bench_fixed_points(N, R, results)
     print(f"reservoir {rs.__version__}; reservoirpy: {'yes' if HAVE_RPY else 'not installed'}")
     for row in results:
         parts = [f"{row['work']:<48s} N={row['N']:<5d}"]
         for k, v in row.items():
             if k in ("work", "N"):
                 continue
-            parts.append(f"{k}={v:9.1f}")
+            parts.append(f"{k}={v:9.1f}" if not k.endswith("_s") else f"{k}={v:7.2f}")
         if "bound_us" in row:
             parts.append(f"ours/bound={row['ours_us'] / row['bound_us']:.2f}")
         if "reservoirpy_us" in row:
