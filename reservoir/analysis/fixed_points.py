@@ -46,6 +46,7 @@ from scipy.linalg.blas import dgemv
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
+from ..simulate import simulate
 
 KINDS = ("z-scan", "newton", "slow-point")
 
@@ -234,7 +235,6 @@ def _start(sys: _ClosedLoop, z, tol):
     else from the state a clamped simulation settles to."""
     x, ok, _ = _newton(sys, sys.c + sys.W_fb[:, 0] * z, tol, 50, z=np.array([z]))
     if not ok:
-        from ..simulate import simulate
         T = 2000
         tr = simulate(sys.net, np.broadcast_to(sys.u, (T, sys.u.size)), mode="teacher",
                       targets=np.full((T, 1), z), record=())
@@ -366,7 +366,6 @@ def _refine_root(sys, left, right, lu, tol):
 
 
 def _seed_states(net: Network, u, n_seeds, rng, seed_scale, seed_noise, seed_duration):
-    from ..simulate import simulate
     T = max(2, int(round(seed_duration / net.dt)))
     X0 = seed_scale * rng.standard_normal((n_seeds, net.N))
     U = np.broadcast_to(u, (n_seeds, T, net.n_inputs))
@@ -443,7 +442,7 @@ def _dedupe(xs, res, kinds, tol_unique):
     order = np.lexsort((res, priority))
     keep = []
     for i in order:
-        if all(np.max(np.abs(xs[i] - xs[j])) > tol_unique[j if kinds[j] == "slow-point" else i]
+        if all(np.max(np.abs(xs[i] - xs[j])) > max(tol_unique[i], tol_unique[j])
                for j in keep):
             keep.append(i)
     return sorted(keep)

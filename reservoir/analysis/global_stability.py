@@ -38,7 +38,8 @@ class StabilityReport:
     target_stable : bool
         The target fixed point exists and is linearly stable.
     spurious : ndarray of int
-        Rows of the *stable* fixed points other than the target.
+        Rows of the *stable* fixed points other than the target (all stable rows when no
+        target is given or none matches it).
     basin_fraction : ndarray, shape (P,)
         Fraction of the random initial states that converged to each fixed point.
     fraction_to_target : float
