@@ -1,0 +1,353 @@
+r"""Static mean-field theory of trained feedback networks (Mastrogiuseppe & Ostojic 2019).
+
+Model (``specs/mo2019.md`` section 1): ``dx/dt = -x + chi phi(x) + m z + I``,
+``z = n . phi(x) / N``, ``chi`` i.i.d. with variance ``g^2 / N``, the readout ``n``
+uncorrelated with ``chi`` (the paper's approximation). Every vector has zero mean; the
+statistics that enter are
+
+* ``var_m = <m^2>``, ``var_I = <I^2>``, ``cov_mI = <m I>`` (input statistics),
+* ``overlap_nm = <n m>``, ``overlap_nI = <n I>`` (the readout geometry).
+
+At a stationary state every unit is Gaussian with variance ``Delta0`` and
+
+    (MF-Delta)  Delta0 = g^2 [phi^2](Delta0) + Delta_in(z),
+                Delta_in(z) = var_m z^2 + 2 cov_mI z + var_I
+    (MF-z)      z = F(z) = (overlap_nm z + overlap_nI) [phi'](Delta0(z))
+
+so the fixed points are the roots of ``F(z) - z``, found on a grid and refined by Brent:
+*all* of them, not only the one a damped iteration reaches (the authors' code iterates).
+Stability of a solution: the bulk radius ``g sqrt([phi'^2](Delta0))`` must be below 1
+and the outlier, the top eigenvalue of the 2 x 2 matrix (section 3.3)
+
+    M = [[M11, M12], [b M11, b M12 + a]],   M11 = g^2 ([phi'^2] + [phi phi'']),
+    M12 = 2 (var_m z + cov_mI),  a = overlap_nm [phi'],  b = (overlap_nm z + overlap_nI) [phi'''] / 2
+
+below 1. For ``g < 1`` the static solution is stable iff ``dF/dz < 1``
+(``dF/dz = a + b M12 / (1 - M11)``), the test used for ``stable`` (the M-eigenvalue equals
+1 exactly where ``dF/dz`` does). Decision (spec sections 8.5, 8.6): both M-eigenvalues are
+returned; the outlier is the one of largest modulus (the code's choice, largest real part,
+reports 0.045 instead of the physical -0.758 at A = -0.1).
+
+Quadrature: accurate by default; ``method="gh200"`` reproduces the authors' numbers (and
+their error at large ``Delta0``, spec X6).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import scipy.optimize
+
+from .._checks import as_float_array, as_positive_float
+from .gaussian import gaussian_average
+
+
+@dataclass(frozen=True)
+class MeanFieldParams:
+    """Parameters of the static theory.
+
+    Attributes
+    ----------
+    g : float
+        Bulk gain.
+    var_m, var_I, cov_mI : float
+        ``<m^2>``, ``<I^2>``, ``<m I>``.
+    overlap_nm, overlap_nI : float
+        ``<n m>``, ``<n I>`` (the readout is ``z = n . phi / N``).
+    phi : str
+        ``"tanh"`` (the paper), ``"sigmoid"`` or ``"relu"``.
+    method : {"accurate", "gh200"}
+        Quadrature rule.
+    """
+
+    g: float
+    var_m: float
+    var_I: float
+    cov_mI: float = 0.0
+    overlap_nm: float = 0.0
+    overlap_nI: float = 0.0
+    phi: str = "tanh"
+    method: str = "accurate"
+
+    def __post_init__(self):
+        as_positive_float(self.g, "g", allow_zero=True)
+        as_positive_float(self.var_m, "var_m", allow_zero=True)
+        as_positive_float(self.var_I, "var_I", allow_zero=True)
+        for name in ("cov_mI", "overlap_nm", "overlap_nI"):
+            v = getattr(self, name)
+            if not np.isfinite(float(v)):
+                raise ValueError(f"{name} must be finite, got {v}")
+        if self.cov_mI**2 > self.var_m * self.var_I * (1 + 1e-12):
+            raise ValueError("cov_mI^2 must not exceed var_m * var_I (Cauchy-Schwarz)")
+        if self.method not in ("accurate", "gh200"):
+            raise ValueError(f"method must be 'accurate' or 'gh200', got {self.method!r}")
+
+    @classmethod
+    def from_code_parameters(cls, g, Sm, SI, rho, p, p_m, p_I, C=1.0, **kw):
+        """The parametrisation of the authors' code (spec section 1.2):
+        ``m = Sm (rho xi + sqrt(1-rho^2) eta_m)``, ``I = SI (rho xi + sqrt(1-rho^2) eta_I)``,
+        ``n = C (p xi + p_m eta_m + p_I eta_I)``; note that the m-I correlation is rho^2."""
+        s = np.sqrt(1 - rho**2)
+        return cls(g=g, var_m=Sm**2, var_I=SI**2, cov_mI=Sm * SI * rho**2,
+                   overlap_nm=C * Sm * (rho * p + s * p_m),
+                   overlap_nI=C * SI * (rho * p + s * p_I), **kw)
+
+    @classmethod
+    def from_network(cls, net, u=None, **kw):
+        """Empirical statistics of a network with one readout: ``m = W_fb[:, 0]``,
+        ``I = W_in u + b``, ``n = N W_out[0]`` and ``g = sqrt(sum J^2 / N)`` (feeding the
+        *empirical* overlaps to the theory removes their O(N^-1/2) sampling noise,
+        spec section 8.12)."""
+        if net.n_outputs != 1:
+            raise ValueError("from_network needs a network with one readout (K = 1)")
+        N = net.N
+        u = np.zeros(net.n_inputs) if u is None else np.asarray(u, float)
+        m = net.W_fb[:, 0]
+        I = net.W_in @ u + net.b
+        n = N * net.W_out[0]
+        J = net.dense_J()
+        return cls(g=float(np.sqrt((J**2).sum() / N)), var_m=m @ m / N, var_I=I @ I / N,
+                   cov_mI=m @ I / N, overlap_nm=n @ m / N, overlap_nI=n @ I / N,
+                   phi=net.phi, **kw)
+
+    def input_variance(self, z):
+        """``Delta_in(z) = var_m z^2 + 2 cov_mI z + var_I``."""
+        z = np.asarray(z, dtype=float)
+        return self.var_m * z**2 + 2 * self.cov_mI * z + self.var_I
+
+    def with_readout(self, overlap_nm, overlap_nI):
+        """The same network statistics with another readout."""
+        return MeanFieldParams(self.g, self.var_m, self.var_I, self.cov_mI, float(overlap_nm),
+                               float(overlap_nI), self.phi, self.method)
+
+
+def _avg(p: MeanFieldParams, which, delta):
+    return gaussian_average(p.phi, which, 0.0, delta, method=p.method)
+
+
+def stationary_variance(params: MeanFieldParams, z, *, tol: float = 1e-13,
+                        max_iter: int = 60):
+    """Solve (MF-Delta) for ``Delta0`` at readout value(s) ``z`` (Newton, vectorised).
+
+    ``d[phi^2]/dDelta = [phi'^2] + [phi phi'']`` (heat-equation identity) gives the Newton
+    derivative. Starts at ``Delta_in + g^2 [phi^2](Delta_in)``.
+
+    Returns
+    -------
+    delta0 : ndarray
+    converged : ndarray of bool
+        False where Newton did not reach ``|residual| < tol * max(1, Delta0)`` (never a
+        silent value: check it).
+    """
+    p = params
+    z = np.asarray(as_float_array(z, "z", (0, 1)), dtype=float)
+    din = p.input_variance(z)
+    g2 = p.g**2
+    d = din + g2 * _avg(p, "phi2", din)
+    conv = np.zeros(d.shape, dtype=bool)
+    for _ in range(max_iter):
+        G = g2 * _avg(p, "phi2", d) + din - d
+        conv = np.abs(G) < tol * np.maximum(1.0, d)
+        if np.all(conv):
+            break
+        dG = g2 * (_avg(p, "dphi2", d) + _avg(p, "phi_ddphi", d)) - 1.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(conv, 0.0, G / dG)
+        d = np.maximum(d - step, din)
+    G = g2 * _avg(p, "phi2", d) + din - d
+    conv = np.isfinite(d) & (np.abs(G) < tol * np.maximum(1.0, d) * 10)
+    return d, conv
+
+
+def open_loop_variance(params: MeanFieldParams, A):
+    """``Delta0`` with the feedback clamped to the target ``A`` (equation OL)."""
+    return stationary_variance(params, A)
+
+
+def readout_scale(params: MeanFieldParams, A, direction_nm: float, direction_nI: float):
+    """Scale ``C(A)`` making the target an exact solution (spec section 2.2).
+
+    For a readout direction with unnormalised overlaps ``(direction_nm, direction_nI)``,
+    ``C(A) = A / ((direction_nI + A direction_nm) [phi'](Delta0_ol(A)))``; it diverges at
+    ``A_flex = -direction_nI / direction_nm``. Returns ``(C, converged)``.
+    """
+    A = np.asarray(A, dtype=float)
+    d, conv = open_loop_variance(params, A)
+    psi = _avg(params, "dphi", d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        C = A / ((direction_nI + A * direction_nm) * psi)
+    return C, conv
+
+
+def stability_matrix(params: MeanFieldParams, z: float, delta0: float):
+    """The 2 x 2 matrix ``M`` of section 3.3 and ``dF/dz`` at a solution ``(z, Delta0)``.
+
+    Returns ``(M, eigenvalues sorted by decreasing real part, dF/dz)``.
+    """
+    p = params
+    M11 = p.g**2 * float(_avg(p, "dphi2", delta0) + _avg(p, "phi_ddphi", delta0))
+    M12 = 2 * (p.var_m * z + p.cov_mI)
+    a = p.overlap_nm * float(_avg(p, "dphi", delta0))
+    b = 0.5 * (p.overlap_nm * z + p.overlap_nI) * float(_avg(p, "dddphi", delta0))
+    M = np.array([[M11, M12], [b * M11, b * M12 + a]])
+    ev = np.linalg.eigvals(M)
+    ev = ev[np.argsort(-ev.real, kind="stable")]
+    slope = a + b * M12 / (1 - M11)
+    return M, ev, float(slope)
+
+
+@dataclass(frozen=True, eq=False)
+class MeanFieldSolution:
+    """All static mean-field fixed points for one parameter set (one entry per point).
+
+    Attributes
+    ----------
+    z, delta0, psi : ndarray, shape (P,)
+        Readout, variance ``Delta0`` and gain ``[phi'](Delta0)``.
+    slope : ndarray
+        ``dF/dz`` at the root.
+    outlier : ndarray of complex, shape (P,)
+        The M-eigenvalue of largest modulus (the other lies inside the bulk).
+    eig_M : ndarray of complex, shape (P, 2)
+        Both eigenvalues, by decreasing modulus.
+    bulk_radius : ndarray
+        ``g sqrt([phi'^2](Delta0))``.
+    stable : ndarray of bool
+        ``slope < 1`` and ``bulk_radius < 1``.
+    converged : ndarray of bool
+        Every ``Delta0`` solve and the root refinement converged.
+    z_grid, G_grid : ndarray
+        ``F(z) - z`` on the bracketing grid (for plots).
+    success : bool
+        Every point converged and the grid's ends have the sign that excludes roots beyond.
+    messages : tuple of str
+    """
+
+    z: np.ndarray
+    delta0: np.ndarray
+    psi: np.ndarray
+    slope: np.ndarray
+    outlier: np.ndarray
+    eig_M: np.ndarray
+    bulk_radius: np.ndarray
+    stable: np.ndarray
+    converged: np.ndarray
+    z_grid: np.ndarray
+    G_grid: np.ndarray
+    success: bool
+    messages: tuple = field(default=())
+
+    def __len__(self):
+        return self.z.size
+
+
+def _default_range(p: MeanFieldParams):
+    """|F(z)| <= (|snm| |z| + |snI|) min(phi'max, sqrt(2/(pi Delta_in))) for tanh; grow Z
+    until the bound is below |z| on both sides."""
+    Z = 2.0
+    for _ in range(60):
+        zz = np.array([-Z, Z])
+        din = np.maximum(p.input_variance(zz), 1e-300)
+        bound = (abs(p.overlap_nm) * Z + abs(p.overlap_nI)) * np.minimum(
+            1.0, np.sqrt(2 / (np.pi * din)))
+        if np.all(bound < Z):
+            return -Z, Z
+        Z *= 1.5
+    return -Z, Z
+
+
+def mf_fixed_points(params: MeanFieldParams, *, z_range=None, n_grid: int = 4001,
+                    ) -> MeanFieldSolution:
+    """All solutions of (MF-Delta, MF-z): the fixed points of the trained network in the
+    mean-field limit, with their stability.
+
+    Parameters
+    ----------
+    params : MeanFieldParams
+    z_range : (float, float), optional
+        Where to look (default: an interval outside of which ``|F(z)| < |z|`` is
+        guaranteed for tanh; for other ``phi`` pass one).
+    n_grid : int
+        Grid points for bracketing the roots of ``F(z) - z``. Tangential (double) roots at
+        a fold are missed by any grid method: ``messages`` says when ``|F - z|`` comes
+        close to 0 without a sign change.
+    """
+    p = params
+    messages = []
+    if z_range is None:
+        if p.phi != "tanh":
+            messages.append("default z_range derived for tanh; pass z_range for other phi")
+        lo, hi = _default_range(p)
+    else:
+        lo, hi = (float(v) for v in z_range)
+        if not lo < hi:
+            raise ValueError(f"z_range must satisfy lo < hi, got {z_range}")
+    zg = np.linspace(lo, hi, int(n_grid))
+    dg, convg = stationary_variance(p, zg)
+    Gg = (p.overlap_nm * zg + p.overlap_nI) * _avg(p, "dphi", dg) - zg
+    if not np.all(convg):
+        messages.append(f"Delta0 did not converge at {np.count_nonzero(~convg)} grid points")
+
+    def G(zz):
+        d, c = stationary_variance(p, np.array([zz]))
+        if not c[0]:
+            raise FloatingPointError(f"Delta0 did not converge at z={zz}")
+        return float((p.overlap_nm * zz + p.overlap_nI) * _avg(p, "dphi", d[0]) - zz)
+
+    roots, ok = [], []
+    for k in range(zg.size - 1):
+        if Gg[k] == 0.0:
+            roots.append(zg[k])
+            ok.append(bool(convg[k]))
+        elif np.sign(Gg[k]) != np.sign(Gg[k + 1]) and Gg[k + 1] != 0.0:
+            try:
+                ga, gb = G(zg[k]), G(zg[k + 1])
+                if ga == 0.0 or gb == 0.0 or np.sign(ga) == np.sign(gb):
+                    # the sign change is at rounding level: the root is the smaller end
+                    roots.append(zg[k] if abs(ga) <= abs(gb) else zg[k + 1])
+                else:
+                    roots.append(scipy.optimize.brentq(G, zg[k], zg[k + 1], xtol=1e-14,
+                                                       rtol=1e-14))
+                ok.append(True)
+            except (FloatingPointError, ValueError, RuntimeError) as exc:
+                roots.append(0.5 * (zg[k] + zg[k + 1]))
+                ok.append(False)
+                messages.append(f"root refinement failed in [{zg[k]}, {zg[k + 1]}]: {exc}")
+    if Gg[-1] == 0.0:
+        roots.append(zg[-1])
+        ok.append(bool(convg[-1]))
+    # near-tangential roots: interior local minima of |G| close to zero, no sign change
+    scale = max(1.0, float(np.max(np.abs(Gg))))
+    for k in range(1, zg.size - 1):
+        same = np.sign(Gg[k - 1]) == np.sign(Gg[k]) == np.sign(Gg[k + 1])
+        if same and abs(Gg[k]) <= min(abs(Gg[k - 1]), abs(Gg[k + 1])) and \
+                abs(Gg[k]) < 1e-4 * scale:
+            messages.append(f"|F(z) - z| nearly touches 0 near z = {zg[k]:.6g} (a fold): a "
+                            "double root may be missed")
+    ends_ok = Gg[0] > 0 and Gg[-1] < 0
+    if not ends_ok:
+        messages.append("F(z) - z does not have the signs at the ends of z_range that "
+                        "exclude roots outside it: widen z_range")
+    z = np.array(roots, dtype=float)
+    d, cd = stationary_variance(p, z) if z.size else (np.empty(0), np.empty(0, bool))
+    psi = _avg(p, "dphi", d) if z.size else np.empty(0)
+    eig, slope = [], []
+    for zz, dd in zip(z, d):
+        _, ev, sl = stability_matrix(p, zz, dd)
+        eig.append(ev)
+        slope.append(sl)
+    eig = np.array(eig, dtype=complex).reshape(-1, 2)
+    # the outlier is the M-eigenvalue of largest modulus: the other one, ~ a M11 / outlier,
+    # lies inside the bulk (spec section 8.6: the code's sort by real part hides negative
+    # outliers)
+    order = np.argsort(-np.abs(eig), axis=1, kind="stable")
+    eig = np.take_along_axis(eig, order, axis=1)
+    slope = np.array(slope)
+    bulk = p.g * np.sqrt(_avg(p, "dphi2", d)) if z.size else np.empty(0)
+    converged = np.array(ok, dtype=bool) & cd
+    return MeanFieldSolution(
+        z=z, delta0=d, psi=psi, slope=slope, outlier=eig[:, 0] if z.size else eig[:, 0],
+        eig_M=eig, bulk_radius=bulk, stable=(slope < 1) & (bulk < 1), converged=converged,
+        z_grid=zg, G_grid=Gg, success=bool(np.all(converged) and ends_ok and np.all(convg)),
+        messages=tuple(messages))
