@@ -9,6 +9,7 @@ from hypothesis import given, strategies as st
 import reservoir as rs
 from reservoir.meanfield import (MeanFieldParams, discrete_map_variance, gaussian_average,
                                  gaussian_expectation, mf_fixed_points, open_loop_variance,
+                                 phase_diagram,
                                  readout_scale, scs_variance, stationary_variance)
 from reservoir.meanfield.gaussian import _sigmoid_family, _tanh_family
 
@@ -266,3 +267,43 @@ def test_gaussian_bad_input():
         gaussian_average("tanh", "phi4", 0.0, 1.0)
     with pytest.raises(ValueError, match="method"):
         gaussian_expectation(np.tanh, 0.0, 1.0, method="simpson")
+
+
+@pytest.mark.parametrize("g, Sm, SI, rho, A, sigma_s, sigma_c, slope0", [
+    (0.3, 1.2, 0.5, 0.5, 0.5, 1.4325, 2.0193, -0.31),
+    (0.3, 1.2, 0.5, 0.5, 1.0, 1.8517, 3.3192, -0.58),
+    (0.3, 1.2, 0.5, 0.5, 2.0, 2.9004, 6.2179, -0.82),
+    (0.3, 1.2, 0.5, 0.5, -1.0, 1.7368, 2.9894, -0.62),
+    (0.8, 1.0, 1.0, 0.0, 0.5, 1.8742, 2.1322, -0.12),
+    (0.8, 1.0, 1.0, 0.0, 1.0, 2.1102, 2.9694, -0.34),
+    (0.8, 1.0, 1.0, 0.0, 2.0, 2.8213, 5.1791, -0.66)])
+def test_phase_diagram_class_boundaries_spec_7_2(g, Sm, SI, rho, A, sigma_s, sigma_c, slope0):
+    """Along the line of solutions: a spurious pair appears at sigma_s, the target loses
+    stability at sigma_c; a pure input readout (sigma_nm = 0) is stable."""
+    p = MeanFieldParams(g=g, var_m=Sm**2, var_I=SI**2, cov_mI=Sm * SI * rho**2)
+    fine = np.arange(-0.01, 0.01, 0.0005)
+    grid = np.unique(np.round(np.r_[np.arange(-1.0, 7.0, 0.05), sigma_s + fine,
+                                    sigma_c + fine, 0.0], 6))
+    pd = phase_diagram(p, [A], grid)
+    cls = pd.solution_class[0]
+    first_bistable = grid[np.argmax(cls == 2)]
+    first_unstable = grid[np.argmax(cls == 3)]
+    assert first_bistable == pytest.approx(sigma_s, abs=2e-3)
+    assert first_unstable == pytest.approx(sigma_c, abs=2e-3)
+    assert np.all(cls[grid <= 0] == 0)  # input-driven: a single, stable fixed point
+    assert pd.target_slope[0, np.argmin(np.abs(grid))] == pytest.approx(slope0, abs=0.01)
+
+
+def test_phase_diagram_cells_agree_with_the_root_finder():
+    p = MeanFieldParams.from_code_parameters(**EXAMPLE)
+    A = np.array([-1.5, 0.7, 1.8])
+    snm = np.array([-1.0, 0.5, 1.9, 2.5, 4.0])
+    pd = phase_diagram(p, A, snm)
+    for i in range(A.size):
+        for j in range(snm.size):
+            sol = mf_fixed_points(p.with_readout(snm[j], pd.overlap_nI[i, j]))
+            assert pd.n_fixed[i, j] == len(sol)
+            assert pd.n_stable[i, j] == int(sol.stable.sum())
+            t = np.argmin(np.abs(sol.z - A[i]))
+            assert abs(sol.z[t] - A[i]) < 1e-8
+            assert pd.target_slope[i, j] == pytest.approx(sol.slope[t], rel=1e-8)

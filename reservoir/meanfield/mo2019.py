@@ -351,3 +351,84 @@ def mf_fixed_points(params: MeanFieldParams, *, z_range=None, n_grid: int = 4001
         eig_M=eig, bulk_radius=bulk, stable=(slope < 1) & (bulk < 1), converged=converged,
         z_grid=zg, G_grid=Gg, success=bool(np.all(converged) and ends_ok and np.all(convg)),
         messages=tuple(messages))
+
+
+CLASS_NAMES = ("input-driven", "weak positive feedback", "bistable", "unstable target")
+
+
+@dataclass(frozen=True, eq=False)
+class PhaseDiagram:
+    """Solution classes along the lines of solutions (spec section 4.1).
+
+    For every target ``A`` (rows) and readout-feedback overlap ``sigma_nm`` (columns) the
+    readout overlap with the input is fixed by the target, ``sigma_nI = A / psi_A - A
+    sigma_nm``, and the static theory gives the number of fixed points, how many are
+    stable, and whether the target is.
+
+    Attributes
+    ----------
+    A, overlap_nm : ndarray
+        The axes.
+    overlap_nI : ndarray, shape (nA, nm)
+    n_fixed, n_stable : ndarray of int, shape (nA, nm)
+    target_slope : ndarray, shape (nA, nm)
+        ``dF/dz`` at the target (stable iff < 1).
+    solution_class : ndarray of int, shape (nA, nm)
+        Index into :data:`CLASS_NAMES`.
+    """
+
+    A: np.ndarray
+    overlap_nm: np.ndarray
+    overlap_nI: np.ndarray
+    n_fixed: np.ndarray
+    n_stable: np.ndarray
+    target_slope: np.ndarray
+    solution_class: np.ndarray
+
+
+def phase_diagram(params: MeanFieldParams, A, overlap_nm, *, z_range=None,
+                  n_grid: int = 3001) -> PhaseDiagram:
+    """Classes of trained readouts over targets ``A`` and overlaps ``sigma_nm``.
+
+    ``Delta0(z)`` and ``psi(z) = [phi'](Delta0(z))`` do not depend on the readout, so they
+    are computed once on a grid of ``z``; every cell then only counts the sign changes of
+    ``(sigma_nm z + sigma_nI) psi(z) - z`` (a fixed point is stable where that function
+    decreases). The target's stability uses the exact ``dF/dz`` of :func:`stability_matrix`.
+    The readout overlaps of ``params`` are ignored.
+    """
+    A = np.atleast_1d(as_float_array(A, "A", (0, 1)))
+    snm = np.atleast_1d(as_float_array(overlap_nm, "overlap_nm", (0, 1)))
+    p = params
+    if z_range is None:
+        big = p.with_readout(float(np.max(np.abs(snm))) + 1.0,
+                             float(np.max(np.abs(A))) * 10 + 10.0)
+        lo, hi = _default_range(big)
+    else:
+        lo, hi = (float(v) for v in z_range)
+    zg = np.linspace(lo, hi, int(n_grid))
+    dg, ok = stationary_variance(p, zg)
+    if not np.all(ok):
+        raise FloatingPointError("Delta0(z) did not converge on the grid; narrow z_range")
+    psi = _avg(p, "dphi", dg)
+    dA, okA = stationary_variance(p, A)
+    if not np.all(okA):
+        raise FloatingPointError("Delta0 did not converge at some targets")
+    psiA = _avg(p, "dphi", dA)
+    nA, nm = A.size, snm.size
+    snI = A[:, None] / psiA[:, None] - A[:, None] * snm[None, :]
+    n_fixed = np.zeros((nA, nm), dtype=int)
+    n_stable = np.zeros((nA, nm), dtype=int)
+    slope = np.zeros((nA, nm))
+    for i in range(nA):
+        G = (snm[:, None] * zg[None, :] + snI[i][:, None]) * psi[None, :] - zg[None, :]
+        sg = np.sign(G)
+        cross = sg[:, :-1] * sg[:, 1:] < 0
+        n_fixed[i] = cross.sum(axis=1)
+        n_stable[i] = (cross & (G[:, 1:] < G[:, :-1])).sum(axis=1)
+        for j in range(nm):
+            _, _, slope[i, j] = stability_matrix(p.with_readout(snm[j], snI[i, j]), A[i],
+                                                 dA[i])
+    target_ok = slope < 1
+    cls = np.where(~target_ok, 3, np.where(n_stable > 1, 2, np.where(snm[None, :] <= 0, 0, 1)))
+    return PhaseDiagram(A=A, overlap_nm=snm, overlap_nI=snI, n_fixed=n_fixed,
+                        n_stable=n_stable, target_slope=slope, solution_class=cls)
