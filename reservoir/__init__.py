@@ -9,7 +9,8 @@ with ``f[t] = z[t]`` (closed loop), the target ``y[t]`` (teacher forcing) or 0 (
 """
 
 from . import tasks
-from . import plotting
+from . import meanfield, plotting
+from .meanfield import predict
 from .analysis import (FixedPoints, ReadoutGeometry, Spectrum, StabilityReport,
                        find_fixed_points, jacobian, lyapunov_exponent, readout_geometry,
                        spectrum, stability_report)
@@ -29,5 +30,5 @@ __all__ = [
     "fit_ridge", "ridge_regression", "RidgeResult", "force", "ForceResult", "save", "load", "nmse", "mse", "mae",
     "jacobian", "spectrum", "Spectrum", "find_fixed_points", "FixedPoints",
     "stability_report", "StabilityReport", "lyapunov_exponent", "readout_geometry",
-    "ReadoutGeometry", "plotting",
+    "ReadoutGeometry", "plotting", "meanfield", "predict",
 ]

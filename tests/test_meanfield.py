@@ -307,3 +307,31 @@ def test_phase_diagram_cells_agree_with_the_root_finder():
             t = np.argmin(np.abs(sol.z - A[i]))
             assert abs(sol.z[t] - A[i]) < 1e-8
             assert pd.target_slope[i, j] == pytest.approx(sol.slope[t], rel=1e-8)
+
+
+def test_predict_lines_up_theory_and_network():
+    """Independent vectors (the theory's assumption): every theoretical fixed point has its
+    network counterpart, with the same stability and close readouts, outliers and bulk."""
+    net, _ = _finite_network(1000, 2.0, 0)
+    pr = rs.predict(net, u=[1.0], target=2.0)
+    assert len(pr.rows) == 3 and pr.unmatched_measured.size == 0
+    for r in pr.rows:
+        assert abs(r["z_measured"] - r["z_theory"]) < 0.05
+        assert r["stable_measured"] == r["stable_theory"]
+        assert r["bulk_measured"] == pytest.approx(r["bulk_theory"], rel=0.05)
+        if r["outlier_theory"] > 1.2 * r["bulk_theory"]:  # visible outside the bulk
+            assert r["outlier_measured"] == pytest.approx(r["outlier_theory"], abs=0.05)
+    assert pr.class_theory == pr.class_measured == "bistable"
+    text = pr.table()
+    assert "z theory" in text and text.count("\n") >= 4
+
+
+def test_predict_exposes_the_least_squares_correlation_the_theory_neglects():
+    """A least-squares readout is correlated with the bulk (spec mo2019 5.3): fed its
+    empirical overlaps, the uncorrelated theory misplaces the trained target, and predict
+    says so instead of hiding it."""
+    from test_fixed_points import _trained_mo_network
+    net = _trained_mo_network(300, 2.0)
+    pr = rs.predict(net, u=[1.0], target=2.0)
+    assert np.min(np.abs(pr.unmatched_measured - 2.0)) < 1e-8
+    assert np.min(np.abs(pr.theory.z - 2.0)) > 0.2
