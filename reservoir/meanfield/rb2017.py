@@ -1,0 +1,258 @@
+r"""Local dynamics near trained attractors (Rivkind & Barak 2017), mean-field theory.
+
+Model (``specs/rb2017.md`` section 1): ``dx/dt = -x + J phi(x) + u z``, ``z = w . phi(x)``,
+``J`` i.i.d. with variance ``g^2/N``, feedback vector ``u ~ N(0, var_u)`` (Gaussian ``u``
+makes every average below a one- or two-dimensional Gaussian integral). Training clamps the
+feedback to each target ``A_k``, records the rates ``r^k`` and takes the minimum-norm
+least-squares readout, so every ``x^k`` is an exact fixed point of the closed loop.
+
+Mean field (sections 3.2-3.4). The fixed-point currents ``x^k`` are jointly Gaussian with
+covariance ``Q = g^2 C + var_u A A^T`` where ``C_kl = <phi(x^k) phi(x^l)>`` (solved by
+damped iteration). Near attractor ``k`` the output obeys an ``M``-th order linear ODE with
+matrix ``M_k = Lambda_k + b_k a^T``::
+
+    Lambda_k = g^2 [diag(E) + F e_k^T],   E_m = <phi'(x^m) phi'(x^k)>,
+    F_m = <phi(x^m) phi''(x^k)>,   b_k = var_u (E o A + A_k F),   a = C^{-1} A
+
+closed-loop output poles ``s = eig(M_k) - 1``, open-loop transfer function
+``H_k(s) = a^T ((1+s) I - Lambda_k)^{-1} b_k`` and closed-loop response to a perturbation
+through the feedback channel ``T_k(s) = a^T (s I - (M_k - I))^{-1} b_k``. A trained
+attractor is stable iff the bulk radius ``g <phi'(x^k)^2>^{1/2} < 1`` and every pole has a
+negative real part.
+
+Single target (section 3.5): ``gamma = g^2 <phi'^2 + phi phi''>``,
+``K = var_u A^2 <phi'^2 + phi phi''> / C`` (Stein's lemma), ``s* = gamma + K - 1``,
+``tau_out = -1/s*``, ``H(0) = K / (1 - gamma)``, ``-H'(0) = K / (1 - gamma)^2``.
+
+Quadrature: 1-D averages use :mod:`reservoir.meanfield.gaussian`; the pairwise 2-D averages
+use a trapezoid grid in whitened coordinates on ``[-9, 9]^2`` with spacing 0.03 (the
+spec's recommendation; ``C`` is ill-conditioned for three targets, so errors of 1e-4 in
+``C`` move poles by 0.1).
+
+Only ``phi="tanh"`` is implemented for several targets; the single-target formulas also
+take ``"relu"`` (closed forms: ``s* = 0``, a marginal line attractor) and ``"sigmoid"``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.optimize
+
+from .._checks import as_float_array, as_positive_float
+from .gaussian import _tanh_family, gaussian_average
+
+
+@dataclass(frozen=True)
+class SingleTarget:
+    """Mean-field quantities of one trained target ``A`` (spec 7.1 columns)."""
+
+    g: float
+    A: float
+    var_u: float
+    C: float
+    delta: float
+    gamma: float
+    K: float
+    H0: float
+    s_star: float
+    tau_out: float
+    rho: float
+    bulk_time: float
+    tau_eff: float
+    converged: bool
+
+    @property
+    def stable(self) -> bool:
+        """Bulk below the edge of chaos and the output pole negative."""
+        return self.rho < 1 and self.s_star < 0
+
+
+def single_target(g: float, A: float, *, var_u: float = 1.0, phi: str = "tanh",
+                  tol: float = 1e-14, max_iter: int = 200) -> SingleTarget:
+    """Mean-field theory of one trained fixed point (``M = 1``).
+
+    Solves ``Delta = g^2 [phi^2](Delta) + var_u A^2`` (``C = [phi^2](Delta)``) by fixed-point
+    iteration, then the closed forms of the module docstring. ``converged`` reports the
+    iteration's status.
+    """
+    g = as_positive_float(g, "g", allow_zero=True)
+    var_u = as_positive_float(var_u, "var_u")
+    A = float(as_float_array(A, "A", 0))
+    din = var_u * A * A
+    d = din
+    converged = False
+    for _ in range(max_iter):
+        new = g * g * float(gaussian_average(phi, "phi2", 0.0, d)) + din
+        if abs(new - d) < tol * max(1.0, d):
+            d, converged = new, True
+            break
+        d = new
+    C = float(gaussian_average(phi, "phi2", 0.0, d))
+    curv = float(gaussian_average(phi, "dphi2", 0.0, d) + gaussian_average(phi, "phi_ddphi",
+                                                                           0.0, d))
+    gamma = g * g * curv
+    K = din * curv / C
+    s_star = gamma + K - 1
+    rho = g * np.sqrt(float(gaussian_average(phi, "dphi2", 0.0, d)))
+    with np.errstate(divide="ignore"):
+        return SingleTarget(g=g, A=A, var_u=var_u, C=C, delta=d, gamma=gamma, K=K,
+                            H0=K / (1 - gamma), s_star=s_star,
+                            tau_out=-1 / s_star if s_star != 0 else np.inf, rho=rho,
+                            bulk_time=1 / (1 - rho) if rho != 1 else np.inf,
+                            tau_eff=K / (1 - gamma) ** 2, converged=converged)
+
+
+def edge_of_chaos(g: float, *, var_u: float = 1.0):
+    """Target ``A_c(g)`` at which the clamped tanh network reaches its edge of chaos,
+    ``g^2 <phi'^2>(Delta_c) = 1`` (only for ``g > 1``; smaller targets leave it chaotic).
+
+    Returns ``(A_c, Delta_c, C_c)``.
+    """
+    g = as_positive_float(g, "g")
+    if g <= 1:
+        raise ValueError(f"the clamped network is below the edge of chaos for every target "
+                         f"when g <= 1, got g={g}")
+
+    def f(d):
+        return g * g * float(gaussian_average("tanh", "dphi2", 0.0, d)) - 1.0
+
+    dc = scipy.optimize.brentq(f, 1e-12, 1e4, xtol=1e-14, rtol=1e-14)
+    Cc = float(gaussian_average("tanh", "phi2", 0.0, dc))
+    Ac = np.sqrt((dc - g * g * Cc) / var_u)
+    return float(Ac), float(dc), Cc
+
+
+class _Pairwise:
+    """2-D Gaussian averages <f(x^m) h(x^k)> with (x^m, x^k) ~ N(0, [[Qmm, Qmk], [Qmk, Qkk]])."""
+
+    def __init__(self, spacing=0.03, L=9.0):
+        n = int(np.ceil(2 * L / spacing)) + 1
+        z = np.linspace(-L, L, n)
+        w = np.exp(-0.5 * z**2) * (z[1] - z[0]) / np.sqrt(2 * np.pi)
+        self.z1, self.z2 = np.meshgrid(z, z, indexing="ij")
+        self.W = np.outer(w, w)
+
+    def __call__(self, f, h, Qmm, Qmk, Qkk):
+        sk = np.sqrt(Qkk)
+        xk = sk * self.z1
+        c = Qmk / sk
+        rest = np.sqrt(max(Qmm - c * c, 0.0))
+        xm = c * self.z1 + rest * self.z2
+        return float(np.sum(f(xm) * h(xk) * self.W))
+
+
+@dataclass(frozen=True, eq=False)
+class Attractor:
+    """Mean-field linear dynamics near one trained attractor ``A_k``.
+
+    Attributes
+    ----------
+    A : float
+    M : ndarray, shape (M, M)
+        ``M_k``; the output ODE is ``det((1 + d/dt) I - M_k) dz = 0``.
+    Lambda, b : ndarray
+        Open-loop matrix and input vector of the overlap dynamics.
+    poles : ndarray of complex
+        ``eig(M_k) - 1`` sorted by decreasing real part.
+    chi : ndarray
+        Coefficients of the characteristic polynomial ``det(s I - (M_k - I))`` (``s^M`` first).
+    rho : float
+        Bulk radius ``g <phi'(x^k)^2>^{1/2}``.
+    H0 : float
+        Open-loop gain ``H_k(0)``.
+    stable : bool
+    """
+
+    A: float
+    M: np.ndarray
+    Lambda: np.ndarray
+    b: np.ndarray
+    a: np.ndarray
+    poles: np.ndarray
+    chi: np.ndarray
+    rho: float
+    H0: float
+    stable: bool
+
+    def transfer(self, s):
+        """Closed-loop response ``T_k(s) = a^T (s I - (M_k - I))^{-1} b_k`` (complex ``s``)."""
+        s = np.atleast_1d(np.asarray(s, dtype=complex))
+        Mm = self.M - np.eye(self.M.shape[0])
+        return np.array([self.a @ np.linalg.solve(si * np.eye(Mm.shape[0]) - Mm, self.b)
+                         for si in s])
+
+    def open_loop(self, s):
+        """Open-loop transfer function ``H_k(s) = a^T ((1+s) I - Lambda_k)^{-1} b_k``."""
+        s = np.atleast_1d(np.asarray(s, dtype=complex))
+        n = self.Lambda.shape[0]
+        return np.array([self.a @ np.linalg.solve((1 + si) * np.eye(n) - self.Lambda, self.b)
+                         for si in s])
+
+
+@dataclass(frozen=True, eq=False)
+class MultiTarget:
+    """Mean field of a network trained on several fixed points (spec 3.2-3.4)."""
+
+    g: float
+    targets: np.ndarray
+    var_u: float
+    C: np.ndarray
+    Q: np.ndarray
+    a: np.ndarray
+    attractors: tuple
+    converged: bool
+    iterations: int
+
+
+def multi_target(g: float, targets, *, var_u: float = 1.0, spacing: float = 0.03,
+                 tol: float = 1e-12, max_iter: int = 500) -> MultiTarget:
+    """Mean-field theory of a tanh network trained on the fixed points ``targets``.
+
+    ``C`` is found by the damped iteration ``C <- (C + F(C)) / 2`` from ``0.5 I`` until
+    ``max |dC| < tol``; ``converged`` says whether it got there. Targets must not contain
+    mirror pairs ``+-A`` (odd ``phi``: the same constraint twice, ``C`` singular).
+    """
+    g = as_positive_float(g, "g", allow_zero=True)
+    var_u = as_positive_float(var_u, "var_u")
+    A = as_float_array(targets, "targets", 1)
+    Mn = A.size
+    if np.unique(np.round(np.abs(A), 12)).size != Mn:
+        raise ValueError("targets must not repeat a magnitude: +-A are the same constraint "
+                         "for an odd phi")
+    pw = _Pairwise(spacing)
+    f = {w: _tanh_family(w) for w in ("phi", "dphi", "ddphi")}
+    C = 0.5 * np.eye(Mn)
+    converged = False
+    it = 0
+    for it in range(1, max_iter + 1):
+        Q = g * g * C + var_u * np.outer(A, A)
+        new = np.empty_like(C)
+        for k in range(Mn):
+            for m in range(k, Mn):
+                new[k, m] = new[m, k] = pw(f["phi"], f["phi"], Q[m, m], Q[m, k], Q[k, k])
+        change = np.max(np.abs(new - C))
+        C = 0.5 * (C + new)
+        if change < tol:
+            converged = True
+            break
+    Q = g * g * C + var_u * np.outer(A, A)
+    a = np.linalg.solve(C, A)
+    atts = []
+    for k in range(Mn):
+        E = np.array([pw(f["dphi"], f["dphi"], Q[m, m], Q[m, k], Q[k, k]) for m in range(Mn)])
+        F = np.array([pw(f["phi"], f["ddphi"], Q[m, m], Q[m, k], Q[k, k]) for m in range(Mn)])
+        Lam = g * g * np.diag(E)
+        Lam[:, k] += g * g * F
+        b = var_u * (E * A + A[k] * F)
+        Mk = Lam + np.outer(b, a)
+        poles = np.linalg.eigvals(Mk) - 1
+        poles = poles[np.argsort(-poles.real, kind="stable")]
+        rho = g * np.sqrt(float(gaussian_average("tanh", "dphi2", 0.0, Q[k, k])))
+        H0 = float(a @ np.linalg.solve(np.eye(Mn) - Lam, b))
+        atts.append(Attractor(A=float(A[k]), M=Mk, Lambda=Lam, b=b, a=a, poles=poles,
+                              chi=np.real(np.poly(Mk - np.eye(Mn))), rho=rho, H0=H0,
+                              stable=bool(rho < 1 and np.all(poles.real < 0))))
+    return MultiTarget(g=g, targets=A, var_u=var_u, C=C, Q=Q, a=a, attractors=tuple(atts),
+                       converged=converged, iterations=it)

@@ -1,0 +1,152 @@
+import numpy as np
+import pytest
+
+import reservoir as rs
+from reservoir.meanfield import edge_of_chaos, multi_target, single_target
+
+# spec rb2017 7.1, u ~ N(0, 1): g, A, C, gamma, K, H(0), s*, tau_out, rho, 1/(1-rho), -H'(0)
+TABLE_7_1 = [
+    (0.5, 0.5, 0.1969, 0.1132, 0.5749, 0.6483, -0.3119, 3.206, 0.4142, 1.707, 0.731),
+    (0.5, 1.0, 0.4122, 0.0414, 0.4016, 0.4189, -0.5570, 1.795, 0.3343, 1.502, 0.437),
+    (0.5, 2.0, 0.6413, 0.0091, 0.2277, 0.2298, -0.7632, 1.310, 0.2507, 1.335, 0.232),
+    (1.0, 0.5, 0.2846, 0.3089, 0.2713, 0.3927, -0.4197, 2.383, 0.7615, 4.193, 0.568),
+    (1.0, 1.0, 0.4639, 0.1243, 0.2681, 0.3061, -0.6076, 1.646, 0.6316, 2.714, 0.350),
+    (1.0, 2.0, 0.6581, 0.0315, 0.1917, 0.1980, -0.7767, 1.288, 0.4883, 1.954, 0.204),
+    (1.2, 0.5, 0.3403, 0.3430, 0.1750, 0.2663, -0.4820, 2.075, 0.8647, 7.390, 0.405),
+    (1.2, 1.0, 0.4918, 0.1518, 0.2143, 0.2527, -0.6339, 1.578, 0.7338, 3.756, 0.298),
+    (1.5, 0.5, 0.4303, 0.3377, 0.0872, 0.1317, -0.5751, 1.739, 0.9834, 60.3, 0.199),
+    (1.5, 1.0, 0.5375, 0.1777, 0.1469, 0.1787, -0.6754, 1.481, 0.8678, 7.563, 0.217),
+    (1.5, 2.0, 0.6829, 0.0566, 0.1473, 0.1562, -0.7961, 1.256, 0.7032, 3.370, 0.166),
+    (2.0, 2.0, 0.7114, 0.0758, 0.1065, 0.1152, -0.8178, 1.223, 0.8915, 9.22, 0.125),
+]
+
+
+@pytest.mark.parametrize("row", TABLE_7_1)
+def test_single_target_table_7_1(row):
+    g, A, C, gamma, K, H0, s, tau, rho, tb, teff = row
+    t = single_target(g, A)
+    assert t.converged
+    got = [t.C, t.gamma, t.K, t.H0, t.s_star, t.rho, t.tau_eff]
+    np.testing.assert_allclose(got, [C, gamma, K, H0, s, rho, teff], atol=1.5e-3)
+    assert t.tau_out == pytest.approx(tau, rel=1e-3)
+    assert t.bulk_time == pytest.approx(tb, rel=2e-3)
+    assert t.stable  # tanh: a single target is always stable below the edge of chaos
+
+
+@pytest.mark.parametrize("g, dc, Cc, Ac, tau", [
+    (1.05, 0.05506, 0.04979, 0.01294, 10.816), (1.1, 0.12057, 0.09853, 0.03677, 5.805),
+    (1.2, 0.28569, 0.19071, 0.10525, 3.292), (1.5, 1.11966, 0.41490, 0.43144, 1.786),
+    (2.0, 4.2079, 0.64298, 1.27905, 1.308), (3.0, 22.597, 0.83510, 3.88338, 1.105)])
+def test_edge_of_chaos_table_and_finite_output_time_constant(g, dc, Cc, Ac, tau):
+    A_c, d_c, C_c = edge_of_chaos(g)
+    assert d_c == pytest.approx(dc, rel=1e-4) and C_c == pytest.approx(Cc, rel=1e-4)
+    assert A_c == pytest.approx(Ac, rel=1e-4, abs=1e-5)
+    t = single_target(g, A_c)
+    assert t.rho == pytest.approx(1.0, abs=1e-7)   # the bulk time diverges ...
+    assert t.tau_out == pytest.approx(tau, rel=1e-3)  # ... the output's does not
+
+
+@pytest.mark.parametrize("g, CA2, gamma, K", [(0.5, 0.57143, 0.125, 0.875),
+                                              (1.0, 1.0, 0.5, 0.5), (1.2, 1.78571, 0.72, 0.28)])
+def test_relu_single_target_closed_forms(g, CA2, gamma, K):
+    for A in (0.5, 2.0):
+        t = single_target(g, A, phi="relu")
+        assert t.C / A**2 == pytest.approx(CA2, abs=1e-5)
+        assert t.gamma == pytest.approx(gamma, abs=1e-12) and t.K == pytest.approx(K, abs=1e-9)
+        assert abs(t.s_star) < 1e-9 and t.H0 == pytest.approx(1.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("g, targets, rows", [
+    (1.0, [0.5, 1.5], [([0.4259, -0.4457], [1, 0.0198, -0.1898], 0.7615, 1.429),
+                       ([-0.3684, -0.7612], [1, 1.1296, 0.2804], 0.5476, 0.534)]),
+    (1.0, [0.3, 2.0], [([0.8486, -0.3068], [1, -0.5417, -0.2604], 0.8368, 1.709),
+                       ([-0.5503, -0.8101], [1, 1.3604, 0.4458], 0.4883, 0.340)]),
+    (0.5, [0.25, 1.0], [([0.1376, -0.4573], [1, 0.3198, -0.0629], 0.4673, 1.091),
+                        ([-0.2642, -0.8172], [1, 1.0814, 0.2159], 0.3343, 0.737)])])
+def test_two_targets_table_7_2(g, targets, rows):
+    mt = multi_target(g, targets)
+    assert mt.converged
+    for att, (poles, chi, rho, H0) in zip(mt.attractors, rows):
+        np.testing.assert_allclose(att.poles.real, poles, atol=2e-3)
+        np.testing.assert_allclose(att.chi, chi, atol=2e-3)
+        assert att.rho == pytest.approx(rho, abs=2e-3) and att.H0 == pytest.approx(H0, abs=2e-3)
+    # alternation rule: of two targets exactly one is stable (the larger one here)
+    assert [a.stable for a in mt.attractors] == [False, True]
+
+
+def test_three_targets_table_7_2_and_frequency_selectivity():
+    mt = multi_target(1.0, [1.0, 2.0, 3.0])
+    np.testing.assert_allclose(mt.C, [[0.46385, 0.52124, 0.52329], [0.52124, 0.65815, 0.69305],
+                                      [0.52329, 0.69305, 0.75446]], atol=1e-4)
+    np.testing.assert_allclose(mt.a, [14.03, -61.59, 50.82], atol=0.05)
+    a1, a2, a3 = mt.attractors
+    np.testing.assert_allclose(np.sort_complex(a1.poles), np.sort_complex(
+        [-0.1514 + 0.4050j, -0.1514 - 0.4050j, -0.6564]), atol=0.01)
+    assert a2.poles[0].real == pytest.approx(0.1460, abs=0.01) and not a2.stable
+    np.testing.assert_allclose(a3.poles.real, [-0.1823, -0.7941, -0.8850], atol=0.01)
+    # band-pass at A = 1 (|T(0)| = 3.131, peak 6.61 at omega ~ 0.406), low-pass at A = 3
+    w = np.linspace(0, 2, 2001)
+    T1 = np.abs(a1.transfer(1j * w))
+    T3 = np.abs(a3.transfer(1j * w))
+    assert T1[0] == pytest.approx(3.131, abs=0.01)
+    assert T1.max() == pytest.approx(6.61, abs=0.02) and w[np.argmax(T1)] == pytest.approx(0.406,
+                                                                                         abs=0.01)
+    assert T3[0] == pytest.approx(4.014, abs=0.01) and np.all(np.diff(T3) < 0)
+
+
+def test_multi_target_rejects_mirror_targets():
+    with pytest.raises(ValueError, match="targets"):
+        multi_target(1.0, [1.0, -1.0])
+
+
+def _rb_network(N, g, targets, seed, phi="tanh"):
+    net = rs.random_network(N, g, 0, 1, phi=phi, dt=0.1, feedback_dist="normal", rng=seed)
+    task = rs.tasks.fixed_points(targets=targets, duration=150.0, dt=0.1, washout=140.0)
+    fit = rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=1e-12)
+    return fit.network, fit.x_final
+
+
+def _leading_eigenvalue(net, x):
+    ev = np.linalg.eigvals(rs.jacobian(net, x, mode="closed"))
+    return ev[np.argmax(ev.real)]
+
+
+def test_single_target_theory_against_finite_networks_two_sizes():
+    """g = 0.5, A = 0.5: over 6 realisations the closed-loop outlier approaches s* = -0.3119
+    and the rate overlap r.r/N approaches C = 0.1969 as N grows from 150 to 1000 (measured:
+    mean |error| 0.074 -> 0.013 for the pole, 0.017 -> 0.006 for C)."""
+    t = single_target(0.5, 0.5)
+    err_pole, err_C = {}, {}
+    for N in (150, 1000):
+        ep, ec = [], []
+        for seed in range(6):
+            net, xf = _rb_network(N, 0.5, [0.5], seed)
+            ep.append(abs(_leading_eigenvalue(net, xf[0]).real - t.s_star))
+            r = np.tanh(xf[0])
+            ec.append(abs(r @ r / N - t.C))
+        err_pole[N], err_C[N] = np.mean(ep), np.mean(ec)
+    assert err_pole[1000] < 0.5 * err_pole[150] and err_pole[1000] < 0.03
+    assert err_C[1000] < 0.6 * err_C[150] and err_C[1000] < 0.01
+
+
+def test_two_target_outliers_against_finite_networks():
+    """Spec 7.3: g = 1, {0.5, 1.5}: outlier +0.43 at A = 0.5 (MF +0.4259), leading eigenvalue
+    -0.35 at A = 1.5 (MF -0.3684); mean over 3 networks of N = 800, tolerance 0.03."""
+    mt = multi_target(1.0, [0.5, 1.5])
+    lead = np.zeros((3, 2))
+    for seed in range(3):
+        net, xf = _rb_network(800, 1.0, [0.5, 1.5], seed)
+        lead[seed] = [_leading_eigenvalue(net, xf[k]).real for k in range(2)]
+    np.testing.assert_allclose(lead.mean(axis=0), [a.poles[0].real for a in mt.attractors],
+                               atol=0.03)
+    # the unstable attractor is unstable in every realisation, the stable one stable
+    assert np.all(lead[:, 0] > 0) and np.all(lead[:, 1] < 0)
+
+
+def test_relu_training_gives_a_marginal_line_attractor():
+    """Spec 4.2 / 7.3: ReLU is positively homogeneous, so the trained fixed point has an exact
+    zero eigenvalue (eigenvector x^k) at every N."""
+    for g in (0.5, 1.0):
+        net, xf = _rb_network(300, g, [1.0], 1, phi="relu")
+        lead = _leading_eigenvalue(net, xf[0])
+        assert abs(lead) < 1e-8
