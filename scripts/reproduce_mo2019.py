@@ -32,7 +32,7 @@ import numpy as np  # noqa: E402
 
 import reservoir as rs  # noqa: E402
 from reservoir.meanfield import (CLASS_NAMES, MeanFieldParams, mf_fixed_points,  # noqa: E402
-                                 phase_diagram, readout_scale)
+                                 network_with_exact_overlaps, phase_diagram, readout_scale)
 
 EXAMPLE = dict(g=0.3, Sm=1.2, SI=0.5, rho=0.5, p=1.0, p_m=1.0, p_I=0.3)
 
@@ -44,18 +44,8 @@ def example_params(A, method="accurate"):
 
 
 def finite_network(N, A, seed):
-    """Spec 5.2: generating vectors orthonormalised so the overlaps are exact."""
-    rng = np.random.default_rng(seed)
-    Q, _ = np.linalg.qr(rng.standard_normal((N, 3)))
-    xi, em, eI = (Q * np.sqrt(N)).T
-    s = np.sqrt(1 - EXAMPLE["rho"] ** 2)
-    m = EXAMPLE["Sm"] * (EXAMPLE["rho"] * xi + s * em)
-    I = EXAMPLE["SI"] * (EXAMPLE["rho"] * xi + s * eI)
     _, C = example_params(A)
-    n = C * (EXAMPLE["p"] * xi + EXAMPLE["p_m"] * em + EXAMPLE["p_I"] * eI)
-    J = rng.standard_normal((N, N)) * EXAMPLE["g"] / np.sqrt(N)
-    return rs.Network(J=J, W_in=I[:, None], W_fb=m[:, None], W_out=n[None, :] / N,
-                      b=np.zeros(N), dt=0.1)
+    return network_with_exact_overlaps(N, **EXAMPLE, C=C, rng=seed)
 
 
 def sweep_theory(A_grid):

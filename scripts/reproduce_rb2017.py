@@ -35,15 +35,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import reservoir as rs  # noqa: E402
-from reservoir.meanfield import edge_of_chaos, multi_target, single_target  # noqa: E402
+from reservoir.meanfield import (edge_of_chaos, multi_target, single_target,  # noqa: E402
+                                 train_fixed_point_network)
 
 
 def trained(N, g, targets, seed, phi="tanh"):
-    """Rivkind & Barak protocol: clamp, settle, min-norm least squares (reg ~ 0)."""
-    net = rs.random_network(N, g, 0, 1, phi=phi, dt=0.1, feedback_dist="normal", rng=seed)
-    task = rs.tasks.fixed_points(targets=targets, duration=150.0, dt=0.1, washout=140.0)
-    fit = rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=1e-12)
-    return fit.network, fit.x_final
+    return train_fixed_point_network(N, g, targets, phi=phi, rng=seed)
 
 
 def flow_eigenvalues(net, x):

@@ -208,18 +208,8 @@ def test_solvers_report_non_convergence_with_a_status():
 
 def _finite_network(N, A, seed):
     """Spec 5.2 construction: orthonormalised generating vectors (exact overlaps)."""
-    rng = np.random.default_rng(seed)
-    Q, _ = np.linalg.qr(rng.standard_normal((N, 3)))
-    xi, em, eI = (Q * np.sqrt(N)).T
-    s = np.sqrt(1 - EXAMPLE["rho"] ** 2)
-    m = EXAMPLE["Sm"] * (EXAMPLE["rho"] * xi + s * em)
-    I = EXAMPLE["SI"] * (EXAMPLE["rho"] * xi + s * eI)
     p, C = _example(A)
-    n = C * (EXAMPLE["p"] * xi + EXAMPLE["p_m"] * em + EXAMPLE["p_I"] * eI)
-    J = rng.standard_normal((N, N)) * EXAMPLE["g"] / np.sqrt(N)
-    net = rs.Network(J=J, W_in=I[:, None], W_fb=m[:, None], W_out=n[None, :] / N,
-                     b=np.zeros(N), dt=0.1)
-    return net, p
+    return rs.meanfield.network_with_exact_overlaps(N, **EXAMPLE, C=C, rng=seed), p
 
 
 def test_mean_field_fixed_points_match_finite_networks_better_as_N_grows():

@@ -100,10 +100,7 @@ def test_multi_target_rejects_mirror_targets():
 
 
 def _rb_network(N, g, targets, seed, phi="tanh"):
-    net = rs.random_network(N, g, 0, 1, phi=phi, dt=0.1, feedback_dist="normal", rng=seed)
-    task = rs.tasks.fixed_points(targets=targets, duration=150.0, dt=0.1, washout=140.0)
-    fit = rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=1e-12)
-    return fit.network, fit.x_final
+    return rs.meanfield.train_fixed_point_network(N, g, targets, phi=phi, rng=seed)
 
 
 def _leading_eigenvalue(net, x):

@@ -133,3 +133,17 @@ def test_fit_ridge_rejects_bad_chunk_size():
     net = rs.random_network(5, 1.0, 1, 1, rng=0)
     with pytest.raises(ValueError, match="max_chunk_bytes"):
         rs.fit_ridge(net, np.zeros((10, 1)), np.zeros((10, 1)), max_chunk_bytes=0)
+
+
+def test_vanishing_penalty_on_rank_deficient_data_gives_the_minimum_norm_readout():
+    """Two distinct rate vectors repeated (settled fixed points, Rivkind & Barak): with a
+    penalty far below the data's scale the normal equations are nearly singular; the fit
+    must still be the minimum-norm least-squares readout R^+ y."""
+    rng = np.random.default_rng(0)
+    r = np.tanh(rng.standard_normal((2, 300)))
+    R = np.repeat(r, 50, axis=0)
+    Y = np.repeat(np.array([[0.5], [1.5]]), 50, axis=0)
+    W = rs.ridge_regression(R, Y, 1e-14)
+    W_min = (np.linalg.pinv(r) @ np.array([0.5, 1.5]))[None, :]
+    np.testing.assert_allclose(W, W_min, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(r @ W[0], [0.5, 1.5], atol=1e-9)

@@ -4,15 +4,17 @@ attractors (Rivkind & Barak 2017)."""
 
 from .gaussian import gaussian_average, gaussian_expectation
 from .mo2019 import (CLASS_NAMES, MeanFieldParams, MeanFieldSolution, PhaseDiagram,
-                     mf_fixed_points, open_loop_variance, phase_diagram, readout_scale,
+                     mf_fixed_points, network_with_exact_overlaps, open_loop_variance,
+                     phase_diagram, readout_scale,
                      stability_matrix, stationary_variance)
 from .predict import Prediction, predict
 from .rb2017 import (Attractor, MultiTarget, SingleTarget, edge_of_chaos, multi_target,
-                     single_target)
+                     single_target, train_fixed_point_network)
 from .random_bulk import discrete_map_variance, scs_variance
 
 __all__ = ["gaussian_average", "gaussian_expectation", "scs_variance", "discrete_map_variance",
            "MeanFieldParams", "MeanFieldSolution", "mf_fixed_points", "open_loop_variance",
            "readout_scale", "stationary_variance", "stability_matrix", "phase_diagram",
            "PhaseDiagram", "CLASS_NAMES", "predict", "Prediction", "single_target", "multi_target",
-           "edge_of_chaos", "SingleTarget", "MultiTarget", "Attractor"]
+           "edge_of_chaos", "SingleTarget", "MultiTarget", "Attractor",
+           "network_with_exact_overlaps", "train_fixed_point_network"]

@@ -256,3 +256,41 @@ def multi_target(g: float, targets, *, var_u: float = 1.0, spacing: float = 0.03
                               stable=bool(rho < 1 and np.all(poles.real < 0))))
     return MultiTarget(g=g, targets=A, var_u=var_u, C=C, Q=Q, a=a, attractors=tuple(atts),
                        converged=converged, iterations=it)
+
+
+def train_fixed_point_network(N: int, g: float, targets, *, phi: str = "tanh",
+                              var_u: float = 1.0, settle: float = 150.0, dt: float = 0.1,
+                              rng=None):
+    """The training protocol of the theory (spec section 2.2) on a random network.
+
+    Feedback vector ``u ~ N(0, var_u)``; for each target the feedback is clamped to it and
+    the network settles for ``settle`` time units (teacher forcing); the readout is the
+    minimum-norm least-squares solution on the settled rates, ``w = R^T (R R^T)^{-1} A``
+    (an M x M solve: exact, unlike a ridge fit with a vanishing penalty on N x N normal
+    equations), so every settled state is a closed-loop fixed point. Returns
+    ``(network, x_fixed)`` with ``x_fixed`` of shape (M, N).
+
+    Raises
+    ------
+    RuntimeError
+        If a clamped network has not settled (it is chaotic: the target is below the edge
+        of chaos, spec section 8.8).
+    """
+    from ..network import random_network
+    from ..nonlinearities import get_nonlinearity
+    from ..simulate import simulate
+    A = as_float_array(targets, "targets", 1)
+    net = random_network(N, g, 0, 1, phi=phi, dt=dt, feedback_dist="normal",
+                         feedback_scale=float(np.sqrt(var_u)), rng=rng)
+    T = int(round(settle / dt))
+    Y = np.repeat(A[:, None, None], T, axis=1)
+    X = simulate(net, None, np.zeros((A.size, N)), mode="teacher", targets=Y, n_steps=T,
+                 record=()).x_final
+    step = simulate(net, None, X, mode="teacher", targets=Y[:, :1], n_steps=1,
+                    record=()).x_final
+    if np.max(np.abs(step - X)) > 1e-8:
+        raise RuntimeError("the clamped network did not settle to a fixed point (chaotic "
+                           "below the edge of chaos?); increase the targets or settle")
+    R = get_nonlinearity(phi).phi(X)
+    w = R.T @ np.linalg.solve(R @ R.T, A)
+    return net.with_readout(w[None, :]), X

@@ -43,18 +43,24 @@ class RidgeResult:
 def ridge_readout(RtR: np.ndarray, RtY: np.ndarray, reg: float) -> np.ndarray:
     """Solve ``(RtR + reg I) W^T = RtY`` for ``W`` (shape (K, N)).
 
-    ``RtR`` is (N, N) symmetric positive semi-definite, ``RtY`` is (N, K). Uses a
-    Cholesky factorisation when ``reg > 0`` and a least-squares solve otherwise.
+    ``RtR`` is (N, N) symmetric positive semi-definite, ``RtY`` is (N, K).
+
+    A penalty above the rounding level of ``RtR`` (``N eps trace(RtR)``) gives a
+    well-conditioned system, solved by Cholesky. A smaller one (including 0) cannot be told
+    apart from rounding: the system is solved in the eigenbasis of ``RtR`` with the
+    directions below that level dropped, i.e. the minimum-norm least-squares readout (the
+    limit of ridge as the penalty vanishes) instead of amplified rounding noise.
     """
     N = RtR.shape[0]
-    A = RtR + reg * np.eye(N)
-    if reg > 0:
-        try:
-            c = scipy.linalg.cho_factor(A, lower=True, check_finite=True)
-            return scipy.linalg.cho_solve(c, RtY).T
-        except np.linalg.LinAlgError:
-            pass
-    return scipy.linalg.lstsq(A, RtY, check_finite=True)[0].T
+    level = N * np.finfo(float).eps * max(float(np.trace(RtR)), np.finfo(float).tiny)
+    if reg > level:
+        A = RtR + reg * np.eye(N)
+        c = scipy.linalg.cho_factor(A, lower=True, check_finite=True)
+        return scipy.linalg.cho_solve(c, RtY).T
+    s, V = scipy.linalg.eigh(RtR, check_finite=True)
+    keep = s + reg > level
+    coef = (V[:, keep].T @ RtY) / (s[keep] + reg)[:, None]
+    return (V[:, keep] @ coef).T
 
 
 def ridge_regression(R, Y, reg: float, weights=None) -> np.ndarray:
