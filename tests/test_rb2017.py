@@ -147,3 +147,15 @@ def test_relu_training_gives_a_marginal_line_attractor():
         net, xf = _rb_network(300, g, [1.0], 1, phi="relu")
         lead = _leading_eigenvalue(net, xf[0])
         assert abs(lead) < 1e-8
+
+
+@pytest.mark.parametrize("g, delta_edge, din", [(1.2, 0.2857, 0.0111), (1.5, 1.1197, 0.1861),
+                                                (2.0, 4.2079, 1.6359)])
+def test_bulk_instability_thresholds_mo2019_X5(g, delta_edge, din):
+    """mo2019 X5: for g > 1 a static state is stable only if its variance exceeds the bulk
+    edge Delta (g^2 [phi'^2] = 1), i.e. the static input variance exceeds din; the same
+    boundary is Rivkind & Barak's edge of chaos (din = var_u A_c^2)."""
+    A_c, d_c, C_c = edge_of_chaos(g)
+    assert d_c == pytest.approx(delta_edge, abs=1e-4)
+    assert A_c**2 == pytest.approx(din, abs=1e-4)
+    assert d_c - g * g * C_c == pytest.approx(din, abs=1e-4)
