@@ -1,0 +1,96 @@
+"""Backpropagation through time for the open-loop rate network (Numba kernels).
+
+Forward (``x[0] = x0``, row ``t`` recorded before step ``t``, as in :mod:`simulate`)::
+
+    r[t] = phi(x[t]),   z[t] = W_out r[t],
+    x[t+1] = (1 - a) x[t] + a (J r[t] + W_in u[t] + b)
+
+Backward, with ``e[t] = dL/dz[t]`` and ``g[t] = dL/dx[t]`` (``g[T] = 0``)::
+
+    g[t] = (1 - a) g[t+1] + phi'(x[t]) * (a J^T g[t+1] + W_out^T e[t])
+    dJ    = a sum_t g[t+1] r[t]^T       dW_in = a sum_t g[t+1] u[t]^T
+    db    = a sum_t g[t+1]              dW_out = sum_t e[t] r[t]^T
+
+The batch is split into one chunk per thread (``prange``); each chunk accumulates its own
+gradients, summed at the end, so the result does not depend on thread timing.
+"""
+
+import numba as nb
+import numpy as np
+
+from ..nonlinearities import dphi_scalar, phi_scalar
+
+
+@nb.njit(cache=True, parallel=True, fastmath={"reassoc"})
+def forward(J, W_in, b, W_out, alpha, code, U, X0, X, R, Z):
+    """Fill X, R (B, T, N) and Z (B, T, K) for inputs U (B, T, M) from X0 (B, N)."""
+    B, T, M = U.shape
+    N = J.shape[0]
+    K = W_out.shape[0]
+    for bb in nb.prange(B):
+        x = X0[bb].copy()
+        r = np.empty(N)
+        for t in range(T):
+            for i in range(N):
+                r[i] = phi_scalar(code, x[i])
+                X[bb, t, i] = x[i]
+                R[bb, t, i] = r[i]
+            for k in range(K):
+                acc = 0.0
+                for j in range(N):
+                    acc += W_out[k, j] * r[j]
+                Z[bb, t, k] = acc
+            for i in range(N):
+                acc = b[i]
+                for j in range(N):
+                    acc += J[i, j] * r[j]
+                for m in range(M):
+                    acc += W_in[i, m] * U[bb, t, m]
+                x[i] = (1.0 - alpha) * x[i] + alpha * acc
+
+
+@nb.njit(cache=True, parallel=True, fastmath={"reassoc"})
+def backward(J, W_in, W_out, alpha, code, U, X, R, E, n_chunks, gJ, gWin, gb, gWout):
+    """Accumulate gradients into gJ (C, N, N), gWin (C, N, M), gb (C, N), gWout (C, K, N)
+    (one slice per chunk of the batch; the caller sums over the first axis)."""
+    B, T, M = U.shape
+    N = J.shape[0]
+    K = W_out.shape[0]
+    per = (B + n_chunks - 1) // n_chunks
+    for c in nb.prange(n_chunks):
+        g_next = np.zeros(N)
+        g = np.empty(N)
+        dr = np.empty(N)
+        for bb in range(c * per, min(B, (c + 1) * per)):
+            g_next[:] = 0.0
+            for t in range(T - 1, -1, -1):
+                # parameter gradients from x[t+1] (g_next = 0 at t = T - 1)
+                if t < T - 1:
+                    for i in range(N):
+                        gi = alpha * g_next[i]
+                        if gi != 0.0:
+                            for j in range(N):
+                                gJ[c, i, j] += gi * R[bb, t, j]
+                            for m in range(M):
+                                gWin[c, i, m] += gi * U[bb, t, m]
+                            gb[c, i] += gi
+                for k in range(K):
+                    ek = E[bb, t, k]
+                    if ek != 0.0:
+                        for j in range(N):
+                            gWout[c, k, j] += ek * R[bb, t, j]
+                # dL/dr[t] = a J^T g[t+1] + W_out^T e[t]
+                for j in range(N):
+                    dr[j] = 0.0
+                for k in range(K):
+                    ek = E[bb, t, k]
+                    for j in range(N):
+                        dr[j] += W_out[k, j] * ek
+                if t < T - 1:
+                    for i in range(N):
+                        gi = alpha * g_next[i]
+                        for j in range(N):
+                            dr[j] += J[i, j] * gi
+                for j in range(N):
+                    g[j] = (1.0 - alpha) * g_next[j] + dphi_scalar(code, X[bb, t, j]) * dr[j]
+                g_next[:] = g

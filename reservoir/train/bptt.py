@@ -1,0 +1,246 @@
+"""Training of the whole network by backpropagation through time (Adam).
+
+The trained model is the open-loop network (the feedback weights ``W_fb`` are not used):
+``x[t+1] = (1 - a) x[t] + a (J phi(x[t]) + W_in u[t] + b)``, ``z[t] = W_out phi(x[t])``,
+``x[0] = 0``; with ``dt = tau`` (``a = 1``) this is the discrete RNN of the BPTT
+literature, ``h[t+1] = phi(J h[t] + W_in u[t] + b)`` for ``h = phi(x)``. Note the one-step
+convention: ``u[t]`` first shows in ``z[t+1]`` (Keras' ``SimpleRNN`` shows ``u_t`` in
+``y_t``); task targets are defined for this package's convention.
+
+Loss: masked mean squared error ``sum_{b,t,k} mask[b,t] (z - y)^2 / (K sum mask)``.
+Gradients are hand-derived (see :mod:`reservoir._kernels.bptt`) and checked against finite
+differences in the tests. Optimiser: Adam with Keras' legacy inverse-time decay of the
+learning rate, ``lr_k = lr / (1 + decay k)`` (``k`` = mini-batches so far), optional
+per-parameter gradient-norm clipping (Keras' ``clipnorm``), and optional Dale's law: a
+fixed fraction of units is excitatory and the signs of each unit's *outgoing* weights
+(columns of ``J``) are kept by projection after every step.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+import numba
+import numpy as np
+
+from .._checks import as_float_array, as_int, as_positive_float, as_rng
+from .._kernels import bptt as kernels
+from ..network import Network
+from ..nonlinearities import CODES
+from ..tasks import Task
+
+PARAMS = ("J", "W_in", "b", "W_out")
+
+
+def loss_and_gradients(net: Network, inputs, targets, mask=None):
+    """Masked MSE and its gradients with respect to ``J``, ``W_in``, ``b``, ``W_out``.
+
+    Parameters
+    ----------
+    net : Network
+        Dense ``J``.
+    inputs : array_like, shape (B, T, M)
+    targets : array_like, shape (B, T, K)
+    mask : array_like, shape (B, T) or (T,), optional
+
+    Returns
+    -------
+    loss : float
+    grads : dict of ndarray
+        Same shapes as the parameters.
+    """
+    if net.is_sparse:
+        raise ValueError("BPTT needs a dense J (net.J is sparse)")
+    U = as_float_array(inputs, "inputs", 3, allow_empty=True)
+    Y = as_float_array(targets, "targets", 3)
+    B, T, M = U.shape
+    if M != net.n_inputs or Y.shape != (B, T, net.n_outputs):
+        raise ValueError(f"inputs must be (B, T, {net.n_inputs}) and targets "
+                         f"(B, T, {net.n_outputs}) with the same B, T; got {U.shape} and "
+                         f"{Y.shape}")
+    W = np.ones((B, T)) if mask is None else np.broadcast_to(
+        as_float_array(mask, "mask", (1, 2)), (B, T))
+    norm = W.sum() * net.n_outputs
+    if norm <= 0:
+        raise ValueError("mask excludes every time step")
+    N, K = net.N, net.n_outputs
+    X = np.empty((B, T, N))
+    R = np.empty((B, T, N))
+    Z = np.empty((B, T, K))
+    code = CODES[net.phi]
+    kernels.forward(net.J, net.W_in, net.b, net.W_out, net.alpha, code, U, np.zeros((B, N)),
+                    X, R, Z)
+    diff = Z - Y
+    loss = float(np.sum(W[:, :, None] * diff**2) / norm)
+    if not np.isfinite(loss):
+        raise FloatingPointError("BPTT forward pass produced a non-finite loss")
+    E = 2.0 * W[:, :, None] * diff / norm
+    C = max(1, min(B, numba.get_num_threads()))
+    gJ = np.zeros((C, N, N))
+    gWin = np.zeros((C, N, M))
+    gb = np.zeros((C, N))
+    gWout = np.zeros((C, K, N))
+    kernels.backward(net.J, net.W_in, net.W_out, net.alpha, code, U, X, R, E, C, gJ, gWin, gb,
+                     gWout)
+    return loss, {"J": gJ.sum(0), "W_in": gWin.sum(0), "b": gb.sum(0), "W_out": gWout.sum(0)}
+
+
+def dale_signs(N: int, excitatory_fraction: float) -> np.ndarray:
+    """+1 for the first ``round(f N)`` (excitatory) units, -1 for the rest."""
+    n_e = int(round(excitatory_fraction * N))
+    return np.r_[np.ones(n_e), -np.ones(N - n_e)]
+
+
+def project_dale(J: np.ndarray, signs: np.ndarray) -> np.ndarray:
+    """Zero every weight whose sign disagrees with its presynaptic unit's (column) sign."""
+    return np.where(J * signs[None, :] >= 0, J, 0.0)
+
+
+@dataclass
+class AdamState:
+    """Adam moments and step counter (plain arrays; ``step`` counts mini-batches)."""
+
+    m: dict
+    v: dict
+    step: int = 0
+
+
+def adam_update(params: dict, grads: dict, state: AdamState, *, lr: float, decay: float,
+                beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8,
+                clip_norm: float | None = None) -> dict:
+    """One Adam step (Kingma & Ba: bias-corrected moments, ``eps`` added to the root of the
+    corrected second moment) with Keras' legacy rate ``lr / (1 + decay * k)`` (``k`` =
+    steps before this one), after per-parameter norm clipping."""
+    state.step += 1
+    k = state.step
+    lr_k = lr / (1.0 + decay * (k - 1))
+    out = {}
+    for name, p in params.items():
+        g = grads[name]
+        if clip_norm is not None:
+            nrm = np.linalg.norm(g)
+            if nrm > clip_norm:
+                g = g * (clip_norm / nrm)
+        state.m[name] = beta1 * state.m[name] + (1 - beta1) * g
+        state.v[name] = beta2 * state.v[name] + (1 - beta2) * g * g
+        m_hat = state.m[name] / (1 - beta1**k)
+        v_hat = state.v[name] / (1 - beta2**k)
+        out[name] = p - lr_k * m_hat / (np.sqrt(v_hat) + eps)
+    return out
+
+
+@dataclass(frozen=True, eq=False)
+class BPTTResult:
+    """Result of :func:`bptt`.
+
+    Attributes
+    ----------
+    network : Network
+        The trained network.
+    loss_history : ndarray
+        Mean training loss of each epoch.
+    batch_losses : ndarray
+        Loss of every mini-batch (before its update).
+    stopped_early : bool
+        The epoch loss went below ``early_stop``.
+    """
+
+    network: Network
+    loss_history: np.ndarray
+    batch_losses: np.ndarray
+    stopped_early: bool
+    dale_signs: np.ndarray | None = field(default=None)
+
+
+def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
+         lr: float = 1e-4, decay: float = 1e-4, clip_norm: float | None = None,
+         train=PARAMS, dale: float | None = None, early_stop: float | None = None,
+         callback=None, rng=None) -> BPTTResult:
+    """Train ``net`` on ``task`` by BPTT with Adam.
+
+    Parameters
+    ----------
+    net : Network
+        Dense network; its ``W_fb`` is ignored (open loop).
+    task : Task
+        Batched task (``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask``).
+    epochs, batch_size : int
+        Passes over the trials (shuffled every epoch) and mini-batch size.
+    lr, decay : float
+        Adam learning rate and Keras' legacy inverse-time decay.
+    clip_norm : float, optional
+        Clip each parameter's gradient to this norm (Keras ``clipnorm``).
+    train : iterable of {"J", "W_in", "b", "W_out"}
+        Parameters to train.
+    dale : float, optional
+        Fraction of excitatory units for Dale's law (signs of outgoing weights fixed; the
+        initial ``J`` is projected onto the constraint).
+    early_stop : float, optional
+        Stop after an epoch whose mean loss is below this (default: the task's
+        ``info["early_stop"]`` if present).
+    callback : callable, optional
+        Called as ``callback(epoch, epoch_loss, network)`` after every epoch (progress);
+        returning ``True`` stops training.
+    rng : seed of the shuffling.
+    """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    if not isinstance(task, Task):
+        raise TypeError(f"task must be a Task, got {type(task).__name__}")
+    if not task.is_batched:
+        raise ValueError("task must be batched (inputs of shape (B, T, M))")
+    epochs = as_int(epochs, "epochs", minimum=1)
+    batch_size = as_int(batch_size, "batch_size", minimum=1)
+    lr = as_positive_float(lr, "lr")
+    decay = as_positive_float(decay, "decay", allow_zero=True)
+    if clip_norm is not None:
+        clip_norm = as_positive_float(clip_norm, "clip_norm")
+    train = tuple(train)
+    bad = [p for p in train if p not in PARAMS]
+    if bad or not train:
+        raise ValueError(f"train must be a non-empty subset of {PARAMS}, got {train}")
+    if early_stop is None:
+        early_stop = task.info.get("early_stop")
+    gen = as_rng(rng)
+    params = {"J": np.array(net.dense_J()), "W_in": np.array(net.W_in),
+              "b": np.array(net.b), "W_out": np.array(net.W_out)}
+    signs = None
+    if dale is not None:
+        dale = as_positive_float(dale, "dale")
+        if dale > 1:
+            raise ValueError(f"dale (excitatory fraction) must be in (0, 1], got {dale}")
+        signs = dale_signs(net.N, dale)
+        params["J"] = np.abs(params["J"]) * signs[None, :]
+    state = AdamState(m={p: np.zeros_like(params[p]) for p in train},
+                      v={p: np.zeros_like(params[p]) for p in train})
+    B = task.inputs.shape[0]
+    current = dataclasses.replace(net, J=params["J"])
+    history, batch_losses = [], []
+    stopped = False
+    for epoch in range(epochs):
+        order = gen.permutation(B)
+        losses = []
+        for s in range(0, B, batch_size):
+            idx = order[s:s + batch_size]
+            loss, grads = loss_and_gradients(current, task.inputs[idx], task.targets[idx],
+                                             task.mask[idx])
+            losses.append(loss)
+            new = adam_update({p: params[p] for p in train}, grads, state, lr=lr,
+                              decay=decay, clip_norm=clip_norm)
+            params.update(new)
+            if signs is not None:
+                params["J"] = project_dale(params["J"], signs)
+            current = dataclasses.replace(current, J=params["J"], W_in=params["W_in"],
+                                          b=params["b"], W_out=params["W_out"])
+        batch_losses.extend(losses)
+        epoch_loss = float(np.mean(losses))
+        history.append(epoch_loss)
+        if callback is not None and callback(epoch, epoch_loss, current):
+            break
+        if early_stop is not None and epoch_loss < early_stop:
+            stopped = True
+            break
+    return BPTTResult(network=current, loss_history=np.array(history),
+                      batch_losses=np.array(batch_losses), stopped_early=stopped,
+                      dale_signs=signs)

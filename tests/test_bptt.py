@@ -1,0 +1,170 @@
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+import reservoir as rs
+from reservoir.train.bptt import (AdamState, adam_update, dale_signs, loss_and_gradients,
+                                  project_dale)
+from reference import PHI
+
+
+def _net(N, M, K, phi, alpha, seed, bias=0.2):
+    net = rs.random_network(N, 0.9, M, K, phi=phi, dt=alpha, tau=1.0, bias_scale=bias,
+                            input_dist="uniform", rng=seed)
+    W_out = np.random.default_rng(seed + 1).standard_normal((K, N)) / np.sqrt(N)
+    return net.with_readout(W_out)
+
+
+def _numpy_loss(params, net, U, Y, W):
+    """Plain-NumPy forward pass and masked MSE (reference for gradients and steps)."""
+    J, W_in, b, W_out = params["J"], params["W_in"], params["b"], params["W_out"]
+    phi = PHI[net.phi]
+    a = net.alpha
+    B, T, _ = U.shape
+    x = np.zeros((B, net.N))
+    loss = 0.0
+    for t in range(T):
+        r = phi(x)
+        z = r @ W_out.T
+        loss += np.sum(W[:, t, None] * (z - Y[:, t]) ** 2)
+        x = (1 - a) * x + a * (r @ J.T + U[:, t] @ W_in.T + b)
+    return loss / (W.sum() * net.n_outputs)
+
+
+def _params(net):
+    return {"J": np.array(net.J), "W_in": np.array(net.W_in), "b": np.array(net.b),
+            "W_out": np.array(net.W_out)}
+
+
+@given(N=st.integers(1, 8), T=st.integers(1, 8), B=st.integers(1, 5), M=st.integers(0, 2),
+       K=st.integers(1, 2), phi=st.sampled_from(["tanh", "sigmoid", "relu"]),
+       alpha=st.sampled_from([0.2, 1.0]), masked=st.booleans(), seed=st.integers(0, 1000))
+def test_gradients_equal_finite_differences(N, T, B, M, K, phi, alpha, masked, seed):
+    net = _net(N, M, K, phi, alpha, seed)
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((B, T, M))
+    Y = rng.standard_normal((B, T, K))
+    W = (rng.random((B, T)) < 0.6).astype(float) if masked else np.ones((B, T))
+    if W.sum() == 0:
+        W[0, -1] = 1.0
+    loss, grads = loss_and_gradients(net, U, Y, W)
+    p0 = _params(net)
+    assert loss == pytest.approx(_numpy_loss(p0, net, U, Y, W), rel=1e-12, abs=1e-14)
+    h = 1e-6
+    for name, g in grads.items():
+        if g.size == 0:
+            continue
+        fd = np.zeros_like(g)
+        for idx in np.ndindex(g.shape):
+            for sgn in (1, -1):
+                p = {k: v.copy() for k, v in p0.items()}
+                p[name][idx] += sgn * h
+                fd[idx] += sgn * _numpy_loss(p, net, U, Y, W) / (2 * h)
+        if phi == "relu":  # kinks: compare only where no unit sits within h of 0
+            tol = 1e-5
+        else:
+            tol = 1e-6
+        scale = max(np.max(np.abs(fd)), 1e-3)
+        assert np.max(np.abs(g - fd)) <= tol * scale, name
+
+
+def test_one_step_equals_numpy_reference_with_adam_and_dale():
+    net = _net(6, 2, 1, "tanh", 1.0, 3)
+    rng = np.random.default_rng(0)
+    U = rng.standard_normal((4, 7, 2))
+    Y = rng.standard_normal((4, 7, 1))
+    task = rs.tasks.Task(inputs=U, targets=Y, mask=np.ones((4, 7)), dt=1.0)
+    res = rs.bptt(net, task, epochs=1, batch_size=4, lr=1e-2, decay=0.0, dale=0.5, rng=0)
+    # reference: project J onto Dale, numerical gradient, textbook Adam step, project again
+    signs = dale_signs(6, 0.5)
+    p = _params(net)
+    p["J"] = np.abs(p["J"]) * signs[None, :]
+    h = 1e-6
+    new = {}
+    for name, v in p.items():
+        g = np.zeros_like(v)
+        for idx in np.ndindex(v.shape):
+            for sgn in (1, -1):
+                q = {k: w.copy() for k, w in p.items()}
+                q[name][idx] += sgn * h
+                g[idx] += sgn * _numpy_loss(q, net, U, Y, np.ones((4, 7))) / (2 * h)
+        m = 0.1 * g
+        vv = 0.001 * g * g
+        new[name] = v - 1e-2 * (m / 0.1) / (np.sqrt(vv / 0.001) + 1e-8)
+    new["J"] = np.where(new["J"] * signs[None, :] >= 0, new["J"], 0.0)
+    got = res.network
+    np.testing.assert_allclose(got.J, new["J"], atol=1e-6)
+    np.testing.assert_allclose(got.W_in, new["W_in"], atol=1e-6)
+    np.testing.assert_allclose(got.b, new["b"], atol=1e-6)
+    np.testing.assert_allclose(got.W_out, new["W_out"], atol=1e-6)
+
+
+def test_adam_decay_and_clipping():
+    state = AdamState(m={"w": np.zeros(2)}, v={"w": np.zeros(2)})
+    g = {"w": np.array([3.0, 4.0])}
+    out = adam_update({"w": np.zeros(2)}, g, state, lr=0.1, decay=0.0, clip_norm=1.0)
+    # first step: m_hat / sqrt(v_hat) = sign(g) whatever the clipping
+    np.testing.assert_allclose(out["w"], [-0.1, -0.1], rtol=1e-6)
+    out2 = adam_update(out, g, state, lr=0.1, decay=1.0, clip_norm=1.0)  # same gradient
+    step2 = out["w"] - out2["w"]
+    np.testing.assert_allclose(step2, 0.05 * np.ones(2), rtol=1e-3)  # lr / (1 + 1 * 1)
+
+
+def test_dale_signs_preserved_through_training():
+    net = rs.random_network(20, 1.0, 1, 1, dt=1.0, rng=1)
+    rng = np.random.default_rng(0)
+    U = rng.standard_normal((32, 20, 1))
+    Y = np.cumsum(U, axis=1) * 0.1
+    task = rs.tasks.Task(inputs=U, targets=Y, mask=np.ones((32, 20)), dt=1.0)
+    res = rs.bptt(net, task, epochs=3, batch_size=8, lr=1e-2, dale=0.8, rng=0)
+    s = res.dale_signs
+    assert s.sum() == 20 * 0.8 - 20 * 0.2
+    J = res.network.J
+    assert np.all(J[:, s > 0] >= 0) and np.all(J[:, s < 0] <= 0)
+    assert np.count_nonzero(J) > 0.5 * J.size
+    np.testing.assert_array_equal(project_dale(J, s), J)
+
+
+def test_training_reduces_the_loss_and_is_seed_reproducible():
+    net = rs.random_network(20, 1.0, 1, 1, dt=1.0, rng=1)
+    rng = np.random.default_rng(0)
+    U = rng.standard_normal((64, 15, 1))
+    Y = np.cumsum(U, axis=1) * 0.2  # integrate the input
+    task = rs.tasks.Task(inputs=U, targets=Y, mask=np.ones((64, 15)), dt=1.0)
+    a = rs.bptt(net, task, epochs=30, batch_size=16, lr=1e-2, rng=3)
+    b = rs.bptt(net, task, epochs=30, batch_size=16, lr=1e-2, rng=3)
+    assert a.network == b.network
+    np.testing.assert_array_equal(a.loss_history, b.loss_history)
+    assert a.loss_history[-1] < 0.2 * a.loss_history[0]
+    assert len(a.batch_losses) == 30 * 4
+
+
+def test_early_stop_and_callback():
+    net = rs.random_network(10, 1.0, 1, 1, dt=1.0, rng=1)
+    U = np.zeros((8, 5, 1))
+    task = rs.tasks.Task(inputs=U, targets=np.zeros((8, 5, 1)), mask=np.ones((8, 5)), dt=1.0)
+    res = rs.bptt(net, task, epochs=10, early_stop=1.0, rng=0)
+    assert res.stopped_early and len(res.loss_history) == 1
+    seen = []
+    res = rs.bptt(net, task, epochs=10, callback=lambda e, l, n: seen.append(e) or e == 2,
+                  rng=0)
+    assert seen == [0, 1, 2] and len(res.loss_history) == 3
+
+
+@pytest.mark.parametrize("kwargs, exc, word", [
+    (dict(epochs=0), ValueError, "epochs"), (dict(lr=-1.0), ValueError, "lr"),
+    (dict(train=("W_fb",)), ValueError, "train"), (dict(dale=1.5), ValueError, "dale"),
+    (dict(task="xor"), TypeError, "task"), (dict(batch_size=0), ValueError, "batch_size")])
+def test_bptt_bad_input(kwargs, exc, word):
+    net = rs.random_network(5, 1.0, 1, 1, dt=1.0, rng=0)
+    task = rs.tasks.Task(inputs=np.zeros((2, 3, 1)), targets=np.zeros((2, 3, 1)),
+                         mask=np.ones((2, 3)), dt=1.0)
+    args = dict(net=net, task=task)
+    args.update(kwargs)
+    with pytest.raises(exc, match=word):
+        rs.bptt(**args)
+    sparse = rs.random_network(5, 1.0, 1, 1, density=0.5, rng=0)
+    with pytest.raises(ValueError, match="dense"):
+        loss_and_gradients(sparse, np.zeros((1, 2, 1)), np.zeros((1, 2, 1)))
