@@ -156,3 +156,245 @@ def fixed_points(targets=(1.0,), duration: float = 100.0, dt: float = 0.1, *,
     mask[:, :n_wash] = 0.0
     return Task(inputs=np.zeros((Bn, T, n_inputs)), targets=y, mask=mask, dt=dt,
                 name="fixed_points", info={"targets": A.tolist(), "washout": washout})
+
+
+# --------------------------------------------------------------------------- Jarne's family
+# Times are in milliseconds: one step of the authors' generators is 1 ms, so with
+# ``dt = 1`` (and ``tau = dt`` for the discrete RNN) the trials match them step for step;
+# another ``dt`` keeps every onset, width, delay and period in milliseconds. Step pulses
+# are on at the steps whose time k*dt lies in [onset, onset + width); smooth waveforms
+# are built on the 1 ms grid and interpolated.
+
+GATES = {"and": (0, 0, 0, 1), "or": (0, 1, 1, 1), "xor": (0, 1, 1, 0)}
+GATE_PAIRS = ((0, 0), (1, 0), (0, 1), (1, 1))
+EARLY_STOP = {"and": 5e-4, "or": 1e-4, "xor": 1e-3, "not": 5e-4, "flip_flop": 1e-3,
+              "time_reproduction": 1e-3, "oscillation": 1e-3, "flip_flop_3bit": 9e-3}
+
+
+def _grid(duration_ms, dt):
+    T, dt = _n_steps(duration_ms, dt)
+    return T, dt, np.arange(T) * dt
+
+
+def _window(t, start, stop):
+    """Steps whose time lies in [start, stop) (a small tolerance absorbs rounding)."""
+    eps = 1e-9
+    return (t >= start - eps) & (t < stop - eps)
+
+
+def _jarne_common(n_trials, noise_std, rng):
+    from ._checks import as_rng
+    n_trials = as_int(n_trials, "n_trials", minimum=1)
+    noise_std = as_positive_float(noise_std, "noise_std", allow_zero=True)
+    return n_trials, noise_std, as_rng(rng)
+
+
+def _gate(name, n_trials, noise_std, dt, rng, trial_ms=200.0, onset=30.0, width=20.0,
+          mem_gap=20.0):
+    n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
+    T, dt, t = _grid(trial_ms, dt)
+    kinds = gen.integers(0, 4, size=n)
+    pairs = np.array(GATE_PAIRS, dtype=float)[kinds]
+    out_t = onset + width + mem_gap
+    baseline = 0.0 if name == "and" else 0.01
+    pulse = _window(t, onset, onset + width)
+    U = np.zeros((n, T, 2))
+    U[:, pulse, :] = pairs[:, None, :]
+    Y = np.full((n, T, 1), baseline)
+    value = np.array(GATES[name], dtype=float)[kinds]
+    Y[:, _window(t, out_t, np.inf), 0] = value[:, None]
+    if noise_std > 0:
+        U = U + noise_std * gen.standard_normal(U.shape)
+    return Task(inputs=U, targets=Y, mask=np.ones((n, T)), dt=dt, name=name,
+                info={"trial_types": kinds, "response_window": (out_t, trial_ms),
+                      "baseline": baseline, "early_stop": EARLY_STOP[name],
+                      "noise_std": noise_std, "criterion": "response-window mean on the "
+                      "correct side of 0.5", "time_unit": "ms"})
+
+
+def and_(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=None) -> Task:
+    """AND of two input pulses (Jarne): pulses on [30, 50) ms, target from 70 ms held to the
+    end of the 200 ms trial, baseline 0; early-stop threshold 5e-4. ``info["trial_types"]``
+    indexes (A, B) in (0,0), (1,0), (0,1), (1,1)."""
+    return _gate("and", n_trials, noise_std, dt, rng)
+
+
+def or_(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=None) -> Task:
+    """OR of two input pulses (as :func:`and_`, baseline 0.01, threshold 1e-4)."""
+    return _gate("or", n_trials, noise_std, dt, rng)
+
+
+def xor(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=None) -> Task:
+    """XOR of two input pulses (as :func:`and_`, baseline 0.01, threshold 1e-3)."""
+    return _gate("xor", n_trials, noise_std, dt, rng)
+
+
+def not_(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=None) -> Task:
+    """NOT of one input pulse: target ``1 - input`` from 70 ms, baseline 0.01. Needs a
+    recurrent bias (the no-pulse trial has no input at all)."""
+    n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
+    T, dt, t = _grid(200.0, dt)
+    kinds = gen.integers(0, 2, size=n)
+    U = np.zeros((n, T, 1))
+    U[:, _window(t, 30.0, 50.0), 0] = kinds[:, None]
+    Y = np.full((n, T, 1), 0.01)
+    Y[:, _window(t, 70.0, np.inf), 0] = (1 - kinds)[:, None]
+    if noise_std > 0:
+        U = U + noise_std * gen.standard_normal(U.shape)
+    return Task(inputs=U, targets=Y, mask=np.ones((n, T)), dt=dt, name="not",
+                info={"trial_types": kinds, "response_window": (70.0, 200.0),
+                      "baseline": 0.01, "early_stop": EARLY_STOP["not"],
+                      "noise_std": noise_std, "time_unit": "ms",
+                      "criterion": "response-window mean on the correct side of 0.5"})
+
+
+def flip_flop(n_trials: int = 25000, *, noise_std: float = 0.1, dt: float = 1.0,
+              rng=None) -> Task:
+    """1-bit flip-flop (Jarne): 8 pulses of 20 ms at 50 + 120 k ms on the reset (channel 0)
+    or set (channel 1) line, chosen at random; the output holds the last channel's index
+    from 20 ms after the pulse ends, ``[90 + 120 k, 210 + 120 k)``; baseline 0.01 before
+    90 ms; 1010 ms trials; input noise 0.1."""
+    n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
+    T, dt, t = _grid(1010.0, dt)
+    chans = gen.integers(0, 2, size=(n, 8))
+    U = np.zeros((n, T, 2))
+    Y = np.full((n, T, 1), 0.01)
+    for k in range(8):
+        on = _window(t, 50.0 + 120 * k, 70.0 + 120 * k)
+        seg = _window(t, 90.0 + 120 * k, 210.0 + 120 * k)
+        for c in (0, 1):
+            sel = chans[:, k] == c
+            U[np.ix_(sel, on, [c])] = 1.0
+            Y[np.ix_(sel, seg, [0])] = float(c)
+    if noise_std > 0:
+        U = U + noise_std * gen.standard_normal(U.shape)
+    return Task(inputs=U, targets=Y, mask=np.ones((n, T)), dt=dt, name="flip_flop",
+                info={"channels": chans, "early_stop": EARLY_STOP["flip_flop"],
+                      "noise_std": noise_std, "time_unit": "ms"})
+
+
+def _hann_smoothed_pulse(width, hann_len):
+    """``conv(ones(width), hann(hann_len), 'same') / sum(hann)`` on the 1 ms grid."""
+    import scipy.signal
+    h = scipy.signal.windows.hann(hann_len)
+    return scipy.signal.convolve(np.ones(width), h, mode="same") / h.sum()
+
+
+def _place(t, start_ms, values_1ms):
+    """Values of a waveform defined at start_ms + 0, 1, 2, ... ms, on the times t (linear
+    interpolation; zero outside)."""
+    grid = start_ms + np.arange(values_1ms.size)
+    inside = _window(t, start_ms, start_ms + values_1ms.size)
+    out = np.zeros(t.size)
+    out[inside] = np.interp(t[inside], grid, values_1ms)
+    return out
+
+
+def time_reproduction(n_trials: int = 15000, *, mem_gap: float = 20.0, noise_std: float = 0.03,
+                      dt: float = 1.0, rng=None) -> Task:
+    """Reproduce a 20 ms pulse ``mem_gap`` ms after it ends (Jarne): a Hann-smoothed input
+    pulse on [50, 70) ms in half of the trials; target baseline 0.045 and, after a pulse, a
+    20 ms bump (0.493 .. 0.985) from ``70 + mem_gap`` ms; 300 ms trials; noise 0.03 on the
+    input *and* the target."""
+    import scipy.signal
+    n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
+    mem_gap = as_positive_float(mem_gap, "mem_gap", allow_zero=True)
+    T, dt, t = _grid(300.0, dt)
+    present = gen.integers(0, 2, size=n)
+    pulse = _place(t, 50.0, _hann_smoothed_pulse(20, 10))
+    bump_1ms = scipy.signal.convolve(np.ones(20), 0.055 * scipy.signal.windows.gaussian(20, 12),
+                                     mode="same")
+    bump = _place(t, 70.0 + mem_gap, bump_1ms)
+    in_bump = _window(t, 70.0 + mem_gap, 90.0 + mem_gap)
+    U = present[:, None, None] * pulse[None, :, None]
+    Y = np.full((n, T, 1), 0.045)
+    Y[:, in_bump, 0] = np.where(present[:, None] == 1, bump[None, in_bump], 0.045)
+    if noise_std > 0:
+        U = U + noise_std * gen.standard_normal(U.shape)
+        Y = Y + noise_std * gen.standard_normal(Y.shape)
+    return Task(inputs=U, targets=Y, mask=np.ones((n, T)), dt=dt, name="time_reproduction",
+                info={"trial_types": present, "mem_gap": mem_gap,
+                      "early_stop": EARLY_STOP["time_reproduction"], "noise_std": noise_std,
+                      "time_unit": "ms"})
+
+
+def oscillation_target_1ms():
+    """The oscillation target's 220 samples (1 ms apart): ``0.2 sum_k s[i + 209 - k]``,
+    ``s[n] = sin(2 pi 12 n / 420)`` (period 35 ms, amplitude 1.743)."""
+    s = np.sin(2 * np.pi * 12 * np.arange(420) / 420)
+    y = np.zeros(220)
+    for i in range(220):
+        idx = i + 209 - np.arange(220)
+        ok = (idx >= 0) & (idx < 420)
+        y[i] = 0.2 * s[idx[ok]].sum()
+    return y
+
+
+def oscillation(n_trials: int = 15000, *, noise_std: float = 0.1, dt: float = 1.0,
+                rng=None) -> Task:
+    """A pulse-triggered oscillation of finite duration (Jarne): Hann-smoothed 40 ms input
+    pulse on [100, 140) ms in half of the trials; target baseline 0.01 and, after a pulse,
+    a sinusoid of period 35 ms and amplitude 1.74 on [160, 380) ms; 420 ms trials; input
+    noise 0.1."""
+    n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
+    T, dt, t = _grid(420.0, dt)
+    present = gen.integers(0, 2, size=n)
+    pulse = _place(t, 100.0, _hann_smoothed_pulse(40, 15))
+    wave = _place(t, 160.0, oscillation_target_1ms())
+    window = _window(t, 160.0, 380.0)
+    U = present[:, None, None] * pulse[None, :, None]
+    Y = np.full((n, T, 1), 0.01)
+    Y[:, window, 0] = np.where(present[:, None] == 1, wave[None, window], 0.01)
+    if noise_std > 0:
+        U = U + noise_std * gen.standard_normal(U.shape)
+    return Task(inputs=U, targets=Y, mask=np.ones((n, T)), dt=dt, name="oscillation",
+                info={"trial_types": present, "early_stop": EARLY_STOP["oscillation"],
+                      "noise_std": noise_std, "time_unit": "ms"})
+
+
+def flip_flop_3bit(n_trials: int = 15050, *, noise_std: float = 0.1, dt: float = 1.0,
+                   rng=None) -> Task:
+    """3-bit flip-flop, Jarne's 2024 tutorial version (spec C.2): three independent lines;
+    on each, three 20 ms pulses with onsets ``s``, ``s + 70 + v1`` and
+    ``s + 170 + v1 + v2`` ms (``s`` uniform in 10..99, ``v1, v2`` in 1..50); the first
+    pulse's amplitude is -1, 0 (no pulse) or +1, the others +-1; output ``i`` switches to a
+    pulse's amplitude 20 ms after it ends and holds it (0 before); 340 ms trials; input
+    noise 0.1."""
+    n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
+    T, dt, t = _grid(340.0, dt)
+    U = np.zeros((n, T, 3))
+    Y = np.zeros((n, T, 3))
+    s = gen.integers(10, 100, size=(n, 3))
+    v1 = gen.integers(1, 51, size=(n, 3))
+    v2 = gen.integers(1, 51, size=(n, 3))
+    amp = np.stack([gen.integers(-1, 2, size=(n, 3)), gen.choice([-1, 1], size=(n, 3)),
+                    gen.choice([-1, 1], size=(n, 3))], axis=-1).astype(float)
+    onsets = np.stack([s, s + 70 + v1, s + 170 + v1 + v2], axis=-1).astype(float)
+    for i in range(n):
+        for c in range(3):
+            for p in range(3):
+                on = onsets[i, c, p]
+                U[i, _window(t, on, on + 20.0), c] = amp[i, c, p]
+                if amp[i, c, p] != 0.0:
+                    Y[i, _window(t, on + 40.0, np.inf), c] = amp[i, c, p]
+    if noise_std > 0:
+        U = U + noise_std * gen.standard_normal(U.shape)
+    return Task(inputs=U, targets=Y, mask=np.ones((n, T)), dt=dt, name="flip_flop_3bit",
+                info={"onsets": onsets, "amplitudes": amp,
+                      "early_stop": EARLY_STOP["flip_flop_3bit"], "noise_std": noise_std,
+                      "time_unit": "ms"})
+
+
+def response_accuracy(task: Task, z) -> float:
+    """Fraction of trials whose readout, averaged over the task's response window, is on
+    the same side of 0.5 as the target (the gate tasks' acceptance rule)."""
+    if "response_window" not in task.info:
+        raise ValueError(f"task {task.name!r} has no response window")
+    z = as_float_array(z, "z", 3)
+    if z.shape != task.targets.shape:
+        raise ValueError(f"z must have the targets' shape {task.targets.shape}, got {z.shape}")
+    start, stop = task.info["response_window"]
+    w = _window(task.t, start, stop)
+    zm = z[:, w, 0].mean(axis=1)
+    ym = task.targets[:, w, 0].mean(axis=1)
+    return float(np.mean((zm > 0.5) == (ym > 0.5)))
