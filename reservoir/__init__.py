@@ -23,12 +23,12 @@ from .nonlinearities import Nonlinearity, get_nonlinearity
 from .simulate import Trajectory, simulate
 from .tasks import Task
 from .train import (BPTTResult, ForceResult, RidgeResult, bptt, fit_ridge, force,
-                    ridge_regression)
+                    jarne_network, ridge_regression)
 
 __all__ = [
     "__version__", "Network", "random_network", "Nonlinearity", "get_nonlinearity",
     "Trajectory", "simulate", "SimulationDivergedError", "Task", "tasks",
-    "fit_ridge", "ridge_regression", "RidgeResult", "bptt", "BPTTResult", "force", "ForceResult", "save", "load", "nmse", "mse", "mae",
+    "fit_ridge", "ridge_regression", "RidgeResult", "bptt", "BPTTResult", "jarne_network", "force", "ForceResult", "save", "load", "nmse", "mse", "mae",
     "jacobian", "spectrum", "Spectrum", "find_fixed_points", "FixedPoints",
     "stability_report", "StabilityReport", "lyapunov_exponent", "readout_geometry",
     "ReadoutGeometry", "plotting", "meanfield", "predict",

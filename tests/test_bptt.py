@@ -168,3 +168,46 @@ def test_bptt_bad_input(kwargs, exc, word):
     sparse = rs.random_network(5, 1.0, 1, 1, density=0.5, rng=0)
     with pytest.raises(ValueError, match="dense"):
         loss_and_gradients(sparse, np.zeros((1, 2, 1)), np.zeros((1, 2, 1)))
+
+
+def test_jarne_initialisation():
+    from reservoir.train.bptt import glorot_limit
+    assert glorot_limit(2, 50) == pytest.approx(0.3397, abs=1e-4)  # spec checkable 11
+    net = rs.jarne_network(50, 2, 1, init="orthogonal", rng=0)
+    assert net.alpha == 1.0 and np.all(net.W_fb == 0) and np.all(net.b == 0)
+    np.testing.assert_allclose(np.abs(np.linalg.eigvals(net.J)), 1.0, atol=1e-12)
+    assert np.abs(net.W_in).max() <= 0.3397 and np.abs(net.W_out).max() <= glorot_limit(50, 1)
+    normal = rs.jarne_network(400, 2, 1, init="normal", rng=0)
+    assert np.var(normal.J) * 400 == pytest.approx(1.0, rel=0.02)
+
+
+def test_xor_fast_version_reaches_the_success_criterion():
+    """Short version of the XOR protocol (dt = 2 ms: 100 steps per trial, 1000 trials,
+    N = 40): the trained network answers every held-out trial correctly."""
+    task = rs.tasks.xor(1000, noise_std=0.1, dt=2.0, rng=0)
+    test = rs.tasks.xor(200, noise_std=0.1, dt=2.0, rng=100)
+    net = rs.random_network(40, 1.0, 2, 1, tau=2.0, dt=2.0, init="orthogonal",
+                            input_dist="uniform", input_scale=0.36, rng=0)
+    net = net.with_readout(np.random.default_rng(0).uniform(-0.36, 0.36, (1, 40)))
+    res = rs.bptt(net, task, epochs=25, batch_size=32, lr=2e-3, clip_norm=1.0, rng=0)
+    out = rs.simulate(res.network, test.inputs, mode="open", record=("z",))
+    assert rs.tasks.response_accuracy(test, out.z) == 1.0
+    assert res.loss_history[-1] < 0.1 * res.loss_history[0]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["xor", "and_", "or_", "flip_flop"])
+def test_jarne_tasks_train_with_bptt_N50(name):
+    """Full-length trials (1 ms steps), N = 50, orthogonal Keras-like initialisation."""
+    gen = getattr(rs.tasks, name)
+    n = 4000 if name != "flip_flop" else 2000
+    task = gen(n, noise_std=0.1, rng=0)
+    test = gen(200, noise_std=0.1, rng=1)
+    net = rs.jarne_network(50, 2, 1, init="orthogonal", rng=0)
+    res = rs.bptt(net, task, epochs=30, batch_size=64, lr=1e-3, clip_norm=1.0, rng=0)
+    out = rs.simulate(res.network, test.inputs, mode="open", record=("z",))
+    if name == "flip_flop":
+        err = np.mean((out.z - test.targets) ** 2)
+        assert err < 0.05
+    else:
+        assert rs.tasks.response_accuracy(test, out.z) >= 0.95
