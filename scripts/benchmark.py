@@ -187,6 +187,28 @@ def bench_fixed_points(N, repeats, results):
                     "report_1000_inits_s": report})
 
 
+def bench_bptt(N, alpha, repeats, results, n_batches=20):
+    """One epoch of the XOR protocol (15,000 trials of 200 steps, B = 64, Adam), estimated
+    from ``n_batches`` mini-batches (an epoch has 235)."""
+    from reservoir.train.bptt import AdamState, adam_update, loss_and_gradients
+    task = rs.tasks.xor(64 * n_batches, noise_std=0.1, rng=0)
+    net = rs.random_network(N, 1.0, 2, 1, tau=1.0, dt=alpha, rng=0)
+    net = net.with_readout(np.random.default_rng(1).uniform(-0.3, 0.3, (1, N)))
+    params = {"J": np.array(net.J), "W_in": np.array(net.W_in), "b": np.array(net.b),
+              "W_out": np.array(net.W_out)}
+
+    def run():
+        state = AdamState(m={k: np.zeros_like(v) for k, v in params.items()},
+                          v={k: np.zeros_like(v) for k, v in params.items()})
+        for i in range(n_batches):
+            sl = slice(64 * i, 64 * (i + 1))
+            _, g = loss_and_gradients(net, task.inputs[sl], task.targets[sl])
+            adam_update(params, g, state, lr=1e-4, decay=1e-4)
+    per_batch = median_time(run, repeats) / n_batches
+    results.append({"work": f"BPTT epoch, XOR protocol, dt/tau = {alpha}", "N": N,
+                    "epoch_s": per_batch * (15000 / 64)})
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=5)
@@ -208,6 +230,9 @@ def main(argv=None):
         bench_ridge(N, R, 5000, results)
     for N in (250, 500, 1000):
         bench_fixed_points(N, R, results)
+    for N in (50, 200):
+        for alpha in (1.0, 0.1):
+            bench_bptt(N, alpha, max(1, R // 2), results)
     print(f"reservoir {rs.__version__}; reservoirpy: {'yes' if HAVE_RPY else 'not installed'}")
     for row in results:
         parts = [f"{row['work']:<48s} N={row['N']:<5d}"]

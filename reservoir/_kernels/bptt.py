@@ -18,7 +18,7 @@ gradients, summed at the end, so the result does not depend on thread timing.
 import numba as nb
 import numpy as np
 
-from ..nonlinearities import dphi_scalar, phi_scalar
+from ..nonlinearities import phi_scalar
 
 
 @nb.njit(cache=True, parallel=True, fastmath={"reassoc"})
@@ -47,6 +47,17 @@ def forward(J, W_in, b, W_out, alpha, code, U, X0, X, R, Z):
                 for m in range(M):
                     acc += W_in[i, m] * U[bb, t, m]
                 x[i] = (1.0 - alpha) * x[i] + alpha * acc
+
+
+@nb.njit(cache=True, inline="always")
+def _dphi_from(code, x, r):
+    """phi'(x) reusing r = phi(x) (saves a second tanh per unit and step)."""
+    if code == 0:
+        return 1.0 - r * r
+    elif code == 1:
+        return 1.0 if x > 0.0 else 0.0
+    else:
+        return r * (1.0 - r)
 
 
 @nb.njit(cache=True, parallel=True, fastmath={"reassoc"})
@@ -92,5 +103,6 @@ def backward(J, W_in, W_out, alpha, code, U, X, R, E, n_chunks, gJ, gWin, gb, gW
                         for j in range(N):
                             dr[j] += J[i, j] * gi
                 for j in range(N):
-                    g[j] = (1.0 - alpha) * g_next[j] + dphi_scalar(code, X[bb, t, j]) * dr[j]
+                    g[j] = ((1.0 - alpha) * g_next[j]
+                            + _dphi_from(code, X[bb, t, j], R[bb, t, j]) * dr[j])
                 g_next[:] = g
