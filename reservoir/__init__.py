@@ -15,6 +15,7 @@ from .analysis import (FixedPoints, ReadoutGeometry, Spectrum, StabilityReport,
                        find_fixed_points, jacobian, lyapunov_exponent, readout_geometry,
                        spectrum, stability_report)
 from ._version import __version__
+from .compare import Comparison, compare_training
 from .errors import SimulationDivergedError
 from .io import load, save
 from .metrics import mae, mse, nmse
@@ -31,5 +32,5 @@ __all__ = [
     "fit_ridge", "ridge_regression", "RidgeResult", "bptt", "BPTTResult", "jarne_network", "force", "ForceResult", "save", "load", "nmse", "mse", "mae",
     "jacobian", "spectrum", "Spectrum", "find_fixed_points", "FixedPoints",
     "stability_report", "StabilityReport", "lyapunov_exponent", "readout_geometry",
-    "ReadoutGeometry", "plotting", "meanfield", "predict",
+    "ReadoutGeometry", "plotting", "meanfield", "predict", "compare_training", "Comparison",
 ]

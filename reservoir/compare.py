@@ -1,0 +1,194 @@
+"""The same task solved by readout-only training (ridge, FORCE) and by BPTT, side by side.
+
+For each method an ensemble of networks is trained on the task's trials and measured on
+held-out trials:
+
+* success: the task's response-window accuracy (:func:`reservoir.tasks.response_accuracy`)
+  is at least ``success_threshold``; the test mean squared error;
+* the spectrum of the effective connectivity (``J + W_fb W_out`` for the feedback networks
+  trained by ridge or FORCE, ``J`` for BPTT): bulk radius (the 7th largest modulus, as in
+  Jarne's analyses) and the eigenvalues outside the unit circle;
+* fixed points at zero input and their stability (:func:`find_fixed_points`);
+* robustness: accuracy with input noise, and after removing the weakest fraction of the
+  recurrent connections (Jarne's pruning).
+
+Readout-only networks are feedback networks run in closed loop (teacher forcing during
+training); FORCE sees the training trials as one continuous stream. BPTT networks are
+open-loop networks (:func:`reservoir.jarne_network`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._checks import as_int, as_positive_float, as_rng
+from .analysis.fixed_points import find_fixed_points
+from .network import Network, random_network
+from .simulate import simulate
+from .tasks import Task, response_accuracy
+from .train.bptt import bptt, jarne_network
+from .train.force import force
+from .train.ridge import fit_ridge
+
+METHODS = ("ridge", "force", "bptt")
+
+
+@dataclass(frozen=True, eq=False)
+class MethodSummary:
+    """Per-network measurements of one training method (arrays of length n_networks)."""
+
+    method: str
+    accuracy: np.ndarray
+    success: np.ndarray
+    test_mse: np.ndarray
+    bulk_radius: np.ndarray
+    n_outliers: np.ndarray
+    leading_eigenvalue: np.ndarray
+    n_fixed_points: np.ndarray
+    n_stable_fixed_points: np.ndarray
+    accuracy_noisy: np.ndarray
+    accuracy_pruned: np.ndarray
+    networks: list = field(default_factory=list, repr=False)
+
+    @property
+    def success_rate(self) -> float:
+        return float(np.mean(self.success))
+
+
+@dataclass(frozen=True, eq=False)
+class Comparison:
+    """Result of :func:`compare_training`: one :class:`MethodSummary` per method."""
+
+    task_name: str
+    summaries: dict
+    settings: dict
+
+    def table(self) -> str:
+        """Plain-text summary (means over the ensemble)."""
+        head = (f"{'method':8s} {'success':>8s} {'test mse':>9s} {'bulk r':>7s} "
+                f"{'outliers':>8s} {'fixed pts':>9s} {'acc noisy':>9s} {'acc pruned':>10s}")
+        lines = [head]
+        for name, s in self.summaries.items():
+            lines.append(f"{name:8s} {s.success_rate:8.2f} {np.mean(s.test_mse):9.4f} "
+                         f"{np.mean(s.bulk_radius):7.3f} {np.mean(s.n_outliers):8.2f} "
+                         f"{np.mean(s.n_fixed_points):9.2f} {np.mean(s.accuracy_noisy):9.2f} "
+                         f"{np.mean(s.accuracy_pruned):10.2f}")
+        return "\n".join(lines)
+
+
+def _effective(net: Network, method: str) -> np.ndarray:
+    J = np.array(net.dense_J())
+    return J + net.W_fb @ net.W_out if method != "bptt" else J
+
+
+def _run(net: Network, method: str, inputs):
+    mode = "open" if method == "bptt" else "closed"
+    return simulate(net, inputs, mode=mode, record=("z",)).z
+
+
+def _prune(net: Network, fraction: float) -> Network:
+    J = np.array(net.dense_J())
+    cut = np.quantile(np.abs(J), fraction)
+    return net.__class__(J=np.where(np.abs(J) <= cut, 0.0, J), W_in=net.W_in, W_fb=net.W_fb,
+                         W_out=net.W_out, b=net.b, phi=net.phi, tau=net.tau, dt=net.dt,
+                         meta=net.meta)
+
+
+def _train(method, task, N, gen, g_readout, reg, force_alpha, bptt_kwargs):
+    M, K = task.inputs.shape[2], task.targets.shape[2]
+    if method == "bptt":
+        net = jarne_network(N, M, K, init="orthogonal", rng=gen)
+        net = net.__class__(J=net.J, W_in=net.W_in, W_fb=net.W_fb, W_out=net.W_out, b=net.b,
+                            phi=net.phi, tau=task.dt, dt=task.dt, meta=net.meta)
+        return bptt(net, task, rng=gen, **bptt_kwargs).network
+    net = random_network(N, g_readout, M, K, tau=task.dt, dt=task.dt, input_dist="uniform",
+                         rng=gen)
+    if method == "ridge":
+        return fit_ridge(net, task.inputs, task.targets, reg=reg, mask=task.mask).network
+    U = task.inputs.reshape(-1, M)
+    Y = task.targets.reshape(-1, K)
+    return force(net, U, Y, alpha=force_alpha, update_every=1, x0=np.zeros(N)).network
+
+
+def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int = 20,
+                     N: int = 50, g_readout: float = 0.9, reg: float = 1e-4,
+                     force_alpha: float = 1.0, bptt_kwargs: dict | None = None,
+                     success_threshold: float = 0.95, noise_std: float = 0.2,
+                     prune_fraction: float = 0.1, rng=None) -> Comparison:
+    """Train ``n_networks`` networks per method on ``task`` and measure them on ``test``.
+
+    Parameters
+    ----------
+    task, test : Task
+        Batched training and held-out trials with a ``response_window`` (gate tasks).
+    methods : iterable of {"ridge", "force", "bptt"}
+    N : int
+        Network size.
+    g_readout : float
+        Gain of the random bulk of the readout-trained (feedback) networks.
+    reg, force_alpha : float
+        Ridge penalty and FORCE's ``alpha``.
+    bptt_kwargs : dict
+        Passed to :func:`reservoir.bptt` (default: 10 epochs, lr 1e-3, clip 1).
+    noise_std, prune_fraction : float
+        Input noise added to the test inputs, and fraction of the weakest recurrent weights
+        removed, for the robustness measures.
+    rng : seed of everything (each network gets its own child seed).
+    """
+    if not isinstance(task, Task) or not isinstance(test, Task):
+        raise TypeError("task and test must be Task objects")
+    if "response_window" not in test.info:
+        raise ValueError("test must define a response window (a gate task)")
+    methods = tuple(methods)
+    bad = [m for m in methods if m not in METHODS]
+    if bad or not methods:
+        raise ValueError(f"methods must be a non-empty subset of {METHODS}, got {methods}")
+    n_networks = as_int(n_networks, "n_networks", minimum=1)
+    N = as_int(N, "N", minimum=1)
+    noise_std = as_positive_float(noise_std, "noise_std", allow_zero=True)
+    prune_fraction = as_positive_float(prune_fraction, "prune_fraction", allow_zero=True)
+    kw = {"epochs": 10, "lr": 1e-3, "clip_norm": 1.0}
+    kw.update(bptt_kwargs or {})
+    root = np.random.SeedSequence(as_rng(rng).integers(2**63))
+    seeds = root.spawn(len(methods) * n_networks)
+    noisy_inputs = test.inputs + noise_std * np.random.default_rng(seeds[0]).standard_normal(
+        test.inputs.shape)
+    summaries = {}
+    for mi, method in enumerate(methods):
+        cols = {k: [] for k in ("acc", "mse", "bulk", "nout", "lead", "nfp", "nst", "accn",
+                                "accp")}
+        nets = []
+        for k in range(n_networks):
+            gen = np.random.default_rng(seeds[mi * n_networks + k])
+            net = _train(method, task, N, gen, g_readout, reg, force_alpha, kw)
+            nets.append(net)
+            z = _run(net, method, test.inputs)
+            cols["acc"].append(response_accuracy(test, z))
+            cols["mse"].append(float(np.mean((z - test.targets) ** 2)))
+            lam = np.linalg.eigvals(_effective(net, method))
+            mods = np.sort(np.abs(lam))[::-1]
+            cols["bulk"].append(float(mods[min(6, mods.size - 1)]))
+            cols["nout"].append(int(np.sum(mods > 1.0)))
+            cols["lead"].append(complex(lam[np.argmax(np.abs(lam))]))
+            fp_net = net if method != "bptt" else net.with_readout(np.zeros_like(net.W_out))
+            fps = find_fixed_points(fp_net, np.zeros(net.n_inputs), rng=gen, n_seeds=8,
+                                    eigenvalues=True)
+            cols["nfp"].append(int(np.sum(fps.is_fixed)))
+            cols["nst"].append(int(np.sum(fps.stable & fps.is_fixed)))
+            cols["accn"].append(response_accuracy(test, _run(net, method, noisy_inputs)))
+            cols["accp"].append(response_accuracy(test, _run(_prune(net, prune_fraction),
+                                                             method, test.inputs)))
+        acc = np.array(cols["acc"])
+        summaries[method] = MethodSummary(
+            method=method, accuracy=acc, success=acc >= success_threshold,
+            test_mse=np.array(cols["mse"]), bulk_radius=np.array(cols["bulk"]),
+            n_outliers=np.array(cols["nout"]), leading_eigenvalue=np.array(cols["lead"]),
+            n_fixed_points=np.array(cols["nfp"]), n_stable_fixed_points=np.array(cols["nst"]),
+            accuracy_noisy=np.array(cols["accn"]), accuracy_pruned=np.array(cols["accp"]),
+            networks=nets)
+    return Comparison(task_name=task.name, summaries=summaries,
+                      settings={"N": N, "n_networks": n_networks, "g_readout": g_readout,
+                                "reg": reg, "force_alpha": force_alpha, "bptt": kw,
+                                "noise_std": noise_std, "prune_fraction": prune_fraction})
