@@ -37,7 +37,12 @@ METHODS = ("ridge", "force", "bptt")
 
 @dataclass(frozen=True, eq=False)
 class MethodSummary:
-    """Per-network measurements of one training method (arrays of length n_networks)."""
+    """Per-network measurements of one training method (arrays of length n_networks).
+
+    ``accuracy_teacher`` is the accuracy with the target fed back (teacher forcing): for
+    the readout-trained networks, the gap to ``accuracy`` (closed loop) measures how much of
+    the failure is the loop not holding the trained trajectory as an attractor.
+    """
 
     method: str
     accuracy: np.ndarray
@@ -50,6 +55,7 @@ class MethodSummary:
     n_stable_fixed_points: np.ndarray
     accuracy_noisy: np.ndarray
     accuracy_pruned: np.ndarray
+    accuracy_teacher: np.ndarray
     networks: list = field(default_factory=list, repr=False)
 
     @property
@@ -67,11 +73,12 @@ class Comparison:
 
     def table(self) -> str:
         """Plain-text summary (means over the ensemble)."""
-        head = (f"{'method':8s} {'success':>8s} {'test mse':>9s} {'bulk r':>7s} "
+        head = (f"{'method':8s} {'success':>8s} {'teacher':>8s} {'test mse':>9s} {'bulk r':>7s} "
                 f"{'outliers':>8s} {'fixed pts':>9s} {'acc noisy':>9s} {'acc pruned':>10s}")
         lines = [head]
         for name, s in self.summaries.items():
-            lines.append(f"{name:8s} {s.success_rate:8.2f} {np.mean(s.test_mse):9.4f} "
+            lines.append(f"{name:8s} {s.success_rate:8.2f} {np.mean(s.accuracy_teacher):8.2f} "
+                         f"{np.mean(s.test_mse):9.4f} "
                          f"{np.mean(s.bulk_radius):7.3f} {np.mean(s.n_outliers):8.2f} "
                          f"{np.mean(s.n_fixed_points):9.2f} {np.mean(s.accuracy_noisy):9.2f} "
                          f"{np.mean(s.accuracy_pruned):10.2f}")
@@ -96,25 +103,28 @@ def _prune(net: Network, fraction: float) -> Network:
                          meta=net.meta)
 
 
-def _train(method, task, N, gen, g_readout, reg, force_alpha, bptt_kwargs):
+def _train(method, task, N, gen, g_readout, reg, force_alpha, bptt_kwargs, readout_tau,
+           train_noise):
     M, K = task.inputs.shape[2], task.targets.shape[2]
     if method == "bptt":
         net = jarne_network(N, M, K, init="orthogonal", rng=gen)
         net = net.__class__(J=net.J, W_in=net.W_in, W_fb=net.W_fb, W_out=net.W_out, b=net.b,
                             phi=net.phi, tau=task.dt, dt=task.dt, meta=net.meta)
         return bptt(net, task, rng=gen, **bptt_kwargs).network
-    net = random_network(N, g_readout, M, K, tau=task.dt, dt=task.dt, input_dist="uniform",
-                         rng=gen)
+    net = random_network(N, g_readout, M, K, tau=max(readout_tau, task.dt), dt=task.dt,
+                         input_dist="uniform", rng=gen)
     if method == "ridge":
-        return fit_ridge(net, task.inputs, task.targets, reg=reg, mask=task.mask).network
+        return fit_ridge(net, task.inputs, task.targets, reg=reg, mask=task.mask,
+                         noise_std=train_noise, rng=gen).network
     U = task.inputs.reshape(-1, M)
     Y = task.targets.reshape(-1, K)
     return force(net, U, Y, alpha=force_alpha, update_every=1, x0=np.zeros(N)).network
 
 
 def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int = 20,
-                     N: int = 50, g_readout: float = 0.9, reg: float = 1e-4,
-                     force_alpha: float = 1.0, bptt_kwargs: dict | None = None,
+                     N: int = 50, g_readout: float = 0.9, readout_tau: float = 10.0,
+                     reg: float = 1e-2, train_noise: float = 0.05, force_alpha: float = 1.0,
+                     bptt_kwargs: dict | None = None,
                      success_threshold: float = 0.95, noise_std: float = 0.2,
                      prune_fraction: float = 0.1, rng=None) -> Comparison:
     """Train ``n_networks`` networks per method on ``task`` and measure them on ``test``.
@@ -126,10 +136,12 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
     methods : iterable of {"ridge", "force", "bptt"}
     N : int
         Network size.
-    g_readout : float
-        Gain of the random bulk of the readout-trained (feedback) networks.
-    reg, force_alpha : float
-        Ridge penalty and FORCE's ``alpha``.
+    g_readout, readout_tau : float
+        Gain and time constant (task time units) of the readout-trained feedback networks;
+        a leak slower than the step (``tau > dt``) helps them hold a response.
+    reg, train_noise, force_alpha : float
+        Ridge penalty, state noise during the teacher-forced ridge run (stabilises the
+        closed loop, a standard reservoir-computing device) and FORCE's ``alpha``.
     bptt_kwargs : dict
         Passed to :func:`reservoir.bptt` (default: 10 epochs, lr 1e-3, clip 1).
     noise_std, prune_fraction : float
@@ -158,15 +170,22 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
     summaries = {}
     for mi, method in enumerate(methods):
         cols = {k: [] for k in ("acc", "mse", "bulk", "nout", "lead", "nfp", "nst", "accn",
-                                "accp")}
+                                "accp", "acct")}
         nets = []
         for k in range(n_networks):
             gen = np.random.default_rng(seeds[mi * n_networks + k])
-            net = _train(method, task, N, gen, g_readout, reg, force_alpha, kw)
+            net = _train(method, task, N, gen, g_readout, reg, force_alpha, kw, readout_tau,
+                         train_noise)
             nets.append(net)
             z = _run(net, method, test.inputs)
             cols["acc"].append(response_accuracy(test, z))
             cols["mse"].append(float(np.mean((z - test.targets) ** 2)))
+            if method == "bptt":
+                cols["acct"].append(cols["acc"][-1])
+            else:
+                zt = simulate(net, test.inputs, mode="teacher", targets=test.targets,
+                              record=("z",)).z
+                cols["acct"].append(response_accuracy(test, zt))
             lam = np.linalg.eigvals(_effective(net, method))
             mods = np.sort(np.abs(lam))[::-1]
             cols["bulk"].append(float(mods[min(6, mods.size - 1)]))
@@ -187,8 +206,9 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
             n_outliers=np.array(cols["nout"]), leading_eigenvalue=np.array(cols["lead"]),
             n_fixed_points=np.array(cols["nfp"]), n_stable_fixed_points=np.array(cols["nst"]),
             accuracy_noisy=np.array(cols["accn"]), accuracy_pruned=np.array(cols["accp"]),
-            networks=nets)
+            accuracy_teacher=np.array(cols["acct"]), networks=nets)
     return Comparison(task_name=task.name, summaries=summaries,
                       settings={"N": N, "n_networks": n_networks, "g_readout": g_readout,
+                                "readout_tau": readout_tau, "train_noise": train_noise,
                                 "reg": reg, "force_alpha": force_alpha, "bptt": kw,
                                 "noise_std": noise_std, "prune_fraction": prune_fraction})

@@ -84,6 +84,7 @@ def main(argv=None):
                 "n_stable_fixed_points": s.n_stable_fixed_points.tolist(),
                 "accuracy_noisy": s.accuracy_noisy.tolist(),
                 "accuracy_pruned": s.accuracy_pruned.tolist(),
+                "accuracy_teacher_forced": s.accuracy_teacher.tolist(),
                 "success_rate": s.success_rate}
             for m, s in cmp.summaries.items()}}
     result["seconds"] = time.perf_counter() - t0
