@@ -209,12 +209,84 @@ def bench_bptt(N, alpha, repeats, results, n_batches=20):
                     "epoch_s": per_batch * (15000 / 64)})
 
 
+def bench_torch_subprocess(N, alpha, results, n_batches=20):
+    """Run :func:`bench_torch` in a fresh process: after Numba's OpenMP threads have run in
+    a process, torch's own threads there were measured 15-25x slower (both pools spin on
+    the two cores), which would make the comparison meaningless."""
+    import subprocess
+    out = subprocess.run([sys.executable, __file__, "--torch-child", str(N), str(alpha),
+                          str(n_batches)], capture_output=True, text=True, timeout=3000)
+    if out.returncode == 0 and out.stdout.strip():
+        results.extend(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def bench_torch(N, alpha, repeats, results, n_batches=20):
+    """The same XOR epoch in PyTorch on 2 threads: (a) ``torch.nn.RNN`` (tanh, alpha = 1
+    only) + Adam; (b) the leaky rate network as a loop of torch operations + Adam.
+    float64, like the Numba kernels."""
+    try:
+        import torch
+    except ImportError:
+        return
+    torch.set_num_threads(2)
+    torch.manual_seed(0)
+    task = rs.tasks.xor(64 * n_batches, noise_std=0.1, rng=0)
+    U = torch.tensor(task.inputs, dtype=torch.float64)
+    Y = torch.tensor(task.targets, dtype=torch.float64)
+
+    def epoch_loop():
+        J = torch.randn(N, N, dtype=torch.float64) / N**0.5
+        W_in = torch.randn(N, 2, dtype=torch.float64) * 0.3
+        b = torch.zeros(N, dtype=torch.float64)
+        W_out = torch.randn(1, N, dtype=torch.float64) * 0.3
+        ps = [J.requires_grad_(), W_in.requires_grad_(), b.requires_grad_(),
+              W_out.requires_grad_()]
+        opt = torch.optim.Adam(ps, lr=1e-4)
+        for i in range(n_batches):
+            u, y = U[64 * i:64 * (i + 1)], Y[64 * i:64 * (i + 1)]
+            x = torch.zeros(u.shape[0], N, dtype=torch.float64)
+            loss = 0.0
+            for t in range(u.shape[1]):
+                r = torch.tanh(x)
+                loss = loss + ((r @ W_out.T - y[:, t]) ** 2).sum()
+                x = (1 - alpha) * x + alpha * (r @ J.T + u[:, t] @ W_in.T + b)
+            opt.zero_grad()
+            (loss / y.numel()).backward()
+            opt.step()
+
+    def epoch_rnn():
+        rnn = torch.nn.RNN(2, N, batch_first=True, dtype=torch.float64)
+        lin = torch.nn.Linear(N, 1, dtype=torch.float64)
+        opt = torch.optim.Adam(list(rnn.parameters()) + list(lin.parameters()), lr=1e-4)
+        for i in range(n_batches):
+            u, y = U[64 * i:64 * (i + 1)], Y[64 * i:64 * (i + 1)]
+            out, _ = rnn(u)
+            loss = ((lin(out) - y) ** 2).mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+    scale = (15000 / 64) / n_batches
+    row = {"work": f"BPTT epoch in torch (2 threads), dt/tau = {alpha}", "N": N,
+           "torch_loop_epoch_s": median_time(epoch_loop, repeats) * scale}
+    if alpha == 1.0:
+        row["torch_nn_rnn_epoch_s"] = median_time(epoch_rnn, repeats) * scale
+    results.append(row)
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--quick", action="store_true", help="fewer sizes, shorter runs")
     p.add_argument("--json", help="write the results to this file")
+    p.add_argument("--torch-child", nargs=3, help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    if args.torch_child:
+        res = []
+        bench_torch(int(args.torch_child[0]), float(args.torch_child[1]), 1, res,
+                    n_batches=int(args.torch_child[2]))
+        print(json.dumps(res))
+        return 0
     R = args.repeats
     results = []
     sizes = (500, 1000) if args.quick else (500, 1000, 2000)
@@ -233,6 +305,7 @@ def main(argv=None):
     for N in (50, 200):
         for alpha in (1.0, 0.1):
             bench_bptt(N, alpha, max(1, R // 2), results)
+            bench_torch_subprocess(N, alpha, results)
     print(f"reservoir {rs.__version__}; reservoirpy: {'yes' if HAVE_RPY else 'not installed'}")
     for row in results:
         parts = [f"{row['work']:<48s} N={row['N']:<5d}"]
@@ -246,6 +319,11 @@ def main(argv=None):
             parts.append(f"speedup vs rpy={row['reservoirpy_us'] / row['ours_us']:.1f}x")
         if "reservoirpy_ms" in row:
             parts.append(f"speedup vs rpy={row['reservoirpy_ms'] / row['ours_ms']:.1f}x")
+        if "torch_nn_rnn_epoch_s" in row or "torch_loop_epoch_s" in row:
+            ours = [r["epoch_s"] for r in results if r.get("N") == row["N"]
+                    and "epoch_s" in r and r["work"].endswith(row["work"].split("= ")[-1])]
+            if ours:
+                parts.append(f"ours/torch loop={ours[0] / row['torch_loop_epoch_s']:.2f}")
         if "single_trial_loop_us" in row:
             parts.append(f"batch gain={row['single_trial_loop_us'] / row['ours_us']:.1f}x")
         print("  ".join(parts))
