@@ -49,7 +49,11 @@ def test_gradients_equal_finite_differences(N, T, B, M, K, phi, alpha, masked, s
     W = (rng.random((B, T)) < 0.6).astype(float) if masked else np.ones((B, T))
     if W.sum() == 0:
         W[0, -1] = 1.0
-    loss, grads = loss_and_gradients(net, U, Y, W)
+    loss, grads = loss_and_gradients(net, U, Y, W, backend="numba")
+    loss_b, grads_b = loss_and_gradients(net, U, Y, W, backend="blas")
+    assert loss_b == pytest.approx(loss, rel=1e-12, abs=1e-15)
+    for name in grads:  # the two backends agree with each other ...
+        np.testing.assert_allclose(grads_b[name], grads[name], rtol=1e-10, atol=1e-13)
     p0 = _params(net)
     assert loss == pytest.approx(_numpy_loss(p0, net, U, Y, W), rel=1e-12, abs=1e-14)
     h = 1e-6
@@ -67,7 +71,7 @@ def test_gradients_equal_finite_differences(N, T, B, M, K, phi, alpha, masked, s
         else:
             tol = 1e-6
         scale = max(np.max(np.abs(fd)), 1e-3)
-        assert np.max(np.abs(g - fd)) <= tol * scale, name
+        assert np.max(np.abs(g - fd)) <= tol * scale, name  # ... and with differences
 
 
 def test_one_step_equals_numpy_reference_with_adam_and_dale():
@@ -156,7 +160,8 @@ def test_early_stop_and_callback():
 @pytest.mark.parametrize("kwargs, exc, word", [
     (dict(epochs=0), ValueError, "epochs"), (dict(lr=-1.0), ValueError, "lr"),
     (dict(train=("W_fb",)), ValueError, "train"), (dict(dale=1.5), ValueError, "dale"),
-    (dict(task="xor"), TypeError, "task"), (dict(batch_size=0), ValueError, "batch_size")])
+    (dict(task="xor"), TypeError, "task"), (dict(batch_size=0), ValueError, "batch_size"),
+    (dict(backend="torch"), ValueError, "backend")])
 def test_bptt_bad_input(kwargs, exc, word):
     net = rs.random_network(5, 1.0, 1, 1, dt=1.0, rng=0)
     task = rs.tasks.Task(inputs=np.zeros((2, 3, 1)), targets=np.zeros((2, 3, 1)),
