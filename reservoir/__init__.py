@@ -22,6 +22,7 @@ from .metrics import mae, mse, nmse
 from .network import Network, random_network
 from .nonlinearities import Nonlinearity, get_nonlinearity
 from .simulate import Trajectory, simulate
+from .sweep import SweepResult, sweep
 from .tasks import Task
 from .train import (BPTTResult, ForceResult, RidgeResult, bptt, fit_ridge, force,
                     jarne_network, ridge_regression)
@@ -32,5 +33,5 @@ __all__ = [
     "fit_ridge", "ridge_regression", "RidgeResult", "bptt", "BPTTResult", "jarne_network", "force", "ForceResult", "save", "load", "nmse", "mse", "mae",
     "jacobian", "spectrum", "Spectrum", "find_fixed_points", "FixedPoints",
     "stability_report", "StabilityReport", "lyapunov_exponent", "readout_geometry",
-    "ReadoutGeometry", "plotting", "meanfield", "predict", "compare_training", "Comparison",
+    "ReadoutGeometry", "plotting", "meanfield", "predict", "compare_training", "Comparison", "sweep", "SweepResult",
 ]

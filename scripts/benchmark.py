@@ -12,6 +12,7 @@ reads and writes P (24 N^2 bytes in all); a batched step is bound by GEMM flops
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -274,6 +275,28 @@ def bench_torch(N, alpha, repeats, results, n_batches=20):
     results.append(row)
 
 
+def bench_sweep(results, n=200):
+    """200 independent ridge trainings (N = 500): a plain loop against rs.sweep in process
+    and with 2 processes."""
+    sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+    from sweep_funcs import ridge_training_500
+    seeds = np.random.SeedSequence(0).spawn(n)
+    ridge_training_500(0, np.random.default_rng(0))  # compile / warm caches
+    t0 = time.perf_counter()
+    for k in range(n):
+        ridge_training_500(k, np.random.default_rng(seeds[k]))
+    loop = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rs.sweep(ridge_training_500, {"seed_index": [0]}, n_realizations=n, rng=0)
+    serial = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    rs.sweep(ridge_training_500, {"seed_index": [0]}, n_realizations=n, rng=0,
+             executor="processes")
+    procs = time.perf_counter() - t0
+    results.append({"work": f"sweep of {n} ridge trainings", "N": 500, "loop_s": loop,
+                    "sweep_1_process_s": serial, "sweep_2_processes_s": procs})
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--repeats", type=int, default=5)
@@ -306,6 +329,7 @@ def main(argv=None):
         for alpha in (1.0, 0.1):
             bench_bptt(N, alpha, max(1, R // 2), results)
             bench_torch_subprocess(N, alpha, results)
+    bench_sweep(results)
     print(f"reservoir {rs.__version__}; reservoirpy: {'yes' if HAVE_RPY else 'not installed'}")
     for row in results:
         parts = [f"{row['work']:<48s} N={row['N']:<5d}"]
