@@ -159,3 +159,28 @@ def test_bulk_instability_thresholds_mo2019_X5(g, delta_edge, din):
     assert d_c == pytest.approx(delta_edge, abs=1e-4)
     assert A_c**2 == pytest.approx(din, abs=1e-4)
     assert d_c - g * g * C_c == pytest.approx(din, abs=1e-4)
+
+
+@pytest.mark.parametrize("g, A, C, H0, s, tau, rho", [
+    (1.0, 1.0, 0.3309, 0.3999, -0.4578, 2.185, 0.7247),
+    (1.5, 1.0, 0.4518, None, -0.5942, 1.683, 0.9596),
+    (0.5, 0.5, None, None, -0.1318, 7.587, None)])
+def test_uniform_feedback_vector_rows_7_1(g, A, C, H0, s, tau, rho):
+    """u ~ U[-1, 1] (FORCE's convention, variance 1/3): spec 7.1 selected rows."""
+    t = single_target(g, A, var_u=1 / 3, u_dist="uniform")
+    assert t.converged
+    assert t.s_star == pytest.approx(s, abs=1e-3)
+    assert t.tau_out == pytest.approx(tau, rel=1e-3)
+    for got, want in ((t.C, C), (t.H0, H0), (t.rho, rho)):
+        if want is not None:
+            assert got == pytest.approx(want, abs=1e-3)
+    with pytest.raises(ValueError, match="u_dist"):
+        single_target(g, A, u_dist="cauchy")
+
+
+def test_uniform_and_gaussian_feedback_agree_for_small_targets():
+    """For small A only var_u A^2 matters (spec 7.1): the two distributions give nearly the
+    same output pole."""
+    a = single_target(1.0, 0.05, var_u=1 / 3, u_dist="uniform")
+    b = single_target(1.0, 0.05, var_u=1 / 3, u_dist="normal")
+    assert a.s_star == pytest.approx(b.s_star, abs=2e-3)

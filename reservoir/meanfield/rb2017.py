@@ -69,36 +69,60 @@ class SingleTarget:
         return self.rho < 1 and self.s_star < 0
 
 
-def single_target(g: float, A: float, *, var_u: float = 1.0, phi: str = "tanh",
-                  tol: float = 1e-14, max_iter: int = 200) -> SingleTarget:
+def _u_average(phi, which, delta_eta, A, u_dist, var_u, weight_u=False, nodes=64):
+    """E over u and eta ~ N(0, delta_eta) of f(eta + u A) (times u if ``weight_u``)."""
+    if u_dist == "normal":
+        # x = eta + u A is Gaussian with variance delta_eta + var_u A^2
+        if weight_u:
+            raise ValueError("use Stein's lemma for Gaussian u")
+        return float(gaussian_average(phi, which, 0.0, delta_eta + var_u * A * A))
+    a = np.sqrt(3.0 * var_u)                     # U[-a, a] has variance var_u
+    t, w = np.polynomial.legendre.leggauss(nodes)
+    u = a * t
+    vals = gaussian_average(phi, which, u * A, np.full(u.size, delta_eta))
+    if weight_u:
+        vals = vals * u
+    return float(np.sum(w * vals) / 2.0)
+
+
+def single_target(g: float, A: float, *, var_u: float = 1.0, u_dist: str = "normal",
+                  phi: str = "tanh", tol: float = 1e-14, max_iter: int = 200) -> SingleTarget:
     """Mean-field theory of one trained fixed point (``M = 1``).
 
-    Solves ``Delta = g^2 [phi^2](Delta) + var_u A^2`` (``C = [phi^2](Delta)``) by fixed-point
-    iteration, then the closed forms of the module docstring. ``converged`` reports the
-    iteration's status.
+    ``x = eta + u A`` with the recurrent field ``eta ~ N(0, g^2 C)`` and the feedback
+    entry ``u`` either Gaussian (``u_dist="normal"``, variance ``var_u``: then ``x`` is
+    Gaussian with ``Delta = g^2 C + var_u A^2``) or uniform on ``[-a, a]`` with
+    ``a^2 / 3 = var_u`` (``u_dist="uniform"``, FORCE's convention; averages over ``u`` by
+    64-node Gauss-Legendre). ``C = <phi(x)^2>`` is solved by fixed-point iteration, then
+    ``gamma = g^2 <phi'^2 + phi phi''>`` (Stein's lemma over ``eta``) and
+    ``K = A <u phi phi'> / C``. ``converged`` reports the iteration's status.
     """
     g = as_positive_float(g, "g", allow_zero=True)
     var_u = as_positive_float(var_u, "var_u")
+    if u_dist not in ("normal", "uniform"):
+        raise ValueError(f"u_dist must be 'normal' or 'uniform', got {u_dist!r}")
     A = float(as_float_array(A, "A", 0))
-    din = var_u * A * A
-    d = din
+    C = 0.5
     converged = False
     for _ in range(max_iter):
-        new = g * g * float(gaussian_average(phi, "phi2", 0.0, d)) + din
-        if abs(new - d) < tol * max(1.0, d):
-            d, converged = new, True
+        new = _u_average(phi, "phi2", g * g * C, A, u_dist, var_u)
+        if abs(new - C) < tol * max(1.0, C):
+            C, converged = new, True
             break
-        d = new
-    C = float(gaussian_average(phi, "phi2", 0.0, d))
-    curv = float(gaussian_average(phi, "dphi2", 0.0, d) + gaussian_average(phi, "phi_ddphi",
-                                                                           0.0, d))
+        C = new
+    d_eta = g * g * C
+    curv = (_u_average(phi, "dphi2", d_eta, A, u_dist, var_u)
+            + _u_average(phi, "phi_ddphi", d_eta, A, u_dist, var_u))
     gamma = g * g * curv
-    K = din * curv / C
+    if u_dist == "normal":
+        K = var_u * A * A * curv / C             # Stein's lemma over u as well
+    else:
+        K = A * _u_average(phi, "phi_dphi", d_eta, A, u_dist, var_u, weight_u=True) / C
     s_star = gamma + K - 1
-    rho = g * np.sqrt(float(gaussian_average(phi, "dphi2", 0.0, d)))
+    rho = g * np.sqrt(_u_average(phi, "dphi2", d_eta, A, u_dist, var_u))
     with np.errstate(divide="ignore"):
-        return SingleTarget(g=g, A=A, var_u=var_u, C=C, delta=d, gamma=gamma, K=K,
-                            H0=K / (1 - gamma), s_star=s_star,
+        return SingleTarget(g=g, A=A, var_u=var_u, C=C, delta=d_eta + var_u * A * A,
+                            gamma=gamma, K=K, H0=K / (1 - gamma), s_star=s_star,
                             tau_out=-1 / s_star if s_star != 0 else np.inf, rho=rho,
                             bulk_time=1 / (1 - rho) if rho != 1 else np.inf,
                             tau_eff=K / (1 - gamma) ** 2, converged=converged)
