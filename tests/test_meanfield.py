@@ -325,3 +325,39 @@ def test_predict_exposes_the_least_squares_correlation_the_theory_neglects():
     pr = rs.predict(net, u=[1.0], target=2.0)
     assert np.min(np.abs(pr.unmatched_measured - 2.0)) < 1e-8
     assert np.min(np.abs(pr.theory.z - 2.0)) > 0.2
+
+
+def _least_squares_network(N, A, seed, g=0.3, Sm=1.2, SI=0.5, rho=0.5):
+    """mo2019 section 2.3: i.i.d. vectors (code parametrisation), teacher-forced settle with
+    the feedback clamped to A, minimum-norm least squares n = N A r / |r|^2."""
+    rng = np.random.default_rng(seed)
+    xi, em, eI = rng.standard_normal((3, N))
+    s = np.sqrt(1 - rho**2)
+    m, I = Sm * (rho * xi + s * em), SI * (rho * xi + s * eI)
+    J = rng.standard_normal((N, N)) * g / np.sqrt(N)
+    net = rs.Network(J=J, W_in=I[:, None], W_fb=m[:, None], W_out=np.zeros((1, N)),
+                     b=np.zeros(N), dt=0.1)
+    x = rs.simulate(net, np.ones((600, 1)), mode="teacher", targets=np.full((600, 1), A),
+                    record=()).x_final
+    r = np.tanh(x)
+    return net.with_readout((A * r / (r @ r))[None, :])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("A, outlier, spurious", [
+    (-2.0, 0.2125, 1.7029), (-1.0, 0.3787, None), (-0.5, 0.3883, None), (0.5, 0.2932, None),
+    (1.0, 0.2805, None), (2.0, 0.1809, -1.5537)])
+def test_least_squares_networks_spec_X3(A, outlier, spurious):
+    """mo2019 X3 (N = 1500, one realisation, tolerance +-0.02): the target's outlier, and the
+    spurious stable fixed point that exists only for |A| = 2."""
+    net = _least_squares_network(1500, A, 0)
+    fps = rs.find_fixed_points(net, u=[1.0])
+    t = int(np.argmin(np.abs(fps.z[:, 0] - A)))
+    assert abs(fps.z[t, 0] - A) < 1e-8 and fps.stable[t]
+    lam = rs.spectrum(net, fps.x[t], u=[1.0]).eigenvalues
+    assert lam[np.argmax(np.abs(lam))].real == pytest.approx(outlier, abs=0.02)
+    others = [z for k, z in enumerate(fps.z[:, 0]) if k != t and fps.stable[k]]
+    if spurious is None:
+        assert others == []
+    else:
+        assert len(others) == 1 and others[0] == pytest.approx(spurious, abs=0.05)
