@@ -361,3 +361,34 @@ def test_least_squares_networks_spec_X3(A, outlier, spurious):
         assert others == []
     else:
         assert len(others) == 1 and others[0] == pytest.approx(spurious, abs=0.05)
+
+
+@pytest.mark.slow
+def test_least_squares_readout_rotates_towards_feedback_spec_X4():
+    """mo2019 X4 (g = 0.8, Sm = SI = 1, rho = 0, N = 1000, one realisation): n.m/N grows
+    with A (0.272 ... 2.771) while n.I/N saturates (0.561 ... 0.920); within 10 %."""
+    want_nm = [0.272, 0.839, 1.383, 1.870, 2.771]
+    want_nI = [0.561, 0.815, 0.892, 0.912, 0.920]
+    got_nm, got_nI = [], []
+    for A in (0.5, 1.0, 1.5, 2.0, 3.0):
+        net = _least_squares_network(1000, A, 0, g=0.8, Sm=1.0, SI=1.0, rho=0.0)
+        geo = rs.readout_geometry(net, u=[1.0])
+        got_nm.append(geo.overlap_nm[0])
+        got_nI.append(geo.overlap_nI[0])
+    np.testing.assert_allclose(got_nm, want_nm, rtol=0.1)
+    np.testing.assert_allclose(got_nI, want_nI, rtol=0.1)
+    assert np.all(np.diff(got_nm) > 0.4)
+
+
+@pytest.mark.slow
+def test_bulk_radius_formula_spec_X1():
+    """mo2019 X1: at N = 2500 the bulk edge of (chi + m n^T/N) D at the A = 1 target is
+    within 2 % of g sqrt([phi'^2](Delta0)) = 0.1767 (measured 0.1792 in the spec)."""
+    net, p = _finite_network(2500, 1.0, 0)
+    theory = mf_fixed_points(p)
+    fps = rs.find_fixed_points(net, u=[1.0], eigenvalues=False)
+    lam = np.linalg.eigvals(rs.analysis.stability.gain_matrix(net, fps.x[0]))
+    mods = np.sort(np.abs(lam))[::-1]
+    # the largest modulus is the outlier (0.2118 in theory); the next one is the bulk edge
+    assert mods[0] == pytest.approx(theory.outlier[0].real, abs=0.01)
+    assert mods[1] == pytest.approx(theory.bulk_radius[0], rel=0.03)
