@@ -184,3 +184,18 @@ def test_uniform_and_gaussian_feedback_agree_for_small_targets():
     a = single_target(1.0, 0.05, var_u=1 / 3, u_dist="uniform")
     b = single_target(1.0, 0.05, var_u=1 / 3, u_dist="normal")
     assert a.s_star == pytest.approx(b.s_star, abs=2e-3)
+
+
+@pytest.mark.slow
+def test_nonlinear_closed_loop_agrees_with_mean_field_stability_spec_7_3():
+    """g = 1.5, targets {1, 2, 3}, N = 1000, 3 networks, kick 0.05 N(0, 1) per neuron, run
+    to t = 150: the attractor at 3 (MF stable) holds, the one at 2 (MF pole +0.169) is left."""
+    mt = multi_target(1.5, [1.0, 2.0, 3.0])
+    assert mt.attractors[2].stable and not mt.attractors[1].stable
+    for seed in (1, 2, 3):
+        net, xf = _rb_network(1000, 1.5, [1.0, 2.0, 3.0], seed)
+        kick = 0.05 * np.random.default_rng(seed).standard_normal(xf.shape)
+        end = rs.simulate(net, None, xf + kick, mode="closed", n_steps=1500,
+                          record=("z",)).z[:, -1, 0]
+        assert abs(end[2] - 3.0) < 0.03
+        assert abs(end[1] - 2.0) > 0.1
