@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_float_array, as_int, as_positive_float, as_rng, check_shape
+from ._checks import as_float_array, as_int, as_positive_float, as_rng
 from ._kernels import MODE_CODES
 from ._kernels import euler
 from .errors import SimulationDivergedError
@@ -159,8 +159,7 @@ def advance(net: Network, X, U, Y, mode_code: int, noise_scale: float, noise, ou
     ``U`` (B, Tc, M); ``Y`` (B, Tc, K) or (B, 0, K); ``noise`` (B, Tc, N) or (B, 0, N);
     outputs (B, Tc, .) or (B, 0, .). Raises ``SimulationDivergedError``.
     """
-    B, N = X.shape
-    Tc = U.shape[1]
+    B = X.shape[0]
     code = CODES[net.phi]
     alpha = net.alpha
     if B == 1:
