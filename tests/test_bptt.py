@@ -215,3 +215,48 @@ def test_jarne_tasks_train_with_bptt_N50(name):
         assert err < 0.05
     else:
         assert rs.tasks.response_accuracy(test, out.z) >= 0.95
+
+
+@given(phi=st.sampled_from(["tanh", "sigmoid", "relu"]), alpha=st.sampled_from([0.1, 1.0]),
+       seed=st.integers(0, 1000))
+def test_float32_gradients_match_float64(phi, alpha, seed):
+    """float32 passes (Keras/PyTorch precision) agree with float64 to float32 accuracy:
+    the relative error of a sum of T*B products of O(1) numbers is ~sqrt(T B) eps_32."""
+    net = _net(12, 2, 1, phi, alpha, seed)
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((6, 30, 2))
+    Y = rng.standard_normal((6, 30, 1))
+    loss64, g64 = loss_and_gradients(net, U, Y)
+    loss32, g32 = loss_and_gradients(net, U, Y, dtype=np.float32)
+    assert loss32 == pytest.approx(loss64, rel=1e-5)
+    for name in g64:
+        assert g32[name].dtype == np.float64
+        scale = np.max(np.abs(g64[name]))
+        assert np.max(np.abs(g32[name] - g64[name])) <= 1e-4 * scale, name
+
+
+def test_workspace_reuse_gives_identical_results():
+    """Buffers reused across calls (and across batch sizes and dtypes) never leak one
+    call's numbers into the next: every result equals a fresh computation bit for bit."""
+    from reservoir.train.bptt import BPTTWorkspace
+    net = _net(9, 2, 2, "tanh", 0.3, 1)
+    rng = np.random.default_rng(0)
+    ws = BPTTWorkspace()
+    for B, dtype in [(5, np.float64), (3, np.float64), (5, np.float32), (5, np.float64)]:
+        U = rng.standard_normal((B, 11, 2))
+        Y = rng.standard_normal((B, 11, 2))
+        W = (rng.random((B, 11)) < 0.7).astype(float)
+        fresh = loss_and_gradients(net, U, Y, W, dtype=dtype)
+        reused = loss_and_gradients(net, U, Y, W, dtype=dtype, workspace=ws)
+        assert fresh[0] == reused[0]
+        for name in fresh[1]:
+            np.testing.assert_array_equal(fresh[1][name], reused[1][name])
+
+
+@pytest.mark.parametrize("kwargs, exc", [
+    (dict(dtype=np.float16), ValueError), (dict(dtype="complex128"), ValueError),
+    (dict(dtype=np.float32, backend="numba"), ValueError), (dict(dtype=object()), TypeError)])
+def test_dtype_is_validated(kwargs, exc):
+    net = _net(4, 1, 1, "tanh", 1.0, 0)
+    with pytest.raises(exc, match="dtype"):
+        loss_and_gradients(net, np.zeros((1, 3, 1)), np.zeros((1, 3, 1)), **kwargs)

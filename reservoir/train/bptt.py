@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numba
 import numpy as np
+import scipy.special
 
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
 from .._kernels import bptt as kernels
@@ -33,7 +34,20 @@ from ..tasks import Task
 PARAMS = ("J", "W_in", "b", "W_out")
 
 
-def loss_and_gradients(net: Network, inputs, targets, mask=None, *, backend: str = "blas"):
+def _as_compute_dtype(dtype, backend):
+    try:
+        dt = np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"dtype must be float64 or float32, got {dtype!r}") from None
+    if dt not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise ValueError(f"dtype must be float64 or float32, got {dt}")
+    if dt == np.float32 and backend != "blas":
+        raise ValueError("dtype float32 needs backend='blas' (the Numba kernels are float64)")
+    return dt
+
+
+def loss_and_gradients(net: Network, inputs, targets, mask=None, *, backend: str = "blas",
+                       dtype=np.float64, workspace=None):
     """Masked MSE and its gradients with respect to ``J``, ``W_in``, ``b``, ``W_out``.
 
     Parameters
@@ -50,6 +64,13 @@ def loss_and_gradients(net: Network, inputs, targets, mask=None, *, backend: str
         :mod:`reservoir._kernels.bptt`. Both compute the same gradients (tested against
         each other and against finite differences); BLAS measured 1.2-1.9x faster at
         N = 50-200 (BENCHMARKS.md).
+    dtype : {float64, float32}
+        Precision of the forward and backward passes (``"blas"`` only). float32 is what
+        Keras and PyTorch use by default and is about twice as fast; gradients then carry
+        a relative error of about 1e-5 (the loss is always summed in float64 and the
+        returned gradients are float64 arrays).
+    workspace : BPTTWorkspace, optional
+        Buffers reused across calls (``"blas"`` only); :func:`bptt` passes one.
 
     Returns
     -------
@@ -73,8 +94,9 @@ def loss_and_gradients(net: Network, inputs, targets, mask=None, *, backend: str
         raise ValueError("mask excludes every time step")
     if backend not in ("blas", "numba"):
         raise ValueError(f"backend must be 'blas' or 'numba', got {backend!r}")
+    dt = _as_compute_dtype(dtype, backend)
     if backend == "blas":
-        return _loss_and_gradients_blas(net, U, Y, W, norm)
+        return _loss_and_gradients_blas(net, U, Y, W, norm, dt, workspace)
     N, K = net.N, net.n_outputs
     X = np.empty((B, T, N))
     R = np.empty((B, T, N))
@@ -97,59 +119,120 @@ def loss_and_gradients(net: Network, inputs, targets, mask=None, *, backend: str
     return loss, {"J": gJ.sum(0), "W_in": gWin.sum(0), "b": gb.sum(0), "W_out": gWout.sum(0)}
 
 
-_DPHI_FROM_R = {
-    "tanh": lambda x, r: 1.0 - r * r,
-    "sigmoid": lambda x, r: r * (1.0 - r),
-    "relu": lambda x, r: (x > 0).astype(np.float64),
-}
+def _phi_inplace(name):
+    """``f(x, out)`` writing phi(x) into ``out`` without temporaries."""
+    if name == "tanh":
+        return lambda x, out: np.tanh(x, out=out)
+    if name == "relu":
+        return lambda x, out: np.maximum(x, 0.0, out=out)
+    return lambda x, out: scipy.special.expit(x, out=out)
 
 
-def _loss_and_gradients_blas(net: Network, U, Y, W, norm):
-    """Batched forward/backward on NumPy's BLAS (time-major internally)."""
-    from ..nonlinearities import get_nonlinearity
-    phi = get_nonlinearity(net.phi).phi
-    dphi = _DPHI_FROM_R[net.phi]
+def _dphi_from_rates(name, R, out):
+    """phi'(x) from the recorded rates ``R = phi(x)`` into ``out`` (for ReLU, ``x > 0``
+    iff ``r > 0``); one vectorised pass over all (time, trial, unit) triples."""
+    if name == "tanh":
+        np.multiply(R, R, out=out)
+        np.subtract(1.0, out, out=out)
+    elif name == "relu":
+        np.greater(R, 0.0, out=out)
+    else:
+        np.subtract(1.0, R, out=out)
+        out *= R
+
+
+class BPTTWorkspace:
+    """Reusable buffers for :func:`loss_and_gradients` (``backend="blas"``).
+
+    Allocating the (T, B, N) arrays afresh for every mini-batch costs more than the
+    arithmetic at N = 50 (every page of a new large array is faulted in again), so
+    :func:`bptt` keeps one workspace for the whole run. Holds one set of arrays per
+    (T, B, N, M, K, dtype) seen (an epoch has at most two batch sizes). Not thread-safe.
+    """
+
+    def __init__(self):
+        self._sets = {}
+
+    def get(self, T, B, N, M, K, dtype):
+        key = (T, B, N, M, K, np.dtype(dtype).str)
+        if key not in self._sets:
+            self._sets[key] = {
+                "R": np.empty((T, B, N), dtype),      # rates phi(x[t])
+                "G": np.empty((T, B, N), dtype),      # dL/dx[t]
+                "S": np.empty((T, B, N), dtype),      # input drive, then W_out^T e[t]
+                "D": np.empty((T, B, N), dtype),      # phi'(x[t])
+                "U": np.empty((T, B, M), dtype),      # time-major inputs
+                "x": np.empty((B, N), dtype), "h": np.empty((B, N), dtype)}
+        return self._sets[key]
+
+
+def _loss_and_gradients_blas(net: Network, U, Y, W, norm, dtype=np.float64, workspace=None):
+    """Batched forward/backward on NumPy's BLAS, time-major internally.
+
+    Every step is two or three calls writing into preallocated buffers: the input drive
+    ``a (W_in u[t] + b)`` and the output error's pull-back ``W_out^T e[t]`` are computed
+    for all steps at once outside the time loops, and ``phi'`` is computed from the
+    recorded rates in one pass, so a step holds only the recurrent product, one add and
+    (leaky case) the decay.
+    """
     B, T, M = U.shape
     N, K = net.N, net.n_outputs
     a = net.alpha
-    J, JT = net.J, np.ascontiguousarray(net.J.T)
-    W_inT = np.ascontiguousarray(net.W_in.T)
-    Ut = np.ascontiguousarray(U.transpose(1, 0, 2))
-    X = np.empty((T, B, N))
-    R = np.empty((T, B, N))
-    x = np.zeros((B, N))
+    leaky = a != 1.0
+    buf = (workspace or BPTTWorkspace()).get(T, B, N, M, K, dtype)
+    R, G, S, D, Ut, x, h = (buf[k] for k in ("R", "G", "S", "D", "U", "x", "h"))
+    phi = _phi_inplace(net.phi)
+    aJT = np.ascontiguousarray(a * net.J.T, dtype=dtype)
+    W_out = np.asarray(net.W_out, dtype=dtype)
+    np.copyto(Ut, U.transpose(1, 0, 2))
+    S2 = S.reshape(T * B, N)
+    if M:  # drive[t] = a (W_in u[t] + b)
+        np.matmul(Ut.reshape(T * B, M), np.asarray(a * net.W_in.T, dtype=dtype), out=S2)
+    else:
+        S2[...] = 0.0
+    S2 += np.asarray(a * net.b, dtype=dtype)
+    x[...] = 0.0
     with np.errstate(over="ignore", invalid="ignore"):
         for t in range(T):
-            X[t] = x
-            r = phi(x)
-            R[t] = r
-            h = r @ JT
-            if M:
-                h += Ut[t] @ W_inT
-            h += net.b
-            x = (1.0 - a) * x + a * h
-    Z = R @ net.W_out.T
-    diff = Z - Y.transpose(1, 0, 2)
+            phi(x, R[t])
+            if t == T - 1:
+                break
+            np.matmul(R[t], aJT, out=h)
+            h += S[t]
+            if leaky:
+                x *= 1.0 - a
+                x += h
+            else:
+                x, h = h, x
+    R2 = R.reshape(T * B, N)
+    Z = R2 @ W_out.T
+    diff = Z.reshape(T, B, K) - Y.transpose(1, 0, 2)             # float64
     Wt = W.T[:, :, None]
     loss = float(np.sum(Wt * diff**2) / norm)
     if not np.isfinite(loss):
         raise FloatingPointError("BPTT forward pass produced a non-finite loss")
-    E = 2.0 * Wt * diff / norm
-    G = np.empty((T, B, N))
-    g = np.zeros((B, N))
-    for t in range(T - 1, -1, -1):
-        dr = E[t] @ net.W_out
-        if t < T - 1:
-            dr += (a * g) @ J
-        g = (1.0 - a) * g + dphi(X[t], R[t]) * dr
-        G[t] = g
+    E = ((2.0 / norm) * Wt * diff).astype(dtype).reshape(T * B, K)  # dL/dz
+    np.matmul(E, W_out, out=S2)                                    # S[t] = W_out^T e[t]
+    _dphi_from_rates(net.phi, R, D)
+    aJ = np.ascontiguousarray(a * net.J, dtype=dtype)
+    tmp = h
+    np.multiply(D[T - 1], S[T - 1], out=G[T - 1])
+    for t in range(T - 2, -1, -1):
+        np.matmul(G[t + 1], aJ, out=tmp)
+        tmp += S[t]
+        if leaky:
+            tmp *= D[t]
+            np.multiply(G[t + 1], 1.0 - a, out=G[t])
+            G[t] += tmp
+        else:
+            np.multiply(tmp, D[t], out=G[t])
     P = (T - 1) * B
     Gn = G[1:].reshape(P, N)
     grads = {"J": a * (Gn.T @ R[:-1].reshape(P, N)),
              "W_in": a * (Gn.T @ Ut[:-1].reshape(P, M)),
-             "b": a * Gn.sum(axis=0),
-             "W_out": E.reshape(T * B, K).T @ R.reshape(T * B, N)}
-    return loss, grads
+             "b": a * (np.ones(P, dtype) @ Gn),
+             "W_out": E.T @ R2}
+    return loss, {k: v.astype(np.float64, copy=False) for k, v in grads.items()}
 
 
 def glorot_limit(fan_in: int, fan_out: int) -> float:
@@ -247,7 +330,7 @@ class BPTTResult:
 def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
          lr: float = 1e-4, decay: float = 1e-4, clip_norm: float | None = None,
          train=PARAMS, dale: float | None = None, early_stop: float | None = None,
-         callback=None, backend: str = "blas", rng=None) -> BPTTResult:
+         callback=None, backend: str = "blas", dtype=np.float64, rng=None) -> BPTTResult:
     """Train ``net`` on ``task`` by BPTT with Adam.
 
     Parameters
@@ -275,6 +358,9 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
         returning ``True`` stops training.
     backend : {"blas", "numba"}
         See :func:`loss_and_gradients`.
+    dtype : {float64, float32}
+        Precision of the forward/backward passes (see :func:`loss_and_gradients`); the
+        parameters and Adam's moments stay float64.
     rng : seed of the shuffling.
     """
     if not isinstance(net, Network):
@@ -295,6 +381,7 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
         raise ValueError(f"train must be a non-empty subset of {PARAMS}, got {train}")
     if early_stop is None:
         early_stop = task.info.get("early_stop")
+    _as_compute_dtype(dtype, backend)
     gen = as_rng(rng)
     params = {"J": np.array(net.dense_J()), "W_in": np.array(net.W_in),
               "b": np.array(net.b), "W_out": np.array(net.W_out)}
@@ -308,6 +395,7 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
     state = AdamState(m={p: np.zeros_like(params[p]) for p in train},
                       v={p: np.zeros_like(params[p]) for p in train})
     B = task.inputs.shape[0]
+    workspace = BPTTWorkspace()
     current = dataclasses.replace(net, J=params["J"])
     history, batch_losses = [], []
     stopped = False
@@ -317,7 +405,8 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
         for s in range(0, B, batch_size):
             idx = order[s:s + batch_size]
             loss, grads = loss_and_gradients(current, task.inputs[idx], task.targets[idx],
-                                             task.mask[idx], backend=backend)
+                                             task.mask[idx], backend=backend,
+                                             dtype=dtype, workspace=workspace)
             losses.append(loss)
             new = adam_update({p: params[p] for p in train}, grads, state, lr=lr,
                               decay=decay, clip_norm=clip_norm)
