@@ -16,8 +16,9 @@ def _net(N, M, K, phi, alpha, seed, bias=0.2):
     return net.with_readout(W_out)
 
 
-def _numpy_loss(params, net, U, Y, W):
-    """Plain-NumPy forward pass and masked MSE (reference for gradients and steps)."""
+def _numpy_loss(params, net, U, Y, W, mode="open"):
+    """Plain-NumPy forward pass and masked MSE (reference for gradients and steps); in
+    closed loop the readout z[t] is fed back through W_fb into x[t+1]."""
     J, W_in, b, W_out = params["J"], params["W_in"], params["b"], params["W_out"]
     phi = PHI[net.phi]
     a = net.alpha
@@ -28,13 +29,19 @@ def _numpy_loss(params, net, U, Y, W):
         r = phi(x)
         z = r @ W_out.T
         loss += np.sum(W[:, t, None] * (z - Y[:, t]) ** 2)
-        x = (1 - a) * x + a * (r @ J.T + U[:, t] @ W_in.T + b)
+        drive = r @ J.T + U[:, t] @ W_in.T + b
+        if mode == "closed":
+            drive = drive + z @ params["W_fb"].T
+        x = (1 - a) * x + a * drive
     return loss / (W.sum() * net.n_outputs)
 
 
-def _params(net):
-    return {"J": np.array(net.J), "W_in": np.array(net.W_in), "b": np.array(net.b),
-            "W_out": np.array(net.W_out)}
+def _params(net, mode="open"):
+    p = {"J": np.array(net.J), "W_in": np.array(net.W_in), "b": np.array(net.b),
+         "W_out": np.array(net.W_out)}
+    if mode == "closed":
+        p["W_fb"] = np.array(net.W_fb)
+    return p
 
 
 @given(N=st.integers(1, 8), T=st.integers(1, 8), B=st.integers(1, 5), M=st.integers(0, 2),
@@ -260,3 +267,55 @@ def test_dtype_is_validated(kwargs, exc):
     net = _net(4, 1, 1, "tanh", 1.0, 0)
     with pytest.raises(exc, match="dtype"):
         loss_and_gradients(net, np.zeros((1, 3, 1)), np.zeros((1, 3, 1)), **kwargs)
+
+
+@given(N=st.integers(1, 7), T=st.integers(1, 7), B=st.integers(1, 4), K=st.integers(1, 2),
+       phi=st.sampled_from(["tanh", "sigmoid"]), alpha=st.sampled_from([0.3, 1.0]),
+       backend=st.sampled_from(["blas", "numba"]), seed=st.integers(0, 1000))
+def test_closed_loop_gradients_equal_finite_differences(N, T, B, K, phi, alpha, backend,
+                                                        seed):
+    """mode="closed": the readout is fed back; gradients of all five parameters (W_fb
+    included) equal central differences of the plain-NumPy closed-loop loss."""
+    net = _net(N, 2, K, phi, alpha, seed)
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((B, T, 2))
+    Y = rng.standard_normal((B, T, K))
+    W = np.ones((B, T))
+    loss, grads = loss_and_gradients(net, U, Y, W, mode="closed", backend=backend)
+    p0 = _params(net, "closed")
+    assert set(grads) == set(p0)
+    assert loss == pytest.approx(_numpy_loss(p0, net, U, Y, W, "closed"), rel=1e-12,
+                                 abs=1e-14)
+    h = 1e-6
+    for name, g in grads.items():
+        fd = np.zeros_like(g)
+        for idx in np.ndindex(g.shape):
+            for sgn in (1, -1):
+                p = {k: v.copy() for k, v in p0.items()}
+                p[name][idx] += sgn * h
+                fd[idx] += sgn * _numpy_loss(p, net, U, Y, W, "closed") / (2 * h)
+        scale = max(np.max(np.abs(fd)), 1e-3)
+        assert np.max(np.abs(g - fd)) <= 1e-6 * scale, name
+
+
+def test_closed_loop_loss_matches_simulate_and_training_uses_the_feedback():
+    """The closed-loop convention is the simulator's: the loss equals the MSE of
+    rs.simulate(mode="closed"); training W_fb alone in closed loop lowers the loss, and
+    W_fb cannot be trained in open loop (it has no effect there)."""
+    net = _net(10, 1, 1, "tanh", 0.5, 4)
+    rng = np.random.default_rng(1)
+    U = rng.standard_normal((3, 25, 1))
+    Y = 0.5 * np.sin(np.linspace(0, 6, 25))[None, :, None] * np.ones((3, 1, 1))
+    loss, _ = loss_and_gradients(net, U, Y, mode="closed")
+    z = rs.simulate(net, U, mode="closed", record=("z",)).z
+    assert loss == pytest.approx(np.mean((z - Y) ** 2), rel=1e-12)
+    task = rs.tasks.Task(inputs=U, targets=Y, mask=np.ones((3, 25)), dt=net.dt)
+    res = rs.bptt(net, task, epochs=30, batch_size=3, lr=1e-2, mode="closed",
+                  train=("W_fb",), rng=0)
+    assert res.loss_history[-1] < 0.9 * res.loss_history[0]
+    assert not np.array_equal(res.network.W_fb, net.W_fb)
+    np.testing.assert_array_equal(res.network.J, net.J)
+    with pytest.raises(ValueError, match="train"):
+        rs.bptt(net, task, epochs=1, train=("W_fb",), rng=0)
+    with pytest.raises(ValueError, match="mode"):
+        rs.bptt(net, task, epochs=1, mode="teacher", rng=0)

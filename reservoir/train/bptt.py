@@ -1,8 +1,9 @@
 """Training of the whole network by backpropagation through time (Adam).
 
-The trained model is the open-loop network (the feedback weights ``W_fb`` are not used):
-``x[t+1] = (1 - a) x[t] + a (J phi(x[t]) + W_in u[t] + b)``, ``z[t] = W_out phi(x[t])``,
-``x[0] = 0``; with ``dt = tau`` (``a = 1``) this is the discrete RNN of the BPTT
+By default the trained model is the open-loop network (the feedback weights ``W_fb`` are not
+used): ``x[t+1] = (1 - a) x[t] + a (J phi(x[t]) + W_in u[t] + b)``, ``z[t] = W_out
+phi(x[t])``, ``x[0] = 0``; ``mode="closed"`` adds the feedback ``W_fb z[t]`` to the drive
+of ``x[t+1]`` (and can train ``W_fb``). With ``dt = tau`` (``a = 1``) this is the discrete RNN of the BPTT
 literature, ``h[t+1] = phi(J h[t] + W_in u[t] + b)`` for ``h = phi(x)``. Note the one-step
 convention: ``u[t]`` first shows in ``z[t+1]`` (Keras' ``SimpleRNN`` shows ``u_t`` in
 ``y_t``); task targets are defined for this package's convention.
@@ -32,6 +33,7 @@ from ..nonlinearities import CODES
 from ..tasks import Task
 
 PARAMS = ("J", "W_in", "b", "W_out")
+ALL_PARAMS = PARAMS + ("W_fb",)
 
 
 def _as_compute_dtype(dtype, backend):
@@ -46,9 +48,10 @@ def _as_compute_dtype(dtype, backend):
     return dt
 
 
-def loss_and_gradients(net: Network, inputs, targets, mask=None, *, backend: str = "blas",
-                       dtype=np.float64, workspace=None):
-    """Masked MSE and its gradients with respect to ``J``, ``W_in``, ``b``, ``W_out``.
+def loss_and_gradients(net: Network, inputs, targets, mask=None, *, mode: str = "open",
+                       backend: str = "blas", dtype=np.float64, workspace=None):
+    """Masked MSE and its gradients with respect to ``J``, ``W_in``, ``b``, ``W_out``
+    (and ``W_fb`` in closed loop).
 
     Parameters
     ----------
@@ -57,6 +60,13 @@ def loss_and_gradients(net: Network, inputs, targets, mask=None, *, backend: str
     inputs : array_like, shape (B, T, M)
     targets : array_like, shape (B, T, K)
     mask : array_like, shape (B, T) or (T,), optional
+    mode : {"open", "closed"}
+        ``"open"``: the feedback loop is cut (``W_fb`` unused), the usual BPTT network.
+        ``"closed"``: the readout is fed back, ``x[t+1]`` receiving ``W_fb z[t]`` as in
+        :func:`reservoir.simulate` with ``mode="closed"``. Since ``z[t] = W_out phi(x[t])``,
+        the closed loop is the open network with ``J_eff = J + W_fb W_out``; the passes run
+        on ``J_eff`` and the chain rule gives ``dL/dJ = G``, ``dL/dW_fb = G W_out^T`` and
+        an extra ``W_fb^T G`` in ``dL/dW_out`` (``G = dL/dJ_eff``), exactly.
     backend : {"blas", "numba"}
         ``"blas"`` (default) advances the whole batch with one matrix product per step and
         forms the parameter gradients as single products over all (trial, time) pairs, all
@@ -76,10 +86,13 @@ def loss_and_gradients(net: Network, inputs, targets, mask=None, *, backend: str
     -------
     loss : float
     grads : dict of ndarray
-        Same shapes as the parameters.
+        Same shapes as the parameters (keys ``J``, ``W_in``, ``b``, ``W_out``, plus
+        ``W_fb`` when ``mode="closed"``).
     """
     if net.is_sparse:
         raise ValueError("BPTT needs a dense J (net.J is sparse)")
+    if mode not in ("open", "closed"):
+        raise ValueError(f"mode must be 'open' or 'closed', got {mode!r}")
     U = as_float_array(inputs, "inputs", 3, allow_empty=True)
     Y = as_float_array(targets, "targets", 3)
     B, T, M = U.shape
@@ -95,14 +108,27 @@ def loss_and_gradients(net: Network, inputs, targets, mask=None, *, backend: str
     if backend not in ("blas", "numba"):
         raise ValueError(f"backend must be 'blas' or 'numba', got {backend!r}")
     dt = _as_compute_dtype(dtype, backend)
+    J = net.J if mode == "open" else net.J + net.W_fb @ net.W_out
     if backend == "blas":
-        return _loss_and_gradients_blas(net, U, Y, W, norm, dt, workspace)
+        loss, grads = _loss_and_gradients_blas(net, J, U, Y, W, norm, dt, workspace)
+    else:
+        loss, grads = _loss_and_gradients_numba(net, J, U, Y, W, norm)
+    if mode == "closed":
+        G = grads["J"]
+        grads["W_fb"] = G @ net.W_out.T
+        grads["W_out"] = grads["W_out"] + net.W_fb.T @ G
+    return loss, grads
+
+
+def _loss_and_gradients_numba(net: Network, J, U, Y, W, norm):
+    """Per-trial Numba kernels (float64)."""
+    B, T, M = U.shape
     N, K = net.N, net.n_outputs
     X = np.empty((B, T, N))
     R = np.empty((B, T, N))
     Z = np.empty((B, T, K))
     code = CODES[net.phi]
-    kernels.forward(net.J, net.W_in, net.b, net.W_out, net.alpha, code, U, np.zeros((B, N)),
+    kernels.forward(J, net.W_in, net.b, net.W_out, net.alpha, code, U, np.zeros((B, N)),
                     X, R, Z)
     diff = Z - Y
     loss = float(np.sum(W[:, :, None] * diff**2) / norm)
@@ -114,7 +140,7 @@ def loss_and_gradients(net: Network, inputs, targets, mask=None, *, backend: str
     gWin = np.zeros((C, N, M))
     gb = np.zeros((C, N))
     gWout = np.zeros((C, K, N))
-    kernels.backward(net.J, net.W_in, net.W_out, net.alpha, code, U, X, R, E, C, gJ, gWin, gb,
+    kernels.backward(J, net.W_in, net.W_out, net.alpha, code, U, X, R, E, C, gJ, gWin, gb,
                      gWout)
     return loss, {"J": gJ.sum(0), "W_in": gWin.sum(0), "b": gb.sum(0), "W_out": gWout.sum(0)}
 
@@ -166,7 +192,8 @@ class BPTTWorkspace:
         return self._sets[key]
 
 
-def _loss_and_gradients_blas(net: Network, U, Y, W, norm, dtype=np.float64, workspace=None):
+def _loss_and_gradients_blas(net: Network, J, U, Y, W, norm, dtype=np.float64,
+                             workspace=None):
     """Batched forward/backward on NumPy's BLAS, time-major internally.
 
     Every step is two or three calls writing into preallocated buffers: the input drive
@@ -182,7 +209,7 @@ def _loss_and_gradients_blas(net: Network, U, Y, W, norm, dtype=np.float64, work
     buf = (workspace or BPTTWorkspace()).get(T, B, N, M, K, dtype)
     R, G, S, D, Ut, x, h = (buf[k] for k in ("R", "G", "S", "D", "U", "x", "h"))
     phi = _phi_inplace(net.phi)
-    aJT = np.ascontiguousarray(a * net.J.T, dtype=dtype)
+    aJT = np.ascontiguousarray(a * J.T, dtype=dtype)
     W_out = np.asarray(net.W_out, dtype=dtype)
     np.copyto(Ut, U.transpose(1, 0, 2))
     S2 = S.reshape(T * B, N)
@@ -214,7 +241,7 @@ def _loss_and_gradients_blas(net: Network, U, Y, W, norm, dtype=np.float64, work
     E = ((2.0 / norm) * Wt * diff).astype(dtype).reshape(T * B, K)  # dL/dz
     np.matmul(E, W_out, out=S2)                                    # S[t] = W_out^T e[t]
     _dphi_from_rates(net.phi, R, D)
-    aJ = np.ascontiguousarray(a * net.J, dtype=dtype)
+    aJ = np.ascontiguousarray(a * J, dtype=dtype)
     tmp = h
     np.multiply(D[T - 1], S[T - 1], out=G[T - 1])
     for t in range(T - 2, -1, -1):
@@ -329,14 +356,15 @@ class BPTTResult:
 
 def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
          lr: float = 1e-4, decay: float = 1e-4, clip_norm: float | None = None,
-         train=PARAMS, dale: float | None = None, early_stop: float | None = None,
+         train=PARAMS, mode: str = "open", dale: float | None = None,
+         early_stop: float | None = None,
          callback=None, backend: str = "blas", dtype=np.float64, rng=None) -> BPTTResult:
     """Train ``net`` on ``task`` by BPTT with Adam.
 
     Parameters
     ----------
     net : Network
-        Dense network; its ``W_fb`` is ignored (open loop).
+        Dense network; its ``W_fb`` is used only with ``mode="closed"``.
     task : Task
         Batched task (``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask``).
     epochs, batch_size : int
@@ -345,8 +373,12 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
         Adam learning rate and Keras' legacy inverse-time decay.
     clip_norm : float, optional
         Clip each parameter's gradient to this norm (Keras ``clipnorm``).
-    train : iterable of {"J", "W_in", "b", "W_out"}
-        Parameters to train.
+    train : iterable of {"J", "W_in", "b", "W_out", "W_fb"}
+        Parameters to train (``"W_fb"`` only with ``mode="closed"``).
+    mode : {"open", "closed"}
+        Train the open-loop network (default) or the feedback network in closed loop; see
+        :func:`loss_and_gradients`. Evaluate the result with :func:`reservoir.simulate` in
+        the same mode.
     dale : float, optional
         Fraction of excitatory units for Dale's law (signs of outgoing weights fixed; the
         initial ``J`` is projected onto the constraint).
@@ -375,16 +407,20 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
     decay = as_positive_float(decay, "decay", allow_zero=True)
     if clip_norm is not None:
         clip_norm = as_positive_float(clip_norm, "clip_norm")
+    if mode not in ("open", "closed"):
+        raise ValueError(f"mode must be 'open' or 'closed', got {mode!r}")
     train = tuple(train)
-    bad = [p for p in train if p not in PARAMS]
+    allowed = ALL_PARAMS if mode == "closed" else PARAMS
+    bad = [p for p in train if p not in allowed]
     if bad or not train:
-        raise ValueError(f"train must be a non-empty subset of {PARAMS}, got {train}")
+        raise ValueError(f"train must be a non-empty subset of {allowed} in mode "
+                         f"{mode!r}, got {train}")
     if early_stop is None:
         early_stop = task.info.get("early_stop")
     _as_compute_dtype(dtype, backend)
     gen = as_rng(rng)
     params = {"J": np.array(net.dense_J()), "W_in": np.array(net.W_in),
-              "b": np.array(net.b), "W_out": np.array(net.W_out)}
+              "b": np.array(net.b), "W_out": np.array(net.W_out), "W_fb": np.array(net.W_fb)}
     signs = None
     if dale is not None:
         dale = as_positive_float(dale, "dale")
@@ -405,7 +441,7 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
         for s in range(0, B, batch_size):
             idx = order[s:s + batch_size]
             loss, grads = loss_and_gradients(current, task.inputs[idx], task.targets[idx],
-                                             task.mask[idx], backend=backend,
+                                             task.mask[idx], mode=mode, backend=backend,
                                              dtype=dtype, workspace=workspace)
             losses.append(loss)
             new = adam_update({p: params[p] for p in train}, grads, state, lr=lr,
@@ -414,7 +450,8 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
             if signs is not None:
                 params["J"] = project_dale(params["J"], signs)
             current = dataclasses.replace(current, J=params["J"], W_in=params["W_in"],
-                                          b=params["b"], W_out=params["W_out"])
+                                          b=params["b"], W_out=params["W_out"],
+                                          W_fb=params["W_fb"])
         batch_losses.extend(losses)
         epoch_loss = float(np.mean(losses))
         history.append(epoch_loss)
