@@ -7,14 +7,17 @@ held-out trials:
   is at least ``success_threshold``; the test mean squared error;
 * the spectrum of the effective connectivity (``J + W_fb W_out`` for the feedback networks
   trained by ridge or FORCE, ``J`` for BPTT): bulk radius (the 7th largest modulus, as in
-  Jarne's analyses) and the eigenvalues outside the unit circle;
+  Jarne's analyses), the eigenvalues outside the unit circle, and Henrici's departure from
+  normality ``sqrt(||W||_F^2 - sum |lambda|^2) / ||W||_F``;
 * fixed points at zero input and their stability (:func:`find_fixed_points`);
 * robustness: accuracy with input noise, and after removing the weakest fraction of the
   recurrent connections (Jarne's pruning).
 
 Readout-only networks are feedback networks run in closed loop (teacher forcing during
 training); FORCE sees the training trials as one continuous stream. BPTT networks are
-open-loop networks (:func:`reservoir.jarne_network`).
+open-loop networks (:func:`reservoir.jarne_network`). Each method can be run from random
+normal (variance g^2/N) and random orthogonal initial connectivity (``inits``), the
+contrast of Jarne's spectra.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from .train.force import force
 from .train.ridge import fit_ridge
 
 METHODS = ("ridge", "force", "bptt")
+INITS = ("orthogonal", "normal")
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,6 +60,8 @@ class MethodSummary:
     accuracy_noisy: np.ndarray
     accuracy_pruned: np.ndarray
     accuracy_teacher: np.ndarray
+    henrici: np.ndarray = field(default=None)
+    init: str = "orthogonal"
     networks: list = field(default_factory=list, repr=False)
 
     @property
@@ -73,13 +79,15 @@ class Comparison:
 
     def table(self) -> str:
         """Plain-text summary (means over the ensemble)."""
-        head = (f"{'method':8s} {'success':>8s} {'teacher':>8s} {'test mse':>9s} {'bulk r':>7s} "
-                f"{'outliers':>8s} {'fixed pts':>9s} {'acc noisy':>9s} {'acc pruned':>10s}")
+        head = (f"{'method':17s} {'success':>8s} {'teacher':>8s} {'test mse':>9s} {'bulk r':>7s} "
+                f"{'outliers':>8s} {'henrici':>7s} {'fixed pts':>9s} {'acc noisy':>9s} "
+                f"{'acc pruned':>10s}")
         lines = [head]
         for name, s in self.summaries.items():
-            lines.append(f"{name:8s} {s.success_rate:8.2f} {np.mean(s.accuracy_teacher):8.2f} "
+            lines.append(f"{name:17s} {s.success_rate:8.2f} {np.mean(s.accuracy_teacher):8.2f} "
                          f"{np.mean(s.test_mse):9.4f} "
                          f"{np.mean(s.bulk_radius):7.3f} {np.mean(s.n_outliers):8.2f} "
+                         f"{np.mean(s.henrici):7.3f} "
                          f"{np.mean(s.n_fixed_points):9.2f} {np.mean(s.accuracy_noisy):9.2f} "
                          f"{np.mean(s.accuracy_pruned):10.2f}")
         return "\n".join(lines)
@@ -103,16 +111,26 @@ def _prune(net: Network, fraction: float) -> Network:
                          meta=net.meta)
 
 
+def henrici_departure(W) -> float:
+    """Henrici's departure from normality ``sqrt(||W||_F^2 - sum_i |lambda_i|^2) / ||W||_F``
+    (0 for normal matrices; about 1/sqrt(2) for large Gaussian ones)."""
+    W = np.asarray(W, dtype=float)
+    lam = np.linalg.eigvals(W)
+    fro2 = float(np.sum(W * W))
+    return float(np.sqrt(max(fro2 - float(np.sum(np.abs(lam) ** 2)), 0.0) / fro2)) \
+        if fro2 > 0 else 0.0
+
+
 def _train(method, task, N, gen, g_readout, reg, force_alpha, bptt_kwargs, readout_tau,
-           train_noise):
+           train_noise, init="orthogonal"):
     M, K = task.inputs.shape[2], task.targets.shape[2]
     if method == "bptt":
-        net = jarne_network(N, M, K, init="orthogonal", rng=gen)
+        net = jarne_network(N, M, K, init=init, rng=gen)
         net = net.__class__(J=net.J, W_in=net.W_in, W_fb=net.W_fb, W_out=net.W_out, b=net.b,
                             phi=net.phi, tau=task.dt, dt=task.dt, meta=net.meta)
         return bptt(net, task, rng=gen, **bptt_kwargs).network
     net = random_network(N, g_readout, M, K, tau=max(readout_tau, task.dt), dt=task.dt,
-                         input_dist="uniform", rng=gen)
+                         input_dist="uniform", init=init, rng=gen)
     if method == "ridge":
         return fit_ridge(net, task.inputs, task.targets, reg=reg, mask=task.mask,
                          noise_std=train_noise, rng=gen).network
@@ -126,7 +144,8 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
                      reg: float = 1e-2, train_noise: float = 0.05, force_alpha: float = 1.0,
                      bptt_kwargs: dict | None = None,
                      success_threshold: float = 0.95, noise_std: float = 0.2,
-                     prune_fraction: float = 0.1, rng=None) -> Comparison:
+                     prune_fraction: float = 0.1, inits=("orthogonal",),
+                     rng=None) -> Comparison:
     """Train ``n_networks`` networks per method on ``task`` and measure them on ``test``.
 
     Parameters
@@ -147,6 +166,10 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
     noise_std, prune_fraction : float
         Input noise added to the test inputs, and fraction of the weakest recurrent weights
         removed, for the robustness measures.
+    inits : iterable of {"orthogonal", "normal"}
+        Initial recurrent connectivity: Haar-orthogonal or random normal (variance
+        ``g^2/N``; ``g = 1`` for BPTT, ``g_readout`` for the feedback networks). With one
+        init the summaries are keyed by method; with several, by ``"method/init"``.
     rng : seed of everything (each network gets its own child seed).
     """
     if not isinstance(task, Task) or not isinstance(test, Task):
@@ -157,6 +180,9 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
     bad = [m for m in methods if m not in METHODS]
     if bad or not methods:
         raise ValueError(f"methods must be a non-empty subset of {METHODS}, got {methods}")
+    inits = tuple(inits)
+    if not inits or any(i not in INITS for i in inits) or len(set(inits)) < len(inits):
+        raise ValueError(f"inits must be distinct values from {INITS}, got {inits}")
     n_networks = as_int(n_networks, "n_networks", minimum=1)
     N = as_int(N, "N", minimum=1)
     noise_std = as_positive_float(noise_std, "noise_std", allow_zero=True)
@@ -164,18 +190,19 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
     kw = {"epochs": 10, "lr": 1e-3, "clip_norm": 1.0}
     kw.update(bptt_kwargs or {})
     root = np.random.SeedSequence(as_rng(rng).integers(2**63))
-    seeds = root.spawn(len(methods) * n_networks)
+    runs = [(m, i) for m in methods for i in inits]
+    seeds = root.spawn(len(runs) * n_networks)
     noisy_inputs = test.inputs + noise_std * np.random.default_rng(seeds[0]).standard_normal(
         test.inputs.shape)
     summaries = {}
-    for mi, method in enumerate(methods):
+    for mi, (method, init) in enumerate(runs):
         cols = {k: [] for k in ("acc", "mse", "bulk", "nout", "lead", "nfp", "nst", "accn",
-                                "accp", "acct")}
+                                "accp", "acct", "henrici")}
         nets = []
         for k in range(n_networks):
             gen = np.random.default_rng(seeds[mi * n_networks + k])
             net = _train(method, task, N, gen, g_readout, reg, force_alpha, kw, readout_tau,
-                         train_noise)
+                         train_noise, init)
             nets.append(net)
             z = _run(net, method, test.inputs)
             cols["acc"].append(response_accuracy(test, z))
@@ -186,7 +213,9 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
                 zt = simulate(net, test.inputs, mode="teacher", targets=test.targets,
                               record=("z",)).z
                 cols["acct"].append(response_accuracy(test, zt))
-            lam = np.linalg.eigvals(_effective(net, method))
+            W_eff = _effective(net, method)
+            lam = np.linalg.eigvals(W_eff)
+            cols["henrici"].append(henrici_departure(W_eff))
             mods = np.sort(np.abs(lam))[::-1]
             cols["bulk"].append(float(mods[min(6, mods.size - 1)]))
             cols["nout"].append(int(np.sum(mods > 1.0)))
@@ -200,15 +229,18 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
             cols["accp"].append(response_accuracy(test, _run(_prune(net, prune_fraction),
                                                              method, test.inputs)))
         acc = np.array(cols["acc"])
-        summaries[method] = MethodSummary(
+        label = method if len(inits) == 1 else f"{method}/{init}"
+        summaries[label] = MethodSummary(
             method=method, accuracy=acc, success=acc >= success_threshold,
             test_mse=np.array(cols["mse"]), bulk_radius=np.array(cols["bulk"]),
             n_outliers=np.array(cols["nout"]), leading_eigenvalue=np.array(cols["lead"]),
             n_fixed_points=np.array(cols["nfp"]), n_stable_fixed_points=np.array(cols["nst"]),
             accuracy_noisy=np.array(cols["accn"]), accuracy_pruned=np.array(cols["accp"]),
-            accuracy_teacher=np.array(cols["acct"]), networks=nets)
+            accuracy_teacher=np.array(cols["acct"]), henrici=np.array(cols["henrici"]),
+            init=init, networks=nets)
     return Comparison(task_name=task.name, summaries=summaries,
                       settings={"N": N, "n_networks": n_networks, "g_readout": g_readout,
                                 "readout_tau": readout_tau, "train_noise": train_noise,
                                 "reg": reg, "force_alpha": force_alpha, "bptt": kw,
-                                "noise_std": noise_std, "prune_fraction": prune_fraction})
+                                "noise_std": noise_std, "prune_fraction": prune_fraction,
+                                "inits": list(inits)})

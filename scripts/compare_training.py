@@ -1,11 +1,14 @@
 """Readout-only training (ridge, FORCE) against BPTT on the same tasks: figures and JSON.
 
     python scripts/compare_training.py [--out DIR] [--quick] [--tasks xor and_ or_]
+                                       [--inits orthogonal normal]
 
 For each task: an ensemble per method (``rs.compare_training``), then
 ``compare_<task>.png/.pdf`` (eigenvalues of the effective connectivity of one network per
 method with the unit circle; success, robustness to input noise and to pruning per method)
 and ``compare_training.json`` (every per-network number and the settings).
+Every method is run from each initial connectivity in ``--inits`` (default: orthogonal and
+random normal, the contrast of Jarne's spectra).
 ``--quick``: 1 ms -> 2 ms steps, N = 40, 3 networks per method, 600 training trials.
 """
 
@@ -25,19 +28,19 @@ import reservoir as rs  # noqa: E402
 
 def figure(cmp, name, out):
     methods = list(cmp.summaries)
-    fig, axes = plt.subplots(1, len(methods) + 1, figsize=(4 * (len(methods) + 1), 3.8),
+    fig, axes = plt.subplots(1, len(methods) + 1, figsize=(3.6 * (len(methods) + 1), 3.8),
                              constrained_layout=True)
     theta = np.linspace(0, 2 * np.pi, 300)
     for ax, m in zip(axes, methods):
         s = cmp.summaries[m]
         net = s.networks[0]
-        W = net.dense_J() + (net.W_fb @ net.W_out if m != "bptt" else 0)
+        W = net.dense_J() + (net.W_fb @ net.W_out if s.method != "bptt" else 0)
         lam = np.linalg.eigvals(W)
         ax.scatter(lam.real, lam.imag, s=8, color="0.3", label="eigenvalues")
         ax.plot(np.cos(theta), np.sin(theta), color="C0", lw=1, label="unit circle")
         ax.axvline(1.0, color="C3", lw=0.8, ls=":", label="Re = 1")
         ax.set(xlabel="Re λ", ylabel="Im λ", aspect="equal",
-               title=f"{m}: accuracy {s.accuracy[0]:.2f}")
+               title=f"{m}: acc. {s.accuracy[0]:.2f}, H {s.henrici[0]:.2f}")
         ax.legend(fontsize=7, loc="lower left")
     ax = axes[-1]
     x = np.arange(len(methods))
@@ -46,7 +49,7 @@ def figure(cmp, name, out):
                                       ("accuracy_pruned", "pruned"))):
         vals = [np.mean(getattr(cmp.summaries[m], key)) for m in methods]
         ax.bar(x + (k - 1) * w, vals, width=w, label=label)
-    ax.set_xticks(x, methods)
+    ax.set_xticks(x, methods, rotation=30, fontsize=7)
     ax.set(ylabel="response accuracy (mean over networks)", ylim=(0, 1.05),
            title=f"{name}: success and robustness")
     ax.legend(fontsize=7)
@@ -60,6 +63,7 @@ def main(argv=None):
     ap.add_argument("--out", default="out/compare")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--tasks", nargs="+", default=["xor", "and_", "or_"])
+    ap.add_argument("--inits", nargs="+", default=["orthogonal", "normal"])
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     if args.quick:
@@ -73,7 +77,8 @@ def main(argv=None):
         gen = getattr(rs.tasks, name)
         task = gen(n_train, noise_std=0.1, dt=dt, rng=0)
         test = gen(200, noise_std=0.1, dt=dt, rng=1)
-        cmp = rs.compare_training(task, test, n_networks=n_net, N=N, bptt_kwargs=bkw, rng=0)
+        cmp = rs.compare_training(task, test, n_networks=n_net, N=N, bptt_kwargs=bkw,
+                                  inits=args.inits, rng=0)
         figure(cmp, name, args.out)
         print(f"{name}\n{cmp.table()}\n")
         result[name] = {"settings": cmp.settings, "methods": {
@@ -85,6 +90,7 @@ def main(argv=None):
                 "accuracy_noisy": s.accuracy_noisy.tolist(),
                 "accuracy_pruned": s.accuracy_pruned.tolist(),
                 "accuracy_teacher_forced": s.accuracy_teacher.tolist(),
+                "henrici": s.henrici.tolist(), "method": s.method, "init": s.init,
                 "success_rate": s.success_rate}
             for m, s in cmp.summaries.items()}}
     result["seconds"] = time.perf_counter() - t0

@@ -60,7 +60,42 @@ def test_pruning_everything_destroys_the_solution():
     assert s.accuracy_pruned[0] < s.accuracy[0]
 
 
+def test_normal_and_orthogonal_initialisations_give_jarnes_spectra():
+    """Jarne's contrast (spec A.5.2): after BPTT the bulk stays where the initialisation
+    put it (a ring near the unit circle for orthogonal, inside the disk for normal), and
+    trained orthogonal-init matrices stay nearly normal (Henrici departure ~0.1) while
+    random-normal ones keep the Ginibre value ~0.7."""
+    task = rs.tasks.xor(300, noise_std=0.1, dt=2.0, rng=0)
+    test = rs.tasks.xor(60, noise_std=0.1, dt=2.0, rng=1)
+    cmp = rs.compare_training(task, test, methods=("bptt", "ridge"), n_networks=1, N=30,
+                              bptt_kwargs={"epochs": 8, "lr": 2e-3, "batch_size": 32},
+                              inits=("orthogonal", "normal"), rng=3)
+    assert set(cmp.summaries) == {"bptt/orthogonal", "bptt/normal", "ridge/orthogonal",
+                                  "ridge/normal"}
+    orth, norm = cmp.summaries["bptt/orthogonal"], cmp.summaries["bptt/normal"]
+    assert orth.init == "orthogonal" and norm.init == "normal"
+    assert orth.henrici[0] < 0.35 < 0.5 < norm.henrici[0] < 0.9
+    assert orth.bulk_radius[0] > 0.9 > norm.bulk_radius[0]
+    # the readout networks: J orthogonal with gain g_readout = 0.9 plus the rank-K loop
+    J = cmp.summaries["ridge/orthogonal"].networks[0].dense_J()
+    np.testing.assert_allclose(J @ J.T, 0.81 * np.eye(30), atol=1e-12)
+    assert "bptt/normal" in cmp.table() and cmp.settings["inits"] == ["orthogonal", "normal"]
+
+
+def test_henrici_departure_closed_forms():
+    from reservoir.compare import henrici_departure
+    Q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((6, 6)))
+    assert henrici_departure(Q) < 1e-7          # normal (orthogonal) matrix
+    assert henrici_departure(np.diag([1.0, -2.0, 3.0])) < 1e-7
+    assert henrici_departure([[0.0, 1.0], [0.0, 0.0]]) == pytest.approx(1.0)
+    # ||W||^2 = 3, sum |lambda|^2 = 2
+    assert henrici_departure([[1.0, 1.0], [0.0, 1.0]]) == pytest.approx(np.sqrt(1 / 3))
+    assert henrici_departure(np.zeros((3, 3))) == 0.0
+
+
 @pytest.mark.parametrize("kwargs, exc, word", [
+    (dict(inits=("uniform",)), ValueError, "inits"),
+    (dict(inits=("normal", "normal")), ValueError, "inits"),
     (dict(methods=("sgd",)), ValueError, "methods"), (dict(n_networks=0), ValueError,
                                                       "n_networks"),
     (dict(test="xor"), TypeError, "Task")])
