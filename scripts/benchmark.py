@@ -190,24 +190,17 @@ def bench_fixed_points(N, repeats, results):
 
 def bench_bptt(N, alpha, repeats, results, n_batches=20):
     """One epoch of the XOR protocol (15,000 trials of 200 steps, B = 64, Adam), estimated
-    from ``n_batches`` mini-batches (an epoch has 235)."""
-    from reservoir.train.bptt import AdamState, adam_update, loss_and_gradients
+    from ``n_batches`` mini-batches (an epoch has 235) of ``rs.bptt`` itself (Adam, the
+    network rebuilt after every update, the shuffling), in float64 and in float32."""
     task = rs.tasks.xor(64 * n_batches, noise_std=0.1, rng=0)
     net = rs.random_network(N, 1.0, 2, 1, tau=1.0, dt=alpha, rng=0)
     net = net.with_readout(np.random.default_rng(1).uniform(-0.3, 0.3, (1, N)))
-    params = {"J": np.array(net.J), "W_in": np.array(net.W_in), "b": np.array(net.b),
-              "W_out": np.array(net.W_out)}
-
-    def run():
-        state = AdamState(m={k: np.zeros_like(v) for k, v in params.items()},
-                          v={k: np.zeros_like(v) for k, v in params.items()})
-        for i in range(n_batches):
-            sl = slice(64 * i, 64 * (i + 1))
-            _, g = loss_and_gradients(net, task.inputs[sl], task.targets[sl])
-            adam_update(params, g, state, lr=1e-4, decay=1e-4)
-    per_batch = median_time(run, repeats) / n_batches
-    results.append({"work": f"BPTT epoch, XOR protocol, dt/tau = {alpha}", "N": N,
-                    "epoch_s": per_batch * (15000 / 64)})
+    row = {"work": f"BPTT epoch, XOR protocol, dt/tau = {alpha}", "N": N}
+    for dtype in ("float64", "float32"):
+        def run():
+            rs.bptt(net, task, epochs=1, batch_size=64, lr=1e-4, dtype=dtype, rng=0)
+        row[f"epoch_s_{dtype}"] = median_time(run, repeats) * (15000 / 64) / n_batches
+    results.append(row)
 
 
 def bench_torch_subprocess(N, alpha, results, n_batches=20):
@@ -216,15 +209,16 @@ def bench_torch_subprocess(N, alpha, results, n_batches=20):
     the two cores), which would make the comparison meaningless."""
     import subprocess
     out = subprocess.run([sys.executable, __file__, "--torch-child", str(N), str(alpha),
-                          str(n_batches)], capture_output=True, text=True, timeout=3000)
+                          str(n_batches)], capture_output=True, text=True, timeout=3000,
+                         env={**os.environ, "OMP_NUM_THREADS": "2"})
     if out.returncode == 0 and out.stdout.strip():
         results.extend(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def bench_torch(N, alpha, repeats, results, n_batches=20):
     """The same XOR epoch in PyTorch on 2 threads: (a) ``torch.nn.RNN`` (tanh, alpha = 1
-    only) + Adam; (b) the leaky rate network as a loop of torch operations + Adam.
-    float64, like the Numba kernels."""
+    only) + Adam; (b) the leaky rate network as a loop of torch operations + Adam; each in
+    float64 and float32 (torch's default)."""
     try:
         import torch
     except ImportError:
@@ -232,46 +226,47 @@ def bench_torch(N, alpha, repeats, results, n_batches=20):
     torch.set_num_threads(2)
     torch.manual_seed(0)
     task = rs.tasks.xor(64 * n_batches, noise_std=0.1, rng=0)
-    U = torch.tensor(task.inputs, dtype=torch.float64)
-    Y = torch.tensor(task.targets, dtype=torch.float64)
+    row = {"work": f"BPTT epoch in torch (2 threads), dt/tau = {alpha}", "N": N}
+    for name, dt in (("float64", torch.float64), ("float32", torch.float32)):
+        U = torch.tensor(task.inputs, dtype=dt)
+        Y = torch.tensor(task.targets, dtype=dt)
 
-    def epoch_loop():
-        J = torch.randn(N, N, dtype=torch.float64) / N**0.5
-        W_in = torch.randn(N, 2, dtype=torch.float64) * 0.3
-        b = torch.zeros(N, dtype=torch.float64)
-        W_out = torch.randn(1, N, dtype=torch.float64) * 0.3
-        ps = [J.requires_grad_(), W_in.requires_grad_(), b.requires_grad_(),
-              W_out.requires_grad_()]
-        opt = torch.optim.Adam(ps, lr=1e-4)
-        for i in range(n_batches):
-            u, y = U[64 * i:64 * (i + 1)], Y[64 * i:64 * (i + 1)]
-            x = torch.zeros(u.shape[0], N, dtype=torch.float64)
-            loss = 0.0
-            for t in range(u.shape[1]):
-                r = torch.tanh(x)
-                loss = loss + ((r @ W_out.T - y[:, t]) ** 2).sum()
-                x = (1 - alpha) * x + alpha * (r @ J.T + u[:, t] @ W_in.T + b)
-            opt.zero_grad()
-            (loss / y.numel()).backward()
-            opt.step()
+        def epoch_loop():
+            J = torch.randn(N, N, dtype=dt) / N**0.5
+            W_in = torch.randn(N, 2, dtype=dt) * 0.3
+            b = torch.zeros(N, dtype=dt)
+            W_out = torch.randn(1, N, dtype=dt) * 0.3
+            ps = [J.requires_grad_(), W_in.requires_grad_(), b.requires_grad_(),
+                  W_out.requires_grad_()]
+            opt = torch.optim.Adam(ps, lr=1e-4)
+            for i in range(n_batches):
+                u, y = U[64 * i:64 * (i + 1)], Y[64 * i:64 * (i + 1)]
+                x = torch.zeros(u.shape[0], N, dtype=dt)
+                loss = 0.0
+                for t in range(u.shape[1]):
+                    r = torch.tanh(x)
+                    loss = loss + ((r @ W_out.T - y[:, t]) ** 2).sum()
+                    x = (1 - alpha) * x + alpha * (r @ J.T + u[:, t] @ W_in.T + b)
+                opt.zero_grad()
+                (loss / y.numel()).backward()
+                opt.step()
 
-    def epoch_rnn():
-        rnn = torch.nn.RNN(2, N, batch_first=True, dtype=torch.float64)
-        lin = torch.nn.Linear(N, 1, dtype=torch.float64)
-        opt = torch.optim.Adam(list(rnn.parameters()) + list(lin.parameters()), lr=1e-4)
-        for i in range(n_batches):
-            u, y = U[64 * i:64 * (i + 1)], Y[64 * i:64 * (i + 1)]
-            out, _ = rnn(u)
-            loss = ((lin(out) - y) ** 2).mean()
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+        def epoch_rnn():
+            rnn = torch.nn.RNN(2, N, batch_first=True, dtype=dt)
+            lin = torch.nn.Linear(N, 1, dtype=dt)
+            opt = torch.optim.Adam(list(rnn.parameters()) + list(lin.parameters()), lr=1e-4)
+            for i in range(n_batches):
+                u, y = U[64 * i:64 * (i + 1)], Y[64 * i:64 * (i + 1)]
+                out, _ = rnn(u)
+                loss = ((lin(out) - y) ** 2).mean()
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
 
-    scale = (15000 / 64) / n_batches
-    row = {"work": f"BPTT epoch in torch (2 threads), dt/tau = {alpha}", "N": N,
-           "torch_loop_epoch_s": median_time(epoch_loop, repeats) * scale}
-    if alpha == 1.0:
-        row["torch_nn_rnn_epoch_s"] = median_time(epoch_rnn, repeats) * scale
+        scale = (15000 / 64) / n_batches
+        row[f"torch_loop_epoch_s_{name}"] = median_time(epoch_loop, repeats) * scale
+        if alpha == 1.0:
+            row[f"torch_nn_rnn_epoch_s_{name}"] = median_time(epoch_rnn, repeats) * scale
     results.append(row)
 
 
@@ -303,6 +298,7 @@ def main(argv=None):
     p.add_argument("--quick", action="store_true", help="fewer sizes, shorter runs")
     p.add_argument("--json", help="write the results to this file")
     p.add_argument("--torch-child", nargs=3, help=argparse.SUPPRESS)
+    p.add_argument("--only", choices=("bptt",), help="run only this group")
     args = p.parse_args(argv)
     if args.torch_child:
         res = []
@@ -312,6 +308,13 @@ def main(argv=None):
         return 0
     R = args.repeats
     results = []
+    if args.only == "bptt":
+        for N in (50, 200):
+            for alpha in (1.0, 0.1):
+                bench_bptt(N, alpha, R, results)
+                bench_torch_subprocess(N, alpha, results)
+        _report(results, args.json)
+        return 0
     sizes = (500, 1000) if args.quick else (500, 1000, 2000)
     for N in sizes:
         bench_single(N, 1.0, R, 2000 if N <= 1000 else 500, results)
@@ -330,31 +333,40 @@ def main(argv=None):
             bench_bptt(N, alpha, max(1, R // 2), results)
             bench_torch_subprocess(N, alpha, results)
     bench_sweep(results)
+    _report(results, args.json)
+    return 0
+
+
+def _fmt(k, v):
+    return f"{k}={v:7.2f}" if "_s" in k and not k.endswith("_us") else f"{k}={v:9.1f}"
+
+
+def _report(results, json_path=None):
     print(f"reservoir {rs.__version__}; reservoirpy: {'yes' if HAVE_RPY else 'not installed'}")
     for row in results:
         parts = [f"{row['work']:<48s} N={row['N']:<5d}"]
-        for k, v in row.items():
-            if k in ("work", "N"):
-                continue
-            parts.append(f"{k}={v:9.1f}" if not k.endswith("_s") else f"{k}={v:7.2f}")
+        parts += [_fmt(k, v) for k, v in row.items() if k not in ("work", "N")]
         if "bound_us" in row:
             parts.append(f"ours/bound={row['ours_us'] / row['bound_us']:.2f}")
         if "reservoirpy_us" in row:
             parts.append(f"speedup vs rpy={row['reservoirpy_us'] / row['ours_us']:.1f}x")
         if "reservoirpy_ms" in row:
             parts.append(f"speedup vs rpy={row['reservoirpy_ms'] / row['ours_ms']:.1f}x")
-        if "torch_nn_rnn_epoch_s" in row or "torch_loop_epoch_s" in row:
-            ours = [r["epoch_s"] for r in results if r.get("N") == row["N"]
-                    and "epoch_s" in r and r["work"].endswith(row["work"].split("= ")[-1])]
-            if ours:
-                parts.append(f"ours/torch loop={ours[0] / row['torch_loop_epoch_s']:.2f}")
+        if any(k.startswith("torch_") for k in row):
+            ours = [r for r in results if r.get("N") == row["N"] and "epoch_s_float64" in r
+                    and r["work"].endswith(row["work"].split("= ")[-1])]
+            for dt in ("float64", "float32") if ours else ():
+                for kind in ("loop", "nn_rnn"):
+                    key = f"torch_{kind}_epoch_s_{dt}"
+                    if key in row:
+                        parts.append(f"{kind} {dt} torch/ours="
+                                     f"{row[key] / ours[0]['epoch_s_' + dt]:.2f}x")
         if "single_trial_loop_us" in row:
             parts.append(f"batch gain={row['single_trial_loop_us'] / row['ours_us']:.1f}x")
         print("  ".join(parts))
-    if args.json:
-        with open(args.json, "w") as fh:
+    if json_path:
+        with open(json_path, "w") as fh:
             json.dump(results, fh, indent=1)
-    return 0
 
 
 if __name__ == "__main__":
