@@ -28,8 +28,14 @@ import reservoir as rs  # noqa: E402
 
 def figure(cmp, name, out):
     methods = list(cmp.summaries)
-    fig, axes = plt.subplots(1, len(methods) + 1, figsize=(3.6 * (len(methods) + 1), 3.8),
-                             constrained_layout=True)
+    kinds = list(dict.fromkeys(s.method for s in cmp.summaries.values()))
+    inits = list(dict.fromkeys(s.init for s in cmp.summaries.values()))
+    fig = plt.figure(figsize=(3.6 * (len(kinds) + 1.3), 3.6 * len(inits)),
+                     constrained_layout=True)
+    grid = fig.add_gridspec(len(inits), len(kinds) + 1, width_ratios=[1] * len(kinds) + [1.3])
+    axes = [fig.add_subplot(grid[inits.index(cmp.summaries[m].init),
+                                 kinds.index(cmp.summaries[m].method)]) for m in methods]
+    axes.append(fig.add_subplot(grid[:, -1]))
     theta = np.linspace(0, 2 * np.pi, 300)
     for ax, m in zip(axes, methods):
         s = cmp.summaries[m]
@@ -64,6 +70,9 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--tasks", nargs="+", default=["xor", "and_", "or_"])
     ap.add_argument("--inits", nargs="+", default=["orthogonal", "normal"])
+    ap.add_argument("--n-networks", type=int, help="networks per method and init")
+    ap.add_argument("--dtype", default="float32", choices=("float32", "float64"),
+                    help="precision of the BPTT passes (float32, as in Keras)")
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
     if args.quick:
@@ -71,6 +80,8 @@ def main(argv=None):
                                                        "batch_size": 32}
     else:
         dt, N, n_net, n_train, bkw = 1.0, 50, 20, 4000, {"epochs": 30, "lr": 1e-3}
+    n_net = args.n_networks or n_net
+    bkw["dtype"] = args.dtype
     result = {}
     t0 = time.perf_counter()
     for name in args.tasks:
