@@ -199,3 +199,102 @@ def test_nonlinear_closed_loop_agrees_with_mean_field_stability_spec_7_3():
                           record=("z",)).z[:, -1, 0]
         assert abs(end[2] - 3.0) < 0.03
         assert abs(end[1] - 2.0) > 0.1
+
+
+# --- ReLU with several targets: the delta term of phi'' (spec 3.3 caveat, 4.2) -------------
+
+@pytest.mark.parametrize("g", [0.5, 1.0, 1.2])
+def test_relu_two_targets_pole_exactly_zero(g):
+    """Spec 4.2: ReLU, targets (-1, 2): with the delta term kept, each attractor has a pole
+    exactly at 0 and H(0) = 1 (a marginal line attractor); C_kk = A_k^2 / (2 - g^2)."""
+    mt = multi_target(g, [-1.0, 2.0], phi="relu")
+    assert mt.converged and mt.phi == "relu"
+    np.testing.assert_allclose(np.diag(mt.C), np.array([1.0, 4.0]) / (2 - g * g), rtol=1e-9)
+    for att in mt.attractors:
+        assert abs(att.poles[0]) < 1e-9
+        assert att.poles[1].real < -0.3          # the other pole is stable
+        assert att.H0 == pytest.approx(1.0, abs=1e-9)
+        assert att.rho == pytest.approx(g / np.sqrt(2), abs=1e-12)
+        assert not att.stable                    # marginal, not asymptotically stable
+
+
+def test_relu_delta_term_against_derivative_free_monte_carlo():
+    """Evaluate (R2) directly, P_ml = <phi(x^m) phi'(x^k) eta^l>, b_m = <u phi(x^m) phi'(x^k)>,
+    by Monte Carlo over (eta, u) (no phi'' needed): Lambda = P C^-1 and b agree with the
+    closed forms to 0.01 (2e5 samples: standard error ~ 3e-3), the MC poles include 0 to
+    0.02; dropping the delta term instead moves that pole to +0.218 (a spurious instability)."""
+    g, A = 1.0, np.array([-1.0, 2.0])
+    mt = multi_target(g, A, phi="relu")
+    rng = np.random.default_rng(7)
+    n = 200_000
+    eta = rng.standard_normal((n, 2)) @ np.linalg.cholesky(g * g * mt.C).T
+    u = rng.standard_normal(n)
+    x = eta + u[:, None] * A
+    r, d = np.maximum(x, 0.0), (x > 0).astype(float)
+    for k, att in enumerate(mt.attractors):
+        P = np.einsum("nm,n,nl->ml", r, d[:, k], eta) / n
+        b = np.einsum("n,nm,n->m", u, r, d[:, k]) / n
+        Lam = P @ np.linalg.inv(mt.C)
+        np.testing.assert_allclose(Lam, att.Lambda, atol=0.01)
+        np.testing.assert_allclose(b, att.b, atol=0.01)
+        poles = np.linalg.eigvals(Lam + np.outer(b, mt.a)) - 1
+        assert np.min(np.abs(poles)) < 0.02
+        E = np.diag(att.Lambda) / g**2             # the diagonal is g^2 E (F_k = 0 for ReLU)
+        no_delta = np.linalg.eigvals(g * g * np.diag(E) + np.outer(E * A, mt.a)) - 1
+        assert np.max(no_delta.real) == pytest.approx(0.218, abs=0.005)
+
+
+@pytest.mark.parametrize("g", [0.5, 1.0, 1.2])
+def test_relu_finite_networks_zero_eigenvalue_and_unit_gain_spec_7_3(g):
+    """Spec 7.3 ReLU bullet: N = 600, A in {0.5, 1, 2}: the leading closed-loop eigenvalue
+    is 0 and H(0) = 1, both to 1e-8 (exact by positive homogeneity at every N)."""
+    for A in (0.5, 1.0, 2.0):
+        net, xf = _rb_network(600, g, [A], 3, phi="relu")
+        assert abs(_leading_eigenvalue(net, xf[0])) < 1e-8
+        H0 = rs.meanfield.network_open_loop(net, xf[0], 0.0)[0]
+        assert abs(H0 - 1.0) < 1e-8
+
+
+def test_relu_two_targets_finite_networks_match_mean_field():
+    """ReLU, g = 1, targets (-1, 2), N = 600, 3 networks: at both attractors the leading
+    eigenvalue is 0 (1e-8) and H(0) = 1 (1e-8); the open-loop H(s) at s = 0.5 and 1, which
+    the delta term shapes (MF 0.5440, 0.3759), agree to 0.03 on average (measured 0.526 -
+    0.568 at s = 0.5 for single networks)."""
+    mt = multi_target(1.0, [-1.0, 2.0], phi="relu")
+    Hs = []
+    for seed in range(3):
+        net, xf = _rb_network(600, 1.0, [-1.0, 2.0], seed, phi="relu")
+        for k in range(2):
+            assert abs(_leading_eigenvalue(net, xf[k])) < 1e-8
+            H = rs.meanfield.network_open_loop(net, xf[k], [0.0, 0.5, 1.0]).real
+            assert abs(H[0] - 1.0) < 1e-8
+            Hs.append(H[1:])
+    for k, att in enumerate(mt.attractors):
+        np.testing.assert_allclose(att.open_loop([0.5, 1.0]).real, [0.5440, 0.3759], atol=2e-4)
+        np.testing.assert_allclose(np.mean(Hs[k::2], axis=0), [0.5440, 0.3759], atol=0.03)
+
+
+@pytest.mark.parametrize("kwargs, name", [
+    (dict(g=1.0, targets=[1.0, 2.0], phi="relu"), "targets"),
+    (dict(g=1.5, targets=[-1.0, 2.0], phi="relu"), "g"),
+    (dict(g=1.0, targets=[1.0, 2.0], phi="softsign"), "phi"),
+    (dict(g=1.0, targets=[0.0, 2.0]), "targets"),
+    (dict(g=1.0, targets=[1.0, 2.0], spacing=0.0), "spacing")])
+def test_multi_target_rejects_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        multi_target(**kwargs)
+
+
+def test_uniform_feedback_edge_of_chaos_spec_7_1():
+    """Spec 7.1, u ~ U[-1, 1]: A_c = 0.0637, 0.1818, 0.7327 (g = 1.1, 1.2, 1.5) and tau_out at
+    the edge 5.805, 3.293, 1.790 (equal to the Gaussian ones within 0.5%)."""
+    for g, Ac, tau in [(1.1, 0.0637, 5.805), (1.2, 0.1818, 3.293), (1.5, 0.7327, 1.790)]:
+        A_c, _, _ = edge_of_chaos(g, var_u=1 / 3, u_dist="uniform")
+        assert A_c == pytest.approx(Ac, abs=1e-4)
+        t = single_target(g, A_c, var_u=1 / 3, u_dist="uniform")
+        assert t.rho == pytest.approx(1.0, abs=1e-8)
+        assert t.tau_out == pytest.approx(tau, rel=1e-3)
+        assert t.tau_out == pytest.approx(single_target(g, edge_of_chaos(g)[0]).tau_out,
+                                          rel=5e-3)
+    with pytest.raises(ValueError, match="u_dist"):
+        edge_of_chaos(1.5, u_dist="cauchy")
