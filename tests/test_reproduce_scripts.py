@@ -45,7 +45,8 @@ def test_reproduce_mo2019_quick(tmp_path):
 def test_reproduce_rb2017_quick(tmp_path):
     _run("reproduce_rb2017.py", tmp_path)
     for name in ("rb2017_output_ode", "rb2017_poles", "rb2017_frequency",
-                 "rb2017_time_constants"):
+                 "rb2017_time_constants", "rb2017_stability_map",
+                 "rb2017_feedback_distribution", "rb2017_finite_size", "rb2017_robustness"):
         for ext in ("png", "pdf"):
             assert (tmp_path / f"{name}.{ext}").stat().st_size > 1000
     data = json.loads((tmp_path / "rb2017.json").read_text())
@@ -60,3 +61,28 @@ def test_reproduce_rb2017_quick(tmp_path):
     np.testing.assert_allclose(np.array(low["simulation"]).mean(axis=0), low["theory"],
                                rtol=0.1)
     assert abs(data["relu_leading_eigenvalue"]["simulation"]) < 1e-8
+    # R2(c): mean-field stability predicts the nonlinear outcome for every pair (the map's
+    # poles are at least 0.2 from 0, so finite N = 300 does not flip them)
+    smap = data["stability_map"]
+    assert smap["agreement"] == 1.0 and len(smap["rows"]) == 12
+    for row in smap["rows"]:
+        assert row["stable"]["simulation"] == float(row["stable"]["theory"])
+    # R5: tau_out fitted from networks within 15% of theory; A_c for U[-1, 1] (spec 7.1)
+    for row in data["feedback_distribution"]["networks"]:
+        tau = row["tau_out"]
+        assert np.all(np.abs(np.array(tau["simulation"]) / tau["theory"] - 1) < 0.15)
+    edge = data["feedback_distribution"]["edge_of_chaos"]["uniform"]
+    for g, Ac in data["feedback_distribution"]["spec_uniform_A_c"].items():
+        assert abs(edge["A_c"][edge["g"].index(float(g))] - Ac) < 2e-4
+    # R6: the errors shrink with N (theory slope -1/2; quick runs give about -0.3 to -0.4)
+    for key, slope in data["finite_size"]["loglog_slope"].items():
+        assert -1.0 < slope["simulation"] < -0.15, key
+    # R7: the input through u keeps an O(1) gain near T(0) = 0.441, the random input's rms
+    # gain falls like N^-1/2, so their ratio grows with N
+    rows = data["robustness"]["rows"]
+    for row in rows:
+        gu = row["gain_u"]
+        assert abs(np.mean(gu["simulation"]) - gu["theory"]) < 0.08
+    assert -0.8 < data["robustness"]["loglog_slope_v"]["simulation"] < -0.3
+    ratios = [row["ratio_u_over_v"] for row in rows]
+    assert np.all(np.diff(ratios) > 0) and ratios[-1] > 1.4 * ratios[0]
