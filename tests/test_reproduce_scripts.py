@@ -1,11 +1,16 @@
 """The reproduction scripts run in --quick mode and write theory beside simulation."""
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib
 import numpy as np
+import pytest
+
+matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,7 +47,9 @@ def test_reproduce_mo2019_quick(tmp_path):
     assert abs(data["checkable"]["A_flex"]["theory"] - (-0.231757)) < 1e-6
 
 
+@pytest.mark.slow
 def test_reproduce_rb2017_quick(tmp_path):
+    """The whole quick run (about a minute on 2 shared cores)."""
     _run("reproduce_rb2017.py", tmp_path)
     for name in ("rb2017_output_ode", "rb2017_poles", "rb2017_frequency",
                  "rb2017_time_constants", "rb2017_stability_map",
@@ -86,3 +93,33 @@ def test_reproduce_rb2017_quick(tmp_path):
     assert -0.8 < data["robustness"]["loglog_slope_v"]["simulation"] < -0.3
     ratios = [row["ratio_u_over_v"] for row in rows]
     assert np.all(np.diff(ratios) > 0) and ratios[-1] > 1.4 * ratios[0]
+
+
+def _script_module(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_reproduce_rb2017_new_figures_small():
+    """R2(c), R6 and R7 of the rb2017 script at tiny sizes (default run; the full quick
+    run is slow-marked): JSON structure, theory beside simulation, and the qualitative
+    claims (stability agreement, random-input gain falling with N)."""
+    import matplotlib.pyplot as plt
+    mod = _script_module("reproduce_rb2017")
+    out = {}
+    for fig in (mod.stability_map_figure(200, range(2), [1.0, 3.0], out),
+                mod.finite_size_figure([100, 400], [range(3), range(3)], out),
+                mod.robustness_figure([100, 800], 2, 4, out)):
+        plt.close(fig)
+    json.dumps(out)                                   # serialisable
+    assert len(list(_pairs(out))) >= 8
+    assert out["stability_map"]["agreement"] == 1.0
+    assert [r["stable"]["theory"] for r in out["stability_map"]["rows"]] == [False, True]
+    for q in out["finite_size"]["quantities"].values():
+        assert [r["N"] for r in q] == [100, 400] and len(q[0]["simulation"]) == 3
+    rows = out["robustness"]["rows"]
+    assert rows[1]["rms_gain_v"] < 0.75 * rows[0]["rms_gain_v"]
+    assert rows[1]["ratio_u_over_v"] > rows[0]["ratio_u_over_v"]
+    assert abs(np.mean(rows[1]["gain_u"]["simulation"]) - 0.441) < 0.1
