@@ -109,9 +109,9 @@ def test_reproduce_rb2017_new_figures_small():
     import matplotlib.pyplot as plt
     mod = _script_module("reproduce_rb2017")
     out = {}
-    for fig in (mod.stability_map_figure(200, range(2), [1.0, 3.0], out),
+    for fig in (mod.stability_map_figure(150, range(2), [1.0, 3.0], out),
                 mod.finite_size_figure([100, 400], [range(3), range(3)], out),
-                mod.robustness_figure([100, 800], 2, 4, out)):
+                mod.robustness_figure([100, 600], 2, 4, out)):
         plt.close(fig)
     json.dumps(out)                                   # serialisable
     assert len(list(_pairs(out))) >= 8
