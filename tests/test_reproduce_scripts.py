@@ -107,12 +107,18 @@ def test_reproduce_rb2017_new_figures_small():
     run is slow-marked): JSON structure, theory beside simulation, and the qualitative
     claims (stability agreement, random-input gain falling with N)."""
     import matplotlib.pyplot as plt
+    import numba
     mod = _script_module("reproduce_rb2017")
     out = {}
-    for fig in (mod.stability_map_figure(150, range(2), [1.0, 3.0], out),
-                mod.finite_size_figure([100, 400], [range(3), range(3)], out),
-                mod.robustness_figure([100, 600], 2, 4, out)):
-        plt.close(fig)
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)          # as the script's default (--threads 1)
+    try:
+        for fig in (mod.stability_map_figure(150, range(2), [1.0, 3.0], out),
+                    mod.finite_size_figure([100, 400], [range(3), range(3)], out),
+                    mod.robustness_figure([100, 600], 2, 4, out)):
+            plt.close(fig)
+    finally:
+        numba.set_num_threads(threads)
     json.dumps(out)                                   # serialisable
     assert len(list(_pairs(out))) >= 8
     assert out["stability_map"]["agreement"] == 1.0
