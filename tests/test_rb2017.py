@@ -4,6 +4,17 @@ import pytest
 import reservoir as rs
 from reservoir.meanfield import edge_of_chaos, multi_target, single_target
 
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_numba_thread():
+    """The finite networks here are small (N <= 1000 by default): on a shared 2-core
+    machine two spinning Numba threads made their training 5-10x slower than one."""
+    import numba
+    n = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(n)
+
 # spec rb2017 7.1, u ~ N(0, 1): g, A, C, gamma, K, H(0), s*, tau_out, rho, 1/(1-rho), -H'(0)
 TABLE_7_1 = [
     (0.5, 0.5, 0.1969, 0.1132, 0.5749, 0.6483, -0.3119, 3.206, 0.4142, 1.707, 0.731),
