@@ -14,12 +14,24 @@ Figures (PNG and PDF), following ``shared/specs/rb2017.md`` section 6.2:
   (band-pass) and A = 3 (low-pass), theory curves and network points.
 * ``rb2017_time_constants``: g = 1.5, the output time constant ``tau_out`` and the bulk
   time ``1 / (1 - rho)`` against the target, from the edge of chaos ``A_c`` upwards.
+* ``rb2017_stability_map`` (R2(c)): two targets A_1 < A_2 (g = 1) on a grid: mean-field
+  stability of each attractor beside the fraction of networks whose kicked nonlinear closed
+  loop keeps ``z = A_k`` to 1% at t = 150.
+* ``rb2017_feedback_distribution`` (R5): ``tau_out`` against ``sigma_u A`` for
+  ``u ~ N(0, 1)`` and ``U[-1, 1]`` (g = 0.5 ... 2; network points: fitted output decay at
+  g = 1), and the edge of chaos ``A_c(g)`` and ``sigma_u A_c(g)`` for both.
+* ``rb2017_finite_size`` (R6): g = 1, {0.5, 1.5}: rms ``|exact - MF|`` of ``H(0)`` at both
+  attractors and of the outlier at A = 0.5 against N (log-log, with ``N^-1/2``).
+* ``rb2017_robustness`` (R7): g = 1, A = 1: static output gain of an input through ``u``
+  (MF ``T(0) = 0.441``) and through independent random vectors (rms, ``O(N^-1/2)``) vs N.
 
 ``rb2017.json``: every plotted number and the spec's checkable numbers, each compared
 quantity with ``theory`` and ``simulation`` entries, N and the number of realisations.
-``--quick``: N = 500 (1000 for three targets), 2 realisations (under 2 minutes on 2 cores);
-full: N = 2000 (1000 for
-three targets), 4 realisations.
+``--quick``: N = 500 (1000 for three targets), 2 realisations; the map N = 300 with 4
+networks per pair on {0.5, 1, 2, 3}; finite size N = 200, 400, 800; robustness N = 250, 500,
+1000 (about 35 s on 2 shared cores with the default ``--threads 1``). Full: N = 2000 (1000 for three targets), 4
+realisations; the map N = 1000, 20 networks per pair on {0.25, 0.5, 1, 1.5, 2, 3}; N up to
+2000 for R6 and R7.
 """
 
 import argparse
@@ -28,6 +40,12 @@ import json
 import os
 import time
 
+if __name__ == "__main__":
+    # single-threaded BLAS unless the caller set it: on a small shared machine the many
+    # small solves and matrix products run several times faster without thread contention
+    for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(_var, "1")
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -35,12 +53,31 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import reservoir as rs  # noqa: E402
-from reservoir.meanfield import (edge_of_chaos, multi_target, single_target,  # noqa: E402
+from reservoir.meanfield import (edge_of_chaos, multi_target, network_closed_loop_gain,  # noqa: E402,E501
+                                 network_open_loop, network_outlier, single_target,
                                  train_fixed_point_network)
 
 
-def trained(N, g, targets, seed, phi="tanh"):
-    return train_fixed_point_network(N, g, targets, phi=phi, rng=seed)
+def trained(N, g, targets, seed, phi="tanh", var_u=1.0, u_dist="normal"):
+    return train_fixed_point_network(N, g, targets, phi=phi, var_u=var_u, u_dist=u_dist,
+                                     rng=seed)
+
+
+def kick_decay_rate(net, x, eps=0.05, t_fit=(2.0, 6.0)):
+    """Output relaxation after a kick ``eps u`` (Euler, dt = 0.01): the fitted decay rate
+    of ``|z - A|`` between ``t_fit[0]`` and ``t_fit[1]``."""
+    fine = dataclasses.replace(net, dt=0.01)
+    A = float(net.W_out[0] @ np.tanh(x))
+    n = int(round(t_fit[1] / 0.01)) + 1
+    tr = rs.simulate(fine, None, x + eps * net.W_fb[:, 0], mode="closed", n_steps=n,
+                     record=("z",))
+    t = 0.01 * np.arange(1, n + 1)
+    sel = t >= t_fit[0]
+    return float(-np.polyfit(t[sel], np.log(np.abs(tr.z[sel, 0] - A)), 1)[0])
+
+
+def loglog_slope(N, y):
+    return float(np.polyfit(np.log(N), np.log(y), 1)[0])
 
 
 def flow_eigenvalues(net, x):
@@ -170,6 +207,192 @@ def time_constants_figure(out_json):
     return fig
 
 
+def stability_map_figure(N, seeds, values, out_json):
+    """R2(c): every pair A_1 < A_2 from ``values`` (g = 1): mean-field stability of each
+    trained attractor beside the fraction of networks whose nonlinear closed loop, kicked by
+    0.05 N(0, 1) per neuron, still has |z - A_k| < 1% |A_k| at t = 150."""
+    g = 1.0
+    pairs = [(a1, a2) for i, a1 in enumerate(values) for a2 in values[i + 1:]]
+    rows = []
+    for a1, a2 in pairs:
+        # spacing 0.06 in whitened coordinates: poles agree with 0.03 to 1e-4 for M = 2
+        mt = multi_target(g, [a1, a2], spacing=0.06)
+        held = np.zeros(2)
+        for seed in seeds:
+            net, xf = trained(N, g, [a1, a2], seed)
+            kick = 0.05 * np.random.default_rng(1000 + seed).standard_normal(xf.shape)
+            z = rs.simulate(net, None, xf + kick, mode="closed", n_steps=1500,
+                            record=("z",)).z[:, -1, 0]
+            held += np.abs(z - [a1, a2]) < 0.01 * np.abs([a1, a2])
+        for k, att in enumerate(mt.attractors):
+            rows.append({"A1": a1, "A2": a2, "attractor": att.A,
+                         "leading_pole": float(att.poles[0].real),
+                         "stable": {"theory": bool(att.stable),
+                                    "simulation": float(held[k] / len(seeds))}})
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 4), constrained_layout=True)
+    for k, ax in enumerate(axes):
+        sub = rows[k::2]
+        x = [r["A1"] for r in sub]
+        y = [r["A2"] for r in sub]
+        frac = [r["stable"]["simulation"] for r in sub]
+        th = np.array([r["stable"]["theory"] for r in sub])
+        sc = ax.scatter(x, y, c=frac, cmap="RdYlGn", vmin=0, vmax=1, s=260,
+                        marker="s", edgecolors="k")
+        ax.scatter(np.array(x)[th], np.array(y)[th], marker="o", s=40, color="k",
+                   label="mean field: stable")
+        ax.scatter(np.array(x)[~th], np.array(y)[~th], marker="x", s=40, color="k",
+                   label="mean field: unstable")
+        ax.set(xlabel="target A_1", ylabel="target A_2 (> A_1)",
+               title=f"attractor at A_{k + 1}: fraction held (N = {N}, {len(seeds)} nets)")
+        ax.legend(fontsize=7, loc="lower right")
+    fig.colorbar(sc, ax=axes, label="fraction of networks that keep z = A_k")
+    agree = np.mean([r["stable"]["theory"] == (r["stable"]["simulation"] >= 0.5)
+                     for r in rows])
+    out_json["stability_map"] = {"g": g, "N": N, "realisations": len(seeds),
+                                 "kick": 0.05, "t_end": 150.0, "rows": rows,
+                                 "agreement": float(agree)}
+    return fig
+
+
+def feedback_distribution_figure(N, n_real, out_json, quick):
+    """R5: tau_out against sigma_u A for u ~ N(0, 1) and U[-1, 1], several g, and the edge of
+    chaos A_c(g) (and sigma_u A_c) for both; network points: fitted output decay rates."""
+    var = {"normal": 1.0, "uniform": 1.0 / 3.0}
+    gs = (0.5, 1.0, 1.5, 2.0)
+    curves = {}
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+    for i, g in enumerate(gs):
+        for dist, ls in (("normal", "-"), ("uniform", "--")):
+            su = np.sqrt(var[dist])
+            lo = 0.1 if g <= 1 else 1.02 * su * edge_of_chaos(g, var_u=var[dist],
+                                                              u_dist=dist)[0]
+            sa = np.geomspace(lo, 2.5, 16 if quick else 40)
+            tau = [single_target(g, x / su, var_u=var[dist], u_dist=dist).tau_out for x in sa]
+            curves[f"{g}_{dist}"] = {"g": g, "u_dist": dist, "sigma_u_A": sa.tolist(),
+                                     "tau_out": tau}
+            ax.plot(sa, tau, ls, color=f"C{i}", label=f"g = {g}, u {dist}")
+    sims = []
+    g = 1.0
+    for dist, marker in (("normal", "o"), ("uniform", "s")):
+        su = np.sqrt(var[dist])
+        for sa in (0.5, 1.0, 2.0):
+            th = single_target(g, sa / su, var_u=var[dist], u_dist=dist)
+            rates = [kick_decay_rate(*(lambda nx: (nx[0], nx[1][0]))(
+                trained(N, g, [sa / su], seed, var_u=var[dist], u_dist=dist)))
+                for seed in range(n_real)]
+            tau_sim = [1 / r for r in rates]
+            sims.append({"g": g, "u_dist": dist, "sigma_u_A": sa, "N": N,
+                         "tau_out": {"theory": th.tau_out, "simulation": tau_sim}})
+            ax.scatter([sa] * n_real, tau_sim, marker=marker, facecolors="none",
+                       edgecolors="C1")
+    ax.scatter([], [], marker="o", facecolors="none", edgecolors="C1",
+               label=f"networks g = 1 (N = {N}), o normal, s uniform")
+    ax.set(xlabel="sigma_u A", ylabel="output time constant tau_out", yscale="log", xscale="log",
+           title="tau_out depends on the target through sigma_u A")
+    ax.legend(fontsize=6, ncol=2)
+    g_edge = np.array([1.05, 1.1, 1.2, 1.5, 2.0, 3.0] if quick else
+                      [1.05, 1.1, 1.15, 1.2, 1.3, 1.4, 1.5, 1.75, 2.0, 2.5, 3.0])
+    edge = {}
+    for dist, ls in (("normal", "-"), ("uniform", "--")):
+        su = np.sqrt(var[dist])
+        Ac = np.array([edge_of_chaos(g, var_u=var[dist], u_dist=dist)[0] for g in g_edge])
+        tau_c = [single_target(g, a, var_u=var[dist], u_dist=dist).tau_out
+                 for g, a in zip(g_edge, Ac)]
+        edge[dist] = {"g": g_edge.tolist(), "A_c": Ac.tolist(),
+                      "sigma_u_A_c": (su * Ac).tolist(), "tau_out_at_A_c": tau_c}
+        if dist == "uniform":
+            bx.plot(g_edge, Ac, ls + "o", color="C0", ms=3, label="A_c, u uniform")
+        bx.plot(g_edge, su * Ac, ls + "o", color="C3", ms=3,
+                label=f"sigma_u A_c, u {dist}" + (" (= A_c)" if dist == "normal" else ""))
+    bx.set(xlabel="g", ylabel="edge of chaos of the clamped network", yscale="log",
+           title="A_c(g): only sigma_u A matters for small A")
+    bx.legend(fontsize=7)
+    out_json["feedback_distribution"] = {
+        "curves": curves, "networks": sims, "edge_of_chaos": edge,
+        "spec_uniform_A_c": {"1.05": 0.0224, "1.1": 0.0637, "1.2": 0.1818, "1.5": 0.7327,
+                             "2.0": 2.0736}}
+    return fig
+
+
+def finite_size_figure(Ns, seeds, out_json):
+    """R6: g = 1, targets {0.5, 1.5}: |exact - MF| of H(0) at both attractors and of the
+    closed-loop outlier at A = 0.5 (MF +0.4259) against N, log-log, with the N^-1/2 law."""
+    g, targets = 1.0, [0.5, 1.5]
+    mt = multi_target(g, targets)
+    s0 = float(mt.attractors[0].poles[0].real)
+    res = {"pole_A0.5": [], "H0_A0.5": [], "H0_A1.5": []}
+    for N, sds in zip(Ns, seeds):
+        vals = {k: [] for k in res}
+        for seed in sds:
+            net, xf = trained(N, g, targets, seed)
+            vals["pole_A0.5"].append(network_outlier(net, xf[0], s0).real)
+            vals["H0_A0.5"].append(network_open_loop(net, xf[0], 0.0)[0].real)
+            vals["H0_A1.5"].append(network_open_loop(net, xf[1], 0.0)[0].real)
+        theory = {"pole_A0.5": s0, "H0_A0.5": mt.attractors[0].H0,
+                  "H0_A1.5": mt.attractors[1].H0}
+        for k in res:
+            err = np.array(vals[k]) - theory[k]
+            res[k].append({"N": N, "realisations": len(sds), "theory": theory[k],
+                           "simulation": vals[k], "rms_error": float(np.sqrt(np.mean(err**2))),
+                           "mean_abs_error": float(np.mean(np.abs(err)))})
+    fig, ax = plt.subplots(figsize=(5, 3.8), constrained_layout=True)
+    slopes = {}
+    for i, (k, label) in enumerate((("pole_A0.5", "leading pole, A = 0.5"),
+                                    ("H0_A0.5", "H(0), A = 0.5"),
+                                    ("H0_A1.5", "H(0), A = 1.5"))):
+        rms = [r["rms_error"] for r in res[k]]
+        slopes[k] = {"theory": -0.5, "simulation": loglog_slope(Ns, rms)}
+        ax.loglog(Ns, rms, "o-", color=f"C{i}",
+                  label=f"{label} (slope {slopes[k]['simulation']:.2f})")
+    ref = np.array(Ns, dtype=float)
+    ax.loglog(ref, res["H0_A0.5"][0]["rms_error"] * np.sqrt(ref[0] / ref), "k--", lw=1,
+              label="N^-1/2")
+    ax.set(xlabel="N", ylabel="rms |exact - mean field|",
+           title="g = 1, targets {0.5, 1.5}: finite size")
+    ax.legend(fontsize=7)
+    out_json["finite_size"] = {"g": g, "targets": targets, "quantities": res,
+                               "loglog_slope": slopes}
+    return fig
+
+
+def robustness_figure(Ns, n_real, n_vec, out_json):
+    """R7: g = 1, one target A = 1: static closed-loop gain of the output to an input through
+    the feedback vector u (MF T(0) = K / -s* = 0.441) and through independent random vectors v
+    (MF 0: no coherent path; finite N: O(N^-1/2))."""
+    g, A = 1.0, 1.0
+    th = single_target(g, A)
+    T0 = th.K / -th.s_star
+    rows = []
+    for N in Ns:
+        tu, tv = [], []
+        for seed in range(n_real):
+            net, xf = trained(N, g, [A], seed)
+            V = np.random.default_rng(5000 + seed).standard_normal((N, n_vec))
+            gains = network_closed_loop_gain(net, xf[0], np.column_stack([net.W_fb[:, 0], V]))
+            tu.append(float(gains[0].real))
+            tv.extend(np.abs(gains[1:].real).tolist())
+        rows.append({"N": N, "realisations": n_real, "random_vectors": n_vec,
+                     "gain_u": {"theory": T0, "simulation": tu},
+                     "gain_v": {"theory": 0.0, "simulation": tv},
+                     "rms_gain_v": float(np.sqrt(np.mean(np.square(tv)))),
+                     "ratio_u_over_v": float(np.mean(tu) / np.sqrt(np.mean(np.square(tv))))})
+    rms_v = [r["rms_gain_v"] for r in rows]
+    fig, ax = plt.subplots(figsize=(5, 3.8), constrained_layout=True)
+    ax.loglog(Ns, [np.mean(r["gain_u"]["simulation"]) for r in rows], "o-", color="C0",
+              label="input through u (networks)")
+    ax.axhline(T0, color="C0", ls="--", lw=1, label=f"mean field T(0) = {T0:.3f}")
+    ax.loglog(Ns, rms_v, "s-", color="C3", label="input through random v (rms, networks)")
+    ax.loglog(Ns, rms_v[0] * np.sqrt(Ns[0] / np.array(Ns, float)), "k:", lw=1,
+              label="N^-1/2")
+    ax.set(xlabel="N", ylabel="static output gain |dz/dp|",
+           title="g = 1, A = 1: input through u vs random v")
+    ax.legend(fontsize=7)
+    out_json["robustness"] = {"g": g, "A": A, "rows": rows,
+                              "loglog_slope_v": {"theory": -0.5,
+                                                 "simulation": loglog_slope(Ns, rms_v)}}
+    return fig
+
+
 def checkable(out_json):
     table = []
     for g, A in [(0.5, 0.5), (0.5, 1.0), (1.0, 1.0), (1.5, 1.0), (2.0, 2.0)]:
@@ -187,15 +410,43 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", default="out/rb2017")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="Numba threads for the simulations (default 1: on 2 shared cores "
+                         "the quick run took 33 s single-threaded, 139 s with 2 threads)")
     args = ap.parse_args(argv)
+    if args.threads < 1:
+        raise ValueError(f"--threads must be >= 1, got {args.threads}")
+    import numba
+    numba.set_num_threads(min(args.threads, numba.config.NUMBA_NUM_THREADS))
     os.makedirs(args.out, exist_ok=True)
     t0 = time.perf_counter()
     N, N3, n_real = (500, 1000, 2) if args.quick else (2000, 1000, 4)
+    if args.quick:
+        map_N, map_seeds, map_values = 300, range(4), [0.5, 1.0, 2.0, 3.0]
+        fs_N, fs_seeds = [200, 400, 800], [range(10), range(10), range(6)]
+        rob_N = [250, 500, 1000]
+    else:
+        map_N, map_seeds, map_values = 1000, range(20), [0.25, 0.5, 1.0, 1.5, 2.0, 3.0]
+        fs_N, fs_seeds = [250, 500, 1000, 2000], [range(16), range(16), range(10), range(8)]
+        rob_N = [250, 500, 1000, 2000]
     out = {"quick": args.quick}
-    figs = {"rb2017_output_ode": output_ode(N, n_real, out),
-            "rb2017_poles": poles_figure(N, n_real, out),
-            "rb2017_frequency": frequency_figure(N3, max(1, n_real - 1), out),
-            "rb2017_time_constants": time_constants_figure(out)}
+    figs = {}
+    timing = {}
+    for name, make in (
+            ("rb2017_output_ode", lambda: output_ode(N, n_real, out)),
+            ("rb2017_poles", lambda: poles_figure(N, n_real, out)),
+            ("rb2017_frequency", lambda: frequency_figure(N3, max(1, n_real - 1), out)),
+            ("rb2017_time_constants", lambda: time_constants_figure(out)),
+            ("rb2017_stability_map", lambda: stability_map_figure(map_N, map_seeds,
+                                                                  map_values, out)),
+            ("rb2017_feedback_distribution",
+             lambda: feedback_distribution_figure(N, max(1, n_real - 1), out, args.quick)),
+            ("rb2017_finite_size", lambda: finite_size_figure(fs_N, fs_seeds, out)),
+            ("rb2017_robustness", lambda: robustness_figure(rob_N, n_real + 1, 4, out))):
+        t1 = time.perf_counter()
+        figs[name] = make()
+        timing[name] = time.perf_counter() - t1
+    out["seconds_per_figure"] = timing
     checkable(out)
     for name, fig in figs.items():
         for ext in ("png", "pdf"):
@@ -207,11 +458,14 @@ def main(argv=None):
     pr = out["poles_two_targets"]["rows"]
     err = np.mean([abs(r["leading_pole"]["theory"] - r["leading_pole"]["simulation"])
                    for r in pr])
+    fs = out["finite_size"]["loglog_slope"]
     print(f"rb2017: N={N}: output decay rate theory {out['decay_rate_t2_6']['theory']:.3f}, "
           f"networks {np.round(out['decay_rate_t2_6']['simulation'], 3).tolist()}; "
-          f"two-target poles mean |error| {err:.3f}; {out['seconds']:.0f} s; outputs in "
-          f"{args.out}")
-
+          f"two-target poles mean |error| {err:.3f}; stability map agreement "
+          f"{out['stability_map']['agreement']:.2f}; finite-size slopes "
+          f"{[round(v['simulation'], 2) for v in fs.values()]}; random-input gain slope "
+          f"{out['robustness']['loglog_slope_v']['simulation']:.2f}; "
+          f"{out['seconds']:.0f} s; outputs in {args.out}")
 
 if __name__ == "__main__":
     main()

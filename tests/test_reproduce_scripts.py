@@ -1,11 +1,16 @@
 """The reproduction scripts run in --quick mode and write theory beside simulation."""
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import matplotlib
 import numpy as np
+import pytest
+
+matplotlib.use("Agg")
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,10 +47,13 @@ def test_reproduce_mo2019_quick(tmp_path):
     assert abs(data["checkable"]["A_flex"]["theory"] - (-0.231757)) < 1e-6
 
 
+@pytest.mark.slow
 def test_reproduce_rb2017_quick(tmp_path):
+    """The whole quick run (about a minute on 2 shared cores)."""
     _run("reproduce_rb2017.py", tmp_path)
     for name in ("rb2017_output_ode", "rb2017_poles", "rb2017_frequency",
-                 "rb2017_time_constants"):
+                 "rb2017_time_constants", "rb2017_stability_map",
+                 "rb2017_feedback_distribution", "rb2017_finite_size", "rb2017_robustness"):
         for ext in ("png", "pdf"):
             assert (tmp_path / f"{name}.{ext}").stat().st_size > 1000
     data = json.loads((tmp_path / "rb2017.json").read_text())
@@ -60,3 +68,64 @@ def test_reproduce_rb2017_quick(tmp_path):
     np.testing.assert_allclose(np.array(low["simulation"]).mean(axis=0), low["theory"],
                                rtol=0.1)
     assert abs(data["relu_leading_eigenvalue"]["simulation"]) < 1e-8
+    # R2(c): mean-field stability predicts the nonlinear outcome for every pair (the map's
+    # poles are at least 0.2 from 0, so finite N = 300 does not flip them)
+    smap = data["stability_map"]
+    assert smap["agreement"] == 1.0 and len(smap["rows"]) == 12
+    for row in smap["rows"]:
+        assert row["stable"]["simulation"] == float(row["stable"]["theory"])
+    # R5: tau_out fitted from networks within 15% of theory; A_c for U[-1, 1] (spec 7.1)
+    for row in data["feedback_distribution"]["networks"]:
+        tau = row["tau_out"]
+        assert np.all(np.abs(np.array(tau["simulation"]) / tau["theory"] - 1) < 0.15)
+    edge = data["feedback_distribution"]["edge_of_chaos"]["uniform"]
+    for g, Ac in data["feedback_distribution"]["spec_uniform_A_c"].items():
+        assert abs(edge["A_c"][edge["g"].index(float(g))] - Ac) < 2e-4
+    # R6: the errors shrink with N (theory slope -1/2; quick runs give about -0.3 to -0.4)
+    for key, slope in data["finite_size"]["loglog_slope"].items():
+        assert -1.0 < slope["simulation"] < -0.15, key
+    # R7: the input through u keeps an O(1) gain near T(0) = 0.441, the random input's rms
+    # gain falls like N^-1/2, so their ratio grows with N
+    rows = data["robustness"]["rows"]
+    for row in rows:
+        gu = row["gain_u"]
+        assert abs(np.mean(gu["simulation"]) - gu["theory"]) < 0.08
+    assert -0.8 < data["robustness"]["loglog_slope_v"]["simulation"] < -0.3
+    ratios = [row["ratio_u_over_v"] for row in rows]
+    assert np.all(np.diff(ratios) > 0) and ratios[-1] > 1.4 * ratios[0]
+
+
+def _script_module(name):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_reproduce_rb2017_new_figures_small():
+    """R2(c), R6 and R7 of the rb2017 script at tiny sizes (default run; the full quick
+    run is slow-marked): JSON structure, theory beside simulation, and the qualitative
+    claims (stability agreement, random-input gain falling with N)."""
+    import matplotlib.pyplot as plt
+    import numba
+    mod = _script_module("reproduce_rb2017")
+    out = {}
+    threads = numba.get_num_threads()
+    numba.set_num_threads(1)          # as the script's default (--threads 1)
+    try:
+        for fig in (mod.stability_map_figure(150, range(2), [1.0, 3.0], out),
+                    mod.finite_size_figure([100, 400], [range(3), range(3)], out),
+                    mod.robustness_figure([100, 600], 2, 4, out)):
+            plt.close(fig)
+    finally:
+        numba.set_num_threads(threads)
+    json.dumps(out)                                   # serialisable
+    assert len(list(_pairs(out))) >= 8
+    assert out["stability_map"]["agreement"] == 1.0
+    assert [r["stable"]["theory"] for r in out["stability_map"]["rows"]] == [False, True]
+    for q in out["finite_size"]["quantities"].values():
+        assert [r["N"] for r in q] == [100, 400] and len(q[0]["simulation"]) == 3
+    rows = out["robustness"]["rows"]
+    assert rows[1]["rms_gain_v"] < 0.75 * rows[0]["rms_gain_v"]
+    assert rows[1]["ratio_u_over_v"] > rows[0]["ratio_u_over_v"]
+    assert abs(np.mean(rows[1]["gain_u"]["simulation"]) - 0.441) < 0.1

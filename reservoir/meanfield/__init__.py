@@ -9,6 +9,7 @@ from .mo2019 import (CLASS_NAMES, MeanFieldParams, MeanFieldSolution, PhaseDiagr
                      stability_matrix, stationary_variance)
 from .predict import Prediction, predict
 from .rb2017 import (Attractor, MultiTarget, SingleTarget, edge_of_chaos, multi_target,
+                     network_closed_loop_gain, network_open_loop, network_outlier,
                      single_target, train_fixed_point_network)
 from .random_bulk import discrete_map_variance, scs_variance
 
@@ -17,4 +18,5 @@ __all__ = ["gaussian_average", "gaussian_expectation", "scs_variance", "discrete
            "readout_scale", "stationary_variance", "stability_matrix", "phase_diagram",
            "PhaseDiagram", "CLASS_NAMES", "predict", "Prediction", "single_target", "multi_target",
            "edge_of_chaos", "SingleTarget", "MultiTarget", "Attractor",
-           "network_with_exact_overlaps", "train_fixed_point_network"]
+           "network_with_exact_overlaps", "train_fixed_point_network",
+           "network_open_loop", "network_closed_loop_gain", "network_outlier"]

@@ -24,13 +24,31 @@ Single target (section 3.5): ``gamma = g^2 <phi'^2 + phi phi''>``,
 ``K = var_u A^2 <phi'^2 + phi phi''> / C`` (Stein's lemma), ``s* = gamma + K - 1``,
 ``tau_out = -1/s*``, ``H(0) = K / (1 - gamma)``, ``-H'(0) = K / (1 - gamma)^2``.
 
-Quadrature: 1-D averages use :mod:`reservoir.meanfield.gaussian`; the pairwise 2-D averages
-use a trapezoid grid in whitened coordinates on ``[-9, 9]^2`` with spacing 0.03 (the
-spec's recommendation; ``C`` is ill-conditioned for three targets, so errors of 1e-4 in
+Quadrature: 1-D averages use :mod:`reservoir.meanfield.gaussian`; for tanh the pairwise
+2-D averages use a trapezoid grid in whitened coordinates on ``[-9, 9]^2`` with spacing 0.03
+(the spec's recommendation; ``C`` is ill-conditioned for three targets, so errors of 1e-4 in
 ``C`` move poles by 0.1).
 
-Only ``phi="tanh"`` is implemented for several targets; the single-target formulas also
-take ``"relu"`` (closed forms: ``s* = 0``, a marginal line attractor) and ``"sigmoid"``.
+ReLU (spec 3.3 caveat, 4.2). ``phi''`` is a Dirac delta at 0, so
+``F_m = <phi(x^m) delta(x^k)>`` is *not* zero for ``m != k`` (it vanishes only for
+``m = k``, because ``x delta(x) = 0``); dropping it gives wrong poles. We keep it
+analytically: for ReLU every pairwise average has a closed form (arc-cosine kernels of the
+correlation angle ``theta = arccos(Q_mk / sqrt(Q_mm Q_kk))``)::
+
+    <phi(x^m) phi(x^k)>   = sqrt(Q_mm Q_kk) (sin theta + (pi - theta) cos theta) / (2 pi)
+    E_m = <phi'(x^m) phi'(x^k)> = (pi - theta) / (2 pi)
+    F_m = <phi(x^m) delta(x^k)> = sqrt(Q_mm) sin theta / (2 pi sqrt(Q_kk))
+
+(the last is the density of ``x^k`` at 0 times the conditional mean of ``relu(x^m)``
+there). Stein's lemma holds for ReLU in the distributional sense (``phi'`` is a step), so
+``Lambda_k`` and ``b_k`` keep the form above; ``tests/test_rb2017.py`` checks them against a
+derivative-free Monte Carlo evaluation of ``P_k`` and ``b_k`` from (R2). ReLU without bias
+is positively homogeneous, so targets of the same sign are one constraint: at most one
+positive and one negative target (``M <= 2``), and the theory then has a pole exactly at 0
+with ``H_k(0) = 1`` (a marginal line attractor), as every finite network has.
+
+Single-target formulas also take ``"sigmoid"``; several targets take ``"tanh"`` and
+``"relu"``.
 """
 
 from __future__ import annotations
@@ -128,16 +146,43 @@ def single_target(g: float, A: float, *, var_u: float = 1.0, u_dist: str = "norm
                             tau_eff=K / (1 - gamma) ** 2, converged=converged)
 
 
-def edge_of_chaos(g: float, *, var_u: float = 1.0):
+def edge_of_chaos(g: float, *, var_u: float = 1.0, u_dist: str = "normal"):
     """Target ``A_c(g)`` at which the clamped tanh network reaches its edge of chaos,
-    ``g^2 <phi'^2>(Delta_c) = 1`` (only for ``g > 1``; smaller targets leave it chaotic).
+    ``g^2 <phi'(x)^2> = 1`` (only for ``g > 1``; smaller targets leave it chaotic).
 
-    Returns ``(A_c, Delta_c, C_c)``.
+    Parameters
+    ----------
+    g : float
+        Gain, > 1.
+    var_u : float
+        Variance of the feedback entries.
+    u_dist : {"normal", "uniform"}
+        Gaussian ``u``: ``x`` is Gaussian with variance ``Delta``, the edge is a 1-D root in
+        ``Delta``. Uniform ``u`` (``U[-a, a]``, ``a^2 / 3 = var_u``): root in ``A`` of
+        ``rho(A) - 1`` with ``rho`` from :func:`single_target` (``x = eta + u A`` is then not
+        Gaussian; ``Delta_c`` is returned as its variance ``g^2 C_c + var_u A_c^2``).
+
+    Returns
+    -------
+    (A_c, Delta_c, C_c) : tuple of float
     """
     g = as_positive_float(g, "g")
+    var_u = as_positive_float(var_u, "var_u")
+    if u_dist not in ("normal", "uniform"):
+        raise ValueError(f"u_dist must be 'normal' or 'uniform', got {u_dist!r}")
     if g <= 1:
         raise ValueError(f"the clamped network is below the edge of chaos for every target "
                          f"when g <= 1, got g={g}")
+    if u_dist == "uniform":
+        def rho_minus_1(A):
+            return single_target(g, A, var_u=var_u, u_dist="uniform", tol=1e-13).rho - 1.0
+
+        hi = 1.0
+        while rho_minus_1(hi) > 0:
+            hi *= 2.0
+        Ac = scipy.optimize.brentq(rho_minus_1, 1e-6, hi, xtol=1e-12, rtol=1e-12)
+        t = single_target(g, Ac, var_u=var_u, u_dist="uniform", tol=1e-13)
+        return float(Ac), float(t.delta), float(t.C)
 
     def f(d):
         return g * g * float(gaussian_average("tanh", "dphi2", 0.0, d)) - 1.0
@@ -165,6 +210,41 @@ class _Pairwise:
         rest = np.sqrt(max(Qmm - c * c, 0.0))
         xm = c * self.z1 + rest * self.z2
         return float(np.sum(f(xm) * h(xk) * self.W))
+
+
+class _TanhPairs:
+    """Pairwise tanh averages by the trapezoid grid of :class:`_Pairwise`."""
+
+    def __init__(self, spacing):
+        self.pw = _Pairwise(spacing)
+        self.f = {w: _tanh_family(w) for w in ("phi", "dphi", "ddphi")}
+
+    def phiphi(self, Qmm, Qmk, Qkk):
+        return self.pw(self.f["phi"], self.f["phi"], Qmm, Qmk, Qkk)
+
+    def moments(self, Qmm, Qmk, Qkk):
+        """``(E, F) = (<phi'(x^m) phi'(x^k)>, <phi(x^m) phi''(x^k)>)``."""
+        return (self.pw(self.f["dphi"], self.f["dphi"], Qmm, Qmk, Qkk),
+                self.pw(self.f["phi"], self.f["ddphi"], Qmm, Qmk, Qkk))
+
+
+class _ReluPairs:
+    """Closed-form pairwise ReLU averages (arc-cosine kernels), the delta term of
+    ``phi''`` included: ``F = <relu(x^m) delta(x^k)>``."""
+
+    @staticmethod
+    def _angle(Qmm, Qmk, Qkk):
+        return float(np.arccos(np.clip(Qmk / np.sqrt(Qmm * Qkk), -1.0, 1.0)))
+
+    def phiphi(self, Qmm, Qmk, Qkk):
+        th = self._angle(Qmm, Qmk, Qkk)
+        return float(np.sqrt(Qmm * Qkk) * (np.sin(th) + (np.pi - th) * np.cos(th))
+                     / (2 * np.pi))
+
+    def moments(self, Qmm, Qmk, Qkk):
+        th = self._angle(Qmm, Qmk, Qkk)
+        return ((np.pi - th) / (2 * np.pi),
+                float(np.sqrt(Qmm) * np.sin(th) / (2 * np.pi * np.sqrt(Qkk))))
 
 
 @dataclass(frozen=True, eq=False)
@@ -228,25 +308,67 @@ class MultiTarget:
     attractors: tuple
     converged: bool
     iterations: int
+    phi: str = "tanh"
 
 
-def multi_target(g: float, targets, *, var_u: float = 1.0, spacing: float = 0.03,
-                 tol: float = 1e-12, max_iter: int = 500) -> MultiTarget:
-    """Mean-field theory of a tanh network trained on the fixed points ``targets``.
+def multi_target(g: float, targets, *, phi: str = "tanh", var_u: float = 1.0,
+                 spacing: float = 0.03, tol: float = 1e-12,
+                 max_iter: int = 500) -> MultiTarget:
+    """Mean-field theory of a network trained on the fixed points ``targets``.
 
-    ``C`` is found by the damped iteration ``C <- (C + F(C)) / 2`` from ``0.5 I`` until
-    ``max |dC| < tol``; ``converged`` says whether it got there. Targets must not contain
-    mirror pairs ``+-A`` (odd ``phi``: the same constraint twice, ``C`` singular).
+    Parameters
+    ----------
+    g : float
+        Gain of the random bulk.
+    targets : array_like, shape (M,)
+        Trained output values ``A_k`` (nonzero).
+    phi : {"tanh", "relu"}
+        Nonlinearity. tanh (odd): targets must not repeat a magnitude (``+-A`` are one
+        constraint). ReLU (positively homogeneous, no bias): at most one positive and one
+        negative target, and ``g < sqrt(2)`` (otherwise the clamped network is chaotic and
+        ``C`` diverges). ReLU averages are closed forms that include the delta term of
+        ``phi''`` (module docstring); tanh averages use the trapezoid grid.
+    var_u : float
+        Variance of the Gaussian feedback vector ``u``.
+    spacing : float
+        Grid spacing of the tanh quadrature in whitened coordinates (ignored for ReLU).
+    tol, max_iter
+        ``C`` is found by the damped iteration ``C <- (C + F(C)) / 2`` from ``0.5 I``
+        until ``max |dC| < tol``; ``converged`` says whether it got there.
+
+    Returns
+    -------
+    MultiTarget
+        ``C`` and ``Q`` of shape (M, M), ``a = C^{-1} A`` of shape (M,), one
+        :class:`Attractor` per target (in the order given).
+
+    Raises
+    ------
+    ValueError
+        For a bad ``g``, ``var_u``, ``phi``, ``spacing`` or redundant / zero ``targets``.
     """
     g = as_positive_float(g, "g", allow_zero=True)
     var_u = as_positive_float(var_u, "var_u")
+    spacing = as_positive_float(spacing, "spacing")
     A = as_float_array(targets, "targets", 1)
     Mn = A.size
-    if np.unique(np.round(np.abs(A), 12)).size != Mn:
-        raise ValueError("targets must not repeat a magnitude: +-A are the same constraint "
-                         "for an odd phi")
-    pw = _Pairwise(spacing)
-    f = {w: _tanh_family(w) for w in ("phi", "dphi", "ddphi")}
+    if np.any(A == 0):
+        raise ValueError("targets must be nonzero (a zero target has no rates to regress on)")
+    if phi == "tanh":
+        if np.unique(np.round(np.abs(A), 12)).size != Mn:
+            raise ValueError("targets must not repeat a magnitude: +-A are the same "
+                             "constraint for an odd phi")
+        pairs = _TanhPairs(spacing)
+    elif phi == "relu":
+        if np.sum(A > 0) > 1 or np.sum(A < 0) > 1:
+            raise ValueError("targets of the same sign are one constraint for ReLU (x(A) = "
+                             "A x(1)): give at most one positive and one negative target")
+        if g * g >= 2:
+            raise ValueError(f"g must be < sqrt(2) for ReLU (the clamped network is chaotic "
+                             f"above), got g={g}")
+        pairs = _ReluPairs()
+    else:
+        raise ValueError(f"phi must be 'tanh' or 'relu' for several targets, got {phi!r}")
     C = 0.5 * np.eye(Mn)
     converged = False
     it = 0
@@ -255,7 +377,7 @@ def multi_target(g: float, targets, *, var_u: float = 1.0, spacing: float = 0.03
         new = np.empty_like(C)
         for k in range(Mn):
             for m in range(k, Mn):
-                new[k, m] = new[m, k] = pw(f["phi"], f["phi"], Q[m, m], Q[m, k], Q[k, k])
+                new[k, m] = new[m, k] = pairs.phiphi(Q[m, m], Q[m, k], Q[k, k])
         change = np.max(np.abs(new - C))
         C = 0.5 * (C + new)
         if change < tol:
@@ -265,29 +387,30 @@ def multi_target(g: float, targets, *, var_u: float = 1.0, spacing: float = 0.03
     a = np.linalg.solve(C, A)
     atts = []
     for k in range(Mn):
-        E = np.array([pw(f["dphi"], f["dphi"], Q[m, m], Q[m, k], Q[k, k]) for m in range(Mn)])
-        F = np.array([pw(f["phi"], f["ddphi"], Q[m, m], Q[m, k], Q[k, k]) for m in range(Mn)])
+        EF = np.array([pairs.moments(Q[m, m], Q[m, k], Q[k, k]) for m in range(Mn)])
+        E, F = EF[:, 0], EF[:, 1]
         Lam = g * g * np.diag(E)
         Lam[:, k] += g * g * F
         b = var_u * (E * A + A[k] * F)
         Mk = Lam + np.outer(b, a)
         poles = np.linalg.eigvals(Mk) - 1
         poles = poles[np.argsort(-poles.real, kind="stable")]
-        rho = g * np.sqrt(float(gaussian_average("tanh", "dphi2", 0.0, Q[k, k])))
+        rho = g * np.sqrt(E[k])                  # E_k = <phi'(x^k)^2>
         H0 = float(a @ np.linalg.solve(np.eye(Mn) - Lam, b))
         atts.append(Attractor(A=float(A[k]), M=Mk, Lambda=Lam, b=b, a=a, poles=poles,
                               chi=np.real(np.poly(Mk - np.eye(Mn))), rho=rho, H0=H0,
                               stable=bool(rho < 1 and np.all(poles.real < 0))))
     return MultiTarget(g=g, targets=A, var_u=var_u, C=C, Q=Q, a=a, attractors=tuple(atts),
-                       converged=converged, iterations=it)
+                       converged=converged, iterations=it, phi=phi)
 
 
 def train_fixed_point_network(N: int, g: float, targets, *, phi: str = "tanh",
-                              var_u: float = 1.0, settle: float = 150.0, dt: float = 0.1,
-                              rng=None):
+                              var_u: float = 1.0, u_dist: str = "normal", settle: float = 150.0,
+                              dt: float = 0.1, rng=None):
     """The training protocol of the theory (spec section 2.2) on a random network.
 
-    Feedback vector ``u ~ N(0, var_u)``; for each target the feedback is clamped to it and
+    Feedback vector ``u ~ N(0, var_u)`` (``u_dist="normal"``) or ``U[-a, a]`` with
+    ``a^2 / 3 = var_u`` (``u_dist="uniform"``, FORCE's convention); for each target the feedback is clamped to it and
     the network settles for ``settle`` time units (teacher forcing); the readout is the
     minimum-norm least-squares solution on the settled rates, ``w = R^T (R R^T)^{-1} A``
     (an M x M solve: exact, unlike a ridge fit with a vanishing penalty on N x N normal
@@ -304,8 +427,12 @@ def train_fixed_point_network(N: int, g: float, targets, *, phi: str = "tanh",
     from ..nonlinearities import get_nonlinearity
     from ..simulate import simulate
     A = as_float_array(targets, "targets", 1)
-    net = random_network(N, g, 0, 1, phi=phi, dt=dt, feedback_dist="normal",
-                         feedback_scale=float(np.sqrt(var_u)), rng=rng)
+    var_u = as_positive_float(var_u, "var_u")
+    if u_dist not in ("normal", "uniform"):
+        raise ValueError(f"u_dist must be 'normal' or 'uniform', got {u_dist!r}")
+    scale = np.sqrt(var_u) if u_dist == "normal" else np.sqrt(3.0 * var_u)
+    net = random_network(N, g, 0, 1, phi=phi, dt=dt, feedback_dist=u_dist,
+                         feedback_scale=float(scale), rng=rng)
     T = int(round(settle / dt))
     Y = np.repeat(A[:, None, None], T, axis=1)
     X = simulate(net, None, np.zeros((A.size, N)), mode="teacher", targets=Y, n_steps=T,
@@ -318,3 +445,89 @@ def train_fixed_point_network(N: int, g: float, targets, *, phi: str = "tanh",
     R = get_nonlinearity(phi).phi(X)
     w = R.T @ np.linalg.solve(R @ R.T, A)
     return net.with_readout(w[None, :]), X
+
+
+def _linearisation(net, x):
+    """``(J, D, w, u)`` of a trained single-output network at state ``x`` of shape (N,)."""
+    from ..network import Network
+    from ..nonlinearities import get_nonlinearity
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    if net.W_out.shape[0] != 1 or net.W_fb.shape[1] != 1:
+        raise ValueError("net must have exactly one readout fed back (K = 1)")
+    x = as_float_array(x, "x", 1)
+    if x.size != net.N:
+        raise ValueError(f"x must have shape ({net.N},), got {x.shape}")
+    J = np.asarray(net.dense_J(), dtype=float)
+    D = get_nonlinearity(net.phi).dphi(x)
+    return J, D, net.W_out[0], net.W_fb[:, 0]
+
+
+def network_open_loop(net, x, s) -> np.ndarray:
+    """Exact finite-N open-loop transfer function ``H(s) = w^T D ((1+s) I - J D)^{-1} u``.
+
+    Parameters
+    ----------
+    net : Network
+        Trained network with one fed-back readout (unit time constant assumed: ``s`` is in
+        units of ``1 / tau``).
+    x : array_like, shape (N,)
+        Fixed point (currents).
+    s : complex or array_like of complex, shape (S,)
+
+    Returns
+    -------
+    ndarray of complex, shape (S,)
+    """
+    J, D, w, u = _linearisation(net, x)
+    s = np.atleast_1d(np.asarray(s, dtype=complex))
+    JD = J * D[None, :]
+    I = np.eye(J.shape[0])
+    return np.array([(w * D) @ np.linalg.solve((1 + si) * I - JD, u) for si in s])
+
+
+def network_closed_loop_gain(net, x, v, s=0.0) -> np.ndarray:
+    """Exact response of the output to an input ``p(t)`` entering through the vector ``v``:
+    ``dx/dt = -x + (J + u w^T) phi(x) + v p``, ``T_v(s) = w^T D (s I - L)^{-1} v`` with the
+    closed-loop Jacobian ``L = -I + (J + u w^T) D``.
+
+    Parameters
+    ----------
+    net : Network
+    x : array_like, shape (N,)
+    v : array_like, shape (N,) or (N, P)
+        Input vector(s); ``v = u`` gives the feedback channel's ``T_k(s)`` (spec C4).
+    s : complex
+        One Laplace variable (default 0: the static gain).
+
+    Returns
+    -------
+    ndarray of complex, shape () or (P,)
+    """
+    J, D, w, u = _linearisation(net, x)
+    v = as_float_array(v, "v", (1, 2))
+    if v.shape[0] != J.shape[0]:
+        raise ValueError(f"v must have {J.shape[0]} rows, got shape {v.shape}")
+    L = (J + np.outer(u, w)) * D[None, :] - np.eye(J.shape[0])
+    sol = np.linalg.solve(complex(s) * np.eye(J.shape[0]) - L, v.astype(complex))
+    return (w * D) @ sol
+
+
+def network_outlier(net, x, s0: float) -> complex:
+    """Eigenvalue of the closed-loop Jacobian ``L = -I + (J + u w^T) D`` nearest ``s0``.
+
+    Shift-invert Arnoldi (one LU factorisation of ``L - s0 I``), so large ``N`` costs far
+    less than a full eigen-decomposition. Use it for poles outside the bulk disc (centre
+    -1, radius ``rho``), where the mean-field pole predicts an isolated eigenvalue.
+    """
+    import scipy.sparse.linalg as spla
+    J, D, w, u = _linearisation(net, x)
+    L = (J + np.outer(u, w)) * D[None, :] - np.eye(J.shape[0])
+    s0 = complex(s0)
+    if s0.imag == 0:
+        sigma = s0.real
+    else:
+        L, sigma = L.astype(complex), s0
+    val = spla.eigs(L, k=1, sigma=sigma, which="LM", return_eigenvectors=False,
+                    v0=np.ones(J.shape[0], dtype=L.dtype))
+    return complex(val[0])
