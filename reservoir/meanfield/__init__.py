@@ -7,6 +7,10 @@ from .mo2019 import (CLASS_NAMES, MeanFieldParams, MeanFieldSolution, PhaseDiagr
                      mf_fixed_points, network_with_exact_overlaps, open_loop_variance,
                      phase_diagram, readout_scale,
                      stability_matrix, stationary_variance)
+from .least_squares import (LSFixedPoints, LSTransfer, TargetState, bivariate_average,
+                            bivariate_expectation, ls_direction, ls_direction_code,
+                            ls_fixed_points, ls_overlaps, ls_target_state, ls_transfer,
+                            uncorrelated_ls_params)
 from .predict import Prediction, predict
 from .rb2017 import (Attractor, MultiTarget, SingleTarget, edge_of_chaos, multi_target,
                      single_target, train_fixed_point_network)
@@ -17,4 +21,7 @@ __all__ = ["gaussian_average", "gaussian_expectation", "scs_variance", "discrete
            "readout_scale", "stationary_variance", "stability_matrix", "phase_diagram",
            "PhaseDiagram", "CLASS_NAMES", "predict", "Prediction", "single_target", "multi_target",
            "edge_of_chaos", "SingleTarget", "MultiTarget", "Attractor",
-           "network_with_exact_overlaps", "train_fixed_point_network"]
+           "network_with_exact_overlaps", "train_fixed_point_network",
+           "LSFixedPoints", "LSTransfer", "TargetState", "bivariate_average",
+           "bivariate_expectation", "ls_direction", "ls_direction_code", "ls_fixed_points",
+           "ls_overlaps", "ls_target_state", "ls_transfer", "uncorrelated_ls_params"]
