@@ -616,6 +616,8 @@ def ls_fixed_points(params: MeanFieldParams, A, *, z_range=None, n_grid: int = 4
         t_idx = int(np.argmin(np.abs(z - A)))
     elif lo <= A <= hi:
         messages.append("the target z = A was not among the roots (refinement failed)")
+    else:
+        messages.append(f"the target A = {A} lies outside z_range {(lo, hi)}")
     basin = (lo, hi)
     if t_idx is not None:
         below = [zz for zz, st in zip(z[:t_idx], stable[:t_idx]) if not st]
