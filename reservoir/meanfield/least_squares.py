@@ -436,8 +436,10 @@ class LSFixedPoints:
     target_index : int or None
         Index of the root ``z = A`` (``None`` only if refinement failed there).
     basin : (float, float)
-        Interval of ``z`` attracted to the target in the 1-D reduction (between the
-        neighbouring unstable roots, or the ends of the scanned range).
+        Interval of ``z`` attracted to the target in the 1-D reduction: between the
+        neighbouring unstable roots; an end without one is infinite when the signs of
+        ``F_LS - z`` at the range's ends exclude roots outside it (otherwise the range's
+        end). ``(A, A)`` if the target is unstable.
     z_grid, G_grid : ndarray
         ``F_LS(z) - z`` on the bracketing grid.
     success : bool
@@ -618,11 +620,14 @@ def ls_fixed_points(params: MeanFieldParams, A, *, z_range=None, n_grid: int = 4
         messages.append("the target z = A was not among the roots (refinement failed)")
     else:
         messages.append(f"the target A = {A} lies outside z_range {(lo, hi)}")
-    basin = (lo, hi)
+    # beyond the range F_LS - z keeps its end signs when ends_ok: no root out there, so an
+    # end without an unstable neighbour extends to infinity
+    far_lo, far_hi = (-np.inf, np.inf) if ends_ok else (lo, hi)
+    basin = (far_lo, far_hi)
     if t_idx is not None:
         below = [zz for zz, st in zip(z[:t_idx], stable[:t_idx]) if not st]
         above = [zz for zz, st in zip(z[t_idx + 1:], stable[t_idx + 1:]) if not st]
-        basin = (float(below[-1]) if below else lo, float(above[0]) if above else hi)
+        basin = (float(below[-1]) if below else far_lo, float(above[0]) if above else far_hi)
         if not stable[t_idx]:
             basin = (float(A), float(A))
     success = bool(np.all(conv) and ends_ok and np.all(grid.converged)
