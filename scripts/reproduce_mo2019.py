@@ -253,7 +253,7 @@ def training_success_networks(A_values, N, n_real, n_random, z0_grid, T=150.0, s
     return rows
 
 
-def figure_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
+def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
     """R5 (spec 6.3): success of LS-trained networks versus the target, theory beside
     simulation. Returns the JSON block."""
     exact, unc = training_success_theory(A_grid, z0_grid)
@@ -382,7 +382,7 @@ def main(argv=None):
         ts = dict(A_grid=np.linspace(-2.0, 2.0, 81), z0_grid=np.linspace(-3.0, 3.0, 13),
                   A_net=[-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0], N=1000, n_real=5,
                   n_random=10)
-    training = figure_training_success(out=args.out, **ts)
+    training = fig_training_success(out=args.out, **ts)
     result = {"parameters": {**EXAMPLE, "N": N, "realisations": n_real, "quick": args.quick},
               "vary_A_theory": theory_rows, "vary_A_networks": net_rows,
               "geometry_line": {"theory": boundaries,

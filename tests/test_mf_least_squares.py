@@ -388,8 +388,9 @@ def test_ls_networks_approach_the_exact_theory_two_sizes():
 def test_ls_networks_full_enumeration_two_sizes(A):
     """All fixed points of LS-trained networks (rs.find_fixed_points), 3 realisations at
     N = 500 and N = 2000: same number of fixed points and stability pattern as the exact
-    LS theory, readouts within 3/sqrt(N), target outlier within 0.03, and the mean readout
-    error smaller at the larger size."""
+    LS theory, readouts within 3/sqrt(N), target outlier within 0.8/sqrt(N) (measured
+    |error| <= 0.034 at N = 500, <= 0.013 at N = 2000; A = -1 is the worst), and the mean
+    readout error smaller at the larger size."""
     sol = ls_fixed_points(P, A)
     err = {}
     for N in (500, 2000):
@@ -405,7 +406,7 @@ def test_ls_networks_full_enumeration_two_sizes(A):
             t = sol.target_index
             lam = rs.spectrum(net, fps.x[t], u=[1.0]).eigenvalues
             assert lam[np.argmax(np.abs(lam))].real == pytest.approx(sol.outlier[t].real,
-                                                                     abs=0.03)
+                                                                     abs=0.8 / np.sqrt(N))
         err[N] = float(np.mean(e))
     if len(sol) > 1:
         assert err[2000] < err[500]
