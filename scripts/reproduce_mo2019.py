@@ -297,13 +297,14 @@ def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
         sims.setdefault(r["A"], []).append(r)
     As = sorted(sims)
     ax2.scatter(As, [np.mean([r["random_success"] for r in sims[a]]) for a in As],
-                color="#4C72B0", marker="o", s=40, zorder=5, label=f"networks ({n_real} per A), random starts")
+                color="#4C72B0", marker="o", s=40, zorder=5,
+                label=f"networks ({n_real} per A), random starts")
     ax2.scatter(As, [np.mean([r["structured_success"] for r in sims[a]]) for a in As],
                 color="#DD8452", marker="s", s=40, zorder=5,
                 label="networks, structured x0 = z0 m + I")
     ax2.set(xlabel="target A", ylabel="fraction of runs reaching the target",
             ylim=(-0.05, 1.05),
-            title="Success (shaded: spurious attractor in exact LS theory)")
+            title="Success vs target (shaded: spurious attractor)")
     ax2.legend(fontsize=6.5, loc="lower center")
     for ext in ("png", "pdf"):
         fig.savefig(os.path.join(out, f"mo2019_training_success.{ext}"), dpi=130)
