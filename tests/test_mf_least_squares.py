@@ -398,13 +398,16 @@ def test_ls_networks_full_enumeration_two_sizes(A):
         for seed in range(3):
             net = ls_network(N, A, seed, simulate=True)
             fps = rs.find_fixed_points(net, u=[1.0])
-            assert len(fps) == len(sol)
-            np.testing.assert_array_equal(fps.stable, sol.stable)
-            d = np.abs(fps.z[:, 0] - sol.z)
+            # slow points are not fixed points (at A = -1, N = 2000 the search reports one
+            # near z = 0.3: the ghost of the saddle-node pair born at A ~ -1.1)
+            fixed = fps.is_fixed
+            assert np.count_nonzero(fixed) == len(sol)
+            np.testing.assert_array_equal(fps.stable[fixed], sol.stable)
+            d = np.abs(fps.z[fixed, 0] - sol.z)
             assert np.all(d < 3 / np.sqrt(N))
             e.append(d.max())
             t = sol.target_index
-            lam = rs.spectrum(net, fps.x[t], u=[1.0]).eigenvalues
+            lam = rs.spectrum(net, fps.x[fixed][t], u=[1.0]).eigenvalues
             assert lam[np.argmax(np.abs(lam))].real == pytest.approx(sol.outlier[t].real,
                                                                      abs=0.8 / np.sqrt(N))
         err[N] = float(np.mean(e))
