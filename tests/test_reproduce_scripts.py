@@ -45,6 +45,18 @@ def test_reproduce_mo2019_quick(tmp_path):
         got = data["geometry_line"]["theory"][A]
         assert abs(got["sigma_s"] - s_s) < 0.02 and abs(got["sigma_c"] - s_c) < 0.02
     assert abs(data["checkable"]["A_flex"]["theory"] - (-0.231757)) < 1e-6
+    # R5 (spec 6.3): success = 1 where the exact LS theory predicts a unique fixed point;
+    # structured starts fail where a spurious attractor exists, as the basin predicts
+    for ext in ("png", "pdf"):
+        assert (tmp_path / f"mo2019_training_success.{ext}").stat().st_size > 1000
+    for row in data["training_success"]["per_target"]:
+        rnd, struct = row["random_success"], row["structured_success"]
+        if not row["spurious_stable_z"]["theory"]:
+            assert rnd["simulation"] == struct["simulation"] == 1.0
+        else:
+            assert struct["theory"] < 1.0 and struct["simulation"] < 1.0
+            assert abs(struct["simulation"] - struct["theory"]) <= 0.25
+            assert len(row["spurious_stable_z"]["simulation"]) >= 1
 
 
 @pytest.mark.slow

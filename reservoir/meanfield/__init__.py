@@ -7,6 +7,10 @@ from .mo2019 import (CLASS_NAMES, MeanFieldParams, MeanFieldSolution, PhaseDiagr
                      mf_fixed_points, network_with_exact_overlaps, open_loop_variance,
                      phase_diagram, readout_scale,
                      stability_matrix, stationary_variance)
+from .least_squares import (LSFixedPoints, LSTransfer, TargetState, bivariate_average,
+                            bivariate_expectation, ls_direction, ls_direction_code,
+                            ls_fixed_points, ls_overlaps, ls_target_state, ls_transfer,
+                            uncorrelated_ls_params)
 from .predict import Prediction, predict
 from .rb2017 import (Attractor, MultiTarget, SingleTarget, edge_of_chaos, multi_target,
                      network_closed_loop_gain, network_open_loop, network_outlier,
@@ -19,4 +23,7 @@ __all__ = ["gaussian_average", "gaussian_expectation", "scs_variance", "discrete
            "PhaseDiagram", "CLASS_NAMES", "predict", "Prediction", "single_target", "multi_target",
            "edge_of_chaos", "SingleTarget", "MultiTarget", "Attractor",
            "network_with_exact_overlaps", "train_fixed_point_network",
-           "network_open_loop", "network_closed_loop_gain", "network_outlier"]
+           "network_open_loop", "network_closed_loop_gain", "network_outlier",
+           "LSFixedPoints", "LSTransfer", "TargetState", "bivariate_average",
+           "bivariate_expectation", "ls_direction", "ls_direction_code", "ls_fixed_points",
+           "ls_overlaps", "ls_target_state", "ls_transfer", "uncorrelated_ls_params"]
