@@ -2,6 +2,8 @@
 feedback networks (Mastrogiuseppe & Ostojic 2019) and the local output dynamics near trained
 attractors (Rivkind & Barak 2017)."""
 
+from .chaotic import (ChaoticClosedLoop, ChaoticSolution, chaos_threshold, chaotic_fixed_points,
+                      chaotic_variances, energy_residual, nested_gaussian_average)
 from .gaussian import gaussian_average, gaussian_expectation
 from .mo2019 import (CLASS_NAMES, MeanFieldParams, MeanFieldSolution, PhaseDiagram,
                      mf_fixed_points, network_with_exact_overlaps, open_loop_variance,
@@ -17,4 +19,6 @@ __all__ = ["gaussian_average", "gaussian_expectation", "scs_variance", "discrete
            "readout_scale", "stationary_variance", "stability_matrix", "phase_diagram",
            "PhaseDiagram", "CLASS_NAMES", "predict", "Prediction", "single_target", "multi_target",
            "edge_of_chaos", "SingleTarget", "MultiTarget", "Attractor",
-           "network_with_exact_overlaps", "train_fixed_point_network"]
+           "network_with_exact_overlaps", "train_fixed_point_network", "ChaoticSolution",
+           "ChaoticClosedLoop", "chaos_threshold", "chaotic_variances", "chaotic_fixed_points",
+           "energy_residual", "nested_gaussian_average"]
