@@ -253,7 +253,8 @@ class ChaoticSolution:
     input_variance : float
         ``Delta_in`` used.
     static_delta0 : float
-        The static solution of ``Delta0 = g^2 [phi^2](Delta0) + Delta_in``.
+        The (largest) static solution of ``Delta0 = g^2 [phi^2](Delta0) + Delta_in``
+        (for tanh without input the nonzero root, not the trivial 0).
     static_radius : float
         ``g sqrt([phi'^2](static_delta0))``: > 1 means the static state is unstable.
     status : str
@@ -313,7 +314,7 @@ def _delta0_given_inf(fs, g2, din, dinf, d_static, tol):
     return float(scipy.optimize.brentq(k, dinf, d_static, xtol=tol, rtol=1e-14))
 
 
-def _solve_at(phi, g, din, *, n_scan, tol):
+def _solve_at(phi, g, din, *, tol):
     fs = _functions(phi)
     g2 = g * g
     ds = _static_variance(phi, g2, din)
@@ -326,19 +327,24 @@ def _solve_at(phi, g, din, *, n_scan, tol):
         return ChaoticSolution(ds, ds, din, ds, radius, status, msg)
 
     odd = phi == "tanh"
-    if din == 0.0 and odd:
+    if din < 1e-12 and odd:
+        # Delta_in below 1e-12 (odd phi): the SCS solution with the linear-response
+        # Delta_inf = Delta_in / (1 - g^2 [phi']^2), exact to O(Delta_in^2)
         # Delta_inf = 0 exactly (odd phi, no input): the SCS case, one equation in Delta0
         def E0(d0):
             return _energy(fs, g2, 0.0, d0, 0.0)
-        grid = ds * np.linspace(0.0, 1.0, n_scan + 2)[1:-1]
-        vals = np.array([E0(d) for d in grid])
-        ch = np.flatnonzero(np.sign(vals[:-1]) != np.sign(vals[1:]))
-        if ch.size == 0:
+        # E0 > 0 for small Delta0 (h(D) ~ (g^2 [phi']^2 - 1) D > 0) and E0 < 0 at the
+        # nonzero static root (h < 0 between its roots 0 and Delta_static)
+        a, b = ds * 1e-6, ds
+        if not (E0(a) > 0 > E0(b)):
             return static("no chaotic solution" if radius <= 1 else "not converged",
                           "no sign change of the energy in (0, Delta_static)")
-        k = ch[0]
-        d0 = scipy.optimize.brentq(E0, grid[k], grid[k + 1], xtol=tol, rtol=1e-14)
-        return ChaoticSolution(float(d0), 0.0, din, ds, radius, "converged", "")
+        d0 = scipy.optimize.brentq(E0, a, b, xtol=tol, rtol=1e-14)
+        if din == 0.0:
+            return ChaoticSolution(float(d0), 0.0, din, ds, radius, "converged", "")
+        gain = g2 * float(gaussian_average(phi, "dphi", 0.0, d0)) ** 2
+        return ChaoticSolution(float(d0), din / (1.0 - gain), din, ds, radius, "converged",
+                               "Delta_in < 1e-12: SCS solution + linear response")
     if ds - din <= 1e-14:
         return static("no chaotic solution", "no recurrent variance (g = 0?)")
 
@@ -386,7 +392,7 @@ def _solve_at(phi, g, din, *, n_scan, tol):
 
 
 def chaotic_variances(params: MeanFieldParams, z: float = 0.0, *,
-                      input_variance: float | None = None, n_scan: int = 24,
+                      input_variance: float | None = None,
                       tol: float = 1e-12) -> ChaoticSolution:
     """Solve the chaotic DMF for ``(Delta0, Delta_inf)`` at output level ``z``.
 
@@ -400,8 +406,6 @@ def chaotic_variances(params: MeanFieldParams, z: float = 0.0, *,
         2 cov_mI z + var_I``.
     input_variance : float, optional
         Use this ``Delta_in`` instead of the one from ``params`` and ``z``.
-    n_scan : int
-        Grid points in ``Delta0`` for bracketing the energy equation (then Brent).
     tol : float
         Absolute tolerance on ``Delta0``.
 
@@ -416,7 +420,6 @@ def chaotic_variances(params: MeanFieldParams, z: float = 0.0, *,
     if not isinstance(params, MeanFieldParams):
         raise TypeError(f"params must be MeanFieldParams, got {type(params).__name__}")
     _functions(params.phi)
-    n_scan = as_int(n_scan, "n_scan", minimum=4)
     if input_variance is None:
         if not np.isfinite(float(z)):
             raise ValueError(f"z must be finite, got {z}")
@@ -424,7 +427,7 @@ def chaotic_variances(params: MeanFieldParams, z: float = 0.0, *,
     else:
         din = as_positive_float(input_variance, "input_variance", allow_zero=True)
     din = max(din, 0.0)
-    return _solve_at(params.phi, float(params.g), din, n_scan=n_scan, tol=tol)
+    return _solve_at(params.phi, float(params.g), din, tol=tol)
 
 
 @dataclass(frozen=True, eq=False)
@@ -462,8 +465,7 @@ class ChaoticClosedLoop:
         return self.z.size
 
 
-def chaotic_fixed_points(params: MeanFieldParams, *, n_grid: int = 41,
-                         n_scan: int = 20) -> ChaoticClosedLoop:
+def chaotic_fixed_points(params: MeanFieldParams, *, n_grid: int = 41) -> ChaoticClosedLoop:
     """All chaotic closed-loop solutions (grid + Brent, as :func:`mf_fixed_points`).
 
     The chaotic region ``{z : Delta_in(z) < Delta_in*}`` (:func:`chaos_threshold`) is an
@@ -477,8 +479,6 @@ def chaotic_fixed_points(params: MeanFieldParams, *, n_grid: int = 41,
     params : MeanFieldParams
     n_grid : int
         Grid points in the chaotic interval.
-    n_scan : int
-        Passed to :func:`chaotic_variances`.
     """
     if not isinstance(params, MeanFieldParams):
         raise TypeError(f"params must be MeanFieldParams, got {type(params).__name__}")
@@ -495,7 +495,7 @@ def chaotic_fixed_points(params: MeanFieldParams, *, n_grid: int = 41,
         if p.var_I >= din_c:
             return ChaoticClosedLoop(empty, empty, empty, (), None, empty, empty, True,
                                      ("no chaotic region: input above threshold",))
-        sol = chaotic_variances(p, 0.0, n_scan=n_scan)
+        sol = chaotic_variances(p, 0.0)
         psi = float(gaussian_average(p.phi, "dphi", 0.0, sol.delta0))
         den = 1.0 - p.overlap_nm * psi
         if den == 0.0:
@@ -519,7 +519,7 @@ def chaotic_fixed_points(params: MeanFieldParams, *, n_grid: int = 41,
 
     def dmf(zz):
         if zz not in cache:
-            cache[zz] = chaotic_variances(p, zz, n_scan=n_scan)
+            cache[zz] = chaotic_variances(p, zz)
         return cache[zz]
 
     def G(zz):
