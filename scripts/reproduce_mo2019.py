@@ -371,7 +371,7 @@ def main(argv=None):
     t0 = time.perf_counter()
     if args.quick:
         N, n_real, A_net, n_A = 400, 2, [-2.0, -0.5, 1.0, 2.0], 41
-        N_chaos, n_chaos, A_chaos, n_A_chaos, N_spec = 400, 1, [0.0, 0.8, 1.6], 25, 800
+        N_chaos, n_chaos, A_chaos, n_A_chaos, N_spec = 400, 1, [0.0, 0.8, 2.0], 25, 800
     else:
         N, n_real, A_net, n_A = 2000, 5, [-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0, 2.5], 161
         N_chaos, n_chaos, A_chaos, n_A_chaos, N_spec = (1500, 3, [-2.0, -1.5, -1.0, -0.5, 0.0,

@@ -44,6 +44,17 @@ the normalised energy ``int h / (Delta0 - Delta_inf)^2 -> h'/2 = (g^2 [phi'^2] -
 so the chaotic branch leaves the static one exactly where the static bulk radius
 ``g sqrt([phi'^2](Delta0))`` crosses 1 (spec X5).
 
+Solver: for fixed ``Delta_inf`` the long-lag equation has one root ``Delta0(Delta_inf)`` in
+``[Delta_inf, Delta_static]`` (``C`` decreases with ``Delta0``; Brent). The normalised
+energy along that curve is negative at the lower end of the bracket, ``Delta_inf`` = the
+smaller root of ``h`` at ``Delta0 = Delta_static`` (``h < 0`` between its two roots), and
+tends to ``(r^2 - 1)/2 > 0`` at ``Delta_inf -> Delta_static`` when the static state is
+unstable (``r > 1``); Brent in ``Delta_inf`` between them. Only unstable static states are
+searched for a chaotic partner: near the boundary the branch is supercritical (tested:
+``Delta0 - Delta_inf`` vanishes linearly in the distance to the threshold), and a chaotic
+state coexisting with a stable static one is not looked for. Without input (odd ``phi``)
+``Delta_inf = 0`` and one equation in ``Delta0`` remains (the SCS case).
+
 Nonlinearities: the equations hold for any ``phi`` with finite Gaussian moments (no
 oddness needed: the quenched mean rates are part of ``C``). Implemented for the smooth,
 bounded ``"tanh"`` (``Phi = ln cosh``) and ``"sigmoid"`` (``Phi`` = softplus). ReLU is
