@@ -339,9 +339,10 @@ def _solve_at(phi, g, din, *, tol):
 
     odd = phi == "tanh"
     if din < 1e-12 and odd:
-        # Delta_in below 1e-12 (odd phi): the SCS solution with the linear-response
-        # Delta_inf = Delta_in / (1 - g^2 [phi']^2), exact to O(Delta_in^2)
-        # Delta_inf = 0 exactly (odd phi, no input): the SCS case, one equation in Delta0
+        # No input (odd phi): Delta_inf = 0 exactly, one equation in Delta0 (SCS). For
+        # 0 < Delta_in < 1e-12 the same Delta0 with the linear-response
+        # Delta_inf = Delta_in / (1 - g^2 [phi']^2), exact to O(Delta_in^2) (the bracket
+        # below cannot resolve such inputs in double precision)
         def E0(d0):
             return _energy(fs, g2, 0.0, d0, 0.0)
         # E0 > 0 for small Delta0 (h(D) ~ (g^2 [phi']^2 - 1) D > 0) and E0 < 0 at the
