@@ -20,12 +20,22 @@ Figures (PNG and PDF), following ``shared/specs/mo2019.md`` section 6:
   [0.1, 9]) and structured starts (x0 = z0 m + I), with the theories' predictions (random
   starts begin at z ~ 0, structured at z ~ z0; success iff that lies in the target's basin
   of the 1-D reduction).
+* ``mo2019_bulk_chaos`` (R6): g = 2, Sm = 1, SI = 0.3, rho = 0, feedback clamped at the target
+  (input A m + I). Left: bulk radius g sqrt([phi'^2](Delta0)) of the static target versus
+  A with the boundary g^2 [phi'^2] = 1 (|A| = 1.243; 0.797 for SI = 1, spec X5) and the largest
+  |eigenvalue| of J D at the networks' final state. Right: the chaotic dynamic mean field
+  (Delta0, Delta_inf) where the static state is unstable, with the networks' <x^2> and
+  uncentred long-lag autocovariance (lags 20-40 tau).
+* ``mo2019_spectra`` (R4): eigenvalues of (J + m n^T/N) D at the target for a globally
+  stable (A = 1), a bistable (A = -2) and an unstable (A = -0.5) example of the authors'
+  sweep, with the predicted bulk circle and outlier.
 
 ``mo2019.json`` holds every plotted number and the spec's checkable numbers; each compared
 quantity has a ``theory`` and a ``simulation`` entry (with N and the number of realisations).
 ``--quick``: N = 400, 2 realisations, 4 targets (R5: N = 300, 2 networks x 17 starts at
-4 targets; under 2 minutes on 2 cores); the full run uses N = 2000, 5 realisations and 9
-targets (R5: N = 1000, 5 networks x 23 starts at 8 targets).
+4 targets; R6: N = 400, 3 targets, 1 realisation; R4: N = 800), under 2 minutes on 2 cores;
+the full run uses N = 2000, 5 realisations and 9 targets (R5: N = 1000, 5 networks x 23
+starts at 8 targets; R6: N = 1500, 9 targets, 3 realisations; R4: N = 2500).
 """
 
 import argparse
@@ -47,9 +57,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import reservoir as rs  # noqa: E402
-from reservoir.meanfield import (CLASS_NAMES, MeanFieldParams, ls_fixed_points,  # noqa: E402
+from reservoir.meanfield import (CLASS_NAMES, MeanFieldParams, chaos_threshold,  # noqa: E402
+                                 chaotic_variances, gaussian_average, ls_fixed_points,
                                  mf_fixed_points, network_with_exact_overlaps, phase_diagram,
-                                 readout_scale, uncorrelated_ls_params)
+                                 readout_scale, stationary_variance, uncorrelated_ls_params)
 
 EXAMPLE = dict(g=0.3, Sm=1.2, SI=0.5, rho=0.5, p=1.0, p_m=1.0, p_I=0.3)
 
@@ -336,6 +347,194 @@ def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
             "per_target": per_A, "networks": rows}
 
 
+# ---------------------------------------------------------------- R6: bulk instability, chaos
+CHAOS = dict(g=2.0, Sm=1.0, SI=0.3, rho=0.0)  # chaotic for |A| < 1.243 (Delta_in < 1.636)
+
+
+def chaos_network(N, A, seed, dt=0.1):
+    """Random bulk (g = 2) driven in open loop by the clamped feedback A m + I with
+    m, I orthonormalised (empirical variances exactly Sm^2, SI^2, covariance 0)."""
+    gen = np.random.default_rng(seed)
+    Q, _ = np.linalg.qr(gen.standard_normal((N, 2)))
+    m, I = (Q * np.sqrt(N)).T
+    m, I = CHAOS["Sm"] * m, CHAOS["SI"] * I
+    J = gen.standard_normal((N, N)) * CHAOS["g"] / np.sqrt(N)
+    return rs.Network(J=J, W_in=np.zeros((N, 0)), W_fb=m[:, None], W_out=np.zeros((1, N)),
+                      b=A * m + I, dt=dt), gen
+
+
+def measure_chaos(N, A, seed, t_transient=50.0, t_record=200.0):
+    """Open-loop run: <x^2>, the uncentred long-lag autocovariance (lags 20-40 tau), and
+    the bulk edge (largest |eigenvalue| of J D) at the final state."""
+    net, gen = chaos_network(N, A, seed)
+    dt = net.dt
+    n0, n = int(round(t_transient / dt)), int(round(t_record / dt))
+    tr = rs.simulate(net, None, gen.standard_normal(N), mode="open", n_steps=n0 + n,
+                     record=("x",))
+    X = tr.x[n0:]
+    lags = np.arange(int(round(20 / dt)), int(round(40 / dt)) + 1, int(round(4 / dt)))
+    d0 = float(np.mean(X**2))
+    dinf = float(np.mean([np.mean(X[:-k] * X[k:]) for k in lags]))
+    D = 1 - np.tanh(tr.x_final) ** 2
+    edge = float(np.max(np.abs(np.linalg.eigvals(net.J * D[None, :]))))
+    speed = float(np.max(np.abs(X[-1] - X[-2])) / dt)
+    return d0, dinf, edge, speed
+
+
+def bulk_chaos_data(A_theory, A_net, N, n_real):
+    base = MeanFieldParams(g=CHAOS["g"], var_m=CHAOS["Sm"] ** 2, var_I=CHAOS["SI"] ** 2)
+    edge, din_c = chaos_threshold(CHAOS["g"])
+    A_c = float(np.sqrt((din_c - CHAOS["SI"] ** 2) / CHAOS["Sm"] ** 2))
+    rows = []
+    for A in A_theory:
+        sol = chaotic_variances(base, float(A))
+        rows.append({"A": float(A), "static_delta0": sol.static_delta0,
+                     "bulk_radius": sol.static_radius, "delta0": sol.delta0,
+                     "delta_inf": sol.delta_inf, "status": sol.status})
+    nets = []
+    for A in A_net:
+        sol = chaotic_variances(base, float(A))
+        for seed in range(n_real):
+            d0, dinf, e, speed = measure_chaos(N, float(A), seed)
+            row = {"A": float(A), "seed": seed, "N": N, "chaotic_theory": sol.chaotic,
+                   "final_speed": speed,
+                   "delta0": {"theory": sol.delta0, "simulation": d0},
+                   "delta_inf": {"theory": sol.delta_inf, "simulation": dinf}}
+            if not sol.chaotic and speed < 1e-6:
+                # a static target and a network at rest: compare the bulk edge
+                row["bulk_radius"] = {"theory": sol.static_radius, "simulation": e}
+            nets.append(row)
+    return {"parameters": {**CHAOS, "N": N, "realisations": n_real},
+            "threshold": {"A_c": A_c, "delta0_at_edge": edge, "input_variance": din_c,
+                          "spec_input_variance": 1.6359, "spec_delta0_at_edge": 4.2079,
+                          "A_c_for_SI_1": float(np.sqrt(max(din_c - 1.0, 0.0))),
+                          "spec_A_c_for_SI_1": 0.797},
+            "theory": rows, "networks": nets}
+
+
+def figure_bulk_chaos(data, out):
+    rows, nets = data["theory"], data["networks"]
+    A = np.array([r["A"] for r in rows])
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.6), constrained_layout=True)
+    ax1.plot(A, [r["bulk_radius"] for r in rows], color="0.3",
+             label="g sqrt([phi'^2](Delta0)) at the static target")
+    ax1.axhline(1.0, color="#C44E52", ls=":", label="g^2 [phi'^2] = 1")
+    A_c = data["threshold"]["A_c"]
+    for a in (-A_c, A_c):
+        ax1.axvline(a, color="#C44E52", lw=0.8, ls="--")
+    fixed = [r for r in nets if "bulk_radius" in r]
+    if fixed:
+        ax1.scatter([r["A"] for r in fixed], [r["bulk_radius"]["simulation"] for r in fixed],
+                    marker="x", color="k", s=25, label="max |eig(J D)|, network at rest")
+    ax1.set(xlabel="target A (feedback clamped, input A m + I)", ylabel="bulk radius",
+            title=f"g = {CHAOS['g']}: bulk instability for |A| < {A_c:.3f}")
+    ax1.legend(fontsize=7)
+    ax2.plot(A, [r["static_delta0"] for r in rows], color="0.6", ls="--",
+             label="static Delta0 (unstable where |A| < A_c)")
+    ch = np.array([r["status"] == "converged" for r in rows])
+    ax2.plot(A[ch], np.array([r["delta0"] for r in rows])[ch], color="#21406F",
+             label="chaotic DMF Delta0")
+    ax2.plot(A[ch], np.array([r["delta_inf"] for r in rows])[ch], color="#DD8452",
+             label="chaotic DMF Delta_inf")
+    if nets:
+        ax2.scatter([r["A"] for r in nets], [r["delta0"]["simulation"] for r in nets],
+                    marker="o", facecolor="none", edgecolor="#21406F", s=25,
+                    label="<x^2>, network")
+        ax2.scatter([r["A"] for r in nets], [r["delta_inf"]["simulation"] for r in nets],
+                    marker="s", facecolor="none", edgecolor="#DD8452", s=25,
+                    label="<x(t) x(t+s)>, s = 20-40, network")
+    ax2.set(xlabel="target A", ylabel="variance", title="Chaotic dynamic mean field")
+    ax2.legend(fontsize=7)
+    for ext in ("png", "pdf"):
+        fig.savefig(os.path.join(out, f"mo2019_bulk_chaos.{ext}"), dpi=130)
+    plt.close(fig)
+
+
+# ---------------------------------------------------------------- R4: spectra at the target
+SPECTRA_EXAMPLES = (("globally stable", 1.0), ("bistable", -2.0), ("unstable target", -0.5))
+
+
+def target_fixed_point(net, A, tol=1e-11, max_iter=30):
+    """The closed-loop fixed point next to the target: the open-loop state with the feedback
+    clamped at A (plain iteration, a contraction for g < 1), refined by Newton on the closed
+    loop (which converges to unstable fixed points too)."""
+    J, m, I, w = net.dense_J(), net.W_fb[:, 0], net.W_in[:, 0], net.W_out[0]
+    x = A * m + I
+    for _ in range(500):
+        x_new = J @ np.tanh(x) + A * m + I
+        if np.max(np.abs(x_new - x)) < 1e-10:
+            x = x_new
+            break
+        x = x_new
+    W = J + np.outer(m, w)
+    for _ in range(max_iter):
+        r = np.tanh(x)
+        F = -x + W @ r + I
+        if np.max(np.abs(F)) < tol:
+            return x, True
+        x = x - np.linalg.solve(-np.eye(net.N) + W * (1 - r**2)[None, :], F)
+    return x, bool(np.max(np.abs(-x + W @ np.tanh(x) + I)) < tol)
+
+
+def spectra_data(N, seed=0):
+    rows = []
+    for name, A in SPECTRA_EXAMPLES:
+        p, C = example_params(A)
+        theory = mf_fixed_points(p)
+        j = int(np.argmin(np.abs(theory.z - A)))
+        net = finite_network(N, A, seed)
+        x, ok = target_fixed_point(net, A)
+        z_net = float(net.W_out[0] @ np.tanh(x))
+        lam = rs.spectrum(net, x, u=[1.0]).eigenvalues
+        # bulk edge: the largest modulus among the complex eigenvalues (the rank-one
+        # structure adds isolated *real* outliers, up to two, which must not count)
+        cplx = lam[np.abs(lam.imag) > 1e-9]
+        edge = float(np.max(np.abs(cplx)))
+        real_out = sorted(float(v) for v in lam.real[(np.abs(lam.imag) <= 1e-9)
+                                                    & (np.abs(lam) > 1.02 * edge)])
+        out_th = float(theory.outlier[j].real)
+        bulk_th = float(theory.bulk_radius[j])
+        # theory evaluated at the network's own readout (its O(N^-1/2) offset from A,
+        # amplified by the loop, moves Delta0)
+        d_net, _ = stationary_variance(p, z_net)
+        bulk_at_z = float(p.g * np.sqrt(gaussian_average(
+            "tanh", "dphi2", 0.0, float(d_net))))
+        # the outlier is visible when it lies outside the bulk
+        visible = abs(out_th) > 1.05 * bulk_th
+        top = lam[np.argmax(np.abs(lam))]
+        rows.append({"name": name, "A": A, "C": C, "N": N, "seed": seed, "newton_converged": ok,
+                     "n_fixed_points_theory": int(len(theory)),
+                     "z": {"theory": float(theory.z[j]), "simulation": z_net},
+                     "outlier": {"theory": out_th,
+                                 "simulation": float(top.real) if visible else None},
+                     "bulk_radius": {"theory": bulk_th, "simulation": edge},
+                     "bulk_radius_at_network_z": {"theory": bulk_at_z, "simulation": edge},
+                     "real_outliers_outside_bulk": real_out,
+                     "stable": {"theory": bool(theory.stable[j]),
+                                "simulation": bool(np.all(lam.real < 1))},
+                     "eigenvalues_real": lam.real.tolist(), "eigenvalues_imag": lam.imag.tolist()})
+    return rows
+
+
+def figure_spectra(rows, out):
+    fig, axes = plt.subplots(1, len(rows), figsize=(3.3 * len(rows), 3.4), constrained_layout=True)
+    t = np.linspace(0, 2 * np.pi, 300)
+    for ax, r in zip(axes, rows):
+        ax.scatter(r["eigenvalues_real"], r["eigenvalues_imag"], s=3, color="0.3")
+        R = r["bulk_radius"]["theory"]
+        ax.plot(R * np.cos(t), R * np.sin(t), color="#006666", lw=1,
+                label="g sqrt(<phi'^2>) (theory)")
+        ax.scatter([r["outlier"]["theory"]], [0], marker="x", color="#C44E52", s=60, zorder=5,
+                   label="predicted outlier")
+        ax.axvline(1.0, color="k", lw=0.7, ls=":")
+        ax.set_aspect("equal", adjustable="datalim")
+        ax.set(title=f"{r['name']} (A = {r['A']:g})", xlabel="Re", ylabel="Im")
+        ax.legend(fontsize=6, loc="lower left")
+    for ext in ("png", "pdf"):
+        fig.savefig(os.path.join(out, f"mo2019_spectra.{ext}"), dpi=130)
+    plt.close(fig)
+
+
 def checkable_numbers():
     base = MeanFieldParams.from_code_parameters(**EXAMPLE)
     out = {"sigma_hat_nm": {"theory": base.overlap_nm, "spec": 1.639230},
@@ -368,14 +567,31 @@ def main(argv=None):
     t0 = time.perf_counter()
     if args.quick:
         N, n_real, A_net, n_A = 400, 2, [-2.0, -0.5, 1.0, 2.0], 41
+        N_chaos, n_chaos, A_chaos, n_A_chaos, N_spec = 400, 1, [0.0, 0.8, 2.0], 25, 800
     else:
         N, n_real, A_net, n_A = 2000, 5, [-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0, 2.5], 161
+        N_chaos, n_chaos, A_chaos, n_A_chaos, N_spec = (1500, 3, [-2.0, -1.5, -1.0, -0.5, 0.0,
+                                                                  0.5, 1.0, 1.5, 2.0], 81, 2500)
     A_grid = np.linspace(-2.0, 2.0, n_A)
     A_grid = A_grid[np.abs(A_grid + 0.2318) > 0.02]  # C(A) diverges at A_flex
+    sections = {}
+    t = time.perf_counter()
     theory_rows = sweep_theory(A_grid)
     net_rows = sweep_networks(A_net, N, n_real)
     figure_vary_A(theory_rows, net_rows, args.out)
+    sections["vary_A"] = time.perf_counter() - t
+    t = time.perf_counter()
     boundaries = figure_geometry([0.5, 1.0, 2.0, -1.0], args.out)
+    sections["geometry_line"] = time.perf_counter() - t
+    t = time.perf_counter()
+    chaos = bulk_chaos_data(np.linspace(-2.0, 2.0, n_A_chaos), A_chaos, N_chaos, n_chaos)
+    figure_bulk_chaos(chaos, args.out)
+    sections["bulk_chaos"] = time.perf_counter() - t
+    t = time.perf_counter()
+    spectra = spectra_data(N_spec)
+    figure_spectra(spectra, args.out)
+    sections["spectra"] = time.perf_counter() - t
+    t = time.perf_counter()
     if args.quick:
         ts = dict(A_grid=np.linspace(-2.0, 2.0, 21), z0_grid=np.linspace(-3.0, 3.0, 9),
                   A_net=[-2.0, -1.0, 1.0, 2.0], N=300, n_real=2, n_random=8)
@@ -384,17 +600,22 @@ def main(argv=None):
                   A_net=[-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0], N=1000, n_real=5,
                   n_random=10)
     training = fig_training_success(out=args.out, **ts)
+    sections["training_success"] = time.perf_counter() - t
     result = {"parameters": {**EXAMPLE, "N": N, "realisations": n_real, "quick": args.quick},
               "vary_A_theory": theory_rows, "vary_A_networks": net_rows,
               "geometry_line": {"theory": boundaries,
                                 "spec": {"0.5": [1.4325, 2.0193], "1.0": [1.8517, 3.3192],
                                          "2.0": [2.9004, 6.2179], "-1.0": [1.7368, 2.9894]}},
-              "training_success": training,
-              "checkable": checkable_numbers(), "seconds": None}
+              "training_success": training, "bulk_chaos": chaos, "spectra": spectra,
+              "checkable": None, "seconds": None}
     dz = [abs(r["z"]["theory"] - r["z"]["simulation"]) for r in net_rows]
     agree = np.mean([r["stable"]["theory"] == r["stable"]["simulation"] for r in net_rows])
     result["summary"] = {"mean_abs_z_error": float(np.mean(dz)),
                          "stability_agreement": float(agree)}
+    t = time.perf_counter()
+    result["checkable"] = checkable_numbers()
+    sections["checkable"] = time.perf_counter() - t
+    result["section_seconds"] = sections
     result["seconds"] = time.perf_counter() - t0
     with open(os.path.join(args.out, "mo2019.json"), "w") as fh:
         json.dump(result, fh, indent=1)

@@ -2,6 +2,8 @@
 feedback networks (Mastrogiuseppe & Ostojic 2019) and the local output dynamics near trained
 attractors (Rivkind & Barak 2017)."""
 
+from .chaotic import (ChaoticClosedLoop, ChaoticSolution, chaos_threshold, chaotic_fixed_points,
+                      chaotic_variances, energy_residual, nested_gaussian_average)
 from .gaussian import gaussian_average, gaussian_expectation
 from .mo2019 import (CLASS_NAMES, MeanFieldParams, MeanFieldSolution, PhaseDiagram,
                      mf_fixed_points, network_with_exact_overlaps, open_loop_variance,
@@ -26,4 +28,6 @@ __all__ = ["gaussian_average", "gaussian_expectation", "scs_variance", "discrete
            "network_open_loop", "network_closed_loop_gain", "network_outlier",
            "LSFixedPoints", "LSTransfer", "TargetState", "bivariate_average",
            "bivariate_expectation", "ls_direction", "ls_direction_code", "ls_fixed_points",
-           "ls_overlaps", "ls_target_state", "ls_transfer", "uncorrelated_ls_params"]
+           "ls_overlaps", "ls_target_state", "ls_transfer", "uncorrelated_ls_params",
+           "ChaoticSolution", "ChaoticClosedLoop", "chaos_threshold", "chaotic_variances",
+           "chaotic_fixed_points", "energy_residual", "nested_gaussian_average"]
