@@ -410,3 +410,26 @@ def test_scs_variance_against_networks_two_sizes():
             e.append(abs(np.mean(tr.x[1000:] ** 2) - theory))
         err[N] = np.mean(e)
     assert err[2000] < 0.5 * err[250] and err[2000] < 0.04
+
+
+def test_grid_roots_finds_every_root_and_reports_folds_and_bad_ends():
+    """The shared grid + Brent root finder against closed-form roots: a decreasing cubic
+    with roots -1, 0.3, 2 (one exactly on the grid), a double root (no sign change) that is
+    reported as a fold, and wrong end signs."""
+    from reservoir.meanfield._roots import grid_roots
+
+    def G(z):
+        return -(z + 1.0) * (z - 0.3) * (z - 2.0)
+    zg = np.linspace(-3.0, 3.0, 61)  # contains -1 and 2 up to rounding, not 0.3
+    roots, ok, msgs = grid_roots(zg, np.array([G(z) for z in zg]), G,
+                                 np.ones(zg.size, bool), label="G", xtol=1e-14)
+    np.testing.assert_allclose(sorted(roots), [-1.0, 0.3, 2.0], atol=1e-12)
+    assert all(ok) and msgs == []
+
+    def H(z):
+        return -(z - 0.5) ** 2 - 1e-9    # touches 0 at 0.5 without crossing
+    hg = np.linspace(-2.0, 2.0, 41)
+    roots, ok, msgs = grid_roots(hg, np.array([H(z) for z in hg]), H, np.ones(41, bool),
+                                 label="H", xtol=1e-14)
+    assert roots == [] and any("fold" in m and "0.5" in m for m in msgs)
+    assert any("widen z_range" in m for m in msgs)   # H < 0 at the low end

@@ -37,9 +37,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.optimize
 
 from .._checks import as_float_array, as_positive_float
+from ._roots import grid_roots
 from .gaussian import gaussian_average
 
 
@@ -295,40 +295,9 @@ def mf_fixed_points(params: MeanFieldParams, *, z_range=None, n_grid: int = 4001
             raise FloatingPointError(f"Delta0 did not converge at z={zz}")
         return float((p.overlap_nm * zz + p.overlap_nI) * _avg(p, "dphi", d[0]) - zz)
 
-    roots, ok = [], []
-    for k in range(zg.size - 1):
-        if Gg[k] == 0.0:
-            roots.append(zg[k])
-            ok.append(bool(convg[k]))
-        elif np.sign(Gg[k]) != np.sign(Gg[k + 1]) and Gg[k + 1] != 0.0:
-            try:
-                ga, gb = G(zg[k]), G(zg[k + 1])
-                if ga == 0.0 or gb == 0.0 or np.sign(ga) == np.sign(gb):
-                    # the sign change is at rounding level: the root is the smaller end
-                    roots.append(zg[k] if abs(ga) <= abs(gb) else zg[k + 1])
-                else:
-                    roots.append(scipy.optimize.brentq(G, zg[k], zg[k + 1], xtol=1e-14,
-                                                       rtol=1e-14))
-                ok.append(True)
-            except (FloatingPointError, ValueError, RuntimeError) as exc:
-                roots.append(0.5 * (zg[k] + zg[k + 1]))
-                ok.append(False)
-                messages.append(f"root refinement failed in [{zg[k]}, {zg[k + 1]}]: {exc}")
-    if Gg[-1] == 0.0:
-        roots.append(zg[-1])
-        ok.append(bool(convg[-1]))
-    # near-tangential roots: interior local minima of |G| close to zero, no sign change
-    scale = max(1.0, float(np.max(np.abs(Gg))))
-    for k in range(1, zg.size - 1):
-        same = np.sign(Gg[k - 1]) == np.sign(Gg[k]) == np.sign(Gg[k + 1])
-        if same and abs(Gg[k]) <= min(abs(Gg[k - 1]), abs(Gg[k + 1])) and \
-                abs(Gg[k]) < 1e-4 * scale:
-            messages.append(f"|F(z) - z| nearly touches 0 near z = {zg[k]:.6g} (a fold): a "
-                            "double root may be missed")
-    ends_ok = Gg[0] > 0 and Gg[-1] < 0
-    if not ends_ok:
-        messages.append("F(z) - z does not have the signs at the ends of z_range that "
-                        "exclude roots outside it: widen z_range")
+    roots, ok, found = grid_roots(zg, Gg, G, convg, label="F(z) - z", xtol=1e-14)
+    messages.extend(found)
+    ends_ok = bool(Gg[0] > 0 and Gg[-1] < 0)
     z = np.array(roots, dtype=float)
     d, cd = stationary_variance(p, z) if z.size else (np.empty(0), np.empty(0, bool))
     psi = _avg(p, "dphi", d) if z.size else np.empty(0)
