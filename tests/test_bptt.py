@@ -260,6 +260,51 @@ def test_workspace_reuse_gives_identical_results():
             np.testing.assert_array_equal(fresh[1][name], reused[1][name])
 
 
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 1e-4)])
+def test_batch_split_over_threads_gives_the_same_gradients(dtype, tol):
+    """Splitting a mini-batch into chunks on worker threads (sizes 8-9 here) reproduces
+    the per-trial Numba kernels, for any number of threads; the chunks tile the batch."""
+    from reservoir.train.bptt import BPTTWorkspace
+    net = _net(13, 2, 2, "tanh", 0.5, 3)
+    rng = np.random.default_rng(3)
+    U = rng.standard_normal((26, 15, 2))
+    Y = rng.standard_normal((26, 15, 2))
+    W = (rng.random((26, 15)) < 0.8).astype(float)
+    ref_loss, ref = loss_and_gradients(net, U, Y, W, backend="numba")
+    for threads in (1, 2, 3, 8):
+        ws = BPTTWorkspace(threads)
+        chunks = ws.chunks(26)
+        assert len(chunks) == min(threads, 3)                 # never fewer than 8 trials
+        assert chunks[0][0] == 0 and chunks[-1][1] == 26
+        assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
+        for _ in range(2):                                    # second call reuses buffers
+            loss, g = loss_and_gradients(net, U, Y, W, dtype=dtype, workspace=ws)
+            assert loss == pytest.approx(ref_loss, rel=tol)
+            for name in ref:
+                scale = np.max(np.abs(ref[name]))
+                assert np.max(np.abs(g[name] - ref[name])) <= tol * scale, (threads, name)
+    with pytest.raises(ValueError, match="threads"):
+        BPTTWorkspace(0)
+    with pytest.raises(TypeError, match="threads"):
+        BPTTWorkspace(1.5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_diverging_forward_pass_raises(dtype):
+    """A ReLU network whose activity overflows says so instead of returning NaN
+    gradients; NaN inputs are refused up front, naming the argument."""
+    import dataclasses
+    net = dataclasses.replace(_net(6, 1, 1, "relu", 1.0, 0), J=40.0 * np.eye(6),
+                              W_in=np.ones((6, 1)))
+    U = np.ones((2, 300, 1))
+    Y = np.zeros((2, 300, 1))
+    with pytest.raises(FloatingPointError, match="non-finite"):
+        loss_and_gradients(net, U, Y, dtype=dtype)
+    U[1, 10, 0] = np.nan
+    with pytest.raises(ValueError, match="inputs"):
+        loss_and_gradients(net, U, Y, dtype=dtype)
+
+
 @pytest.mark.parametrize("kwargs, exc", [
     (dict(dtype=np.float16), ValueError), (dict(dtype="complex128"), ValueError),
     (dict(dtype=np.float32, backend="numba"), ValueError), (dict(dtype=object()), TypeError)])

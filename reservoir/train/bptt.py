@@ -20,14 +20,15 @@ fixed fraction of units is excitatory and the signs of each unit's *outgoing* we
 from __future__ import annotations
 
 import dataclasses
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numba
 import numpy as np
-import scipy.special
 
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
 from .._kernels import bptt as kernels
+from .._kernels import bptt_batched as batched
 from ..network import Network
 from ..nonlinearities import CODES
 from ..tasks import Task
@@ -68,19 +69,21 @@ def loss_and_gradients(net: Network, inputs, targets, mask=None, *, mode: str = 
         on ``J_eff`` and the chain rule gives ``dL/dJ = G``, ``dL/dW_fb = G W_out^T`` and
         an extra ``W_fb^T G`` in ``dL/dW_out`` (``G = dL/dJ_eff``), exactly.
     backend : {"blas", "numba"}
-        ``"blas"`` (default) advances the whole batch with one matrix product per step and
-        forms the parameter gradients as single products over all (trial, time) pairs, all
-        on NumPy's BLAS; ``"numba"`` runs the per-trial Numba kernels of
+        ``"blas"`` (default) advances the whole batch together, time-major, with one BLAS
+        matrix product per step (two backward) inside Numba time loops
+        (:mod:`reservoir._kernels.bptt_batched`), the batch split over threads (see
+        :class:`BPTTWorkspace`); ``"numba"`` runs the per-trial Numba kernels of
         :mod:`reservoir._kernels.bptt`. Both compute the same gradients (tested against
-        each other and against finite differences); BLAS measured 1.2-1.9x faster at
-        N = 50-200 (BENCHMARKS.md).
+        each other and against finite differences); ``"blas"`` is the fast one
+        (BENCHMARKS.md).
     dtype : {float64, float32}
         Precision of the forward and backward passes (``"blas"`` only). float32 is what
         Keras and PyTorch use by default and is about twice as fast; gradients then carry
         a relative error of about 1e-5 (the loss is always summed in float64 and the
         returned gradients are float64 arrays).
     workspace : BPTTWorkspace, optional
-        Buffers reused across calls (``"blas"`` only); :func:`bptt` passes one.
+        Buffers and worker threads reused across calls (``"blas"`` only); :func:`bptt`
+        passes one. Default: a fresh one with the default number of threads.
 
     Returns
     -------
@@ -145,124 +148,112 @@ def _loss_and_gradients_numba(net: Network, J, U, Y, W, norm):
     return loss, {"J": gJ.sum(0), "W_in": gWin.sum(0), "b": gb.sum(0), "W_out": gWout.sum(0)}
 
 
-def _phi_inplace(name):
-    """``f(x, out)`` writing phi(x) into ``out`` without temporaries."""
-    if name == "tanh":
-        return lambda x, out: np.tanh(x, out=out)
-    if name == "relu":
-        return lambda x, out: np.maximum(x, 0.0, out=out)
-    return lambda x, out: scipy.special.expit(x, out=out)
-
-
-def _dphi_from_rates(name, R, out):
-    """phi'(x) from the recorded rates ``R = phi(x)`` into ``out`` (for ReLU, ``x > 0``
-    iff ``r > 0``); one vectorised pass over all (time, trial, unit) triples."""
-    if name == "tanh":
-        np.multiply(R, R, out=out)
-        np.subtract(1.0, out, out=out)
-    elif name == "relu":
-        np.greater(R, 0.0, out=out)
-    else:
-        np.subtract(1.0, R, out=out)
-        out *= R
-
-
 class BPTTWorkspace:
-    """Reusable buffers for :func:`loss_and_gradients` (``backend="blas"``).
+    """Reusable buffers, and the worker threads, of :func:`loss_and_gradients`
+    (``backend="blas"``).
 
-    Allocating the (T, B, N) arrays afresh for every mini-batch costs more than the
+    Allocating the (T, B, N) rate history afresh for every mini-batch costs more than the
     arithmetic at N = 50 (every page of a new large array is faulted in again), so
     :func:`bptt` keeps one workspace for the whole run. Holds one set of arrays per
-    (T, B, N, M, K, dtype) seen (an epoch has at most two batch sizes). Not thread-safe.
+    (T, B, N, M, K, dtype, chunk) seen (an epoch has at most two batch sizes).
+
+    The batch is cut into ``threads`` contiguous chunks of trials, each run through the
+    Numba kernels (which release the GIL) on its own thread; the per-step matrix products
+    at these sizes are single-threaded in OpenBLAS, so this is what uses a second core
+    (measured 1.45x in float32, 1.9x in float64 at N = 50, B = 64 on 2 cores). Chunk
+    gradients are summed in a fixed order, so results do not depend on thread timing; they
+    depend on ``threads`` only through rounding. Not thread-safe itself.
+
+    Parameters
+    ----------
+    threads : int, optional
+        Number of chunks / threads. Default ``numba.get_num_threads()`` (the cores Numba
+        may use; ``NUMBA_NUM_THREADS`` sets it). A batch is never cut into chunks of fewer
+        than 8 trials.
     """
 
-    def __init__(self):
+    def __init__(self, threads: int | None = None):
+        self.threads = (numba.get_num_threads() if threads is None
+                        else as_int(threads, "threads", minimum=1))
         self._sets = {}
+        self._pool = None
 
-    def get(self, T, B, N, M, K, dtype):
-        key = (T, B, N, M, K, np.dtype(dtype).str)
+    def chunks(self, B):
+        """Trial ranges ``[(lo, hi), ...]`` of the chunks of a batch of ``B``."""
+        n = max(1, min(self.threads, B // 8))
+        edges = np.linspace(0, B, n + 1).round().astype(int)
+        return list(zip(edges[:-1], edges[1:]))
+
+    def map(self, fn, n):
+        """``[fn(0), ..., fn(n - 1)]``, on the worker threads when ``n > 1``."""
+        if n == 1:
+            return [fn(0)]
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="bptt")
+        return list(self._pool.map(fn, range(n)))
+
+    def get(self, T, B, N, M, K, dtype, chunk=0):
+        key = (T, B, N, M, K, np.dtype(dtype).str, chunk)
         if key not in self._sets:
+            e = lambda *shape: np.empty(shape, dtype)  # noqa: E731
             self._sets[key] = {
-                "R": np.empty((T, B, N), dtype),      # rates phi(x[t])
-                "G": np.empty((T, B, N), dtype),      # dL/dx[t]
-                "S": np.empty((T, B, N), dtype),      # input drive, then W_out^T e[t]
-                "D": np.empty((T, B, N), dtype),      # phi'(x[t])
-                "U": np.empty((T, B, M), dtype),      # time-major inputs
-                "x": np.empty((B, N), dtype), "h": np.empty((B, N), dtype)}
+                "R": e(T, B, N), "Z": e(T, B, K), "U": e(T, B, M), "E": e(T, B, K),
+                "x": e(B, N), "h": e(B, N), "g_next": e(B, N), "g_cur": e(B, N),
+                "step": e(N, N), "s": e(N),
+                "gJ": np.empty((N, N)), "gW_inT": np.empty((M, N)), "gb": np.empty(N),
+                "gW_out": np.empty((K, N))}
         return self._sets[key]
 
 
 def _loss_and_gradients_blas(net: Network, J, U, Y, W, norm, dtype=np.float64,
                              workspace=None):
-    """Batched forward/backward on NumPy's BLAS, time-major internally.
+    """Whole batch together, time-major: loops in Numba, products on BLAS.
 
-    Every step is two or three calls writing into preallocated buffers: the input drive
-    ``a (W_in u[t] + b)`` and the output error's pull-back ``W_out^T e[t]`` are computed
-    for all steps at once outside the time loops, and ``phi'`` is computed from the
-    recorded rates in one pass, so a step holds only the recurrent product, one add and
-    (leaky case) the decay.
+    See :mod:`reservoir._kernels.bptt_batched`: each step is one ``(B, N) x (N, N)``
+    product (two in the backward pass, the second adding that step's share of ``dL/dJ``)
+    plus fused elementwise passes; nothing in the time loops goes through Python. The
+    batch is split into the workspace's chunks, one thread each.
     """
     B, T, M = U.shape
     N, K = net.N, net.n_outputs
     a = net.alpha
-    leaky = a != 1.0
-    buf = (workspace or BPTTWorkspace()).get(T, B, N, M, K, dtype)
-    R, G, S, D, Ut, x, h = (buf[k] for k in ("R", "G", "S", "D", "U", "x", "h"))
-    phi = _phi_inplace(net.phi)
-    aJT = np.ascontiguousarray(a * J.T, dtype=dtype)
-    W_out = np.asarray(net.W_out, dtype=dtype)
-    np.copyto(Ut, U.transpose(1, 0, 2))
-    S2 = S.reshape(T * B, N)
-    if M:  # drive[t] = a (W_in u[t] + b)
-        np.matmul(Ut.reshape(T * B, M), np.asarray(a * net.W_in.T, dtype=dtype), out=S2)
-    else:
-        S2[...] = 0.0
-    S2 += np.asarray(a * net.b, dtype=dtype)
-    x[...] = 0.0
-    with np.errstate(over="ignore", invalid="ignore"):
-        for t in range(T):
-            phi(x, R[t])
-            if t == T - 1:
-                break
-            np.matmul(R[t], aJT, out=h)
-            h += S[t]
-            if leaky:
-                x *= 1.0 - a
-                x += h
-            else:
-                x, h = h, x
-    R2 = R.reshape(T * B, N)
-    Z = R2 @ W_out.T
-    diff = Z.reshape(T, B, K) - Y.transpose(1, 0, 2)             # float64
-    Wt = W.T[:, :, None]
-    loss = float(np.sum(Wt * diff**2) / norm)
+    ws = workspace or BPTTWorkspace()
+    chunks = ws.chunks(B)
+    bufs = [ws.get(T, hi - lo, N, M, K, dtype, i) for i, (lo, hi) in enumerate(chunks)]
+    c = lambda A: np.ascontiguousarray(A, dtype=dtype)  # noqa: E731
+    consts = c([1.0, 0.5, 1.0 - a])
+    code = CODES[net.phi]
+    W_out, aJ = c(net.W_out), c(a * J)
+    aWinT, ab, aJT = c(a * net.W_in.T), c(a * net.b), c(a * J.T)
+
+    def forward(i):
+        lo, hi = chunks[i]
+        buf = bufs[i]
+        np.copyto(buf["U"], U[lo:hi].transpose(1, 0, 2))
+        batched.forward(buf["U"], aWinT, ab, aJT, W_out, consts, code, buf["R"],
+                        buf["Z"], buf["x"], buf["h"])
+
+    def backward(i):
+        buf = bufs[i]
+        batched.backward(buf["R"], buf["E"], buf["U"], W_out, aJ, consts, code, buf["gJ"],
+                         buf["gW_inT"], buf["gb"], buf["gW_out"], buf["g_next"],
+                         buf["g_cur"], buf["h"], buf["step"], buf["s"])
+
+    ws.map(forward, len(chunks))
+    loss = 0.0
+    with np.errstate(over="ignore", invalid="ignore"):   # checked just below
+        for (lo, hi), buf in zip(chunks, bufs):
+            diff = buf["Z"] - Y[lo:hi].transpose(1, 0, 2)         # float64
+            Wt = W[lo:hi].T[:, :, None]
+            loss += float(np.sum(Wt * diff**2))
+            np.copyto(buf["E"], (2.0 / norm) * Wt * diff)          # dL/dz, (T, b, K)
+    loss /= norm
     if not np.isfinite(loss):
         raise FloatingPointError("BPTT forward pass produced a non-finite loss")
-    E = ((2.0 / norm) * Wt * diff).astype(dtype).reshape(T * B, K)  # dL/dz
-    if K == 1:  # S[t] = W_out^T e[t]; an outer product: broadcasting is 3x faster than
-        np.multiply(E, W_out[0], out=S2)  # a GEMM with inner dimension 1 (measured)
-    else:
-        np.matmul(E, W_out, out=S2)
-    _dphi_from_rates(net.phi, R, D)
-    aJ = np.ascontiguousarray(a * J, dtype=dtype)
-    tmp = h
-    np.multiply(D[T - 1], S[T - 1], out=G[T - 1])
-    for t in range(T - 2, -1, -1):
-        np.matmul(G[t + 1], aJ, out=tmp)
-        tmp += S[t]
-        if leaky:
-            tmp *= D[t]
-            np.multiply(G[t + 1], 1.0 - a, out=G[t])
-            G[t] += tmp
-        else:
-            np.multiply(tmp, D[t], out=G[t])
-    P = (T - 1) * B
-    Gn = G[1:].reshape(P, N)
-    grads = {"J": a * (Gn.T @ R[:-1].reshape(P, N)),
-             "W_in": a * (Gn.T @ Ut[:-1].reshape(P, M)),
-             "b": a * (np.ones(P, dtype) @ Gn),
-             "W_out": E.T @ R2}
-    return loss, {k: v.astype(np.float64, copy=False) for k, v in grads.items()}
+    ws.map(backward, len(chunks))
+    g = {k: sum(buf[k] for buf in bufs) for k in ("gJ", "gW_inT", "gb", "gW_out")}
+    return loss, {"J": a * g["gJ"], "W_in": a * g["gW_inT"].T, "b": a * g["gb"],
+                  "W_out": g["gW_out"]}
 
 
 def glorot_limit(fan_in: int, fan_out: int) -> float:
@@ -361,7 +352,8 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
          lr: float = 1e-4, decay: float = 1e-4, clip_norm: float | None = None,
          train=PARAMS, mode: str = "open", dale: float | None = None,
          early_stop: float | None = None,
-         callback=None, backend: str = "blas", dtype=np.float64, rng=None) -> BPTTResult:
+         callback=None, backend: str = "blas", dtype=np.float64, threads: int | None = None,
+         rng=None) -> BPTTResult:
     """Train ``net`` on ``task`` by BPTT with Adam.
 
     Parameters
@@ -396,6 +388,9 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
     dtype : {float64, float32}
         Precision of the forward/backward passes (see :func:`loss_and_gradients`); the
         parameters and Adam's moments stay float64.
+    threads : int, optional
+        Threads over which each mini-batch is split (``backend="blas"``); see
+        :class:`BPTTWorkspace`. Default: ``numba.get_num_threads()``.
     rng : seed of the shuffling.
     """
     if not isinstance(net, Network):
@@ -434,7 +429,7 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
     state = AdamState(m={p: np.zeros_like(params[p]) for p in train},
                       v={p: np.zeros_like(params[p]) for p in train})
     B = task.inputs.shape[0]
-    workspace = BPTTWorkspace()
+    workspace = BPTTWorkspace(threads)
     current = dataclasses.replace(net, J=params["J"])
     history, batch_losses = [], []
     stopped = False

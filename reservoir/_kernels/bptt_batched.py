@@ -1,0 +1,178 @@
+"""Batched backpropagation through time: the time loops in Numba, products on BLAS.
+
+Same equations as :mod:`reservoir._kernels.bptt` (see there), with the batch advanced
+together, time-major: every step is one matrix product ``(B, N) x (N, N)`` on BLAS (Numba's
+``np.dot`` calls SciPy's BLAS directly, without Python's per-call overhead), and the
+elementwise work around it (nonlinearity, input drive, readout, leak, ``phi'``, output
+error pull-back) is fused into single passes over the ``(B, N)`` step. The backward pass
+keeps only ``g[t+1]`` and ``g[t]`` (not the whole ``(T, B, N)`` history) and adds each
+step's parameter-gradient contribution as it goes: ``dJ += g[t+1]^T r[t]`` is one more
+``(N, B) x (B, N)`` product per step, added into a float64 accumulator.
+
+Compiled with ``error_model="numpy"`` so that the elementwise loops vectorise (Python's
+error model adds a zero check to every division), with :mod:`.fast_tanh` in place of the
+C library's scalar ``tanh``. Works in float32 and float64 (one compiled version each).
+"""
+
+import numba as nb
+import numpy as np
+from numba.extending import overload
+
+from .fast_tanh import tanh32, tanh64
+
+
+_FLAGS = {"reassoc", "contract"}   # vectorised sums; NaN and inf keep their meaning
+
+
+def _phi_rows(code, x, r, half, zero):
+    """r = phi(x) for (B, N) arrays (Numba only; compiled per dtype below)."""
+    raise NotImplementedError("_phi_rows is only callable from Numba code")
+
+
+@overload(_phi_rows, jit_options={"error_model": "numpy"})
+def _phi_rows_overload(code, x, r, half, zero):
+    # tanh32 / tanh64 chosen here, at compile time, by the working dtype; the branch on
+    # ``code`` sits outside the loops so that each loop vectorises
+    tanh = tanh32 if x.dtype == nb.types.float32 else tanh64
+
+    def impl(code, x, r, half, zero):
+        B, N = x.shape
+        if code == 0:
+            for b in range(B):
+                for j in range(N):
+                    r[b, j] = tanh(x[b, j])
+        elif code == 1:
+            for b in range(B):
+                for j in range(N):
+                    v = x[b, j]
+                    r[b, j] = v if v > zero else zero
+        else:
+            for b in range(B):
+                for j in range(N):
+                    r[b, j] = half + half * tanh(half * x[b, j])
+    return impl
+
+
+@nb.njit(cache=True, inline="always", error_model="numpy", fastmath=_FLAGS)
+def _times_dphi(code, r, s, one):
+    """s *= phi'(x) for one row, from r = phi(x): 1 - r^2, [r > 0], r (1 - r)."""
+    N = r.shape[0]
+    if code == 0:
+        for j in range(N):
+            s[j] *= one - r[j] * r[j]
+    elif code == 1:
+        for j in range(N):
+            s[j] = s[j] if r[j] > 0 else s[j] * 0
+    else:
+        for j in range(N):
+            s[j] *= r[j] * (one - r[j])
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
+def forward(Ut, aWinT, ab, aJT, W_out, consts, code, R, Z, x, h):
+    """Forward pass from ``x[0] = 0``.
+
+    Parameters (arrays of one float dtype, C-contiguous)
+    ----------
+    Ut : (T, B, M) inputs, time-major.  aWinT : (M, N) ``alpha W_in^T``.
+    ab : (N,) ``alpha b``.  aJT : (N, N) ``alpha J^T``.  W_out : (K, N).
+    consts : (3,) ``[1, 1/2, 1 - alpha]`` in the working dtype (keeps float32 arithmetic
+        in float32: a Python float constant would promote it to float64).
+    code : nonlinearity code (0 tanh, 1 ReLU, 2 sigmoid).
+    R : (T, B, N) out, rates ``phi(x[t])``.  Z : (T, B, K) out, readout ``W_out r[t]``.
+    x, h : (B, N) scratch.
+    """
+    T, B, N = R.shape
+    M = Ut.shape[2]
+    K = W_out.shape[0]
+    half, decay = consts[1], consts[2]
+    zero = consts[0] - consts[0]
+    leaky = decay != zero
+    x[...] = zero
+    for t in range(T):
+        r = R[t]
+        _phi_rows(code, x, r, half, zero)
+        for b in range(B):
+            for k in range(K):
+                acc = zero
+                for j in range(N):
+                    acc += W_out[k, j] * r[b, j]
+                Z[t, b, k] = acc
+        if t == T - 1:
+            break
+        np.dot(r, aJT, h)
+        for b in range(B):
+            for j in range(N):
+                h[b, j] += ab[j]
+            for m in range(M):
+                u = Ut[t, b, m]
+                for j in range(N):
+                    h[b, j] += u * aWinT[m, j]
+            if leaky:
+                for j in range(N):
+                    x[b, j] = decay * x[b, j] + h[b, j]
+            else:
+                for j in range(N):
+                    x[b, j] = h[b, j]
+
+
+@nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
+def backward(R, E, Ut, W_out, aJ, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_cur,
+             tmp, step, s):
+    """Backward pass; sets the gradients (before the factor ``alpha`` of J, W_in, b).
+
+    Parameters
+    ----------
+    R : (T, B, N) rates from :func:`forward`.  E : (T, B, K) ``dL/dz[t]``.
+    Ut : (T, B, M) inputs.  W_out : (K, N).  aJ : (N, N) ``alpha J``.
+    consts : (3,) ``[1, 1/2, 1 - alpha]`` in the working dtype.  code : nonlinearity code.
+    gJ : (N, N) float64 out, ``sum_t g[t+1] r[t]^T``.  gW_inT : (M, N) float64 out,
+    ``sum_t u[t] g[t+1]^T``.  gb : (N,) float64 out, ``sum_t g[t+1]``.
+    gW_out : (K, N) float64 out, ``sum_t e[t] r[t]^T``.
+    g_next, g_cur, tmp : (B, N) scratch.  step : (N, N) scratch.  s : (N,) scratch.
+    """
+    T, B, N = R.shape
+    M = Ut.shape[2]
+    K = W_out.shape[0]
+    one, decay = consts[0], consts[2]
+    zero = one - one
+    gJ[...] = 0.0
+    gW_inT[...] = 0.0
+    gb[...] = 0.0
+    gW_out[...] = 0.0
+    for t in range(T - 1, -1, -1):
+        r = R[t]
+        inner = t < T - 1
+        if inner:      # g_next = g[t+1]: its parameter gradients, and a J^T g[t+1]
+            np.dot(g_next.T, r, step)
+            for i in range(N):
+                for j in range(N):
+                    gJ[i, j] += step[i, j]
+            for b in range(B):
+                for j in range(N):
+                    gb[j] += g_next[b, j]
+                for m in range(M):
+                    u = Ut[t, b, m]
+                    for j in range(N):
+                        gW_inT[m, j] += u * g_next[b, j]
+            np.dot(g_next, aJ, tmp)
+        for b in range(B):
+            rb = r[b]
+            for j in range(N):
+                s[j] = zero
+            for k in range(K):
+                e = E[t, b, k]
+                for j in range(N):
+                    gW_out[k, j] += e * rb[j]
+                    s[j] += e * W_out[k, j]
+            if inner:
+                for j in range(N):
+                    s[j] += tmp[b, j]
+            _times_dphi(code, rb, s, one)
+            if inner:
+                for j in range(N):
+                    g_cur[b, j] = s[j] + decay * g_next[b, j]
+            else:
+                for j in range(N):
+                    g_cur[b, j] = s[j]
+        g_next, g_cur = g_cur, g_next

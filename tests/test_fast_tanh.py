@@ -1,0 +1,68 @@
+"""The vectorisable tanh of the BPTT kernels (Lambert's continued fraction)."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from hypothesis import given, strategies as st
+
+from reservoir._kernels.fast_tanh import lambert_coefficients, tanh_array
+
+
+def _cf_value(x: Fraction, depth: int) -> Fraction:
+    """The depth-``depth`` convergent x / (1 + x^2 / (3 + ... x^2 / (2 depth + 1))),
+    evaluated from the bottom in exact rational arithmetic."""
+    tail = Fraction(2 * depth + 1)
+    for k in range(depth - 1, -1, -1):
+        tail = (2 * k + 1) + x * x / tail
+    return x / tail
+
+
+@given(depth=st.integers(0, 12), num=st.integers(-50, 50), den=st.integers(1, 20))
+def test_lambert_coefficients_are_the_continued_fraction(depth, num, den):
+    """x P(x^2) / Q(x^2) equals the truncated continued fraction exactly (rationals)."""
+    P, Q = lambert_coefficients(depth)
+    x = Fraction(num, den)
+    s = x * x
+    p = sum(c * s**i for i, c in enumerate(P))
+    q = sum(c * s**i for i, c in enumerate(Q))
+    assert x * p / q == _cf_value(x, depth)
+    assert all(c > 0 for c in P + Q)          # why Horner's rule cannot cancel
+
+
+def test_lambert_coefficients_small_depths_closed_form():
+    assert lambert_coefficients(0) == ([1], [1])              # tanh x ~ x
+    assert lambert_coefficients(1) == ([3], [3, 1])           # x / (1 + x^2/3)
+    assert lambert_coefficients(2) == ([15, 1], [15, 6])      # x (15 + x^2) / (15 + 6 x^2)
+    with pytest.raises(ValueError, match="depth"):
+        lambert_coefficients(-1)
+
+
+@pytest.mark.parametrize("dtype, ulps", [(np.float32, 4), (np.float64, 6)])
+def test_fast_tanh_is_accurate_to_a_few_ulps(dtype, ulps):
+    """Relative error against NumPy's float64 tanh (itself within 1 ulp) over a dense
+    grid, tiny and subnormal inputs, and the clamp region; never |tanh| > 1."""
+    tiny = np.finfo(dtype).tiny
+    x = np.concatenate([np.linspace(-30, 30, 600_001),
+                        np.logspace(np.log10(tiny) - 5, 1.5, 20_001),
+                        -np.logspace(-30, 1.5, 2001)]).astype(dtype)
+    out = np.empty_like(x)
+    tanh_array(x, out)
+    ref = np.tanh(x.astype(np.float64))
+    nz = ref != 0
+    rel = np.abs(out[nz] - ref[nz]) / np.abs(ref[nz])
+    assert rel.max() <= ulps * np.finfo(dtype).eps
+    np.testing.assert_array_equal(out[~nz], 0.0)
+    assert np.all(np.abs(out) <= 1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_fast_tanh_special_values(dtype):
+    x = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e30, -1e30], dtype)
+    out = np.empty_like(x)
+    tanh_array(x, out)
+    eps = np.finfo(dtype).eps
+    np.testing.assert_array_equal(out[:2], [0.0, -0.0])
+    assert np.signbit(out[1])                 # odd function keeps the sign of -0
+    np.testing.assert_allclose(out[[2, 3, 5, 6]], [1.0, -1.0, 1.0, -1.0], rtol=4 * eps)
+    assert np.isnan(out[4])                   # NaN propagates (divergence stays visible)
