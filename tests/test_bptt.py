@@ -1,4 +1,5 @@
 
+import numba
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -264,6 +265,7 @@ def test_workspace_reuse_gives_identical_results():
 def test_batch_split_over_threads_gives_the_same_gradients(dtype, tol):
     """Splitting a mini-batch into chunks on worker threads (sizes 8-9 here) reproduces
     the per-trial Numba kernels, for any number of threads; the chunks tile the batch."""
+    from reservoir._kernels.blas_threads import can_limit_threads
     from reservoir.train.bptt import BPTTWorkspace
     net = _net(13, 2, 2, "tanh", 0.5, 3)
     rng = np.random.default_rng(3)
@@ -273,7 +275,7 @@ def test_batch_split_over_threads_gives_the_same_gradients(dtype, tol):
     ref_loss, ref = loss_and_gradients(net, U, Y, W, backend="numba")
     for threads in (1, 2, 3, 8):
         ws = BPTTWorkspace(threads)
-        chunks = ws.chunks(26)
+        chunks = ws.chunks(26, 13)
         assert len(chunks) == min(threads, 3)                 # never fewer than 8 trials
         assert chunks[0][0] == 0 and chunks[-1][1] == 26
         assert all(a[1] == b[0] for a, b in zip(chunks, chunks[1:]))
@@ -283,6 +285,11 @@ def test_batch_split_over_threads_gives_the_same_gradients(dtype, tol):
             for name in ref:
                 scale = np.max(np.abs(ref[name]))
                 assert np.max(np.abs(g[name] - ref[name])) <= tol * scale, (threads, name)
+    auto = BPTTWorkspace()
+    assert len(auto.chunks(64, 50)) == min(numba.get_num_threads(), 8)
+    # without per-thread BLAS control, products OpenBLAS threads itself are not split
+    big = len(auto.chunks(64, 200))
+    assert big == (min(numba.get_num_threads(), 8) if can_limit_threads() else 1)
     with pytest.raises(ValueError, match="threads"):
         BPTTWorkspace(0)
     with pytest.raises(TypeError, match="threads"):
@@ -364,3 +371,32 @@ def test_closed_loop_loss_matches_simulate_and_training_uses_the_feedback():
         rs.bptt(net, task, epochs=1, train=("W_fb",), rng=0)
     with pytest.raises(ValueError, match="mode"):
         rs.bptt(net, task, epochs=1, mode="teacher", rng=0)
+
+
+def test_blas_thread_limit_is_local_to_the_calling_thread():
+    """Limiting BLAS to one thread on a worker leaves the main thread's setting alone."""
+    import ctypes
+    import threading
+
+    import scipy.linalg.cython_blas as cython_blas
+
+    from reservoir._kernels.blas_threads import can_limit_threads, limit_to_one_thread
+    if not can_limit_threads():
+        assert limit_to_one_thread() is False
+        pytest.skip("this SciPy's BLAS has no per-thread thread count")
+    lib = ctypes.CDLL(cython_blas.__file__)
+    setter = lib.openblas_set_num_threads_local
+    setter.restype, setter.argtypes = ctypes.c_int, [ctypes.c_int]
+    seen = {}
+
+    def worker():
+        seen["ok"] = limit_to_one_thread()
+        seen["after"] = setter(1)      # returns the previous (this thread's) value
+    main_before = setter(3)            # the setter returns the previous value:
+    assert setter(main_before) == 3    # read the main thread's value, then restore it
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert seen == {"ok": True, "after": 1}
+    main_after = setter(main_before)
+    assert main_after == main_before

@@ -29,6 +29,7 @@ import numpy as np
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
 from .._kernels import bptt as kernels
 from .._kernels import bptt_batched as batched
+from .._kernels.blas_threads import can_limit_threads, limit_to_one_thread
 from ..network import Network
 from ..nonlinearities import CODES
 from ..tasks import Task
@@ -157,39 +158,52 @@ class BPTTWorkspace:
     :func:`bptt` keeps one workspace for the whole run. Holds one set of arrays per
     (T, B, N, M, K, dtype, chunk) seen (an epoch has at most two batch sizes).
 
-    The batch is cut into ``threads`` contiguous chunks of trials, each run through the
-    Numba kernels (which release the GIL) on its own thread; the per-step matrix products
-    at these sizes are single-threaded in OpenBLAS, so this is what uses a second core
-    (measured 1.45x in float32, 1.9x in float64 at N = 50, B = 64 on 2 cores). Chunk
-    gradients are summed in a fixed order, so results do not depend on thread timing; they
-    depend on ``threads`` only through rounding. Not thread-safe itself.
+    The batch is cut into contiguous chunks of trials, each run through the Numba
+    kernels (which release the GIL) on its own thread, whose BLAS calls are made
+    single-threaded (:mod:`reservoir._kernels.blas_threads`). At B = 64 on 2 cores this
+    measured 1.4x faster in float32 and 1.7x in float64 at N = 50, and 2.2x at N = 200,
+    than one chunk with OpenBLAS threading each product. Where the BLAS cannot be limited
+    per thread, chunk threads on top of OpenBLAS' own threads were measured 1.5x *slower*
+    (N = 200), so a batch is then split only while ``B N^2 <= 2^20`` (products OpenBLAS
+    keeps on one thread). Chunk gradients are summed in a fixed order, so results do not
+    depend on thread timing, only (through rounding) on the number of chunks. A chunk never
+    has fewer than 8 trials. Not thread-safe itself.
 
     Parameters
     ----------
     threads : int, optional
-        Number of chunks / threads. Default ``numba.get_num_threads()`` (the cores Numba
-        may use; ``NUMBA_NUM_THREADS`` sets it). A batch is never cut into chunks of fewer
-        than 8 trials.
+        Split every batch into this many chunks (at most ``B // 8``). Default: automatic,
+        ``numba.get_num_threads()`` chunks (the cores Numba may use; ``NUMBA_NUM_THREADS``
+        sets it), or one where that would stack thread pools (see above).
     """
 
-    def __init__(self, threads: int | None = None):
-        self.threads = (numba.get_num_threads() if threads is None
-                        else as_int(threads, "threads", minimum=1))
-        self._sets = {}
-        self._pool = None
+    #: Largest ``B N^2`` (multiply-adds of one step's product) split by default.
+    AUTO_SPLIT_MAX = 2**20
 
-    def chunks(self, B):
-        """Trial ranges ``[(lo, hi), ...]`` of the chunks of a batch of ``B``."""
-        n = max(1, min(self.threads, B // 8))
+    def __init__(self, threads: int | None = None):
+        self.threads = None if threads is None else as_int(threads, "threads", minimum=1)
+        self._sets = {}
+        self._pool, self._pool_size = None, 0
+
+    def chunks(self, B, N):
+        """Trial ranges ``[(lo, hi), ...]`` of the chunks of a batch of ``B`` trials of an
+        ``N``-unit network."""
+        if self.threads is not None:
+            n = self.threads
+        else:
+            small = B * N * N <= self.AUTO_SPLIT_MAX
+            n = numba.get_num_threads() if small or can_limit_threads() else 1
+        n = max(1, min(n, B // 8))
         edges = np.linspace(0, B, n + 1).round().astype(int)
         return list(zip(edges[:-1], edges[1:]))
 
     def map(self, fn, n):
-        """``[fn(0), ..., fn(n - 1)]``, on the worker threads when ``n > 1``."""
+        """``[fn(0), ..., fn(n - 1)]``, on worker threads when ``n > 1``."""
         if n == 1:
             return [fn(0)]
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(self.threads, thread_name_prefix="bptt")
+        if self._pool is None or self._pool_size < n:
+            self._pool = ThreadPoolExecutor(n, thread_name_prefix="bptt")
+            self._pool_size = n
         return list(self._pool.map(fn, range(n)))
 
     def get(self, T, B, N, M, K, dtype, chunk=0):
@@ -218,7 +232,7 @@ def _loss_and_gradients_blas(net: Network, J, U, Y, W, norm, dtype=np.float64,
     N, K = net.N, net.n_outputs
     a = net.alpha
     ws = workspace or BPTTWorkspace()
-    chunks = ws.chunks(B)
+    chunks = ws.chunks(B, N)
     bufs = [ws.get(T, hi - lo, N, M, K, dtype, i) for i, (lo, hi) in enumerate(chunks)]
     c = lambda A: np.ascontiguousarray(A, dtype=dtype)  # noqa: E731
     consts = c([1.0, 0.5, 1.0 - a])
@@ -226,7 +240,11 @@ def _loss_and_gradients_blas(net: Network, J, U, Y, W, norm, dtype=np.float64,
     W_out, aJ = c(net.W_out), c(a * J)
     aWinT, ab, aJT = c(a * net.W_in.T), c(a * net.b), c(a * J.T)
 
+    split = len(chunks) > 1
+
     def forward(i):
+        if split:   # on a worker thread: keep its products off OpenBLAS' own threads
+            limit_to_one_thread()
         lo, hi = chunks[i]
         buf = bufs[i]
         np.copyto(buf["U"], U[lo:hi].transpose(1, 0, 2))
@@ -234,6 +252,8 @@ def _loss_and_gradients_blas(net: Network, J, U, Y, W, norm, dtype=np.float64,
                         buf["Z"], buf["x"], buf["h"])
 
     def backward(i):
+        if split:
+            limit_to_one_thread()
         buf = bufs[i]
         batched.backward(buf["R"], buf["E"], buf["U"], W_out, aJ, consts, code, buf["gJ"],
                          buf["gW_inT"], buf["gb"], buf["gW_out"], buf["g_next"],
@@ -390,7 +410,8 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
         parameters and Adam's moments stay float64.
     threads : int, optional
         Threads over which each mini-batch is split (``backend="blas"``); see
-        :class:`BPTTWorkspace`. Default: ``numba.get_num_threads()``.
+        :class:`BPTTWorkspace`. Default: automatic (all of Numba's threads for small
+        networks, one where OpenBLAS threads the products itself).
     rng : seed of the shuffling.
     """
     if not isinstance(net, Network):
