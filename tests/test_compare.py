@@ -8,9 +8,11 @@ import reservoir as rs
 def comparison():
     task = rs.tasks.xor(600, noise_std=0.1, dt=2.0, rng=0)
     test = rs.tasks.xor(100, noise_std=0.1, dt=2.0, rng=1)
+    # 40 epochs: every one of 8 networks (4 seeds) solved XOR in a check; with 25 epochs
+    # one in 16 stopped at 80-99 % (which network depends on rounding, e.g. thread count)
     return task, test, rs.compare_training(
         task, test, n_networks=2, N=40,
-        bptt_kwargs={"epochs": 25, "lr": 2e-3, "batch_size": 32}, rng=0)
+        bptt_kwargs={"epochs": 40, "lr": 2e-3, "batch_size": 32}, rng=0)
 
 
 def test_comparison_measures_every_network(comparison):
