@@ -216,7 +216,12 @@ def test_jarne_tasks_train_with_bptt_N50(name):
     task = gen(n, noise_std=0.1, rng=0)
     test = gen(200, noise_std=0.1, rng=1)
     net = rs.jarne_network(50, 2, 1, init="orthogonal", rng=0)
-    res = rs.bptt(net, task, epochs=30, batch_size=64, lr=1e-3, clip_norm=1.0, rng=0)
+    # lr 10x the spec's for a 4x shorter run, so the decay is 10x too (lr 1e-3 -> 3.4e-4
+    # over the run): with the spec's decay, Adam's late loss spikes (0.0005 -> 0.2 at epoch
+    # 24 on OR) made success hinge on rounding (1, 2 or 3 batch chunks gave 1.0, 0.795,
+    # 1.0); with this decay all 12 (task, chunks) runs succeeded in a check
+    res = rs.bptt(net, task, epochs=30, batch_size=64, lr=1e-3, decay=1e-3, clip_norm=1.0,
+                  rng=0)
     out = rs.simulate(res.network, test.inputs, mode="open", record=("z",))
     if name == "flip_flop":
         err = np.mean((out.z - test.targets) ** 2)
