@@ -6,6 +6,10 @@ Figures (PNG and PDF), following ``shared/specs/rb2017.md`` section 6.2:
 
 * ``rb2017_output_ode``: one trained target (tanh, g = 1, A = 1): the output after a kick
   ``eps u`` in finite networks against the mean-field first-order ODE ``eps K exp(s* t)``.
+* ``rb2017_output_ode_three_targets`` (R1(b)): three targets (g = 1, {1, 2, 3}): the output
+  after a kick at each attractor against the mean-field third-order ODE
+  ``eps a^T exp((M_k - I) t) b_k`` (damped oscillation at A = 1, growth at the unstable
+  A = 2, plain decay at A = 3).
 * ``rb2017_poles``: two targets (g = 1, {0.5, 1.5}): eigenvalues of the closed-loop
   Jacobian at each trained attractor with the mean-field poles (the attractor at 0.5 is
   unstable, the one at 1.5 stable: the alternation rule); ReLU gives an exact zero.
@@ -17,6 +21,9 @@ Figures (PNG and PDF), following ``shared/specs/rb2017.md`` section 6.2:
 * ``rb2017_stability_map`` (R2(c)): two targets A_1 < A_2 (g = 1) on a grid: mean-field
   stability of each attractor beside the fraction of networks whose kicked nonlinear closed
   loop keeps ``z = A_k`` to 1% at t = 150.
+* ``rb2017_edge_success`` (R2(d)): one target: the edge of chaos ``A_c(g)`` in the (g, A)
+  plane beside the fraction of networks trained at ``A = f A_c(g)`` (f = 0.5 ... 3) whose
+  clamped run settles and whose kicked closed loop holds ``z = A``.
 * ``rb2017_feedback_distribution`` (R5): ``tau_out`` against ``sigma_u A`` for
   ``u ~ N(0, 1)`` and ``U[-1, 1]`` (g = 0.5 ... 2; network points: fitted output decay at
   g = 1), and the edge of chaos ``A_c(g)`` and ``sigma_u A_c(g)`` for both.
@@ -28,10 +35,11 @@ Figures (PNG and PDF), following ``shared/specs/rb2017.md`` section 6.2:
 ``rb2017.json``: every plotted number and the spec's checkable numbers, each compared
 quantity with ``theory`` and ``simulation`` entries, N and the number of realisations.
 ``--quick``: N = 500 (1000 for three targets), 2 realisations; the map N = 300 with 4
-networks per pair on {0.5, 1, 2, 3}; finite size N = 200, 400, 800; robustness N = 250, 500,
-1000 (about 35 s on 2 shared cores with the default ``--threads 1``). Full: N = 2000 (1000 for three targets), 4
-realisations; the map N = 1000, 20 networks per pair on {0.25, 0.5, 1, 1.5, 2, 3}; N up to
-2000 for R6 and R7.
+networks per pair on {0.5, 1, 2, 3}; the edge N = 1000, 3 networks per point, g = 1.5, 2;
+finite size N = 200, 400, 800; robustness N = 250, 500, 1000 (about a minute on 2 shared
+cores with the default ``--threads 1``). Full: N = 2000 (1000 for three targets), 4
+realisations; the map N = 1000, 20 networks per pair on {0.25, 0.5, 1, 1.5, 2, 3}; the edge
+N = 1000, 10 networks per point, g = 1.2, 1.5, 2, 2.5; N up to 2000 for R6 and R7.
 """
 
 import argparse
@@ -51,6 +59,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import scipy.linalg  # noqa: E402
 
 import reservoir as rs  # noqa: E402
 from reservoir.meanfield import (edge_of_chaos, multi_target, network_closed_loop_gain,  # noqa: E402,E501
@@ -121,6 +130,100 @@ def output_ode(N, n_real, out_json):
     rate = -np.polyfit(t[20:61], np.log(np.abs(sims[:, 20:61]).T), 1)[0]
     out_json["decay_rate_t2_6"] = {"theory": -th.s_star, "simulation": rate.tolist(),
                                    "spec": "0.628 +- 0.022 at N = 2000 (MF 0.6076)"}
+    return fig
+
+
+def output_ode_three_targets(N, n_real, out_json, eps=0.02, t_end=10.0):
+    """R1(b): g = 1, targets {1, 2, 3}: the output after a kick ``eps u`` at each trained
+    attractor against the mean-field third-order ODE, ``eps a^T exp((M_k - I) t) b_k``."""
+    g, targets = 1.0, [1.0, 2.0, 3.0]
+    mt = multi_target(g, targets)
+    t = np.linspace(0.0, t_end, 101)
+    n = int(round(t_end / 0.01)) + 1
+    sims = np.empty((len(targets), n_real, t.size))
+    for seed in range(n_real):
+        net, xf = trained(N, g, targets, seed + 1)
+        fine = dataclasses.replace(net, dt=0.01)  # small Euler step: compare with the flow
+        for k, A in enumerate(targets):
+            z = rs.simulate(fine, None, xf[k] + eps * net.W_fb[:, 0], mode="closed",
+                            n_steps=n, record=("z",)).z[:, 0]
+            sims[k, seed] = z[::10] - A
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), constrained_layout=True)
+    res = []
+    for k, (ax, att) in enumerate(zip(axes, mt.attractors)):
+        Mm = att.M - np.eye(len(targets))
+        theory = np.array([eps * att.a @ scipy.linalg.expm(Mm * ti) @ att.b for ti in t])
+        for sim in sims[k]:
+            ax.plot(t, sim, color="0.6", lw=1)
+        ax.plot([], [], color="0.6", label=f"networks (N = {N})")
+        ax.plot(t, theory, "--", color="C3", lw=2, label="mean field a^T exp((M-I)t) b")
+        ax.axhline(0, color="k", lw=0.5)
+        poles = ", ".join(f"{p.real:.2f}{p.imag:+.2f}i" if abs(p.imag) > 1e-9
+                          else f"{p.real:.2f}" for p in att.poles)
+        ax.set(xlabel="time (tau)", ylabel="z - A" if k == 0 else None,
+               title=f"A = {att.A:g} ({'stable' if att.stable else 'unstable'})\n"
+                     f"poles {poles}")
+        ax.title.set_fontsize(8)
+        ax.legend(fontsize=7)
+        scale = np.max(np.abs(theory))
+        res.append({"A": att.A, "stable": bool(att.stable),
+                    "poles_real": att.poles.real.tolist(),
+                    "poles_imag": att.poles.imag.tolist(), "t": t.tolist(),
+                    "theory": theory.tolist(), "simulation": sims[k].tolist(),
+                    "max_error_over_max_theory":
+                        float(np.max(np.abs(sims[k] - theory)) / scale)})
+    fig.suptitle("Three trained targets (g = 1): a third-order output ODE at each attractor",
+                 fontsize=9)
+    out_json["output_ode_three_targets"] = {"g": g, "eps": eps, "N": N,
+                                            "realisations": n_real, "attractors": res}
+    return fig
+
+
+def edge_success_figure(N, seeds, gs, fractions, out_json, settle=1000.0):
+    """R2(d): one target (tanh): the edge of chaos ``A_c(g)`` of the clamped network in the
+    (g, A) plane beside the fraction of networks trained successfully at ``A = f A_c(g)``.
+
+    Success: the clamped (teacher-forced) network settles to a fixed point within
+    ``settle`` time units (it cannot below the edge, where it is chaotic), and the trained
+    closed loop, kicked by 0.05 N(0, 1) per neuron, still has ``|z - A| < 1% A`` at
+    t = 150. Mean field: success iff ``A > A_c(g)`` (the single-target output pole ``s*``
+    is negative wherever the bulk is stable)."""
+    curve_g = np.linspace(1.02, max(3.0, max(gs)), 60)
+    curve_A = [edge_of_chaos(g)[0] for g in curve_g]
+    rows = []
+    for g in gs:
+        A_c = edge_of_chaos(g)[0]
+        for f in fractions:
+            A = f * A_c
+            th = single_target(g, A)
+            ok = 0
+            for seed in seeds:
+                try:
+                    net, xf = train_fixed_point_network(N, g, [A], settle=settle, rng=seed)
+                except RuntimeError:      # the clamped network did not settle: chaotic
+                    continue
+                kick = 0.05 * np.random.default_rng(1000 + seed).standard_normal(xf.shape)
+                z = rs.simulate(net, None, xf + kick, mode="closed", n_steps=1500,
+                                record=("z",)).z[:, -1, 0]
+                ok += bool(np.abs(z[0] - A) < 0.01 * A)
+            rows.append({"g": g, "A": A, "A_over_A_c": f, "rho_theory": th.rho,
+                         "trained": {"theory": bool(A > A_c and th.s_star < 0),
+                                     "simulation": ok / len(seeds)}})
+    fig, ax = plt.subplots(figsize=(5.5, 4), constrained_layout=True)
+    ax.plot(curve_g, curve_A, color="k", label="edge of chaos A_c(g) (mean field)")
+    sc = ax.scatter([r["g"] for r in rows], [r["A"] for r in rows],
+                    c=[r["trained"]["simulation"] for r in rows], cmap="RdYlGn", vmin=0,
+                    vmax=1, s=120, marker="s", edgecolors="k")
+    fig.colorbar(sc, ax=ax, label=f"fraction trained and held (N = {N}, {len(seeds)} nets)")
+    ax.set(xlabel="gain g", ylabel="target A", yscale="log",
+           title="One target: training succeeds above the edge of chaos")
+    ax.legend(fontsize=7, loc="lower right")
+    agree = np.mean([r["trained"]["theory"] == (r["trained"]["simulation"] >= 0.5)
+                     for r in rows])
+    out_json["edge_success"] = {"N": N, "realisations": len(seeds), "settle": settle,
+                                "kick": 0.05, "t_end": 150.0, "rows": rows,
+                                "curve": {"g": curve_g.tolist(), "A_c": curve_A},
+                                "agreement": float(agree)}
     return fig
 
 
@@ -425,20 +528,27 @@ def main(argv=None):
         map_N, map_seeds, map_values = 300, range(4), [0.5, 1.0, 2.0, 3.0]
         fs_N, fs_seeds = [200, 400, 800], [range(10), range(10), range(6)]
         rob_N = [250, 500, 1000]
+        edge_N, edge_seeds, edge_g = 1000, range(3), [1.5, 2.0]
     else:
         map_N, map_seeds, map_values = 1000, range(20), [0.25, 0.5, 1.0, 1.5, 2.0, 3.0]
         fs_N, fs_seeds = [250, 500, 1000, 2000], [range(16), range(16), range(10), range(8)]
         rob_N = [250, 500, 1000, 2000]
+        edge_N, edge_seeds, edge_g = 1000, range(10), [1.2, 1.5, 2.0, 2.5]
+    edge_f = [0.5, 0.8, 1.3, 2.0, 3.0]
     out = {"quick": args.quick}
     figs = {}
     timing = {}
     for name, make in (
             ("rb2017_output_ode", lambda: output_ode(N, n_real, out)),
+            ("rb2017_output_ode_three_targets",
+             lambda: output_ode_three_targets(N3, n_real, out)),
             ("rb2017_poles", lambda: poles_figure(N, n_real, out)),
             ("rb2017_frequency", lambda: frequency_figure(N3, max(1, n_real - 1), out)),
             ("rb2017_time_constants", lambda: time_constants_figure(out)),
             ("rb2017_stability_map", lambda: stability_map_figure(map_N, map_seeds,
                                                                   map_values, out)),
+            ("rb2017_edge_success", lambda: edge_success_figure(edge_N, edge_seeds, edge_g,
+                                                                edge_f, out)),
             ("rb2017_feedback_distribution",
              lambda: feedback_distribution_figure(N, max(1, n_real - 1), out, args.quick)),
             ("rb2017_finite_size", lambda: finite_size_figure(fs_N, fs_seeds, out)),

@@ -106,9 +106,10 @@ def test_reproduce_mo2019_quick(tmp_path):
 def test_reproduce_rb2017_quick(tmp_path):
     """The whole quick run (about a minute on 2 shared cores)."""
     _run("reproduce_rb2017.py", tmp_path)
-    for name in ("rb2017_output_ode", "rb2017_poles", "rb2017_frequency",
-                 "rb2017_time_constants", "rb2017_stability_map",
-                 "rb2017_feedback_distribution", "rb2017_finite_size", "rb2017_robustness"):
+    for name in ("rb2017_output_ode", "rb2017_output_ode_three_targets", "rb2017_poles",
+                 "rb2017_frequency", "rb2017_time_constants", "rb2017_stability_map",
+                 "rb2017_edge_success", "rb2017_feedback_distribution",
+                 "rb2017_finite_size", "rb2017_robustness"):
         for ext in ("png", "pdf"):
             assert (tmp_path / f"{name}.{ext}").stat().st_size > 1000
     data = json.loads((tmp_path / "rb2017.json").read_text())
@@ -123,6 +124,17 @@ def test_reproduce_rb2017_quick(tmp_path):
     np.testing.assert_allclose(np.array(low["simulation"]).mean(axis=0), low["theory"],
                                rtol=0.1)
     assert abs(data["relu_leading_eigenvalue"]["simulation"]) < 1e-8
+    # R1(b): the third-order output ODE follows N = 1000 networks at every attractor
+    for att in data["output_ode_three_targets"]["attractors"]:
+        assert att["max_error_over_max_theory"] < 0.15, att["A"]
+    # R2(d): trained wherever A > A_c(g), never at half the edge
+    edge = data["edge_success"]
+    assert edge["agreement"] >= 0.8
+    for row in edge["rows"]:
+        if row["A_over_A_c"] >= 1.3:
+            assert row["trained"]["simulation"] == 1.0
+        if row["A_over_A_c"] <= 0.5:
+            assert row["trained"]["simulation"] <= 1 / 3
     # R2(c): mean-field stability predicts the nonlinear outcome for every pair (the map's
     # poles are at least 0.2 from 0, so finite N = 300 does not flip them)
     smap = data["stability_map"]
@@ -158,7 +170,7 @@ def _script_module(name):
 
 
 def test_reproduce_rb2017_new_figures_small():
-    """R2(c), R6 and R7 of the rb2017 script at tiny sizes (default run; the full quick
+    """R1(b), R2(c), R2(d), R6 and R7 of the rb2017 script at tiny sizes (default run; the full quick
     run is slow-marked): JSON structure, theory beside simulation, and the qualitative
     claims (stability agreement, random-input gain falling with N)."""
     import matplotlib.pyplot as plt
@@ -168,7 +180,9 @@ def test_reproduce_rb2017_new_figures_small():
     threads = numba.get_num_threads()
     numba.set_num_threads(1)          # as the script's default (--threads 1)
     try:
-        for fig in (mod.stability_map_figure(150, range(2), [1.0, 3.0], out),
+        for fig in (mod.output_ode_three_targets(300, 1, out),
+                    mod.edge_success_figure(1000, range(2), [2.0], [0.5, 2.0], out),
+                    mod.stability_map_figure(150, range(2), [1.0, 3.0], out),
                     mod.finite_size_figure([100, 400], [range(3), range(3)], out),
                     mod.robustness_figure([100, 600], 2, 4, out)):
             plt.close(fig)
@@ -177,6 +191,20 @@ def test_reproduce_rb2017_new_figures_small():
     json.dumps(out)                                   # serialisable
     assert len(list(_pairs(out))) >= 8
     assert out["stability_map"]["agreement"] == 1.0
+    # R1(b) at N = 300: the mean-field ODE's shape at each attractor (damped oscillation,
+    # growth at the unstable middle target, plain decay), within finite-size error
+    atts = out["output_ode_three_targets"]["attractors"]
+    assert [a["stable"] for a in atts] == [True, False, True]
+    for a in atts:
+        sim = np.array(a["simulation"])[0]
+        theory = np.array(a["theory"])
+        assert a["max_error_over_max_theory"] < 0.35
+        assert np.any(np.sign(sim) != np.sign(sim[0])) == np.any(np.sign(theory) < 0)
+    assert np.array(atts[1]["simulation"])[0, -1] > 3 * np.array(atts[1]["simulation"])[0, 0]
+    # R2(d): below the edge the clamped network is chaotic, above it training holds
+    rows = out["edge_success"]["rows"]
+    assert [r["trained"]["theory"] for r in rows] == [False, True]
+    assert [r["trained"]["simulation"] for r in rows] == [0.0, 1.0]
     assert [r["stable"]["theory"] for r in out["stability_map"]["rows"]] == [False, True]
     for q in out["finite_size"]["quantities"].values():
         assert [r["N"] for r in q] == [100, 400] and len(q[0]["simulation"]) == 3
