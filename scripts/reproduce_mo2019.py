@@ -19,7 +19,9 @@ Figures (PNG and PDF), following ``shared/specs/mo2019.md`` section 6:
   closed-loop runs reaching the target from random starts (x0 ~ N(0, s^2), s^2 in
   [0.1, 9]) and structured starts (x0 = z0 m + I), with the theories' predictions (random
   starts begin at z ~ 0, structured at z ~ z0; success iff that lies in the target's basin
-  of the 1-D reduction).
+  of the 1-D reduction). Open markers: the same networks with the readout trained online
+  by RLS (FORCE) instead; the LS theories do not describe them (their readout is not the
+  LS one: the JSON records its cosine with the LS readout and its norm ratio).
 * ``mo2019_bulk_chaos`` (R6): g = 2, Sm = 1, SI = 0.3, rho = 0, feedback clamped at the target
   (input A m + I). Left: bulk radius g sqrt([phi'^2](Delta0)) of the static target versus
   A with the boundary g^2 [phi'^2] = 1 (|A| = 1.243; 0.797 for SI = 1, spec X5) and the largest
@@ -233,15 +235,27 @@ def ls_trained_network(N, A, seed):
     return net.with_readout((A * r / (r @ r))[None, :])
 
 
-def training_success_networks(A_values, N, n_real, n_random, z0_grid, T=150.0, seed0=100):
-    """Closed-loop runs of LS-trained networks from random starts x0 ~ N(0, s^2), s^2
-    uniform in [0.1, 9], and structured starts x0 = z0 m + I (spec 5.4, scaled down).
-    Success: |z(T) - A| < 1e-2 and max|dx/dt| < 1e-6 at T."""
+def rls_trained_network(N, A, seed, T_train=100.0, alpha=1.0):
+    """The same exact-overlap network, readout trained online by RLS (FORCE, an update
+    every step, ``P(0) = I / alpha``) in closed loop on the constant target A for
+    ``T_train`` time units from a random state ``0.5 N(0, 1)``."""
+    net = network_with_exact_overlaps(N, **{k: EXAMPLE[k] for k in ("g", "Sm", "SI", "rho")},
+                                      p=0.0, p_m=0.0, p_I=0.0, C=0.0, dt=0.1, rng=seed)
+    n = int(round(T_train / net.dt))
+    return rs.force(net.with_readout(np.zeros((1, N))), np.ones((n, 1)), np.full((n, 1), A),
+                    alpha=alpha, update_every=1, rng=seed).network
+
+
+def training_success_networks(A_values, N, n_real, n_random, z0_grid, T=150.0, seed0=100,
+                              train=ls_trained_network):
+    """Closed-loop runs of networks trained by ``train`` (LS by default) from random starts
+    x0 ~ N(0, s^2), s^2 uniform in [0.1, 9], and structured starts x0 = z0 m + I (spec
+    5.4, scaled down). Success: |z(T) - A| < 1e-2 and max|dx/dt| < 1e-6 at T."""
     rows = []
     for A in A_values:
         for k in range(n_real):
             seed = seed0 + k
-            net = ls_trained_network(N, float(A), seed)
+            net = train(N, float(A), seed)
             rng = np.random.default_rng(seed)
             s2 = rng.uniform(0.1, 9.0, n_random)
             X0 = np.vstack([rng.standard_normal((n_random, N)) * np.sqrt(s2)[:, None],
@@ -255,7 +269,14 @@ def training_success_networks(A_values, N, n_real, n_random, z0_grid, T=150.0, s
             speed = np.max(np.abs(-xT + rT @ W.T + net.W_in[:, 0][None, :]), axis=1)
             ok = (np.abs(zT - A) < 1e-2) & (speed < 1e-6)
             fail_z = zT[~ok]
+            ls_w = (net.W_out[0] if train is ls_trained_network
+                    else ls_trained_network(N, float(A), seed).W_out[0])
             rows.append({"A": float(A), "seed": seed, "N": N,
+                         "readout_cosine_to_ls": float(
+                             net.W_out[0] @ ls_w / np.linalg.norm(net.W_out[0])
+                             / np.linalg.norm(ls_w)),
+                         "readout_norm_over_ls": float(np.linalg.norm(net.W_out[0])
+                                                       / np.linalg.norm(ls_w)),
                          "random_success": float(np.mean(ok[:n_random])),
                          "structured_success": float(np.mean(ok[n_random:])),
                          "structured_ok": ok[n_random:].tolist(),
@@ -269,6 +290,8 @@ def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
     simulation. Returns the JSON block."""
     exact, unc = training_success_theory(A_grid, z0_grid)
     rows = training_success_networks(A_net, N, n_real, n_random, z0_grid)
+    rls_rows = training_success_networks(A_net, N, n_real, n_random, z0_grid,
+                                         train=rls_trained_network)
     th_at = {float(A): training_success_theory([A], z0_grid) for A in A_net}
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
     for e in exact:
@@ -313,6 +336,15 @@ def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
     ax2.scatter(As, [np.mean([r["structured_success"] for r in sims[a]]) for a in As],
                 color="#DD8452", marker="s", s=40, zorder=5,
                 label="networks, structured x0 = z0 m + I")
+    rls = {}
+    for r in rls_rows:
+        rls.setdefault(r["A"], []).append(r)
+    ax2.scatter(As, [np.mean([r["random_success"] for r in rls[a]]) for a in As],
+                facecolors="none", edgecolors="#4C72B0", marker="o", s=110, zorder=4,
+                label="RLS (FORCE) networks, random starts")
+    ax2.scatter(As, [np.mean([r["structured_success"] for r in rls[a]]) for a in As],
+                facecolors="none", edgecolors="#DD8452", marker="s", s=110, zorder=4,
+                label="RLS networks, structured starts")
     ax2.set(xlabel="target A", ylabel="fraction of runs reaching the target",
             ylim=(-0.05, 1.05),
             title="Success vs target (shaded: spurious attractor)")
@@ -339,12 +371,21 @@ def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
             "target_outlier": {"theory": e["outlier"][int(np.argmin(np.abs(
                 np.array(e["z"]) - a)))], "uncorrelated": u["outlier"][int(np.argmin(
                     np.abs(np.array(u["z"]) - a)))]}})
+    rls_per_A = [{
+        "A": a, "N": N, "realisations": len(rls[a]),
+        "random_success": float(np.mean([r["random_success"] for r in rls[a]])),
+        "structured_success": float(np.mean([r["structured_success"] for r in rls[a]])),
+        "readout_cosine_to_ls": [r["readout_cosine_to_ls"] for r in rls[a]],
+        "readout_norm_over_ls": [r["readout_norm_over_ls"] for r in rls[a]]} for a in As]
     return {"parameters": {**EXAMPLE, "N": N, "realisations": n_real,
                            "random_starts": n_random, "z0_grid": z0_grid.tolist(),
                            "T": 150.0, "dt": 0.1, "success": "|z(T) - A| < 1e-2 and "
                            "max|dx/dt| < 1e-6", "random_start_variance": [0.1, 9.0]},
             "theory": {"exact_ls": exact, "uncorrelated_ls": unc},
-            "per_target": per_A, "networks": rows}
+            "per_target": per_A, "networks": rows,
+            "rls": {"training": "FORCE, update every step, alpha = 1, 100 tau from "
+                                "0.5 N(0, 1), closed loop on the constant target",
+                    "per_target": rls_per_A, "networks": rls_rows}}
 
 
 # ---------------------------------------------------------------- R6: bulk instability, chaos
