@@ -66,3 +66,25 @@ def test_fast_tanh_special_values(dtype):
     assert np.signbit(out[1])                 # odd function keeps the sign of -0
     np.testing.assert_allclose(out[[2, 3, 5, 6]], [1.0, -1.0, 1.0, -1.0], rtol=4 * eps)
     assert np.isnan(out[4])                   # NaN propagates (divergence stays visible)
+
+
+@given(xs=st.lists(st.floats(-50, 50, allow_nan=False, width=32), min_size=1, max_size=50),
+       single=st.booleans())
+def test_fast_tanh_is_odd_and_bounded(xs, single):
+    """tanh(-x) = -tanh(x) bit for bit (x P(x^2)/Q(x^2) is odd by construction), and
+    |tanh| <= 1."""
+    dtype = np.float32 if single else np.float64
+    x = np.array(xs, dtype)
+    a, b = np.empty_like(x), np.empty_like(x)
+    tanh_array(x, a)
+    tanh_array(-x, b)
+    np.testing.assert_array_equal(a, -b)
+    assert np.all(np.abs(a) <= 1.0)
+    assert np.all(np.sign(a) == np.sign(x))
+
+
+def test_tanh_array_checks_dtypes():
+    with pytest.raises(TypeError, match="float32 or float64"):
+        tanh_array(np.zeros(3, np.float32), np.zeros(3))
+    with pytest.raises(TypeError, match="float32 or float64"):
+        tanh_array(np.zeros(3, np.int64), np.zeros(3, np.int64))
