@@ -20,7 +20,6 @@ fixed fraction of units is excitatory and the signs of each unit's *outgoing* we
 from __future__ import annotations
 
 import dataclasses
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numba
@@ -29,7 +28,7 @@ import numpy as np
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
 from .._kernels import bptt as kernels
 from .._kernels import bptt_batched as batched
-from .._kernels.blas_threads import can_limit_threads, limit_to_one_thread
+from .._kernels.batch_split import ChunkPool, chunk_ranges
 from ..network import Network
 from ..nonlinearities import CODES
 from ..tasks import Task
@@ -160,7 +159,7 @@ class BPTTWorkspace:
 
     The batch is cut into contiguous chunks of trials, each run through the Numba
     kernels (which release the GIL) on its own thread, whose BLAS calls are made
-    single-threaded (:mod:`reservoir._kernels.blas_threads`). At B = 64 on 2 cores this
+    single-threaded (:mod:`reservoir._kernels.batch_split`). At B = 64 on 2 cores this
     measured 1.4x faster in float32 and 1.7x in float64 at N = 50, and 2.2x at N = 200,
     than one chunk with OpenBLAS threading each product. Where the BLAS cannot be limited
     per thread, chunk threads on top of OpenBLAS' own threads were measured 1.5x *slower*
@@ -177,34 +176,19 @@ class BPTTWorkspace:
         sets it), or one where that would stack thread pools (see above).
     """
 
-    #: Largest ``B N^2`` (multiply-adds of one step's product) split by default.
-    AUTO_SPLIT_MAX = 2**20
-
     def __init__(self, threads: int | None = None):
         self.threads = None if threads is None else as_int(threads, "threads", minimum=1)
         self._sets = {}
-        self._pool, self._pool_size = None, 0
+        self._pool = ChunkPool()
 
     def chunks(self, B, N):
         """Trial ranges ``[(lo, hi), ...]`` of the chunks of a batch of ``B`` trials of an
         ``N``-unit network."""
-        if self.threads is not None:
-            n = self.threads
-        else:
-            small = B * N * N <= self.AUTO_SPLIT_MAX
-            n = numba.get_num_threads() if small or can_limit_threads() else 1
-        n = max(1, min(n, B // 8))
-        edges = np.linspace(0, B, n + 1).round().astype(int)
-        return list(zip(edges[:-1], edges[1:]))
+        return chunk_ranges(B, N, self.threads)
 
     def map(self, fn, n):
         """``[fn(0), ..., fn(n - 1)]``, on worker threads when ``n > 1``."""
-        if n == 1:
-            return [fn(0)]
-        if self._pool is None or self._pool_size < n:
-            self._pool = ThreadPoolExecutor(n, thread_name_prefix="bptt")
-            self._pool_size = n
-        return list(self._pool.map(fn, range(n)))
+        return self._pool.map(fn, n)
 
     def get(self, T, B, N, M, K, dtype, chunk=0):
         key = (T, B, N, M, K, np.dtype(dtype).str, chunk)
@@ -240,11 +224,7 @@ def _loss_and_gradients_blas(net: Network, J, U, Y, W, norm, dtype=np.float64,
     W_out, aJ = c(net.W_out), c(a * J)
     aWinT, ab, aJT = c(a * net.W_in.T), c(a * net.b), c(a * J.T)
 
-    split = len(chunks) > 1
-
     def forward(i):
-        if split:   # on a worker thread: keep its products off OpenBLAS' own threads
-            limit_to_one_thread()
         lo, hi = chunks[i]
         buf = bufs[i]
         np.copyto(buf["U"], U[lo:hi].transpose(1, 0, 2))
@@ -252,8 +232,6 @@ def _loss_and_gradients_blas(net: Network, J, U, Y, W, norm, dtype=np.float64,
                         buf["Z"], buf["x"], buf["h"])
 
     def backward(i):
-        if split:
-            limit_to_one_thread()
         buf = bufs[i]
         batched.backward(buf["R"], buf["E"], buf["U"], W_out, aJ, consts, code, buf["gJ"],
                          buf["gW_inT"], buf["gb"], buf["gW_out"], buf["g_next"],

@@ -1,0 +1,67 @@
+"""Splitting a batch of independent trials over worker threads.
+
+The batched kernels (:mod:`.bptt_batched`, :func:`.euler_batch.run_dense_batch`) release
+the GIL and call BLAS for their per-step products. OpenBLAS runs products of small
+networks on one thread, so a single kernel call leaves the other cores idle; cutting the
+batch into contiguous chunks of trials, one worker thread each, uses them. Workers make
+their BLAS calls single-threaded (:func:`.blas_threads.limit_to_one_thread`) so that our
+threads and OpenBLAS' own never compete for the cores; where that is not possible, only
+products OpenBLAS keeps on one thread anyway (``B N^2 <= AUTO_SPLIT_MAX``) are split.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numba
+import numpy as np
+
+from .._checks import as_int
+from .blas_threads import can_limit_threads, limit_to_one_thread
+
+#: Largest ``B N^2`` (multiply-adds of one step's product) split when BLAS threads cannot
+#: be limited per thread.
+AUTO_SPLIT_MAX = 2**20
+
+
+def chunk_ranges(B: int, N: int, threads: int | None = None, min_chunk: int = 8):
+    """Trial ranges ``[(lo, hi), ...]`` tiling a batch of ``B`` trials of an ``N``-unit
+    network: ``threads`` chunks (default: ``numba.get_num_threads()``, or one where that
+    would stack thread pools, see the module docstring), never fewer than ``min_chunk``
+    trials each."""
+    if threads is None:
+        small = B * N * N <= AUTO_SPLIT_MAX
+        n = numba.get_num_threads() if small or can_limit_threads() else 1
+    else:
+        n = as_int(threads, "threads", minimum=1)
+    n = max(1, min(n, B // min_chunk))
+    edges = np.linspace(0, B, n + 1).round().astype(int)
+    return [(int(lo), int(hi)) for lo, hi in zip(edges[:-1], edges[1:])]
+
+
+class ChunkPool:
+    """Worker threads for :func:`chunk_ranges` chunks, started on first use."""
+
+    def __init__(self):
+        self._pool, self._size = None, 0
+
+    def map(self, fn, n: int) -> list:
+        """``[fn(0), ..., fn(n - 1)]``: in this thread when ``n == 1``, else on ``n``
+        worker threads whose BLAS calls are single-threaded."""
+        if n == 1:
+            return [fn(0)]
+        if self._pool is None or self._size < n:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False)
+            self._pool = ThreadPoolExecutor(n, thread_name_prefix="reservoir-chunk")
+            self._size = n
+
+        def work(i):
+            limit_to_one_thread()
+            return fn(i)
+        return list(self._pool.map(work, range(n)))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool, self._size = None, 0
