@@ -31,7 +31,8 @@ import numpy as np
 
 from ._checks import as_float_array, as_int, as_positive_float, as_rng
 from ._kernels import MODE_CODES
-from ._kernels import euler
+from ._kernels import euler, euler_batch
+from ._kernels.batch_split import chunk_ranges, shared_pool
 from .errors import SimulationDivergedError
 from .network import Network
 from .nonlinearities import CODES
@@ -183,13 +184,43 @@ def advance(net: Network, X, U, Y, mode_code: int, noise_scale: float, noise, ou
                                         net.W_out, net.b, alpha, code, mode_code, X, U, Y,
                                         noise, noise_scale, out_x, out_r, out_z)
     else:
-        status = euler.run_dense_batch(net.J.T, np.ascontiguousarray(net.W_in.T),
-                                       np.ascontiguousarray(net.W_fb.T),
-                                       np.ascontiguousarray(net.W_out.T), net.b, alpha, code,
-                                       mode_code, X, U, Y, noise, noise_scale, out_x, out_r,
-                                       out_z)
+        status = _dense_batch(net, X, U, Y, mode_code, noise_scale, noise, out_x, out_r,
+                              out_z)
     if status >= 0:
         raise SimulationDivergedError(t_offset + status // B, status % B)
+
+
+#: Below this many multiply-adds (B T N^2) a batch runs on one thread: starting workers
+#: would cost more than they save.
+_SPLIT_MIN_WORK = 2**21
+
+
+def _dense_batch(net: Network, X, U, Y, mode_code, noise_scale, noise, out_x, out_r, out_z):
+    """Dense batch through :func:`euler_batch.run_dense_batch`, the trials split into
+    chunks on worker threads (:mod:`._kernels.batch_split`). Returns the kernel's status
+    for the whole batch: ``t * B + trial`` of the earliest non-finite update, or -1."""
+    B, N = X.shape
+    T = U.shape[1]
+    C = np.ascontiguousarray
+    JT, W_inT, W_fbT = C(net.J.T), C(net.W_in.T), C(net.W_fb.T)
+    W_out, b = C(net.W_out), C(net.b)
+    code = CODES[net.phi]
+    Xc = X if X.flags.c_contiguous else C(X)
+    chunks = chunk_ranges(B, N, None if B * T * N * N >= _SPLIT_MIN_WORK else 1)
+
+    def run(i):
+        lo, hi = chunks[i]
+        return euler_batch.run_dense_batch(
+            JT, W_inT, W_fbT, W_out, b, net.alpha, code, mode_code, Xc[lo:hi], U[lo:hi],
+            Y[lo:hi], noise[lo:hi], noise_scale, out_x[lo:hi], out_r[lo:hi], out_z[lo:hi],
+            np.empty((hi - lo, N)), np.empty((hi - lo, N)), np.empty((hi - lo, W_out.shape[0])))
+
+    statuses = shared_pool().map(run, len(chunks))
+    if Xc is not X:
+        X[...] = Xc
+    first = min(((s // (hi - lo), lo + s % (hi - lo)) for (lo, hi), s in zip(chunks, statuses)
+                 if s >= 0), default=None)
+    return -1 if first is None else first[0] * B + first[1]
 
 
 def chunk_length(B: int, N: int, T: int, arrays_per_step: int) -> int:

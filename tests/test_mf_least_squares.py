@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import scipy.integrate
 import scipy.sparse.linalg
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 import reservoir as rs
 from reservoir._kernels.gauss2d import pair_moments, pair_moments_numpy
@@ -190,9 +190,17 @@ settings_small = settings(max_examples=12, deadline=None)
 @settings_small
 @given(g=st.floats(0.0, 0.9), Sm=st.floats(0.2, 2.0), SI=st.floats(0.2, 2.0),
        rho=st.floats(0.0, 1.0), A=st.floats(-3.0, 3.0).filter(lambda a: abs(a) > 1e-3))
+@example(g=0.5, Sm=0.5, SI=0.5, rho=0.96875, A=-1.0)    # small target variance
+@example(g=0.0, Sm=1.0, SI=1.0, rho=1.0, A=-1.0)        # no target variance
 def test_target_is_always_a_root(g, Sm, SI, rho, A):
-    """F_LS(A) = A exactly in theory (c = Delta_A); numerically to 1e-12 relative."""
+    """F_LS(A) = A exactly in theory (c = Delta_A); numerically to 1e-12 relative. A
+    target state with no variance at all (x^A = A m + I = 0: rho = 1, A Sm = -SI) has zero
+    rates and no LS readout, which is refused by name."""
     p = MeanFieldParams.from_code_parameters(g=g, Sm=Sm, SI=SI, rho=rho, p=0, p_m=0, p_I=0)
+    if p.var_m * A**2 + 2 * p.cov_mI * A + p.var_I <= 1e-15:
+        with pytest.raises(ValueError, match="zero rates"):
+            ls_transfer(p, A, [A])
+        return
     tr = ls_transfer(p, A, [A])
     assert tr.converged[0]
     assert tr.F[0] == pytest.approx(A, rel=1e-12)

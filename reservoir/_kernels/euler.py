@@ -2,7 +2,8 @@
 
 Single-trial kernels parallelise the matrix-vector product over rows with ``prange``
 (and compute ``phi`` of the new state in the same pass). The batched dense runner
-advances all trials with one matrix-matrix product per step (BLAS, see its docstring). Batched sparse kernels keep
+advances all trials with one matrix-matrix product per step (:mod:`.euler_batch`; the NumPy
+loop :func:`run_dense_batch_numpy` is its reference). Batched sparse kernels keep
 the states as (N, B) so the CSR traversal reads contiguous rows of rates.
 """
 
@@ -169,14 +170,13 @@ def _phi_into(code, X, R):
 
 
 @np.errstate(over="ignore", invalid="ignore")  # divergence is detected and reported below
-def run_dense_batch(JT, W_inT, W_fbT, W_outT, b, alpha, code, mode, X, U, Y, noise, noise_scale,
-                    out_x, out_r, out_z):
-    """Advance a batch of B trials ``T`` steps with one GEMM per step.
+def run_dense_batch_numpy(JT, W_inT, W_fbT, W_outT, b, alpha, code, mode, X, U, Y, noise,
+                          noise_scale, out_x, out_r, out_z):
+    """Advance a batch of B trials ``T`` steps with one GEMM per step, in plain NumPy.
 
-    Not a Numba kernel on purpose: the step is bound by the (B, N) x (N, N) GEMM, and
-    NumPy's SIMD ``tanh`` is about ten times faster than the scalar libm call Numba makes
-    (64k elements: 0.1 ms vs 1 ms, against 1.9 ms for the GEMM). Everything in the loop
-    uses NumPy's BLAS, so no second thread pool competes for the cores.
+    The reference for the Numba kernel :func:`.euler_batch.run_dense_batch` that
+    :func:`reservoir.simulate` uses (same arguments except ``W_out`` / ``W_outT`` and the
+    scratch arrays; same results to rounding).
 
     Shapes: JT = J.T (N, N) (any layout); W_inT (M, N); W_fbT (K, N); W_outT (N, K);
     b (N,); X (B, N) updated in place; U (B, T, M); Y (B, T, K) or (B, 0, K);
