@@ -238,3 +238,77 @@ def test_time_axis_without_recording():
     tr = rs.simulate(net, np.zeros((6, 1)), mode="closed", record=())
     assert tr.x is None and tr.z is None and tr.n_steps == 6
     np.testing.assert_allclose(tr.t, np.arange(6) * net.dt)
+
+
+@given(B=st.integers(1, 12), N=st.integers(1, 9), T=st.integers(1, 8), M=st.integers(0, 2),
+       K=st.integers(1, 2), phi=st.sampled_from(["tanh", "relu", "sigmoid"]),
+       mode=st.sampled_from([0, 1, 2]), alpha=st.sampled_from([0.1, 1.0]),
+       noisy=st.booleans(), rec=st.sampled_from([(True, True, True), (False, False, True),
+                                                 (False, False, False)]),
+       seed=st.integers(0, 1000))
+def test_batch_kernel_equals_numpy_loop(B, N, T, M, K, phi, mode, alpha, noisy, rec, seed):
+    """The Numba batch kernel against the plain-NumPy loop it replaced (same arguments,
+    every mode, nonlinearity, noise and recording choice): states, rates and readouts to
+    1e-12 relative (the kernel's tanh is a continued fraction, NumPy's the C library)."""
+    from reservoir._kernels import euler, euler_batch
+    from reservoir.nonlinearities import CODES
+    rng = np.random.default_rng(seed)
+    J = rng.standard_normal((N, N)) * 1.2 / np.sqrt(N)
+    W_in, W_fb = rng.standard_normal((N, M)), rng.standard_normal((N, K))
+    W_out, b = rng.standard_normal((K, N)) / np.sqrt(N), 0.1 * rng.standard_normal(N)
+    X0 = rng.standard_normal((B, N))
+    U = rng.standard_normal((B, T, M))
+    Y = rng.standard_normal((B, T, K)) if mode == 1 else np.empty((B, 0, K))
+    noise = rng.standard_normal((B, T, N)) if noisy else np.empty((B, 0, N))
+    outs = []
+    for kernel in ("numba", "numpy"):
+        X = X0.copy()
+        o = [np.full((B, T if r else 0, d), np.nan) for r, d in zip(rec, (N, N, K))]
+        if kernel == "numba":
+            st_ = euler_batch.run_dense_batch(
+                np.ascontiguousarray(J.T), np.ascontiguousarray(W_in.T),
+                np.ascontiguousarray(W_fb.T), W_out, b, alpha, CODES[phi], mode, X, U, Y,
+                noise, 0.3, *o, np.empty((B, N)), np.empty((B, N)), np.empty((B, K)))
+        else:
+            st_ = euler.run_dense_batch_numpy(
+                J.T, np.ascontiguousarray(W_in.T), np.ascontiguousarray(W_fb.T),
+                np.ascontiguousarray(W_out.T), b, alpha, CODES[phi], mode, X, U, Y, noise,
+                0.3, *o)
+        outs.append((st_, X, o))
+    (s1, X1, o1), (s2, X2, o2) = outs
+    assert s1 == s2 == -1
+    np.testing.assert_allclose(X1, X2, rtol=1e-12, atol=1e-12)
+    for a, b_ in zip(o1, o2):
+        np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)
+
+
+def test_batch_split_over_threads_equals_numpy_loop_and_reports_divergence(monkeypatch):
+    """A batch big enough to be split into chunks on worker threads gives the NumPy loop's
+    states; a divergence in the second chunk names the earliest step and its trial."""
+    import importlib
+    from reservoir._kernels import euler
+    from reservoir._kernels.batch_split import chunk_ranges
+    sim = importlib.import_module("reservoir.simulate")   # rs.simulate is the function
+    net = rs.random_network(64, 1.3, 2, 1, dt=0.5, tau=1.0, rng=3)
+    U = np.random.default_rng(4).standard_normal((40, 60, 2))
+    assert len(chunk_ranges(40, 64, 2)) == 2
+    monkeypatch.setattr(sim, "_SPLIT_MIN_WORK", 0)
+    monkeypatch.setattr(sim, "chunk_ranges", lambda B, N, threads: chunk_ranges(B, N, 2))
+    got = rs.simulate(net, U, mode="closed")
+    X = np.zeros((40, 64))
+    ref = {k: np.empty((40, 60, d)) for k, d in (("x", 64), ("r", 64), ("z", 1))}
+    status = euler.run_dense_batch_numpy(
+        net.J.T, np.ascontiguousarray(net.W_in.T), np.ascontiguousarray(net.W_fb.T),
+        np.ascontiguousarray(net.W_out.T), net.b, net.alpha, 0, 2, X, U,
+        np.empty((40, 0, 1)), np.empty((40, 0, 64)), 0.0, ref["x"], ref["r"], ref["z"])
+    assert status == -1
+    for k in ("x", "r", "z"):
+        np.testing.assert_allclose(getattr(got, k), ref[k], rtol=1e-11, atol=1e-12)
+    np.testing.assert_allclose(got.x_final, X, rtol=1e-11, atol=1e-12)
+    bad = rs.Network(J=np.eye(64) * 1e300, W_in=np.zeros((64, 0)), W_fb=np.zeros((64, 1)),
+                     W_out=np.zeros((1, 64)), b=np.zeros(64), phi="relu", dt=1.0, tau=1.0)
+    x0 = np.zeros((40, 64))
+    x0[[31, 27], 0] = 1.0                                   # both in the second chunk
+    with pytest.raises(rs.SimulationDivergedError) as info:
+        rs.simulate(bad, None, x0, mode="open", n_steps=5)
+    assert info.value.trial == 27 and info.value.step == 1
