@@ -399,30 +399,42 @@ def test_closed_loop_loss_matches_simulate_and_training_uses_the_feedback():
         rs.bptt(net, task, epochs=1, mode="teacher", rng=0)
 
 
-def test_blas_thread_limit_is_local_to_the_calling_thread():
-    """Limiting BLAS to one thread on a worker leaves the main thread's setting alone."""
-    import ctypes
+def test_blas_thread_limit_is_restored_after_nested_and_concurrent_use():
+    """SciPy's BLAS runs on one thread inside the block (also when blocks nest or overlap
+    from several threads) and gets its previous thread count back when the last block
+    ends, also after a chunked BPTT call and after an exception."""
     import threading
 
-    import scipy.linalg.cython_blas as cython_blas
-
-    from reservoir._kernels.blas_threads import can_limit_threads, limit_to_one_thread
+    from reservoir._kernels.blas_threads import (blas_threads, can_limit_threads,
+                                                 single_threaded_blas)
+    from reservoir.train.bptt import BPTTWorkspace
     if not can_limit_threads():
-        assert limit_to_one_thread() is False
-        pytest.skip("this SciPy's BLAS has no per-thread thread count")
-    lib = ctypes.CDLL(cython_blas.__file__)
-    setter = lib.openblas_set_num_threads_local
-    setter.restype, setter.argtypes = ctypes.c_int, [ctypes.c_int]
-    seen = {}
+        with single_threaded_blas() as on:
+            assert on is False
+        pytest.skip("SciPy's BLAS is not a controllable OpenBLAS here")
+    before = blas_threads()
+    inside = []
+    release = threading.Event()
 
     def worker():
-        seen["ok"] = limit_to_one_thread()
-        seen["after"] = setter(1)      # returns the previous (this thread's) value
-    main_before = setter(3)            # the setter returns the previous value:
-    assert setter(main_before) == 3    # read the main thread's value, then restore it
-    t = threading.Thread(target=worker)
-    t.start()
+        with single_threaded_blas():
+            inside.append(blas_threads())
+            release.wait(5)
+    with single_threaded_blas() as on:
+        assert on and blas_threads() == 1
+        t = threading.Thread(target=worker)
+        t.start()
+        while not inside:
+            pass
+    assert blas_threads() == 1          # the worker's block is still open
+    release.set()
     t.join()
-    assert seen == {"ok": True, "after": 1}
-    main_after = setter(main_before)
-    assert main_after == main_before
+    assert inside == [1] and blas_threads() == before
+    with pytest.raises(RuntimeError):
+        with single_threaded_blas():
+            raise RuntimeError
+    assert blas_threads() == before
+    net = _net(10, 2, 1, "tanh", 1.0, 0)
+    U = np.zeros((32, 5, 2))
+    loss_and_gradients(net, U, U[..., :1], workspace=BPTTWorkspace(2))
+    assert blas_threads() == before

@@ -3,10 +3,10 @@
 The batched kernels (:mod:`.bptt_batched`, :func:`.euler_batch.run_dense_batch`) release
 the GIL and call BLAS for their per-step products. OpenBLAS runs products of small
 networks on one thread, so a single kernel call leaves the other cores idle; cutting the
-batch into contiguous chunks of trials, one worker thread each, uses them. Workers make
-their BLAS calls single-threaded (:func:`.blas_threads.limit_to_one_thread`) so that our
-threads and OpenBLAS' own never compete for the cores; where that is not possible, only
-products OpenBLAS keeps on one thread anyway (``B N^2 <= AUTO_SPLIT_MAX``) are split.
+batch into contiguous chunks of trials, one worker thread each, uses them. While they run,
+SciPy's OpenBLAS is kept on one thread (:func:`.blas_threads.single_threaded_blas`) so that
+our threads and OpenBLAS' own never compete for the cores; where that is not possible,
+only products OpenBLAS keeps on one thread anyway (``B N^2 <= AUTO_SPLIT_MAX``) are split.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import numba
 import numpy as np
 
 from .._checks import as_int
-from .blas_threads import can_limit_threads, limit_to_one_thread
+from .blas_threads import can_limit_threads, single_threaded_blas
 
-#: Largest ``B N^2`` (multiply-adds of one step's product) split when BLAS threads cannot
-#: be limited per thread.
+#: Largest ``B N^2`` (multiply-adds of one step's product) split when SciPy's BLAS threads
+#: cannot be limited.
 AUTO_SPLIT_MAX = 2**20
 
 
@@ -68,14 +68,12 @@ class ChunkPool:
 
     def map(self, fn, n: int) -> list:
         """``[fn(0), ..., fn(n - 1)]``: in this thread when ``n == 1``, else on worker
-        threads whose BLAS calls are single-threaded."""
+        threads, with SciPy's BLAS single-threaded meanwhile
+        (:func:`.blas_threads.single_threaded_blas`)."""
         if n == 1:
             return [fn(0)]
-
-        def work(i):
-            limit_to_one_thread()
-            return fn(i)
-        return list(self._executor(n).map(work, range(n)))
+        with single_threaded_blas():
+            return list(self._executor(n).map(fn, range(n)))
 
     def close(self) -> None:
         with self._lock:

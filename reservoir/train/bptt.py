@@ -158,11 +158,11 @@ class BPTTWorkspace:
     (T, B, N, M, K, dtype, chunk) seen (an epoch has at most two batch sizes).
 
     The batch is cut into contiguous chunks of trials, each run through the Numba
-    kernels (which release the GIL) on its own thread, whose BLAS calls are made
-    single-threaded (:mod:`reservoir._kernels.batch_split`). At B = 64 on 2 cores this
-    measured 1.4x faster in float32 and 1.7x in float64 at N = 50, and 2.2x at N = 200,
-    than one chunk with OpenBLAS threading each product. Where the BLAS cannot be limited
-    per thread, chunk threads on top of OpenBLAS' own threads were measured 1.5x *slower*
+    kernels (which release the GIL) on its own thread, with SciPy's OpenBLAS kept on one
+    thread meanwhile (:mod:`reservoir._kernels.batch_split`). At B = 64 on 2 cores this
+    measured 1.4x faster in float32 and 1.7x in float64 at N = 50, and 2x at N = 200,
+    than one chunk with OpenBLAS threading each product. Where SciPy's BLAS cannot be
+    limited, chunk threads on top of OpenBLAS' own threads were measured 1.5x *slower*
     (N = 200), so a batch is then split only while ``B N^2 <= 2^20`` (products OpenBLAS
     keeps on one thread). Chunk gradients are summed in a fixed order, so results do not
     depend on thread timing, only (through rounding) on the number of chunks. A chunk never
