@@ -312,3 +312,28 @@ def test_batch_split_over_threads_equals_numpy_loop_and_reports_divergence(monke
     with pytest.raises(rs.SimulationDivergedError) as info:
         rs.simulate(bad, None, x0, mode="open", n_steps=5)
     assert info.value.trial == 27 and info.value.step == 1
+
+
+def _closed_loop_z(args):
+    net, U = args
+    return rs.simulate(net, U, mode="closed", record=("z",)).z
+
+
+def test_chunked_simulate_runs_in_a_forked_child():
+    """The shared worker pool survives fork: a child process (as multiprocessing's fork
+    start method makes them) starts its own workers instead of waiting forever on the
+    parent's, and gets the parent's result."""
+    import multiprocessing as mp
+    if "fork" not in mp.get_all_start_methods():
+        pytest.skip("no fork start method on this platform")
+    import numba
+
+    from reservoir._kernels.batch_split import chunk_ranges
+    net = rs.random_network(40, 1.0, 1, 1, rng=0)
+    U = np.random.default_rng(1).standard_normal((32, 60, 1))
+    assert 32 * 60 * 40**2 >= 2**21                      # large enough to be split
+    assert len(chunk_ranges(32, 40)) == min(numba.get_num_threads(), 4)
+    ref = _closed_loop_z((net, U))                      # the parent's pool is now running
+    with mp.get_context("fork").Pool(1) as pool:
+        z = pool.apply_async(_closed_loop_z, ((net, U),)).get(timeout=120)
+    np.testing.assert_array_equal(z, ref)
