@@ -225,7 +225,7 @@ def run_dense_batch_numpy(JT, W_inT, W_fbT, W_outT, b, alpha, code, mode, X, U, 
 @nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
 def run_sparse_batch(data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, mode, X, U, Y,
                      noise, noise_scale, out_x, out_r, out_z):
-    """Batched run with CSR ``J``; shapes as in :func:`run_dense_batch` but with the
+    """Batched run with CSR ``J``; shapes as in :func:`run_dense_batch_numpy` but with the
     untransposed W_in (N, M), W_fb (N, K), W_out (K, N)."""
     B, N = X.shape
     K = W_out.shape[0]
