@@ -11,46 +11,17 @@ step's parameter-gradient contribution as it goes: ``dJ += g[t+1]^T r[t]`` is on
 
 Compiled with ``error_model="numpy"`` so that the elementwise loops vectorise (Python's
 error model adds a zero check to every division), with :mod:`.fast_tanh` in place of the
-C library's scalar ``tanh``. Works in float32 and float64 (one compiled version each).
+C library's scalar ``tanh`` (row helpers shared with the simulation kernel in
+:mod:`.batch_rows`). Works in float32 and float64 (one compiled version each).
 """
 
 import numba as nb
 import numpy as np
-from numba.extending import overload
 
-from .fast_tanh import tanh32, tanh64
+from .batch_rows import add_drive_rows, phi_rows, readout_rows
 
 
 _FLAGS = {"reassoc", "contract"}   # vectorised sums; NaN and inf keep their meaning
-
-
-def _phi_rows(code, x, r, half, zero):
-    """r = phi(x) for (B, N) arrays (Numba only; compiled per dtype below)."""
-    raise NotImplementedError("_phi_rows is only callable from Numba code")
-
-
-@overload(_phi_rows, jit_options={"error_model": "numpy"})
-def _phi_rows_overload(code, x, r, half, zero):
-    # tanh32 / tanh64 chosen here, at compile time, by the working dtype; the branch on
-    # ``code`` sits outside the loops so that each loop vectorises
-    tanh = tanh32 if x.dtype == nb.types.float32 else tanh64
-
-    def impl(code, x, r, half, zero):
-        B, N = x.shape
-        if code == 0:
-            for b in range(B):
-                for j in range(N):
-                    r[b, j] = tanh(x[b, j])
-        elif code == 1:
-            for b in range(B):
-                for j in range(N):
-                    v = x[b, j]
-                    r[b, j] = v if v > zero else zero
-        else:
-            for b in range(B):
-                for j in range(N):
-                    r[b, j] = half + half * tanh(half * x[b, j])
-    return impl
 
 
 @nb.njit(cache=True, inline="always", error_model="numpy", fastmath=_FLAGS)
@@ -83,31 +54,19 @@ def forward(Ut, aWinT, ab, aJT, W_out, consts, code, R, Z, x, h):
     x, h : (B, N) scratch.
     """
     T, B, N = R.shape
-    M = Ut.shape[2]
-    K = W_out.shape[0]
     half, decay = consts[1], consts[2]
     zero = consts[0] - consts[0]
     leaky = decay != zero
     x[...] = zero
     for t in range(T):
         r = R[t]
-        _phi_rows(code, x, r, half, zero)
-        for b in range(B):
-            for k in range(K):
-                acc = zero
-                for j in range(N):
-                    acc += W_out[k, j] * r[b, j]
-                Z[t, b, k] = acc
+        phi_rows(code, x, r, half, zero)
+        readout_rows(W_out, r, Z[t], zero)
         if t == T - 1:
             break
         np.dot(r, aJT, h)
+        add_drive_rows(h, ab, Ut[t], aWinT)
         for b in range(B):
-            for j in range(N):
-                h[b, j] += ab[j]
-            for m in range(M):
-                u = Ut[t, b, m]
-                for j in range(N):
-                    h[b, j] += u * aWinT[m, j]
             if leaky:
                 for j in range(N):
                     x[b, j] = decay * x[b, j] + h[b, j]

@@ -12,7 +12,7 @@ threads (:mod:`.batch_split`): the kernel releases the GIL.
 import numba as nb
 import numpy as np
 
-from .bptt_batched import _phi_rows
+from .batch_rows import add_drive_rows, phi_rows, readout_rows
 
 _FLAGS = {"reassoc", "contract"}   # vectorised sums; NaN and inf keep their meaning
 
@@ -31,20 +31,15 @@ def run_dense_batch(JT, W_inT, W_fbT, W_out, b, alpha, code, mode, X, U, Y, nois
     Returns ``-1``, or ``t * B + trial`` of the first non-finite update.
     """
     B, N = X.shape
-    M = W_inT.shape[0]
     K = W_out.shape[0]
     T = U.shape[1]
     rec_x, rec_r, rec_z = out_x.shape[1] > 0, out_r.shape[1] > 0, out_z.shape[1] > 0
     use_noise = noise.shape[1] > 0
     keep = 1.0 - alpha
-    _phi_rows(code, X, R, 0.5, 0.0)
+    phi_rows(code, X, R, 0.5, 0.0)
     for t in range(T):
+        readout_rows(W_out, R, Z, 0.0)
         for i in range(B):
-            for k in range(K):
-                acc = 0.0
-                for j in range(N):
-                    acc += W_out[k, j] * R[i, j]
-                Z[i, k] = acc
             if rec_x:
                 for j in range(N):
                     out_x[i, t, j] = X[i, j]
@@ -55,13 +50,8 @@ def run_dense_batch(JT, W_inT, W_fbT, W_out, b, alpha, code, mode, X, U, Y, nois
                 for k in range(K):
                     out_z[i, t, k] = Z[i, k]
         np.dot(R, JT, H)
+        add_drive_rows(H, b, U[:, t, :], W_inT)
         for i in range(B):
-            for j in range(N):
-                H[i, j] += b[j]
-            for m in range(M):
-                u = U[i, t, m]
-                for j in range(N):
-                    H[i, j] += u * W_inT[m, j]
             if mode == 2:
                 for k in range(K):
                     f = Z[i, k]
@@ -78,7 +68,7 @@ def run_dense_batch(JT, W_inT, W_fbT, W_out, b, alpha, code, mode, X, U, Y, nois
             else:
                 for j in range(N):
                     X[i, j] = keep * X[i, j] + alpha * H[i, j]
-        _phi_rows(code, X, R, 0.5, 0.0)
+        phi_rows(code, X, R, 0.5, 0.0)
         for i in range(B):
             total = 0.0
             for j in range(N):
