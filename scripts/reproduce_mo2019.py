@@ -221,12 +221,18 @@ def training_success_theory(A_grid, z0_grid):
     return exact, unc
 
 
+def untrained_example_network(N, seed):
+    """The example's bulk, feedback and input with exact overlaps (spec 5.2), readout not
+    yet trained (R5 trains it by LS or RLS)."""
+    return network_with_exact_overlaps(N, **{k: EXAMPLE[k] for k in ("g", "Sm", "SI", "rho")},
+                                       p=0.0, p_m=0.0, p_I=0.0, C=0.0, dt=0.1, rng=seed)
+
+
 def ls_trained_network(N, A, seed):
     """Exact-overlap m, I (spec 5.2), open-loop state with the feedback clamped to A,
     minimum-norm LS readout n = N A r / |r|^2 (spec 2.3; the teacher-forced dynamics
     converge to this state for g < 1)."""
-    net = network_with_exact_overlaps(N, **{k: EXAMPLE[k] for k in ("g", "Sm", "SI", "rho")},
-                                      p=0.0, p_m=0.0, p_I=0.0, C=0.0, dt=0.1, rng=seed)
+    net = untrained_example_network(N, seed)
     J, m, I = net.dense_J(), net.W_fb[:, 0], net.W_in[:, 0]
     x = A * m + I
     for _ in range(500):
@@ -242,8 +248,7 @@ def rls_trained_network(N, A, seed, T_train=100.0, alpha=1.0):
     """The same exact-overlap network, readout trained online by RLS (FORCE, an update
     every step, ``P(0) = I / alpha``) in closed loop on the constant target A for
     ``T_train`` time units from a random state ``0.5 N(0, 1)``."""
-    net = network_with_exact_overlaps(N, **{k: EXAMPLE[k] for k in ("g", "Sm", "SI", "rho")},
-                                      p=0.0, p_m=0.0, p_I=0.0, C=0.0, dt=0.1, rng=seed)
+    net = untrained_example_network(N, seed)
     n = int(round(T_train / net.dt))
     return rs.force(net.with_readout(np.zeros((1, N))), np.ones((n, 1)), np.full((n, 1), A),
                     alpha=alpha, update_every=1, rng=seed).network
