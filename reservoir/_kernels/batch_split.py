@@ -75,12 +75,6 @@ class ChunkPool:
         with single_threaded_blas():
             return list(self._executor(n).map(fn, range(n)))
 
-    def close(self) -> None:
-        with self._lock:
-            if self._pool is not None and self._pid == os.getpid():
-                self._pool.shutdown(wait=True)
-            self._pool, self._size = None, 0
-
 
 @functools.lru_cache(maxsize=None)
 def shared_pool() -> ChunkPool:
