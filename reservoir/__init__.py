@@ -10,7 +10,6 @@ with ``f[t] = z[t]`` (closed loop), the target ``y[t]`` (teacher forcing) or 0 (
 
 from . import tasks
 from . import meanfield, plotting
-from .meanfield import predict
 from .analysis import (FixedPoints, ReadoutGeometry, Spectrum, StabilityReport,
                        find_fixed_points, jacobian, lyapunov_exponent, readout_geometry,
                        spectrum, stability_report)
@@ -19,19 +18,20 @@ from .compare import Comparison, compare_training
 from .errors import SimulationDivergedError
 from .io import load, save
 from .metrics import mae, mse, nmse
-from .network import Network, random_network
+from .network import Network, exact_overlap_network, jarne_network, random_network
 from .nonlinearities import Nonlinearity, get_nonlinearity
-from .simulate import Trajectory, simulate
-from .sweep import SweepResult, sweep
+from ._simulate import Trajectory, simulate
+from ._sweep import SweepResult, sweep
 from .tasks import Task
+from .theory_check import Prediction, predict
 from .train import (BPTTResult, ForceResult, RidgeResult, bptt, fit_ridge, force,
-                    jarne_network, ridge_regression)
+                    ridge_regression)
 
 __all__ = [
-    "__version__", "Network", "random_network", "Nonlinearity", "get_nonlinearity",
+    "__version__", "Network", "random_network", "exact_overlap_network", "Nonlinearity", "get_nonlinearity",
     "Trajectory", "simulate", "SimulationDivergedError", "Task", "tasks",
     "fit_ridge", "ridge_regression", "RidgeResult", "bptt", "BPTTResult", "jarne_network", "force", "ForceResult", "save", "load", "nmse", "mse", "mae",
     "jacobian", "spectrum", "Spectrum", "find_fixed_points", "FixedPoints",
     "stability_report", "StabilityReport", "lyapunov_exponent", "readout_geometry",
-    "ReadoutGeometry", "plotting", "meanfield", "predict", "compare_training", "Comparison", "sweep", "SweepResult",
+    "ReadoutGeometry", "plotting", "meanfield", "predict", "Prediction", "compare_training", "Comparison", "sweep", "SweepResult",
 ]

@@ -28,12 +28,12 @@ import numpy as np
 
 from ._checks import as_int, as_positive_float, as_rng
 from .analysis.fixed_points import find_fixed_points
-from .network import Network, random_network
-from .simulate import simulate
+from .network import Network, jarne_network, random_network
+from ._simulate import simulate
 from .tasks import Task, response_accuracy
-from .train.bptt import bptt, jarne_network
-from .train.force import force
-from .train.ridge import fit_ridge
+from .train._bptt import bptt
+from .train._force import force
+from .train._ridge import fit_ridge
 
 METHODS = ("ridge", "force", "bptt")
 INITS = ("orthogonal", "normal")

@@ -302,3 +302,52 @@ def random_network(N: int, g: float, n_inputs: int = 1, n_outputs: int = 1, *,
             "feedback_dist": feedback_dist, "bias_scale": bias_scale}
     return Network(J=J, W_in=W_in, W_fb=W_fb, W_out=np.zeros((n_outputs, N)), b=b,
                    phi=phi, tau=tau, dt=dt, meta=meta)
+
+
+def glorot_limit(fan_in: int, fan_out: int) -> float:
+    """Keras ``glorot_uniform`` limit ``sqrt(6 / (fan_in + fan_out))``."""
+    return float(np.sqrt(6.0 / (fan_in + fan_out)))
+
+
+def jarne_network(N: int = 50, n_inputs: int = 2, n_outputs: int = 1, *,
+                  init: str = "orthogonal", phi: str = "tanh", bias: bool = False,
+                  rng=None) -> Network:
+    """The initialisation of Jarne's Keras networks (spec A.2), as a discrete map
+    (``dt = tau = 1``): ``J`` random normal with variance 1/N or Haar-orthogonal (gain 1),
+    ``W_in`` and ``W_out`` Glorot-uniform (limits ``sqrt(6/(M+N))`` and ``sqrt(6/(N+K))``),
+    ``b = 0`` (trained only if ``bias``: pass ``train=("J", "W_in", "b", "W_out")``),
+    no feedback."""
+    gen = as_rng(rng)
+    net = random_network(N, 1.0, n_inputs, n_outputs, phi=phi, tau=1.0, dt=1.0, init=init,
+                         input_dist="uniform", input_scale=glorot_limit(n_inputs, N),
+                         feedback_scale=0.0, rng=gen)
+    W_out = gen.uniform(-1, 1, (n_outputs, N)) * glorot_limit(N, n_outputs)
+    return dataclasses.replace(net.with_readout(W_out),
+                               meta={**net.meta, "constructor": "jarne_network",
+                                     "bias": bool(bias)})
+
+
+def exact_overlap_network(N: int, *, g: float, Sm: float, SI: float, rho: float, p: float,
+                          p_m: float, p_I: float, C: float, dt: float = 0.1,
+                          rng=None) -> Network:
+    """A finite network with the statistics the theory assumes (spec section 5.2).
+
+    The generating vectors ``xi, eta_m, eta_I`` are the columns of a random orthonormal
+    N x 3 matrix scaled by ``sqrt(N)``, so the empirical overlaps equal the mean-field ones
+    exactly; ``chi`` is i.i.d. with variance ``g^2/N``. Returns a
+    :class:`Network` with ``W_in = I`` (drive it with ``u = [1]``),
+    ``W_fb = m`` and ``W_out = n^T / N``.
+    """
+    N = as_int(N, "N", minimum=3)
+    gen = as_rng(rng)
+    Q, _ = np.linalg.qr(gen.standard_normal((N, 3)))
+    xi, em, eI = (Q * np.sqrt(N)).T
+    s = np.sqrt(1 - rho**2)
+    m = Sm * (rho * xi + s * em)
+    I = SI * (rho * xi + s * eI)
+    n = C * (p * xi + p_m * em + p_I * eI)
+    J = gen.standard_normal((N, N)) * g / np.sqrt(N)
+    return Network(J=J, W_in=I[:, None], W_fb=m[:, None], W_out=n[None, :] / N, b=np.zeros(N),
+                   dt=dt, meta={"constructor": "exact_overlap_network", "g": g,
+                                "Sm": Sm, "SI": SI, "rho": rho, "p": p, "p_m": p_m,
+                                "p_I": p_I, "C": C})

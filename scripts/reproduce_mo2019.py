@@ -64,7 +64,7 @@ import numpy as np  # noqa: E402
 import reservoir as rs  # noqa: E402
 from reservoir.meanfield import (CLASS_NAMES, MeanFieldParams, chaos_threshold,  # noqa: E402
                                  chaotic_variances, gaussian_average, ls_fixed_points,
-                                 mf_fixed_points, network_with_exact_overlaps, phase_diagram,
+                                 mf_fixed_points, phase_diagram,
                                  readout_scale, stationary_variance, uncorrelated_ls_params)
 
 EXAMPLE = dict(g=0.3, Sm=1.2, SI=0.5, rho=0.5, p=1.0, p_m=1.0, p_I=0.3)
@@ -78,7 +78,7 @@ def example_params(A, method="accurate"):
 
 def finite_network(N, A, seed):
     _, C = example_params(A)
-    return network_with_exact_overlaps(N, **EXAMPLE, C=C, rng=seed)
+    return rs.exact_overlap_network(N, **EXAMPLE, C=C, rng=seed)
 
 
 def sweep_theory(A_grid):
@@ -224,7 +224,7 @@ def training_success_theory(A_grid, z0_grid):
 def untrained_example_network(N, seed):
     """The example's bulk, feedback and input with exact overlaps (spec 5.2), readout not
     yet trained (R5 trains it by LS or RLS)."""
-    return network_with_exact_overlaps(N, **{k: EXAMPLE[k] for k in ("g", "Sm", "SI", "rho")},
+    return rs.exact_overlap_network(N, **{k: EXAMPLE[k] for k in ("g", "Sm", "SI", "rho")},
                                        p=0.0, p_m=0.0, p_I=0.0, C=0.0, dt=0.1, rng=seed)
 
 

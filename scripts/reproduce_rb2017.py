@@ -62,9 +62,10 @@ import numpy as np  # noqa: E402
 import scipy.linalg  # noqa: E402
 
 import reservoir as rs  # noqa: E402
-from reservoir.meanfield import (edge_of_chaos, multi_target, network_closed_loop_gain,  # noqa: E402,E501
-                                 network_open_loop, network_outlier, single_target,
-                                 train_fixed_point_network)
+from reservoir.analysis import (network_closed_loop_gain, network_open_loop,  # noqa: E402
+                                network_outlier)
+from reservoir.meanfield import edge_of_chaos, multi_target, single_target  # noqa: E402
+from reservoir.train import train_fixed_point_network  # noqa: E402
 
 
 def trained(N, g, targets, seed, phi="tanh", var_u=1.0, u_dist="normal"):

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import reservoir as rs
-from reservoir.train.bptt import (AdamState, adam_update, dale_signs, loss_and_gradients,
+from reservoir.train._bptt import (AdamState, adam_update, dale_signs, loss_and_gradients,
                                   project_dale)
 from reference import PHI
 
@@ -183,7 +183,7 @@ def test_bptt_bad_input(kwargs, exc, word):
 
 
 def test_jarne_initialisation():
-    from reservoir.train.bptt import glorot_limit
+    from reservoir.network import glorot_limit
     assert glorot_limit(2, 50) == pytest.approx(0.3397, abs=1e-4)  # spec checkable 11
     net = rs.jarne_network(50, 2, 1, init="orthogonal", rng=0)
     assert net.alpha == 1.0 and np.all(net.W_fb == 0) and np.all(net.b == 0)
@@ -251,7 +251,7 @@ def test_float32_gradients_match_float64(phi, alpha, seed):
 def test_workspace_reuse_gives_identical_results():
     """Buffers reused across calls (and across batch sizes and dtypes) never leak one
     call's numbers into the next: every result equals a fresh computation bit for bit."""
-    from reservoir.train.bptt import BPTTWorkspace
+    from reservoir.train._bptt import BPTTWorkspace
     net = _net(9, 2, 2, "tanh", 0.3, 1)
     rng = np.random.default_rng(0)
     ws = BPTTWorkspace()
@@ -271,7 +271,7 @@ def test_batch_split_over_threads_gives_the_same_gradients(dtype, tol):
     """Splitting a mini-batch into chunks on worker threads (sizes 8-9 here) reproduces
     the per-trial Numba kernels, for any number of threads; the chunks tile the batch."""
     from reservoir._kernels.blas_threads import can_limit_threads
-    from reservoir.train.bptt import BPTTWorkspace
+    from reservoir.train._bptt import BPTTWorkspace
     net = _net(13, 2, 2, "tanh", 0.5, 3)
     rng = np.random.default_rng(3)
     U = rng.standard_normal((26, 15, 2))
@@ -307,7 +307,7 @@ def test_batch_split_over_threads_gives_the_same_gradients(dtype, tol):
 def test_chunked_batches_match_per_trial_kernels(B, threads, T, phi, alpha, seed):
     """Any batch size, chunk count, length and nonlinearity: the chunked batched path
     equals the per-trial kernels (float64, relative 1e-12)."""
-    from reservoir.train.bptt import BPTTWorkspace
+    from reservoir.train._bptt import BPTTWorkspace
     net = _net(7, 2, 1, phi, alpha, seed)
     rng = np.random.default_rng(seed)
     U = rng.standard_normal((B, T, 2))
@@ -407,7 +407,7 @@ def test_blas_thread_limit_is_restored_after_nested_and_concurrent_use():
 
     from reservoir._kernels.blas_threads import (blas_threads, can_limit_threads,
                                                  single_threaded_blas)
-    from reservoir.train.bptt import BPTTWorkspace
+    from reservoir.train._bptt import BPTTWorkspace
     if not can_limit_threads():
         with single_threaded_blas() as on:
             assert on is False

@@ -111,7 +111,7 @@ def test_multi_target_rejects_mirror_targets():
 
 
 def _rb_network(N, g, targets, seed, phi="tanh"):
-    return rs.meanfield.train_fixed_point_network(N, g, targets, phi=phi, rng=seed)
+    return rs.train.train_fixed_point_network(N, g, targets, phi=phi, rng=seed)
 
 
 def _leading_eigenvalue(net, x):
@@ -262,7 +262,7 @@ def test_relu_finite_networks_zero_eigenvalue_and_unit_gain_spec_7_3(g):
     for A in (0.5, 1.0, 2.0):
         net, xf = _rb_network(600, g, [A], 3, phi="relu")
         assert abs(_leading_eigenvalue(net, xf[0])) < 1e-8
-        H0 = rs.meanfield.network_open_loop(net, xf[0], 0.0)[0]
+        H0 = rs.analysis.network_open_loop(net, xf[0], 0.0)[0]
         assert abs(H0 - 1.0) < 1e-8
 
 
@@ -277,7 +277,7 @@ def test_relu_two_targets_finite_networks_match_mean_field():
         net, xf = _rb_network(600, 1.0, [-1.0, 2.0], seed, phi="relu")
         for k in range(2):
             assert abs(_leading_eigenvalue(net, xf[k])) < 1e-8
-            H = rs.meanfield.network_open_loop(net, xf[k], [0.0, 0.5, 1.0]).real
+            H = rs.analysis.network_open_loop(net, xf[k], [0.0, 0.5, 1.0]).real
             assert abs(H[0] - 1.0) < 1e-8
             Hs.append(H[1:])
     for k, att in enumerate(mt.attractors):
@@ -321,8 +321,8 @@ def _two_target_errors(N, seeds, g=1.0, targets=(0.5, 1.5)):
     ep, eh = [], []
     for seed in seeds:
         net, xf = _rb_network(N, g, list(targets), seed)
-        ep.append(abs(rs.meanfield.network_outlier(net, xf[0], s0).real - s0))
-        eh.append(abs(rs.meanfield.network_open_loop(net, xf[0], 0.0)[0].real - att.H0))
+        ep.append(abs(rs.analysis.network_outlier(net, xf[0], s0).real - s0))
+        eh.append(abs(rs.analysis.network_open_loop(net, xf[0], 0.0)[0].real - att.H0))
     return np.array(ep), np.array(eh)
 
 

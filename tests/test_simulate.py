@@ -198,7 +198,7 @@ def test_mode_is_required():
 def test_long_noisy_run_is_split_into_chunks_without_changing_the_result(monkeypatch):
     """Noise is drawn chunk by chunk (bounded memory); for one trial the draws are the
     same stream as one big draw, so the result equals the reference with that draw."""
-    sim = sys.modules["reservoir.simulate"]  # the package re-exports the function
+    sim = sys.modules["reservoir._simulate"]  # the package re-exports the function
     net = _net(20, 1, 1, "tanh", 1.0, 1.2, 0)
     U = np.random.default_rng(1).standard_normal((50, 1))
     monkeypatch.setattr(sim, "_CHUNK_BYTES", 20 * 8 * 7)  # 7 steps per chunk
@@ -288,7 +288,7 @@ def test_batch_split_over_threads_equals_numpy_loop_and_reports_divergence(monke
     import importlib
     from reservoir._kernels import euler
     from reservoir._kernels.batch_split import chunk_ranges
-    sim = importlib.import_module("reservoir.simulate")   # rs.simulate is the function
+    sim = importlib.import_module("reservoir._simulate")   # rs.simulate is the function
     net = rs.random_network(64, 1.3, 2, 1, dt=0.5, tau=1.0, rng=3)
     U = np.random.default_rng(4).standard_normal((40, 60, 2))
     assert len(chunk_ranges(40, 64, 2)) == 2

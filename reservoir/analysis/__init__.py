@@ -1,11 +1,13 @@
 """Analysis of (trained) networks: fixed points, linearisation, spectra, global stability
-and readout geometry."""
+readout geometry and the exact linear response of finite networks."""
 
 from .fixed_points import FixedPoints, find_fixed_points
 from .geometry import ReadoutGeometry, classify_solution, readout_geometry
 from .global_stability import StabilityReport, lyapunov_exponent, stability_report
-from .stability import Spectrum, jacobian, spectrum
+from .linearisation import Spectrum, jacobian, spectrum
+from .transfer import network_closed_loop_gain, network_open_loop, network_outlier
 
 __all__ = ["FixedPoints", "find_fixed_points", "ReadoutGeometry", "classify_solution",
            "readout_geometry", "StabilityReport", "lyapunov_exponent", "stability_report",
-           "Spectrum", "jacobian", "spectrum"]
+           "Spectrum", "jacobian", "spectrum", "network_open_loop",
+           "network_closed_loop_gain", "network_outlier"]

@@ -46,7 +46,7 @@ from scipy.linalg.blas import dgemv
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
-from ..simulate import simulate
+from .._simulate import simulate
 
 KINDS = ("z-scan", "newton", "slow-point")
 

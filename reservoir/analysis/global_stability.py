@@ -20,7 +20,7 @@ import numpy as np
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
-from ..simulate import simulate
+from .._simulate import simulate
 from .fixed_points import FixedPoints, find_fixed_points
 
 

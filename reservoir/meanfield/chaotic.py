@@ -86,7 +86,7 @@ import scipy.optimize
 
 from .._checks import as_float_array, as_int, as_positive_float
 from .gaussian import _sigmoid_family, _tanh_family, gaussian_average
-from .mo2019 import MeanFieldParams
+from .static import MeanFieldParams
 
 STATUSES = ("converged", "no chaotic solution", "not converged")
 SUPPORTED_PHI = ("tanh", "sigmoid")

@@ -75,7 +75,7 @@ from .._checks import as_float_array
 from .._kernels.gauss2d import pair_moments
 from ._roots import grid_roots
 from .gaussian import gaussian_average
-from .mo2019 import MeanFieldParams, readout_scale, stationary_variance
+from .static import MeanFieldParams, readout_scale, stationary_variance
 
 _RADIUS = 8.0
 _SQRT2PI = np.sqrt(2.0 * np.pi)

@@ -9,7 +9,7 @@ import scipy.linalg
 
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
 from ..network import Network
-from ..simulate import MODE_CODES, advance, chunk_length, prepare_batch
+from .._simulate import MODE_CODES, advance, chunk_length, prepare_batch
 
 
 @dataclass(frozen=True, eq=False)

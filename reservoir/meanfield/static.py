@@ -402,29 +402,3 @@ def phase_diagram(params: MeanFieldParams, A, overlap_nm, *, z_range=None,
     return PhaseDiagram(A=A, overlap_nm=snm, overlap_nI=snI, n_fixed=n_fixed,
                         n_stable=n_stable, target_slope=slope, solution_class=cls)
 
-
-def network_with_exact_overlaps(N: int, *, g: float, Sm: float, SI: float, rho: float, p: float,
-                                p_m: float, p_I: float, C: float, dt: float = 0.1, rng=None):
-    """A finite network with the statistics the theory assumes (spec section 5.2).
-
-    The generating vectors ``xi, eta_m, eta_I`` are the columns of a random orthonormal
-    N x 3 matrix scaled by ``sqrt(N)``, so the empirical overlaps equal the mean-field ones
-    exactly; ``chi`` is i.i.d. with variance ``g^2/N``. Returns a
-    :class:`~reservoir.network.Network` with ``W_in = I`` (drive it with ``u = [1]``),
-    ``W_fb = m`` and ``W_out = n^T / N``.
-    """
-    from .._checks import as_int, as_rng
-    from ..network import Network
-    N = as_int(N, "N", minimum=3)
-    gen = as_rng(rng)
-    Q, _ = np.linalg.qr(gen.standard_normal((N, 3)))
-    xi, em, eI = (Q * np.sqrt(N)).T
-    s = np.sqrt(1 - rho**2)
-    m = Sm * (rho * xi + s * em)
-    I = SI * (rho * xi + s * eI)
-    n = C * (p * xi + p_m * em + p_I * eI)
-    J = gen.standard_normal((N, N)) * g / np.sqrt(N)
-    return Network(J=J, W_in=I[:, None], W_fb=m[:, None], W_out=n[None, :] / N, b=np.zeros(N),
-                   dt=dt, meta={"constructor": "network_with_exact_overlaps", "g": g,
-                                "Sm": Sm, "SI": SI, "rho": rho, "p": p, "p_m": p_m,
-                                "p_I": p_I, "C": C})

@@ -18,11 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..analysis.fixed_points import FixedPoints, find_fixed_points
-from ..analysis.geometry import classify_solution
-from ..analysis.stability import spectrum
-from ..network import Network
-from .mo2019 import MeanFieldParams, MeanFieldSolution, mf_fixed_points
+from .analysis.fixed_points import FixedPoints, find_fixed_points
+from .analysis.geometry import classify_solution
+from .analysis.linearisation import spectrum
+from .network import Network
+from .meanfield.static import MeanFieldParams, MeanFieldSolution, mf_fixed_points
 
 
 @dataclass(frozen=True, eq=False)

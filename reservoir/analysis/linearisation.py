@@ -21,7 +21,7 @@ import numpy as np
 from .._checks import as_float_array, as_positive_float
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
-from ..simulate import check_mode
+from .._simulate import check_mode
 
 
 def _state(net: Network, x) -> np.ndarray:

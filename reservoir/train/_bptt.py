@@ -254,31 +254,6 @@ def _loss_and_gradients_blas(net: Network, J, U, Y, W, norm, dtype=np.float64,
                   "W_out": g["gW_out"]}
 
 
-def glorot_limit(fan_in: int, fan_out: int) -> float:
-    """Keras ``glorot_uniform`` limit ``sqrt(6 / (fan_in + fan_out))``."""
-    return float(np.sqrt(6.0 / (fan_in + fan_out)))
-
-
-def jarne_network(N: int = 50, n_inputs: int = 2, n_outputs: int = 1, *,
-                  init: str = "orthogonal", phi: str = "tanh", bias: bool = False,
-                  rng=None) -> Network:
-    """The initialisation of Jarne's Keras networks (spec A.2), as a discrete map
-    (``dt = tau = 1``): ``J`` random normal with variance 1/N or Haar-orthogonal (gain 1),
-    ``W_in`` and ``W_out`` Glorot-uniform (limits ``sqrt(6/(M+N))`` and ``sqrt(6/(N+K))``),
-    ``b = 0`` (trained only if ``bias``: pass ``train=("J", "W_in", "b", "W_out")``),
-    no feedback."""
-    from .._checks import as_rng as _as_rng
-    from ..network import random_network
-    gen = _as_rng(rng)
-    net = random_network(N, 1.0, n_inputs, n_outputs, phi=phi, tau=1.0, dt=1.0, init=init,
-                         input_dist="uniform", input_scale=glorot_limit(n_inputs, N),
-                         feedback_scale=0.0, rng=gen)
-    W_out = gen.uniform(-1, 1, (n_outputs, N)) * glorot_limit(N, n_outputs)
-    return dataclasses.replace(net.with_readout(W_out),
-                               meta={**net.meta, "constructor": "jarne_network",
-                                     "bias": bool(bias)})
-
-
 def dale_signs(N: int, excitatory_fraction: float) -> np.ndarray:
     """+1 for the first ``round(f N)`` (excitatory) units, -1 for the rest."""
     n_e = int(round(excitatory_fraction * N))
