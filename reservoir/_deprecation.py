@@ -7,6 +7,7 @@ theory) is imported only when somebody asks for it.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import warnings
 
@@ -40,3 +41,62 @@ def resolve_alias(module_name: str, name: str, aliases: dict):
                   f"release; use {target_module}.{new_name}", DeprecationWarning,
                   stacklevel=3)
     return getattr(importlib.import_module(target_module), new_name)
+
+
+def renamed_kwargs(**renames):
+    """Decorator: accept the old keyword names ``renames = {old: new}`` for one release.
+
+    A call that passes an old name gets a ``DeprecationWarning`` and the value is passed
+    on under the new name; passing both names raises ``TypeError``.
+
+    Parameters
+    ----------
+    **renames : str
+        ``old=new`` pairs of keyword names.
+
+    Returns
+    -------
+    callable
+        The decorator.
+    """
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            for old, new in renames.items():
+                if old in kwargs:
+                    if new in kwargs:
+                        raise TypeError(f"{func.__name__}() got both {old!r} (deprecated) "
+                                        f"and {new!r}; pass only {new!r}")
+                    warnings.warn(f"{func.__name__}({old}=...) is deprecated and will be "
+                                  f"removed in the next release; use {new}=...",
+                                  DeprecationWarning, stacklevel=2)
+                    kwargs[new] = kwargs.pop(old)
+            return func(*args, **kwargs)
+        return wrapper
+    return decorate
+
+
+def renamed_fields(**renames):
+    """Class decorator: read-only properties under the old field names ``{old: new}`` of a
+    result dataclass, each warning with a ``DeprecationWarning``, for one release.
+
+    Parameters
+    ----------
+    **renames : str
+        ``old=new`` pairs of attribute names.
+
+    Returns
+    -------
+    callable
+        The class decorator.
+    """
+    def decorate(cls):
+        for old, new in renames.items():
+            def getter(self, _old=old, _new=new):
+                warnings.warn(f"{type(self).__name__}.{_old} is deprecated and will be "
+                              f"removed in the next release; use .{_new}",
+                              DeprecationWarning, stacklevel=2)
+                return getattr(self, _new)
+            setattr(cls, old, property(getter, doc=f"Deprecated alias of ``{new}``."))
+        return cls
+    return decorate
