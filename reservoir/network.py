@@ -25,6 +25,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._checks import as_float_array, as_int, as_positive_float, as_rng, check_shape
+from ._deprecation import renamed_kwargs
 from .nonlinearities import check_phi_name
 
 
@@ -327,8 +328,9 @@ def jarne_network(N: int = 50, n_inputs: int = 2, n_outputs: int = 1, *,
                                      "bias": bool(bias)})
 
 
+@renamed_kwargs(C="readout_scale")
 def exact_overlap_network(N: int, *, g: float, Sm: float, SI: float, rho: float, p: float,
-                          p_m: float, p_I: float, C: float, dt: float = 0.1,
+                          p_m: float, p_I: float, readout_scale: float, dt: float = 0.1,
                           rng=None) -> Network:
     """A finite network with the statistics the theory assumes (spec section 5.2).
 
@@ -345,9 +347,9 @@ def exact_overlap_network(N: int, *, g: float, Sm: float, SI: float, rho: float,
     s = np.sqrt(1 - rho**2)
     m = Sm * (rho * xi + s * em)
     I = SI * (rho * xi + s * eI)
-    n = C * (p * xi + p_m * em + p_I * eI)
+    n = readout_scale * (p * xi + p_m * em + p_I * eI)
     J = gen.standard_normal((N, N)) * g / np.sqrt(N)
     return Network(J=J, W_in=I[:, None], W_fb=m[:, None], W_out=n[None, :] / N, b=np.zeros(N),
                    dt=dt, meta={"constructor": "exact_overlap_network", "g": g,
                                 "Sm": Sm, "SI": SI, "rho": rho, "p": p, "p_m": p_m,
-                                "p_I": p_I, "C": C})
+                                "p_I": p_I, "readout_scale": readout_scale})

@@ -78,7 +78,7 @@ def example_params(A, method="accurate"):
 
 def finite_network(N, A, seed):
     _, C = example_params(A)
-    return rs.exact_overlap_network(N, **EXAMPLE, C=C, rng=seed)
+    return rs.exact_overlap_network(N, **EXAMPLE, readout_scale=C, rng=seed)
 
 
 def sweep_theory(A_grid):
@@ -225,7 +225,7 @@ def untrained_example_network(N, seed):
     """The example's bulk, feedback and input with exact overlaps (spec 5.2), readout not
     yet trained (R5 trains it by LS or RLS)."""
     return rs.exact_overlap_network(N, **{k: EXAMPLE[k] for k in ("g", "Sm", "SI", "rho")},
-                                       p=0.0, p_m=0.0, p_I=0.0, C=0.0, dt=0.1, rng=seed)
+                                       p=0.0, p_m=0.0, p_I=0.0, readout_scale=0.0, dt=0.1, rng=seed)
 
 
 def ls_trained_network(N, A, seed):

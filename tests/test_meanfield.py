@@ -209,7 +209,7 @@ def test_solvers_report_non_convergence_with_a_status():
 def _finite_network(N, A, seed):
     """Spec 5.2 construction: orthonormalised generating vectors (exact overlaps)."""
     p, C = _example(A)
-    return rs.exact_overlap_network(N, **EXAMPLE, C=C, rng=seed), p
+    return rs.exact_overlap_network(N, **EXAMPLE, readout_scale=C, rng=seed), p
 
 
 def test_mean_field_fixed_points_match_finite_networks_better_as_N_grows():

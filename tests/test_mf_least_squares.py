@@ -317,7 +317,7 @@ def ls_network(N, A, seed, simulate=False):
     1e-15 for g = 0.3), otherwise by iterating x <- J phi(x) + A m + I (a contraction;
     the same point, and much cheaper on an oversubscribed machine, where numba's
     per-step parallel loop of a single-trial simulation was measured at 8 s for N = 200)."""
-    net = rs.exact_overlap_network(N, **CODE, p=0.0, p_m=0.0, p_I=0.0, C=0.0, dt=0.2,
+    net = rs.exact_overlap_network(N, **CODE, p=0.0, p_m=0.0, p_I=0.0, readout_scale=0.0, dt=0.2,
                                       rng=seed)
     J, m, I = net.dense_J(), net.W_fb[:, 0], net.W_in[:, 0]
     if simulate:

@@ -6,18 +6,21 @@ from __future__ import annotations
 import numpy as np
 
 from .._checks import as_float_array, as_positive_float
+from .._deprecation import renamed_kwargs
 from .._simulate import simulate
 from ..network import random_network
 from ..nonlinearities import get_nonlinearity
 
 
+@renamed_kwargs(var_u="var_m", u_dist="feedback_dist")
 def train_fixed_point_network(N: int, g: float, targets, *, phi: str = "tanh",
-                              var_u: float = 1.0, u_dist: str = "normal", settle: float = 150.0,
-                              dt: float = 0.1, rng=None):
+                              var_m: float = 1.0, feedback_dist: str = "normal",
+                              settle: float = 150.0, dt: float = 0.1, rng=None):
     """The training protocol of the theory (spec section 2.2) on a random network.
 
-    Feedback vector ``u ~ N(0, var_u)`` (``u_dist="normal"``) or ``U[-a, a]`` with
-    ``a^2 / 3 = var_u`` (``u_dist="uniform"``, FORCE's convention); for each target the feedback is clamped to it and
+    Feedback vector ``m ~ N(0, var_m)`` (``feedback_dist="normal"``; Rivkind & Barak call
+    it ``u``) or ``U[-a, a]`` with ``a^2 / 3 = var_m`` (``feedback_dist="uniform"``,
+    FORCE's convention); for each target the feedback is clamped to it and
     the network settles for ``settle`` time units (teacher forcing); the readout is the
     minimum-norm least-squares solution on the settled rates, ``w = R^T (R R^T)^{-1} A``
     (an M x M solve: exact, unlike a ridge fit with a vanishing penalty on N x N normal
@@ -30,15 +33,12 @@ def train_fixed_point_network(N: int, g: float, targets, *, phi: str = "tanh",
         If a clamped network has not settled (it is chaotic: the target is below the edge
         of chaos, spec section 8.8).
     """
-    from ..network import random_network
-    from ..nonlinearities import get_nonlinearity
-    from .._simulate import simulate
     A = as_float_array(targets, "targets", 1)
-    var_u = as_positive_float(var_u, "var_u")
-    if u_dist not in ("normal", "uniform"):
-        raise ValueError(f"u_dist must be 'normal' or 'uniform', got {u_dist!r}")
-    scale = np.sqrt(var_u) if u_dist == "normal" else np.sqrt(3.0 * var_u)
-    net = random_network(N, g, 0, 1, phi=phi, dt=dt, feedback_dist=u_dist,
+    var_m = as_positive_float(var_m, "var_m")
+    if feedback_dist not in ("normal", "uniform"):
+        raise ValueError(f"feedback_dist must be 'normal' or 'uniform', got {feedback_dist!r}")
+    scale = np.sqrt(var_m) if feedback_dist == "normal" else np.sqrt(3.0 * var_m)
+    net = random_network(N, g, 0, 1, phi=phi, dt=dt, feedback_dist=feedback_dist,
                          feedback_scale=float(scale), rng=rng)
     T = int(round(settle / dt))
     Y = np.repeat(A[:, None, None], T, axis=1)
