@@ -51,7 +51,7 @@ class ResultMixin:
         parts = [type(self).__name__]
         if hasattr(self, "__len__"):
             parts.append(f"{len(self)} points")
-        if hasattr(self, "success"):
+        if "success" in {f.name for f in dataclasses.fields(self)}:
             parts.append(f"success={bool(self.success)}")
         return parts[0] + "(" + ", ".join(parts[1:]) + ")"
 

@@ -24,19 +24,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_int
+from ._results import ResultMixin
 
 
-@dataclass(frozen=True, eq=False)
-class SweepResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class SweepResult(ResultMixin):
     """A labelled array: ``values`` has one axis per grid parameter, then ``realization``,
     then the axes of ``func``'s return value.
 
-    Attributes
+    Plain container: nothing here can fail. (A task that raises makes :func:`sweep` raise,
+    after storing the tasks that finished.)
+
+    Parameters
     ----------
-    values : ndarray
+    values : ndarray of float64
+        Shape ``(n_1, ..., n_d, n_realizations) + shape of func's value``.
     dims : tuple of str
+        Name of each axis of ``values``: the grid parameters, ``"realization"``, then
+        ``"dim_0"``, ``"dim_1"``, ... for the axes of ``func``'s value.
     coords : dict
-        Grid values per parameter name and ``arange(n_realizations)``.
+        Grid values per parameter name and ``list(range(n_realizations))``.
     """
 
     values: np.ndarray
@@ -44,7 +51,24 @@ class SweepResult:
     coords: dict
 
     def sel(self, **where) -> np.ndarray:
-        """Values at the given coordinate values, e.g. ``res.sel(g=1.5)`` (exact match)."""
+        """Values at the given coordinate values, e.g. ``res.sel(g=1.5)`` (exact match).
+
+        Parameters
+        ----------
+        **where : object
+            ``dimension=value`` pairs; the value must equal one of the dimension's
+            coordinates.
+
+        Returns
+        -------
+        ndarray
+            ``values`` with the selected dimensions removed.
+
+        Raises
+        ------
+        KeyError
+            If a value is not a coordinate of its dimension.
+        """
         index = []
         for d in self.dims:
             if d in where:
@@ -58,7 +82,23 @@ class SweepResult:
         return self.values[tuple(index)]
 
     def mean(self, dim: str = "realization") -> np.ndarray:
-        """Mean over one dimension (default: over realisations)."""
+        """Mean over one dimension (default: over realisations).
+
+        Parameters
+        ----------
+        dim : str
+            Name of the dimension to average over.
+
+        Returns
+        -------
+        ndarray
+            ``values`` averaged over ``dim`` (that axis removed).
+
+        Raises
+        ------
+        ValueError
+            If ``dim`` is not one of ``dims``.
+        """
         return self.values.mean(axis=self.dims.index(dim))
 
 
@@ -138,6 +178,24 @@ def sweep(func, grid: dict, n_realizations: int = 1, *, rng=0, store=None, execu
         "spawn"), or a Dask cluster (give its workers one thread each for the same reason).
     progress : bool
         Draw a progress bar on stderr.
+
+    Returns
+    -------
+    SweepResult
+        ``values`` of shape ``(n_1, ..., n_d, n_realizations) + shape of func's value``
+        (float64), with the dimension names and coordinates.
+
+    Raises
+    ------
+    TypeError
+        If ``func`` is not callable, ``grid`` is not a non-empty dict, ``rng`` is a
+        ``Generator``, or ``n_realizations`` is not an integer.
+    ValueError
+        If a grid parameter has no value or uses a reserved name (``rng``,
+        ``realization``), ``store`` holds a different sweep, ``executor`` is not
+        recognised, or ``func`` returns values of different shapes.
+    Exception
+        The first exception raised by ``func`` (after the other tasks are stored).
     """
     if not callable(func):
         raise TypeError("func must be callable")

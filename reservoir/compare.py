@@ -3,7 +3,7 @@
 For each method an ensemble of networks is trained on the task's trials and measured on
 held-out trials:
 
-* success: the task's response-window accuracy (:func:`reservoir.tasks.response_accuracy`)
+* solved: the task's response-window accuracy (:func:`reservoir.tasks.response_accuracy`)
   is at least ``success_threshold``; the test mean squared error;
 * the spectrum of the effective connectivity (``J + W_fb W_out`` for the feedback networks
   trained by ridge or FORCE, ``J`` for BPTT): bulk radius (the 7th largest modulus, as in
@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import as_int, as_positive_float, as_rng
+from ._deprecation import renamed_fields, renamed_kwargs
+from ._results import ResultMixin
 from .analysis.fixed_points import find_fixed_points
 from .network import Network, jarne_network, random_network
 from ._simulate import simulate
@@ -39,18 +41,57 @@ METHODS = ("ridge", "force", "bptt")
 INITS = ("orthogonal", "normal")
 
 
-@dataclass(frozen=True, eq=False)
-class MethodSummary:
+@renamed_fields(success="solved", success_rate="solved_rate")
+@dataclass(frozen=True, eq=False, repr=False)
+class MethodSummary(ResultMixin):
     """Per-network measurements of one training method (arrays of length n_networks).
+
+    Plain container: nothing here can fail. A network that does not solve the task is a
+    measurement (``solved`` False), not a failure of the comparison; so this class has no
+    ``success`` flag of the result contract, and its former per-network ``success`` array is
+    now ``solved`` (the old name is a deprecated alias for one release).
 
     ``accuracy_teacher`` is the accuracy with the target fed back (teacher forcing): for
     the readout-trained networks, the gap to ``accuracy`` (closed loop) measures how much of
     the failure is the loop not holding the trained trajectory as an attractor.
+
+    Parameters
+    ----------
+    method : str
+        ``"ridge"``, ``"force"`` or ``"bptt"``.
+    accuracy : ndarray, shape (n_networks,)
+        Closed-loop (BPTT: open-loop) response-window accuracy on the test trials, in [0, 1].
+    solved : ndarray of bool, shape (n_networks,)
+        ``accuracy >= success_threshold``: the network solved the task.
+    test_mse : ndarray, shape (n_networks,)
+        Mean squared error on the test trials (readout units squared).
+    bulk_radius : ndarray, shape (n_networks,)
+        The 7th largest eigenvalue modulus of the effective connectivity (dimensionless).
+    n_outliers : ndarray of int, shape (n_networks,)
+        Eigenvalues of the effective connectivity outside the unit circle.
+    leading_eigenvalue : ndarray of complex, shape (n_networks,)
+        Eigenvalue of the effective connectivity of largest modulus.
+    n_fixed_points : ndarray of int, shape (n_networks,)
+        Fixed points at zero input.
+    n_stable_fixed_points : ndarray of int, shape (n_networks,)
+        Stable fixed points at zero input.
+    accuracy_noisy : ndarray, shape (n_networks,)
+        Accuracy with noise added to the test inputs.
+    accuracy_pruned : ndarray, shape (n_networks,)
+        Accuracy after removing the weakest recurrent weights.
+    accuracy_teacher : ndarray, shape (n_networks,)
+        Accuracy with the target fed back (teacher forcing).
+    henrici : ndarray, shape (n_networks,)
+        Henrici's departure from normality of the effective connectivity.
+    init : str
+        Initial recurrent connectivity, ``"orthogonal"`` or ``"normal"``.
+    networks : list of Network
+        The trained networks.
     """
 
     method: str
     accuracy: np.ndarray
-    success: np.ndarray
+    solved: np.ndarray
     test_mse: np.ndarray
     bulk_radius: np.ndarray
     n_outliers: np.ndarray
@@ -64,27 +105,60 @@ class MethodSummary:
     init: str = "orthogonal"
     networks: list = field(default_factory=list, repr=False)
 
+    def _headline(self) -> str:
+        # the mixin's headline reports a ``success`` attribute, which here is deprecated
+        return (f"MethodSummary(method={self.method!r}, init={self.init!r}, "
+                f"{len(self.accuracy)} networks, solved_rate={self.solved_rate:.3g})")
+
     @property
-    def success_rate(self) -> float:
-        return float(np.mean(self.success))
+    def solved_rate(self) -> float:
+        """Fraction of the networks that solved the task.
+
+        Returns
+        -------
+        float
+            The mean of ``solved``, in [0, 1].
+        """
+        return float(np.mean(self.solved))
 
 
-@dataclass(frozen=True, eq=False)
-class Comparison:
-    """Result of :func:`compare_training`: one :class:`MethodSummary` per method."""
+@dataclass(frozen=True, eq=False, repr=False)
+class Comparison(ResultMixin):
+    """Result of :func:`compare_training`: one :class:`MethodSummary` per method.
+
+    Plain container: nothing here can fail.
+
+    Parameters
+    ----------
+    task_name : str
+        Name of the training task.
+    summaries : dict
+        ``label -> MethodSummary``; the label is the method, or ``"method/init"`` when
+        several initialisations were compared.
+    settings : dict
+        The arguments of :func:`compare_training` (for the record).
+    """
 
     task_name: str
     summaries: dict
     settings: dict
 
     def table(self) -> str:
-        """Plain-text summary (means over the ensemble)."""
-        head = (f"{'method':17s} {'success':>8s} {'teacher':>8s} {'test mse':>9s} {'bulk r':>7s} "
+        """Plain-text summary (means over the ensemble).
+
+        Returns
+        -------
+        str
+            A header and one line per method: fraction solved, teacher-forced accuracy,
+            test MSE, bulk radius, outliers, Henrici's departure, fixed points and the
+            robustness accuracies.
+        """
+        head = (f"{'method':17s} {'solved':>8s} {'teacher':>8s} {'test mse':>9s} {'bulk r':>7s} "
                 f"{'outliers':>8s} {'henrici':>7s} {'fixed pts':>9s} {'acc noisy':>9s} "
                 f"{'acc pruned':>10s}")
         lines = [head]
         for name, s in self.summaries.items():
-            lines.append(f"{name:17s} {s.success_rate:8.2f} {np.mean(s.accuracy_teacher):8.2f} "
+            lines.append(f"{name:17s} {s.solved_rate:8.2f} {np.mean(s.accuracy_teacher):8.2f} "
                          f"{np.mean(s.test_mse):9.4f} "
                          f"{np.mean(s.bulk_radius):7.3f} {np.mean(s.n_outliers):8.2f} "
                          f"{np.mean(s.henrici):7.3f} "
@@ -112,8 +186,26 @@ def _prune(net: Network, fraction: float) -> Network:
 
 
 def henrici_departure(W) -> float:
-    """Henrici's departure from normality ``sqrt(||W||_F^2 - sum_i |lambda_i|^2) / ||W||_F``
-    (0 for normal matrices; about 1/sqrt(2) for large Gaussian ones)."""
+    """Henrici's departure from normality of a square matrix.
+
+    ``sqrt(||W||_F^2 - sum_i |lambda_i|^2) / ||W||_F``: 0 for normal matrices, about
+    ``1/sqrt(2)`` for large Gaussian ones.
+
+    Parameters
+    ----------
+    W : array_like, shape (n, n)
+        The matrix.
+
+    Returns
+    -------
+    float
+        The departure, in [0, 1] (0 for the zero matrix).
+
+    Raises
+    ------
+    numpy.linalg.LinAlgError
+        If ``W`` is not square.
+    """
     W = np.asarray(W, dtype=float)
     lam = np.linalg.eigvals(W)
     fro2 = float(np.sum(W * W))
@@ -121,7 +213,7 @@ def henrici_departure(W) -> float:
         if fro2 > 0 else 0.0
 
 
-def _train(method, task, N, gen, g_readout, reg, force_alpha, bptt_kwargs, readout_tau,
+def _train(method, task, N, gen, g_readout, reg, force_reg, bptt_kwargs, readout_tau,
            train_noise, init="orthogonal"):
     M, K = task.inputs.shape[2], task.targets.shape[2]
     if method == "bptt":
@@ -136,12 +228,13 @@ def _train(method, task, N, gen, g_readout, reg, force_alpha, bptt_kwargs, reado
                          noise_std=train_noise, rng=gen).network
     U = task.inputs.reshape(-1, M)
     Y = task.targets.reshape(-1, K)
-    return force(net, U, Y, alpha=force_alpha, update_every=1, x0=np.zeros(N)).network
+    return force(net, U, Y, reg=force_reg, update_every=1, x0=np.zeros(N)).network
 
 
+@renamed_kwargs(force_alpha="force_reg")
 def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int = 20,
                      N: int = 50, g_readout: float = 0.9, readout_tau: float = 10.0,
-                     reg: float = 1e-2, train_noise: float = 0.05, force_alpha: float = 1.0,
+                     reg: float = 1e-2, train_noise: float = 0.05, force_reg: float = 1.0,
                      bptt_kwargs: dict | None = None,
                      success_threshold: float = 0.95, noise_std: float = 0.2,
                      prune_fraction: float = 0.1, inits=("orthogonal",),
@@ -150,27 +243,57 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
 
     Parameters
     ----------
-    task, test : Task
-        Batched training and held-out trials with a ``response_window`` (gate tasks).
+    task : Task
+        Batched training trials.
+    test : Task
+        Batched held-out trials with a ``response_window`` (gate tasks).
     methods : iterable of {"ridge", "force", "bptt"}
+        Training methods to compare.
+    n_networks : int
+        Networks trained per method (and initialisation).
     N : int
         Network size.
-    g_readout, readout_tau : float
-        Gain and time constant (task time units) of the readout-trained feedback networks;
-        a leak slower than the step (``tau > dt``) helps them hold a response.
-    reg, train_noise, force_alpha : float
-        Ridge penalty, state noise during the teacher-forced ridge run (stabilises the
-        closed loop, a standard reservoir-computing device) and FORCE's ``alpha``.
-    bptt_kwargs : dict
+    g_readout : float
+        Gain of the readout-trained feedback networks.
+    readout_tau : float
+        Time constant (task time units) of the readout-trained feedback networks; a leak
+        slower than the step (``tau > dt``) helps them hold a response.
+    reg : float
+        Ridge penalty of :func:`reservoir.fit_ridge`.
+    train_noise : float
+        State noise during the teacher-forced ridge run (stabilises the closed loop, a
+        standard reservoir-computing device).
+    force_reg : float
+        FORCE's regulariser ``reg`` (``P(0) = I / reg``, :func:`reservoir.force`).
+        Formerly ``force_alpha`` (deprecated alias).
+    bptt_kwargs : dict, optional
         Passed to :func:`reservoir.bptt` (default: 10 epochs, lr 1e-3, clip 1).
-    noise_std, prune_fraction : float
-        Input noise added to the test inputs, and fraction of the weakest recurrent weights
-        removed, for the robustness measures.
+    success_threshold : float
+        Accuracy at or above which a network counts as having solved the task.
+    noise_std : float
+        Std of the input noise added to the test inputs for ``accuracy_noisy``.
+    prune_fraction : float
+        Fraction of the weakest recurrent weights removed for ``accuracy_pruned``.
     inits : iterable of {"orthogonal", "normal"}
         Initial recurrent connectivity: Haar-orthogonal or random normal (variance
         ``g^2/N``; ``g = 1`` for BPTT, ``g_readout`` for the feedback networks). With one
         init the summaries are keyed by method; with several, by ``"method/init"``.
-    rng : seed of everything (each network gets its own child seed).
+    rng : None, int, SeedSequence or Generator
+        Seed of everything (each network gets its own child seed).
+
+    Returns
+    -------
+    Comparison
+        One :class:`MethodSummary` per method (and initialisation), and the settings.
+
+    Raises
+    ------
+    TypeError
+        If ``task`` or ``test`` is not a :class:`~reservoir.tasks.Task`, or a count has the
+        wrong type.
+    ValueError
+        If ``test`` has no response window, ``methods`` or ``inits`` are not valid, or a
+        count or noise level is out of range.
     """
     if not isinstance(task, Task) or not isinstance(test, Task):
         raise TypeError("task and test must be Task objects")
@@ -201,7 +324,7 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
         nets = []
         for k in range(n_networks):
             gen = np.random.default_rng(seeds[mi * n_networks + k])
-            net = _train(method, task, N, gen, g_readout, reg, force_alpha, kw, readout_tau,
+            net = _train(method, task, N, gen, g_readout, reg, force_reg, kw, readout_tau,
                          train_noise, init)
             nets.append(net)
             z = _run(net, method, test.inputs)
@@ -222,7 +345,7 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
             cols["lead"].append(complex(lam[np.argmax(np.abs(lam))]))
             fp_net = net if method != "bptt" else net.with_readout(np.zeros_like(net.W_out))
             fps = find_fixed_points(fp_net, np.zeros(net.n_inputs), rng=gen, n_seeds=8,
-                                    eigenvalues=True)
+                                    compute_eigenvalues=True)
             cols["nfp"].append(int(np.sum(fps.is_fixed)))
             cols["nst"].append(int(np.sum(fps.stable & fps.is_fixed)))
             cols["accn"].append(response_accuracy(test, _run(net, method, noisy_inputs)))
@@ -231,7 +354,7 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
         acc = np.array(cols["acc"])
         label = method if len(inits) == 1 else f"{method}/{init}"
         summaries[label] = MethodSummary(
-            method=method, accuracy=acc, success=acc >= success_threshold,
+            method=method, accuracy=acc, solved=acc >= success_threshold,
             test_mse=np.array(cols["mse"]), bulk_radius=np.array(cols["bulk"]),
             n_outliers=np.array(cols["nout"]), leading_eigenvalue=np.array(cols["lead"]),
             n_fixed_points=np.array(cols["nfp"]), n_stable_fixed_points=np.array(cols["nst"]),
@@ -241,6 +364,6 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
     return Comparison(task_name=task.name, summaries=summaries,
                       settings={"N": N, "n_networks": n_networks, "g_readout": g_readout,
                                 "readout_tau": readout_tau, "train_noise": train_noise,
-                                "reg": reg, "force_alpha": force_alpha, "bptt": kw,
+                                "reg": reg, "force_reg": force_reg, "bptt": kw,
                                 "noise_std": noise_std, "prune_fraction": prune_fraction,
                                 "inits": list(inits)})

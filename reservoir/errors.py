@@ -4,6 +4,15 @@
 class SimulationDivergedError(RuntimeError):
     """A simulation produced a non-finite state.
 
+    Parameters
+    ----------
+    step : int
+        Index of the time step whose update produced the first non-finite value.
+    trial : int
+        Index of the trial (row of the batch) that diverged first.
+    what : str
+        What diverged (the start of the message, e.g. ``"simulation"``).
+
     Attributes
     ----------
     step : int

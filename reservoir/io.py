@@ -22,6 +22,28 @@ def save(net: Network, path, *, metadata: dict | None = None) -> None:
     ``J_indptr``) and a JSON string with the nonlinearity name, ``tau``, ``dt``, the
     package version, ``net.meta`` (seed and construction arguments) and ``metadata``.
     Loading gives back a network equal to ``net`` bit for bit.
+
+    Parameters
+    ----------
+    net : Network
+        The network to save.
+    path : str or path-like
+        File to write (overwritten if it exists).
+    metadata : dict, optional
+        JSON-serialisable extra information stored with the network.
+
+    Returns
+    -------
+    None
+        The file is written.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~reservoir.Network`, ``metadata`` is not a dict, or
+        ``net.meta`` or ``metadata`` is not JSON-serialisable.
+    OSError
+        If the file cannot be written.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
@@ -46,11 +68,24 @@ def save(net: Network, path, *, metadata: dict | None = None) -> None:
 def load(path) -> Network:
     """Read a network written by :func:`save`.
 
+    Parameters
+    ----------
+    path : str or path-like
+        The ``.npz`` file.
+
     Returns
     -------
     Network
         With ``meta`` restored; the file's ``metadata`` and version are available as
         ``net.meta["_saved"]``.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a reservoir network file, or was written by a newer format
+        version.
+    OSError
+        If the file cannot be read.
     """
     with np.load(os.fspath(path), allow_pickle=False) as f:
         if "header" not in f:

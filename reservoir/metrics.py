@@ -18,7 +18,25 @@ def _pair(z, y):
 def nmse(z, y) -> float:
     """Normalised mean squared error ``mean((z - y)^2) / var(y)`` over all entries.
 
-    Raises ``ValueError`` if ``y`` is constant (use :func:`mse` then).
+    Parameters
+    ----------
+    z : array_like, shape (T,), (T, K) or (B, T, K)
+        The readout.
+    y : array_like, same shape as ``z``
+        The target.
+
+    Returns
+    -------
+    float
+        The NMSE (dimensionless; 1 for a constant prediction at the mean of ``y``).
+
+    Raises
+    ------
+    TypeError
+        If ``z`` or ``y`` is not a real numeric array.
+    ValueError
+        If they differ in shape, have 0 or more than 3 dimensions, are empty or not
+        finite, or ``y`` is constant (use :func:`mse` then).
     """
     z, y = _pair(z, y)
     var = np.var(y)
@@ -28,12 +46,54 @@ def nmse(z, y) -> float:
 
 
 def mse(z, y) -> float:
-    """Mean squared error over all entries."""
+    """Mean squared error ``mean((z - y)^2)`` over all entries.
+
+    Parameters
+    ----------
+    z : array_like, shape (T,), (T, K) or (B, T, K)
+        The readout.
+    y : array_like, same shape as ``z``
+        The target.
+
+    Returns
+    -------
+    float
+        The MSE (readout units squared).
+
+    Raises
+    ------
+    TypeError
+        If ``z`` or ``y`` is not a real numeric array.
+    ValueError
+        If they differ in shape, have 0 or more than 3 dimensions, are empty or not
+        finite.
+    """
     z, y = _pair(z, y)
     return float(np.mean((z - y) ** 2))
 
 
 def mae(z, y) -> float:
-    """Mean absolute error over all entries."""
+    """Mean absolute error ``mean(|z - y|)`` over all entries.
+
+    Parameters
+    ----------
+    z : array_like, shape (T,), (T, K) or (B, T, K)
+        The readout.
+    y : array_like, same shape as ``z``
+        The target.
+
+    Returns
+    -------
+    float
+        The MAE (readout units).
+
+    Raises
+    ------
+    TypeError
+        If ``z`` or ``y`` is not a real numeric array.
+    ValueError
+        If they differ in shape, have 0 or more than 3 dimensions, are empty or not
+        finite.
+    """
     z, y = _pair(z, y)
     return float(np.mean(np.abs(z - y)))

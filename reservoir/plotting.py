@@ -19,6 +19,7 @@ def plot_spectrum(eigenvalues, *, kind: str = "gain", bulk_radius=None, outliers
     Parameters
     ----------
     eigenvalues : array_like of complex
+        The eigenvalues to draw.
     kind : {"gain", "flow", "map"}
         ``"gain"``: eigenvalues of ``W_eff D`` (stability line ``Re = 1``; the unit circle
         is drawn too, as in the BPTT literature); ``"flow"``: Jacobian eigenvalues
@@ -27,10 +28,18 @@ def plot_spectrum(eigenvalues, *, kind: str = "gain", bulk_radius=None, outliers
         Draws the predicted bulk edge (dashed circle).
     outliers : array_like of complex, optional
         Marked with open red circles.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new 4 x 4 inch figure).
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If ``kind`` is not ``"gain"``, ``"flow"`` or ``"map"``.
     """
     if kind not in ("gain", "flow", "map"):
         raise ValueError(f"kind must be 'gain', 'flow' or 'map', got {kind!r}")
@@ -58,16 +67,34 @@ def plot_spectrum(eigenvalues, *, kind: str = "gain", bulk_radius=None, outliers
 
 
 def plot_fixed_point_equation(fixed_points, *, ax=None):
-    """Plot ``h(z) = W_out phi(x(z)) - z`` from a z-scan, with the fixed points.
+    """Plot ``G(z) = W_out phi(x(z)) - z`` from a z-scan, with the fixed points.
 
     Stable fixed points are filled circles, unstable ones open circles; intervals where
     the scan was unreliable are shaded.
+
+    Parameters
+    ----------
+    fixed_points : FixedPoints
+        A result of :func:`~reservoir.analysis.find_fixed_points` with a z-scan
+        (``z_grid`` and ``G_grid`` not empty).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw on (default: a new 4 x 4 inch figure).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn on.
+
+    Raises
+    ------
+    ValueError
+        If ``fixed_points`` has no z-scan (``K > 1`` or ``method="slow"``).
     """
     fps = fixed_points
-    if fps.scan_z.size == 0:
+    if fps.z_grid.size == 0:
         raise ValueError("fixed_points has no z-scan (K > 1 or method='slow')")
     ax = _axes(ax)
-    ax.plot(fps.scan_z, fps.scan_h, color="C0", lw=1.5, label="h(z) = W_out φ(x(z)) − z")
+    ax.plot(fps.z_grid, fps.G_grid, color="C0", lw=1.5, label="G(z) = W_out φ(x(z)) − z")
     ax.axhline(0.0, color="0.5", lw=0.8)
     for a, b, _ in fps.unreliable:
         ax.axvspan(a, b, color="C1", alpha=0.2, lw=0)
@@ -78,6 +105,6 @@ def plot_fixed_point_equation(fixed_points, *, ax=None):
     ax.scatter(z[~st], np.zeros((~st).sum()), s=50, facecolors="white", edgecolors="C3",
                zorder=3, label="unstable")
     ax.set_xlabel("readout z")
-    ax.set_ylabel("h(z)")
+    ax.set_ylabel("G(z)")
     ax.legend(fontsize=7)
     return ax

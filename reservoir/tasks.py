@@ -3,7 +3,7 @@
 Every generator is parameterised by ``dt`` and takes durations in time units (the unit
 of ``tau``), so a period or a delay stays the same physical time when ``dt`` changes.
 Row ``t`` of a task is time ``t * dt``; the target ``targets[t]`` is what the readout
-``z[t]`` should be (see :mod:`reservoir.simulate` for the feedback convention).
+``z[t]`` should be (see :func:`reservoir.simulate` for the feedback convention).
 """
 
 from __future__ import annotations
@@ -13,21 +13,27 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._checks import as_float_array, as_int, as_positive_float
+from ._results import ResultMixin
 
 
-@dataclass(frozen=True, eq=False)
-class Task:
+@dataclass(frozen=True, eq=False, repr=False)
+class Task(ResultMixin):
     """Inputs, targets and mask of a task.
 
-    Attributes
+    Plain container: nothing here can fail.
+
+    Parameters
     ----------
     inputs : ndarray, shape (T, M) or (B, T, M)
+        Input ``u[t]`` of every step (of every trial ``B``).
     targets : ndarray, shape (T, K) or (B, T, K)
+        Target ``y[t]`` of the readout (readout units).
     mask : ndarray, shape (T,) or (B, T)
         Weight of each time step in losses and regressions (0 = ignored).
     dt : float
-        Time step of the grid.
+        Time step of the grid (time units).
     name : str
+        Name of the generator (empty for a hand-made task).
     info : dict
         Parameters the task was generated with.
     """
@@ -41,17 +47,35 @@ class Task:
 
     @property
     def n_steps(self) -> int:
-        """Number of time steps ``T``."""
+        """Number of time steps ``T``.
+
+        Returns
+        -------
+        int
+            The length of the time axis of ``targets``.
+        """
         return self.targets.shape[-2]
 
     @property
     def is_batched(self) -> bool:
-        """Whether the task holds several trials (leading axis B)."""
+        """Whether the task holds several trials (leading axis B).
+
+        Returns
+        -------
+        bool
+            ``targets.ndim == 3``.
+        """
         return self.targets.ndim == 3
 
     @property
     def t(self) -> np.ndarray:
-        """Times of the rows, shape (T,)."""
+        """Times of the rows.
+
+        Returns
+        -------
+        ndarray, shape (T,)
+            ``arange(T) * dt`` (time units).
+        """
         return np.arange(self.n_steps) * self.dt
 
 
@@ -65,10 +89,24 @@ def _n_steps(duration, dt):
 
 
 def sine_sum_target(t, amplitude: float = 1.3, period: float = 120.0) -> np.ndarray:
-    """Sussillo & Abbott's sum of four sines at time(s) ``t``.
+    """Sussillo & Abbott's (2009) sum of four sines at time(s) ``t``.
 
     ``f(t) = (amplitude / 1.5) [sin(w t) + sin(2 w t) / 2 + sin(3 w t) / 6 + sin(4 w t) / 3]``
     with ``w = 2 pi / period`` (default: amplitude 1.3, period 120 tau).
+
+    Parameters
+    ----------
+    t : float or array_like
+        Time(s) (time units).
+    amplitude : float
+        Overall scale (readout units).
+    period : float
+        Period of the slowest sine (time units).
+
+    Returns
+    -------
+    ndarray
+        ``f(t)``, the shape of ``t`` (readout units).
     """
     w = 2 * np.pi / period
     t = np.asarray(t, dtype=np.float64)
@@ -90,6 +128,19 @@ def sine_sum(duration: float = 1440.0, dt: float = 0.1, *, amplitude: float = 1.
         See :func:`sine_sum_target`.
     n_inputs : int
         Number of (all-zero) input channels, to match the network's ``W_in``.
+
+    Returns
+    -------
+    Task
+        ``inputs`` (T, n_inputs) zeros, ``targets`` (T, 1), ``mask`` (T,) ones.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``duration``, ``dt``, ``amplitude`` or ``period`` is not positive, the duration
+        is shorter than one step, or ``n_inputs < 0``.
     """
     T, dt = _n_steps(duration, dt)
     amplitude = as_positive_float(amplitude, "amplitude")
@@ -110,10 +161,31 @@ def stationary(target: float = 1.0, duration: float = 100.0, dt: float = 0.1, *,
     ``W_in``) must produce a constant readout ``z = target``. The mask is 0 during the
     first ``washout`` time units so a regression sees the settled state.
 
+    Parameters
+    ----------
+    target : float
+        The output to hold (readout units).
+    duration : float
+        Length (time units).
+    dt : float
+        Time step (time units).
+    input_value : float
+        The constant scalar input.
+    washout : float
+        Initial time (time units) with mask 0.
+
     Returns
     -------
     Task
         ``inputs`` (T, 1), ``targets`` (T, 1), ``mask`` (T,).
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``duration`` or ``dt`` is not positive, ``washout`` is negative or not shorter
+        than ``duration``, or ``target`` or ``input_value`` is not a finite number.
     """
     T, dt = _n_steps(duration, dt)
     A = float(as_float_array(target, "target", 0))
@@ -137,11 +209,32 @@ def fixed_points(targets=(1.0,), duration: float = 100.0, dt: float = 0.1, *,
     settles to the open-loop fixed point, whose rates the regression uses (mask 0 during
     the first ``washout`` time units). There is no external input.
 
+    Parameters
+    ----------
+    targets : array_like, shape (n_targets,)
+        The values ``A_k`` to hold (readout units).
+    duration : float
+        Length of each trial (time units).
+    dt : float
+        Time step (time units).
+    washout : float
+        Initial time (time units) with mask 0.
+    n_inputs : int
+        Number of (all-zero) input channels, to match the network's ``W_in``.
+
     Returns
     -------
     Task
         ``inputs`` (n_targets, T, n_inputs) zeros, ``targets`` (n_targets, T, 1),
         ``mask`` (n_targets, T).
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``targets`` is empty or not finite, ``duration`` or ``dt`` is not positive,
+        ``washout`` is negative or not shorter than ``duration``, or ``n_inputs < 0``.
     """
     A = as_float_array(targets, "targets", 1)
     T, dt = _n_steps(duration, dt)
@@ -213,25 +306,124 @@ def _gate(name, n_trials, noise_std, dt, rng, trial_ms=200.0, onset=30.0, width=
 
 
 def and_(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=None) -> Task:
-    """AND of two input pulses (Jarne): pulses on [30, 50) ms, target from 70 ms held to the
-    end of the 200 ms trial, baseline 0; early-stop threshold 5e-4. ``info["trial_types"]``
-    indexes (A, B) in (0,0), (1,0), (0,1), (1,1)."""
+    """AND of two input pulses (Jarne & Laje 2023, J. Comput. Neurosci. 51:407).
+
+    Pulses on [30, 50) ms, target from 70 ms held to the end of the 200 ms trial, baseline
+    0; early-stop threshold 5e-4. ``info["trial_types"]`` indexes (A, B) in (0,0), (1,0),
+    (0,1), (1,1).
+
+    Parameters
+    ----------
+    n_trials : int
+        Number of trials ``B``.
+    noise_std : float
+        Std of the Gaussian noise added to the inputs.
+    dt : float
+        Time step (ms).
+    rng : None, int, SeedSequence or Generator
+        Trial types and noise.
+
+    Returns
+    -------
+    Task
+        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    """
     return _gate("and", n_trials, noise_std, dt, rng)
 
 
 def or_(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=None) -> Task:
-    """OR of two input pulses (as :func:`and_`, baseline 0.01, threshold 1e-4)."""
+    """OR of two input pulses (as :func:`and_`, baseline 0.01, threshold 1e-4).
+
+    Parameters
+    ----------
+    n_trials : int
+        Number of trials ``B``.
+    noise_std : float
+        Std of the Gaussian noise added to the inputs.
+    dt : float
+        Time step (ms).
+    rng : None, int, SeedSequence or Generator
+        Trial types and noise.
+
+    Returns
+    -------
+    Task
+        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    """
     return _gate("or", n_trials, noise_std, dt, rng)
 
 
 def xor(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=None) -> Task:
-    """XOR of two input pulses (as :func:`and_`, baseline 0.01, threshold 1e-3)."""
+    """XOR of two input pulses (as :func:`and_`, baseline 0.01, threshold 1e-3).
+
+    Parameters
+    ----------
+    n_trials : int
+        Number of trials ``B``.
+    noise_std : float
+        Std of the Gaussian noise added to the inputs.
+    dt : float
+        Time step (ms).
+    rng : None, int, SeedSequence or Generator
+        Trial types and noise.
+
+    Returns
+    -------
+    Task
+        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    """
     return _gate("xor", n_trials, noise_std, dt, rng)
 
 
 def not_(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=None) -> Task:
-    """NOT of one input pulse: target ``1 - input`` from 70 ms, baseline 0.01. Needs a
-    recurrent bias (the no-pulse trial has no input at all)."""
+    """NOT of one input pulse (Jarne): target ``1 - input`` from 70 ms, baseline 0.01.
+
+    Needs a recurrent bias (the no-pulse trial has no input at all).
+
+    Parameters
+    ----------
+    n_trials : int
+        Number of trials ``B``.
+    noise_std : float
+        Std of the Gaussian noise added to the inputs.
+    dt : float
+        Time step (ms).
+    rng : None, int, SeedSequence or Generator
+        Trial types and noise.
+
+    Returns
+    -------
+    Task
+        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    """
     n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
     T, dt, t = _grid(200.0, dt)
     kinds = gen.integers(0, 2, size=n)
@@ -250,10 +442,36 @@ def not_(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=
 
 def flip_flop(n_trials: int = 25000, *, noise_std: float = 0.1, dt: float = 1.0,
               rng=None) -> Task:
-    """1-bit flip-flop (Jarne): 8 pulses of 20 ms at 50 + 120 k ms on the reset (channel 0)
-    or set (channel 1) line, chosen at random; the output holds the last channel's index
-    from 20 ms after the pulse ends, ``[90 + 120 k, 210 + 120 k)``; baseline 0.01 before
-    90 ms; 1010 ms trials; input noise 0.1."""
+    """1-bit flip-flop (Jarne).
+
+    8 pulses of 20 ms at 50 + 120 k ms on the reset (channel 0) or set (channel 1) line,
+    chosen at random; the output holds the last channel's index from 20 ms after the pulse
+    ends, ``[90 + 120 k, 210 + 120 k)``; baseline 0.01 before 90 ms; 1010 ms trials;
+    input noise 0.1.
+
+    Parameters
+    ----------
+    n_trials : int
+        Number of trials ``B``.
+    noise_std : float
+        Std of the Gaussian noise added to the inputs.
+    dt : float
+        Time step (ms).
+    rng : None, int, SeedSequence or Generator
+        Trial types and noise.
+
+    Returns
+    -------
+    Task
+        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    """
     n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
     T, dt, t = _grid(1010.0, dt)
     chans = gen.integers(0, 2, size=(n, 8))
@@ -292,10 +510,37 @@ def _place(t, start_ms, values_1ms):
 
 def time_reproduction(n_trials: int = 15000, *, mem_gap: float = 20.0, noise_std: float = 0.03,
                       dt: float = 1.0, rng=None) -> Task:
-    """Reproduce a 20 ms pulse ``mem_gap`` ms after it ends (Jarne): a Hann-smoothed input
-    pulse on [50, 70) ms in half of the trials; target baseline 0.045 and, after a pulse, a
-    20 ms bump (0.493 .. 0.985) from ``70 + mem_gap`` ms; 300 ms trials; noise 0.03 on the
-    input *and* the target."""
+    """Reproduce a 20 ms pulse ``mem_gap`` ms after it ends (Jarne).
+
+    A Hann-smoothed input pulse on [50, 70) ms in half of the trials; target baseline
+    0.045 and, after a pulse, a 20 ms bump (0.493 .. 0.985) from ``70 + mem_gap`` ms;
+    300 ms trials; noise 0.03 on the input *and* the target.
+
+    Parameters
+    ----------
+    n_trials : int
+        Number of trials ``B``.
+    mem_gap : float
+        Delay (ms) between the end of the pulse and the start of the reproduced bump.
+    noise_std : float
+        Std of the Gaussian noise added to the inputs and to the targets.
+    dt : float
+        Time step (ms).
+    rng : None, int, SeedSequence or Generator
+        Trial types and noise.
+
+    Returns
+    -------
+    Task
+        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``n_trials < 1``, ``noise_std < 0``, ``mem_gap < 0`` or ``dt`` is not positive.
+    """
     import scipy.signal
     n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
     mem_gap = as_positive_float(mem_gap, "mem_gap", allow_zero=True)
@@ -319,8 +564,16 @@ def time_reproduction(n_trials: int = 15000, *, mem_gap: float = 20.0, noise_std
 
 
 def oscillation_target_1ms():
-    """The oscillation target's 220 samples (1 ms apart): ``0.2 sum_k s[i + 209 - k]``,
-    ``s[n] = sin(2 pi 12 n / 420)`` (period 35 ms, amplitude 1.743)."""
+    """The oscillation target's 220 samples (1 ms apart).
+
+    ``y[i] = 0.2 sum_k s[i + 209 - k]`` with ``s[n] = sin(2 pi 12 n / 420)`` (period 35 ms,
+    amplitude 1.743), as in Jarne's generator.
+
+    Returns
+    -------
+    ndarray, shape (220,)
+        The waveform on the 1 ms grid (readout units).
+    """
     s = np.sin(2 * np.pi * 12 * np.arange(420) / 420)
     y = np.zeros(220)
     for i in range(220):
@@ -332,10 +585,35 @@ def oscillation_target_1ms():
 
 def oscillation(n_trials: int = 15000, *, noise_std: float = 0.1, dt: float = 1.0,
                 rng=None) -> Task:
-    """A pulse-triggered oscillation of finite duration (Jarne): Hann-smoothed 40 ms input
-    pulse on [100, 140) ms in half of the trials; target baseline 0.01 and, after a pulse,
-    a sinusoid of period 35 ms and amplitude 1.74 on [160, 380) ms; 420 ms trials; input
-    noise 0.1."""
+    """A pulse-triggered oscillation of finite duration (Jarne).
+
+    Hann-smoothed 40 ms input pulse on [100, 140) ms in half of the trials; target baseline
+    0.01 and, after a pulse, a sinusoid of period 35 ms and amplitude 1.74 on
+    [160, 380) ms; 420 ms trials; input noise 0.1.
+
+    Parameters
+    ----------
+    n_trials : int
+        Number of trials ``B``.
+    noise_std : float
+        Std of the Gaussian noise added to the inputs.
+    dt : float
+        Time step (ms).
+    rng : None, int, SeedSequence or Generator
+        Trial types and noise.
+
+    Returns
+    -------
+    Task
+        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    """
     n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
     T, dt, t = _grid(420.0, dt)
     present = gen.integers(0, 2, size=n)
@@ -354,12 +632,38 @@ def oscillation(n_trials: int = 15000, *, noise_std: float = 0.1, dt: float = 1.
 
 def flip_flop_3bit(n_trials: int = 15050, *, noise_std: float = 0.1, dt: float = 1.0,
                    rng=None) -> Task:
-    """3-bit flip-flop, Jarne's 2024 tutorial version (spec C.2): three independent lines;
-    on each, three 20 ms pulses with onsets ``s``, ``s + 70 + v1`` and
-    ``s + 170 + v1 + v2`` ms (``s`` uniform in 10..99, ``v1, v2`` in 1..50); the first
-    pulse's amplitude is -1, 0 (no pulse) or +1, the others +-1; output ``i`` switches to a
-    pulse's amplitude 20 ms after it ends and holds it (0 before); 340 ms trials; input
-    noise 0.1."""
+    """3-bit flip-flop, the version of Jarne's tutorial (Jarne 2024, Front. Syst. Neurosci.).
+
+    Three independent lines; on each, three 20 ms pulses with onsets ``s``,
+    ``s + 70 + v1`` and ``s + 170 + v1 + v2`` ms (``s`` uniform in 10..99, ``v1, v2`` in
+    1..50); the first pulse's amplitude is -1, 0 (no pulse) or +1, the others +-1; output
+    ``i`` switches to a pulse's amplitude 20 ms after it ends and holds it (0 before);
+    340 ms trials; input noise 0.1. (The task itself is Sussillo & Barak's 2013 3-bit
+    flip-flop.)
+
+    Parameters
+    ----------
+    n_trials : int
+        Number of trials ``B``.
+    noise_std : float
+        Std of the Gaussian noise added to the inputs.
+    dt : float
+        Time step (ms).
+    rng : None, int, SeedSequence or Generator
+        Trial types and noise.
+
+    Returns
+    -------
+    Task
+        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    """
     n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
     T, dt, t = _grid(340.0, dt)
     U = np.zeros((n, T, 3))
@@ -386,8 +690,31 @@ def flip_flop_3bit(n_trials: int = 15050, *, noise_std: float = 0.1, dt: float =
 
 
 def response_accuracy(task: Task, z) -> float:
-    """Fraction of trials whose readout, averaged over the task's response window, is on
-    the same side of 0.5 as the target (the gate tasks' acceptance rule)."""
+    """Fraction of trials whose response-window mean readout is on the target's side of 0.5.
+
+    The readout and the target are averaged over the task's response window; a trial is
+    correct when both averages are on the same side of 0.5 (the gate tasks' acceptance
+    rule in Jarne's code).
+
+    Parameters
+    ----------
+    task : Task
+        A batched task with ``info["response_window"]`` (the gate tasks).
+    z : array_like, shape (B, T, K)
+        The readout of every trial (only channel 0 is scored).
+
+    Returns
+    -------
+    float
+        The fraction of correct trials, in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If ``z`` is not a real numeric array.
+    ValueError
+        If the task has no response window or ``z`` does not have the targets' shape.
+    """
     if "response_window" not in task.info:
         raise ValueError(f"task {task.name!r} has no response window")
     z = as_float_array(z, "z", 3)

@@ -7,9 +7,11 @@ Ostojic with them, finds the network's own fixed points, and lines the two up: r
 values, outliers, bulk radii, stability and the solution class.
 
 The theory treats the readout as uncorrelated with the bulk ``J``. Readouts trained by
-least squares are correlated with it (``specs/mo2019.md`` section 5.3), so disagreements
-on trained networks are information, not bugs; on networks built with independent
-vectors the two agree within finite-size error.
+least squares are correlated with it (Mastrogiuseppe & Ostojic 2019 assume an uncorrelated
+readout; we found that part of a least-squares readout is carried by its component
+correlated with ``J``, which shifts the predicted spurious fixed points and outliers), so
+disagreements on trained networks are information, not bugs; on networks built with
+independent vectors the two agree within finite-size error.
 """
 
 from __future__ import annotations
@@ -21,20 +23,23 @@ import numpy as np
 from .analysis.fixed_points import FixedPoints, find_fixed_points
 from .analysis.geometry import classify_solution
 from .analysis.linearisation import spectrum
+from ._results import ResultMixin
 from .network import Network
 from .meanfield.static import MeanFieldParams, MeanFieldSolution, mf_fixed_points
 
 
-@dataclass(frozen=True, eq=False)
-class Prediction:
+@dataclass(frozen=True, eq=False, repr=False)
+class Prediction(ResultMixin):
     """Theory and measurement for one network (rows matched by readout value).
 
-    Attributes
+    Parameters
     ----------
     params : MeanFieldParams
         The network's empirical statistics.
     theory : MeanFieldSolution
+        The mean-field fixed points.
     measured : FixedPoints
+        The network's own fixed points.
     rows : list of dict
         One per theoretical fixed point: ``z_theory``, ``z_measured`` (nan if no measured
         point within ``match_tol``), ``outlier_theory``, ``outlier_measured`` (the
@@ -43,8 +48,15 @@ class Prediction:
         measured state), ``stable_theory``, ``stable_measured``.
     unmatched_measured : ndarray
         Readouts of measured fixed points that no theoretical one explains.
-    class_theory, class_measured : str or None
-        Solution classes (with a target).
+    class_theory : str or None
+        Solution class predicted by the theory (with a target).
+    class_measured : str or None
+        Solution class of the network's fixed points (with a target).
+    success : bool
+        Both the mean-field solve (``theory.success``) and the fixed-point search
+        (``measured.success``) succeeded.
+    messages : tuple of str
+        Their messages, prefixed ``"theory: "`` and ``"network: "``.
     """
 
     params: MeanFieldParams
@@ -54,9 +66,19 @@ class Prediction:
     unmatched_measured: np.ndarray
     class_theory: str | None
     class_measured: str | None
+    success: bool
+    messages: tuple
 
     def table(self) -> str:
-        """A plain-text table of theory against measurement."""
+        """A plain-text table of theory against measurement.
+
+        Returns
+        -------
+        str
+            One line per theoretical fixed point (readout, outlier, bulk radius,
+            stability; theory and network side by side), then the unexplained network
+            fixed points and the solution classes.
+        """
         head = ("   z theory  z network | outlier th.  outlier net | bulk th.  bulk net | "
                 "stable th./net")
         lines = [head, "-" * len(head)]
@@ -83,7 +105,7 @@ def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | No
     Parameters
     ----------
     net : Network
-        One readout (``K = 1``).
+        The network; one readout (``K = 1``).
     u : array_like, shape (M,), optional
         Constant input (default 0).
     target : float, optional
@@ -94,6 +116,25 @@ def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | No
         A measured fixed point matches a theoretical one when their readouts differ by less.
     margin : float
         Relative margin beyond the bulk edge for a measured eigenvalue to be an outlier.
+    method : str
+        Quadrature of the Gaussian averages of the mean-field theory (passed to
+        :meth:`~reservoir.meanfield.MeanFieldParams.from_network`).
+    rng : None, int, SeedSequence or Generator
+        Seeds of the fixed-point search, if one is run.
+
+    Returns
+    -------
+    Prediction
+        Theory, measurement, the matched rows and the solution classes, with ``success``
+        and ``messages`` gathered from both sides.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~reservoir.Network`.
+    ValueError
+        If the network does not have one readout, or an argument is invalid for the
+        mean-field theory or the fixed-point search.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
@@ -142,4 +183,7 @@ def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | No
             cls_net = "unstable target"
     return Prediction(params=params, theory=theory, measured=fps, rows=rows,
                       unmatched_measured=unmatched, class_theory=cls_th,
-                      class_measured=cls_net)
+                      class_measured=cls_net,
+                      success=bool(theory.success and fps.success),
+                      messages=tuple(f"theory: {m}" for m in theory.messages)
+                      + tuple(f"network: {m}" for m in fps.messages))

@@ -102,7 +102,7 @@ def main(argv=None):
                 "accuracy_pruned": s.accuracy_pruned.tolist(),
                 "accuracy_teacher_forced": s.accuracy_teacher.tolist(),
                 "henrici": s.henrici.tolist(), "method": s.method, "init": s.init,
-                "success_rate": s.success_rate}
+                "solved_rate": s.solved_rate}
             for m, s in cmp.summaries.items()}}
     result["seconds"] = time.perf_counter() - t0
     with open(os.path.join(args.out, "compare_training.json"), "w") as fh:

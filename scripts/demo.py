@@ -3,8 +3,8 @@
     python scripts/demo.py [--out DIR] [--quick]
 
 1. FORCE (Sussillo & Abbott 2009) on the sum-of-four-sines target: N = 1000, g = 1.5,
-   alpha = 1, dt = 0.1 tau, an RLS update every 2 steps, 2880 tau of training, then a
-   closed-loop test continued from the training's final state.
+   reg = 1 (their alpha), dt = 0.1 tau, an RLS update every 2 steps, 2880 tau of training,
+   then a closed-loop test continued from the training's final state.
 2. Ridge regression on teacher-forced states for the same target: a tiny training error,
    but the closed loop does not reproduce the pattern (offline training does not make the
    trained trajectory an attractor; this is what issue-2 tools diagnose).
@@ -39,7 +39,7 @@ def main(argv=None):
     train = rs.tasks.sine_sum(duration=train_T, dt=0.1)
     test = rs.tasks.sine_sum(duration=720.0, dt=0.1)  # training ends at a whole period
     t0 = time.perf_counter()
-    res = rs.force(net, train.inputs, train.targets, alpha=1.0, update_every=2, rng=0)
+    res = rs.force(net, train.inputs, train.targets, reg=1.0, update_every=2, rng=0)
     t_force = time.perf_counter() - t0
     out_force = rs.simulate(res.network, test.inputs, res.x_final, mode="closed")
     late_mae = float(np.mean(np.abs(res.error_before[-2000:])))

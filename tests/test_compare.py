@@ -25,7 +25,7 @@ def test_comparison_measures_every_network(comparison):
             z = rs.simulate(net, test.inputs, mode=mode, record=("z",)).z
             assert acc == rs.tasks.response_accuracy(test, z)
             assert mse == pytest.approx(np.mean((z - test.targets) ** 2))
-        np.testing.assert_array_equal(s.success, s.accuracy >= 0.95)
+        np.testing.assert_array_equal(s.solved, s.accuracy >= 0.95)
         if name != "bptt":  # the readout fits the teacher-forced trajectories
             assert np.all(s.accuracy_teacher >= s.accuracy - 1e-12)
             assert np.all(s.accuracy_teacher == 1.0)
@@ -36,7 +36,7 @@ def test_comparison_measures_every_network(comparison):
 def test_bptt_solves_xor_and_keeps_the_orthogonal_ring(comparison):
     _, _, cmp = comparison
     s = cmp.summaries["bptt"]
-    assert s.success_rate == 1.0
+    assert s.solved_rate == 1.0
     # orthogonal initialisation: the bulk stays near the unit circle after training
     # (Jarne 2022), and a few eigenvalues move outside it
     assert np.all(np.abs(s.bulk_radius - 1.0) < 0.1)
@@ -63,7 +63,7 @@ def test_pruning_everything_destroys_the_solution():
 
 
 def test_normal_and_orthogonal_initialisations_give_jarnes_spectra():
-    """Jarne's contrast (spec A.5.2): after BPTT the bulk stays where the initialisation
+    """Jarne's contrast (Jarne 2022, Cogn. Neurodyn.): after BPTT the bulk stays where the initialisation
     put it (a ring near the unit circle for orthogonal, inside the disk for normal), and
     trained orthogonal-init matrices stay nearly normal (Henrici departure ~0.1) while
     random-normal ones keep the Ginibre value ~0.7."""

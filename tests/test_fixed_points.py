@@ -29,8 +29,8 @@ def test_hand_derived_fixed_points_and_eigenvalues(k, w):
     assert fps.success and not fps.unreliable
     np.testing.assert_allclose(fps.z[:, 0], expected, atol=1e-10)
     np.testing.assert_allclose(fps.x, expected[:, None] * k[None, :], atol=1e-10)
-    assert np.all(fps.residual < 1e-10) and set(fps.kind) == {"z-scan"}
-    for z, ev in zip(expected, fps.eigenvalues):
+    assert np.all(fps.residual < 1e-10) and set(fps.found_by) == {"z-scan"}
+    for z, ev in zip(expected, fps.jacobian_eigenvalues):
         # W_eff D = W_fb W_out D is rank one: eigenvalue W_out D W_fb, and 0 (N-1 times)
         lam = np.sum(w * k * (1 - np.tanh(k * z) ** 2))
         want = np.sort(np.r_[lam - 1.0, -np.ones(k.size - 1)] / tau)[::-1]
@@ -39,7 +39,7 @@ def test_hand_derived_fixed_points_and_eigenvalues(k, w):
     # slope of h at the origin > 0: the origin is a saddle, the outer points are stable
     np.testing.assert_array_equal(fps.stable, [True, False, True])
     assert list(fps.stability) == ["stable", "saddle", "stable"]
-    assert fps.scan_z.size == fps.scan_h.size > 10
+    assert fps.z_grid.size == fps.G_grid.size > 10
 
 
 def _trained_rb_network(N, g, targets, seed=0):
@@ -102,7 +102,7 @@ def test_scan_finds_every_fixed_point_brute_force_finds(case):
         A = 2.0 if case == "mo_A2" else -1.5
         net, u = _trained_mo_network(80, A), np.ones(1)
     fps = rs.find_fixed_points(net, u=u)
-    assert fps.success and set(fps.kind) == {"z-scan"}
+    assert fps.success and set(fps.found_by) == {"z-scan"}
     assert np.all(fps.residual < 1e-10)
     brute, n_converged = _brute_force(net, u, rng)
     assert n_converged > 0 and len(brute) >= 1
@@ -122,7 +122,7 @@ def test_chaotic_bulk_falls_back_to_slow_points_and_keeps_the_mirror_symmetry():
     net = _trained_rb_network(150, 1.2, [1.0, 2.0])
     fps = rs.find_fixed_points(net, rng=0)
     assert fps.unreliable and "bulk radius" in fps.unreliable[0][2]
-    assert "newton" in set(fps.kind) and "z-scan" in set(fps.kind)
+    assert "newton" in set(fps.found_by) and "z-scan" in set(fps.found_by)
     fixed = fps.is_fixed
     X = fps.x[fixed]
     assert np.all(fps.residual[fixed] < 1e-10)
@@ -141,7 +141,7 @@ def test_two_readouts_use_the_slow_point_search():
     net = rs.random_network(60, 0.6, 0, 2, dt=0.1, feedback_dist="normal", rng=3)
     net = net.with_readout(rng.standard_normal((2, 60)) * 0.3 / np.sqrt(60))
     fps = rs.find_fixed_points(net, rng=1)
-    assert fps.scan_z.size == 0 and len(fps) >= 1
+    assert fps.z_grid.size == 0 and len(fps) >= 1
     assert np.all(fps.residual[fps.is_fixed] < 1e-10)
     # weak readout, g < 1: the origin is the unique, stable fixed point
     assert len(fps) == 1 and np.max(np.abs(fps.x)) < 1e-10 and fps.stable[0]
@@ -154,7 +154,7 @@ def test_linear_stability_of_found_points_agrees_with_simulation():
     fps = rs.find_fixed_points(net)
     assert fps.stable.any() and (~fps.stable).any()
     rng = np.random.default_rng(0)
-    for x, stable, ev in zip(fps.x, fps.stable, fps.eigenvalues):
+    for x, stable, ev in zip(fps.x, fps.stable, fps.jacobian_eigenvalues):
         x0 = x + 1e-7 * rng.standard_normal(net.N)
         tr = rs.simulate(net, None, x0, mode="closed", n_steps=600, record=("x",))
         d = np.linalg.norm(tr.x - x, axis=1)
@@ -169,8 +169,8 @@ def test_linear_stability_of_found_points_agrees_with_simulation():
 
 def test_eigenvalues_optional_and_relu_warning():
     net = _scalar_feedback_net([2.0, 2.0], [0.5, 0.5])
-    fps = rs.find_fixed_points(net, eigenvalues=False)
-    assert fps.eigenvalues.shape == (3, 0) and np.all(fps.n_unstable == -1)
+    fps = rs.find_fixed_points(net, compute_eigenvalues=False)
+    assert fps.jacobian_eigenvalues.shape == (3, 0) and np.all(fps.n_unstable == -1)
     relu = rs.Network(J=np.zeros((2, 2)), W_in=np.zeros((2, 0)), W_fb=[[1.0], [1.0]],
                       W_out=[[0.25, 0.25]], b=[0.5, 0.5], phi="relu")
     fps = rs.find_fixed_points(relu)

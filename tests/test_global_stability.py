@@ -38,7 +38,7 @@ def test_globally_stable_target_and_negative_lyapunov_exponent():
     assert rep.target_stable and rep.spurious.size == 0
     assert rep.fraction_to_target == 1.0 and rep.globally_stable
     # the exponent of a trajectory that settles is the leading eigenvalue's real part
-    lead = rep.fixed_points.eigenvalues[rep.target_index][0].real
+    lead = rep.fixed_points.jacobian_eigenvalues[rep.target_index][0].real
     assert abs(rep.lyapunov_exponent - lead) < 0.05 * abs(lead) + 0.01
     assert not rep.chaotic
 
@@ -67,8 +67,9 @@ def test_report_says_when_the_fixed_point_search_missed_an_attractor():
     keep = np.array([1, 2])
     partial = dataclasses.replace(fps, x=fps.x[keep], z=fps.z[keep],
                                   residual=fps.residual[keep],
-                                  eigenvalues=fps.eigenvalues[keep], stable=fps.stable[keep],
-                                  n_unstable=fps.n_unstable[keep], kind=fps.kind[keep])
+                                  jacobian_eigenvalues=fps.jacobian_eigenvalues[keep],
+                                  stable=fps.stable[keep],
+                                  n_unstable=fps.n_unstable[keep], found_by=fps.found_by[keep])
     rep = rs.stability_report(net, n_init=200, fixed_points=partial, lyapunov=False, rng=0)
     assert any("missed an attractor" in m for m in rep.messages)
     assert rep.basin_fraction.sum() < 0.9
@@ -98,7 +99,8 @@ def test_readout_geometry_overlaps_against_direct_formulas():
     assert geo.cos_nm[0] == pytest.approx(n @ m / np.linalg.norm(n) / np.linalg.norm(m))
     assert geo.readout_at[0] == pytest.approx((net.W_out @ np.tanh(x))[0])
     assert geo.solution_class is None
-    # least squares puts the readout along the total input A m + I (spec mo2019 2.3):
+    # least squares puts the readout along the total input A m + I (the minimum-norm
+    # readout on the teacher-forced state, in the setting of Mastrogiuseppe & Ostojic 2019):
     # a large target gives a readout dominated by the feedback direction
     assert geo.overlap_nm[0] > abs(geo.overlap_nI[0])
 
@@ -141,14 +143,14 @@ def test_plot_fixed_point_equation_draws_the_scan_and_the_roots():
     fig, ax = plt.subplots()
     rs.plotting.plot_fixed_point_equation(fps, ax=ax)
     line = ax.lines[0]
-    np.testing.assert_array_equal(line.get_xdata(), fps.scan_z)
-    np.testing.assert_array_equal(line.get_ydata(), fps.scan_h)
+    np.testing.assert_array_equal(line.get_xdata(), fps.z_grid)
+    np.testing.assert_array_equal(line.get_ydata(), fps.G_grid)
     stable_pts, unstable_pts = ax.collections[0], ax.collections[1]
     np.testing.assert_allclose(stable_pts.get_offsets()[:, 0], fps.z[fps.stable, 0])
     np.testing.assert_allclose(unstable_pts.get_offsets()[:, 0], fps.z[~fps.stable, 0])
     assert ax.get_xlabel() and ax.get_ylabel()
     plt.close(fig)
-    slow = dataclasses.replace(fps, scan_z=np.array([]), scan_h=np.array([]))
+    slow = dataclasses.replace(fps, z_grid=np.array([]), G_grid=np.array([]))
     with pytest.raises(ValueError, match="z-scan"):
         rs.plotting.plot_fixed_point_equation(slow)
 

@@ -51,7 +51,7 @@ def test_flip_flop_timing(dt):
         assert np.all(task.targets[i, t < 90, 0] == 0.01)
 
 
-def test_time_reproduction_waveforms_spec_6_7():
+def test_time_reproduction_waveforms():
     task = rs.tasks.time_reproduction(20, noise_std=0.0, rng=0)
     i = int(np.argmax(task.info["trial_types"]))
     np.testing.assert_allclose(task.inputs[i, 50:55, 0], [0.500, 0.716, 0.882, 0.974, 1.000],
@@ -68,7 +68,7 @@ def test_time_reproduction_waveforms_spec_6_7():
     np.testing.assert_allclose(half.inputs[i, ::2, 0], task.inputs[i, :, 0], atol=1e-12)
 
 
-def test_oscillation_target_spec_8():
+def test_oscillation_target_waveform():
     y = oscillation_target_1ms()
     assert np.max(np.abs(y)) == pytest.approx(1.743, abs=1e-3)
     # period 35 ms: consecutive upward zero crossings in the middle of the window

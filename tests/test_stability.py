@@ -89,7 +89,8 @@ def test_three_unit_saturated_fixed_point():
 
 
 def test_rank_one_feedback_creates_outlier_at_overlap():
-    """J + m n^T / N with g < 1: one outlier at n.m / N (spec mo2019 1.3), bulk radius g."""
+    """J + m n^T / N with g < 1: one outlier at n.m / N (matrix determinant
+    lemma, as in Mastrogiuseppe & Ostojic 2019), bulk radius g."""
     N, g = 1000, 0.5
     net = rs.random_network(N, g, 0, 1, feedback_dist="normal", rng=0)
     rng = np.random.default_rng(1)

@@ -4,8 +4,9 @@ import pytest
 import reservoir as rs
 
 
-def test_sine_sum_statistics_match_spec():
-    # spec B.4 / checkable number 24: std 0.722, max |f| 1.230, fundamental period 120 tau
+def test_sine_sum_statistics():
+    # Sussillo & Abbott 2009 (Fig. 2) target; std 0.722 and max |f| 1.230 computed by us,
+    # fundamental period 120 tau
     task = rs.tasks.sine_sum(duration=120.0, dt=0.001)
     y = task.targets[:, 0]
     assert abs(y.std() - 0.722) < 1e-3

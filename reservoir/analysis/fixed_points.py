@@ -7,12 +7,14 @@ The closed loop with a constant input ``u`` has the vector field (state units)::
 and its fixed points are those of the Euler map too. Two methods find them:
 
 **z-scan** (one readout, ``K = 1``). For a clamped readout value ``z`` the *open-loop*
-network ``G(x; z) = -x + J phi(x) + W_fb z + c`` has a fixed point ``x(z)``; closed-loop
-fixed points are the roots of the scalar function ``h(z) = W_out phi(x(z)) - z``. The curve
+network ``F_open(x; z) = -x + J phi(x) + W_fb z + c`` has a fixed point ``x(z)``; closed-loop
+fixed points are the roots of the scalar function ``G(z) = W_out phi(x(z)) - z`` (the
+finite-network counterpart of the mean-field ``G(z) = F(z) - z`` of Mastrogiuseppe &
+Ostojic 2019). The curve
 ``x(z)`` is followed by continuation (tangent predictor ``dx/dz = (I - J D)^{-1} W_fb``,
 Newton corrector with the analytic Jacobian, steps limited by the change of the rates),
-every sign change of ``h`` is bracketed and refined (Brent in ``z``), then polished by full
-N-dimensional Newton on ``F``. Near-tangential roots (local minima of ``|h|`` close to 0)
+every sign change of ``G`` is bracketed and refined (Brent in ``z``), then polished by full
+N-dimensional Newton on ``F``. Near-tangential roots (local minima of ``|G|`` close to 0)
 are tried with Newton as well. Where the scan is unreliable -- Newton fails, or
 ``det(I - J D)`` changes sign (a fold: ``x(z)`` is not unique there) -- the interval is
 reported in ``unreliable``, not silently skipped.
@@ -36,7 +38,8 @@ and SciPy's OpenBLAS builds in one loop was measured 2.6x slower on two cores).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.linalg as sla
@@ -44,6 +47,8 @@ import scipy.optimize
 from scipy.linalg.blas import dgemv
 
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
+from .._deprecation import renamed_fields, renamed_kwargs
+from .._results import PointSetMixin
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
 from .._simulate import simulate
@@ -51,70 +56,115 @@ from .._simulate import simulate
 KINDS = ("z-scan", "newton", "slow-point")
 
 
-@dataclass(frozen=True, eq=False)
-class FixedPoints:
+@renamed_fields(scan_z="z_grid", scan_h="G_grid", eigenvalues="jacobian_eigenvalues",
+                kind="found_by")
+@dataclass(frozen=True, eq=False, repr=False)
+class FixedPoints(PointSetMixin):
     """Fixed (and slow) points of a closed-loop network, one row per point.
 
-    Attributes
+    A point collection: ``fps[mask]``, ``fps[i]``, ``fps[a:b]`` and ``fps[index_array]``
+    return a :class:`FixedPoints` holding the selected points (for example
+    ``fps[fps.stable]``); the per-point fields listed below are selected, every other
+    field (the scan grid, ``u``, ``unreliable``, ``success``, ``messages`` and the
+    counters) is kept as it is.
+
+    Parameters
     ----------
     x : ndarray, shape (P, N)
-        States.
+        States (currents, state units). Per point.
     z : ndarray, shape (P, K)
-        Readouts ``W_out phi(x)``.
+        Readouts ``W_out phi(x)`` (readout units). Per point.
     residual : ndarray, shape (P,)
-        ``max_i |F_i(x)|`` (state units); below ``tol`` for fixed points.
-    eigenvalues : ndarray of complex, shape (P, N)
+        ``max_i |F_i(x)|`` (state units); below ``tol`` for fixed points. Per point.
+    jacobian_eigenvalues : ndarray of complex, shape (P, N)
         Eigenvalues of the flow Jacobian ``(-I + (J + W_fb W_out) D) / tau`` (units
-        1/time), sorted by decreasing real part (empty second axis if not computed).
+        1/time), sorted by decreasing real part (second axis of length 0 if not computed).
+        Per point. (Not the eigenvalues of the gain matrix ``(J + W_fb W_out) D``, which
+        are dimensionless: those are :attr:`Spectrum.eigenvalues
+        <reservoir.analysis.Spectrum>`.)
     stable : ndarray of bool, shape (P,)
-        Every eigenvalue has a negative real part.
+        Every Jacobian eigenvalue has a negative real part. Per point.
     n_unstable : ndarray of int, shape (P,)
-        Number of eigenvalues with a positive real part.
-    kind : ndarray of str, shape (P,)
+        Number of Jacobian eigenvalues with a positive real part (-1 if not computed).
+        Per point.
+    found_by : ndarray of str, shape (P,)
         ``"z-scan"`` (found by the scan), ``"newton"`` (a fixed point found by the
         slow-point search) or ``"slow-point"`` (a local minimum of ``q`` with ``|F| >= tol``).
+        Per point.
     u : ndarray, shape (M,)
         The constant input.
-    scan_z, scan_h : ndarray
-        The scan's grid and ``h(z) = W_out phi(x(z)) - z`` on it (empty without a scan).
+    z_grid : ndarray, shape (n_grid,)
+        The z-scan's grid of clamped readout values (readout units; empty without a scan).
+    G_grid : ndarray, shape (n_grid,)
+        ``G(z) = W_out phi(x(z)) - z`` on ``z_grid`` (readout units): the closed-loop fixed
+        points are its roots. The same names as the mean-field solvers' grid and scalar
+        function (:class:`reservoir.meanfield.MeanFieldSolution`).
     unreliable : tuple of (float, float, str)
         Intervals of ``z`` where the scan could not follow ``x(z)`` uniquely, with the
         reason.
-    messages : tuple of str
-        Everything worth knowing about the search (never printed).
     success : bool
-        The scan covered its whole range with no unreliable interval (or, for the
-        slow-point search, at least one seed converged).
-    counters : dict
-        ``n_lu`` (LU factorisations), ``n_steps`` (scan steps), ``n_seeds``.
+        The scan covered its whole range with no unreliable interval (``method="scan"`` or
+        ``"auto"`` with ``K = 1``), or at least one seed of the slow-point search reached a
+        fixed point (``method="slow"``, and ``"auto"`` with ``K > 1``).
+    messages : tuple of str
+        Everything worth knowing about the search (empty when there is nothing to say).
+    n_lu : int
+        LU factorisations computed (the dominant cost, ``O(N^3)`` each).
+    n_steps : int
+        Continuation steps of the z-scan (0 without a scan).
+    n_seeds : int
+        Seeds of the slow-point search (0 when it did not run).
     """
+
+    _point_fields = ("x", "z", "residual", "jacobian_eigenvalues", "stable", "n_unstable",
+                     "found_by")
 
     x: np.ndarray
     z: np.ndarray
     residual: np.ndarray
-    eigenvalues: np.ndarray
+    jacobian_eigenvalues: np.ndarray
     stable: np.ndarray
     n_unstable: np.ndarray
-    kind: np.ndarray
+    found_by: np.ndarray
     u: np.ndarray
-    scan_z: np.ndarray
-    scan_h: np.ndarray
-    unreliable: tuple = ()
-    messages: tuple = ()
-    success: bool = True
-    counters: dict = field(default_factory=dict)
+    z_grid: np.ndarray
+    G_grid: np.ndarray
+    unreliable: tuple
+    success: bool
+    messages: tuple
+    n_lu: int
+    n_steps: int
+    n_seeds: int
 
-    def __len__(self) -> int:
-        return self.x.shape[0]
+    @property
+    def counters(self) -> dict:
+        """Deprecated: the counters as a dict; use ``n_lu``, ``n_steps``, ``n_seeds``."""
+        warnings.warn("FixedPoints.counters is deprecated and will be removed in the next "
+                      "release; use .n_lu, .n_steps and .n_seeds", DeprecationWarning,
+                      stacklevel=2)
+        return {"n_lu": self.n_lu, "n_steps": self.n_steps, "n_seeds": self.n_seeds}
 
     @property
     def is_fixed(self) -> np.ndarray:
-        """True for fixed points, False for slow points."""
-        return self.kind != "slow-point"
+        """True for fixed points, False for slow points.
+
+        Returns
+        -------
+        ndarray of bool, shape (P,)
+            ``found_by != "slow-point"``.
+        """
+        return self.found_by != "slow-point"
 
     @property
     def stability(self) -> np.ndarray:
-        """``"stable"``, ``"saddle"`` (some unstable directions) or ``"unstable"`` (all)."""
+        """The stability type of each point.
+
+        Returns
+        -------
+        ndarray of object (str), shape (P,)
+            ``"stable"`` (no unstable direction), ``"saddle"`` (some unstable directions)
+            or ``"unstable"`` (all ``N`` directions unstable).
+        """
         N = self.x.shape[1]
         out = np.where(self.n_unstable == 0, "stable",
                        np.where(self.n_unstable >= N, "unstable", "saddle"))
@@ -149,7 +199,7 @@ class _ClosedLoop:
         r = self.phi(x)
         return -x + dgemv(1.0, self.WeffT, r, trans=1) + self.c
 
-    def G(self, x, z):
+    def F_open(self, x, z):
         """Open-loop vector field with the readout clamped to ``z`` (shape (K,))."""
         return -x + self.Jr(self.phi(x)) + self.W_fb @ z + self.c
 
@@ -177,11 +227,11 @@ def _det_sign(lu_piv):
 
 
 def _newton(sys: _ClosedLoop, x, tol, max_iter, z=None, lu=None, chord_iters=0):
-    """Newton on F (``z is None``) or on G(., z). ``lu`` (of ``I - W D`` at a nearby
+    """Newton on F (``z is None``) or on F_open(., z). ``lu`` (of ``I - W D`` at a nearby
     point) is used for up to ``chord_iters`` cheap chord steps first. Returns
     ``(x, converged, residual)``."""
     closed = z is None
-    res_fn = sys.F if closed else (lambda v: sys.G(v, z))
+    res_fn = sys.F if closed else (lambda v: sys.F_open(v, z))
     x = np.array(x, dtype=np.float64, copy=True)
     R = res_fn(x)
     err = np.max(np.abs(R))
@@ -244,8 +294,8 @@ def _start(sys: _ClosedLoop, z, tol):
 
 def _follow(sys: _ClosedLoop, z, x, z_end, tol, max_rate_step, dz_max, dz_min, roots,
             unreliable):
-    """Continue x(z) from (z, x) towards z_end. Sign changes of h are refined into
-    ``roots``; folds are added to ``unreliable``. Returns the visited (z, h, x) lists and
+    """Continue x(z) from (z, x) towards z_end. Sign changes of G are refined into
+    ``roots``; folds are added to ``unreliable``. Returns the visited (z, G, x) lists and
     the z where following failed (None if z_end was reached)."""
     N = sys.N
     n = sys.W_out[0]
@@ -331,19 +381,19 @@ def _scan(sys: _ClosedLoop, z_range, tol, max_rate_step):
                 unreliable.append((z_fail, z_fail_b, "Newton failed to follow x(z) "
                                                      "(a fold, or no open-loop fixed point)"))
             zs, hs, xs = zs + zb[::-1], hs + hb[::-1], xs + xb[::-1]
-    scan_z, scan_h, scan_x = np.array(zs), np.array(hs), np.array(xs)
-    # near-tangential roots: interior local minima of |h| that come close to zero
-    scale = max(1.0, float(np.max(np.abs(scan_h))))
-    for k in range(1, scan_h.size - 1):
-        a, b_, c_ = np.abs(scan_h[k - 1:k + 2])
-        same = np.sign(scan_h[k - 1]) == np.sign(scan_h[k]) == np.sign(scan_h[k + 1])
+    z_grid, G_grid, x_grid = np.array(zs), np.array(hs), np.array(xs)
+    # near-tangential roots: interior local minima of |G| that come close to zero
+    scale = max(1.0, float(np.max(np.abs(G_grid))))
+    for k in range(1, G_grid.size - 1):
+        a, b_, c_ = np.abs(G_grid[k - 1:k + 2])
+        same = np.sign(G_grid[k - 1]) == np.sign(G_grid[k]) == np.sign(G_grid[k + 1])
         if same and b_ <= a and b_ <= c_ and b_ < 0.05 * scale:
-            roots.append(scan_x[k])
-    return roots, scan_z, scan_h, scan_x, unreliable
+            roots.append(x_grid[k])
+    return roots, z_grid, G_grid, x_grid, unreliable
 
 
 def _refine_root(sys, left, right, lu, tol):
-    """Brent on h(z) between two scan points, x(z) by chord/Newton from the chord of the
+    """Brent on G(z) between two scan points, x(z) by chord/Newton from the chord of the
     bracket; returns the starting state for the closed-loop polish."""
     (za, xa, ha), (zb, xb, hb) = left, right
     n = sys.W_out[0]
@@ -448,17 +498,19 @@ def _dedupe(xs, res, kinds, tol_unique):
     return sorted(keep)
 
 
+@renamed_kwargs(eigenvalues="compute_eigenvalues")
 def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=None,
                       tol: float = 1e-10, max_rate_step: float = 0.1, n_seeds: int = 32,
                       seed_scale: float = 1.0, seed_noise: float = 0.1,
                       seed_duration: float = 20.0, max_iter: int = 100,
                       tol_unique: float = 1e-6, slow_tol_unique: float = 1e-3,
-                      eigenvalues: bool = True, rng=None) -> FixedPoints:
+                      compute_eigenvalues: bool = True, rng=None) -> FixedPoints:
     """Find the fixed points of the closed loop at constant input ``u``.
 
     Parameters
     ----------
     net : Network
+        The network (dense or sparse ``J``; the search uses dense algebra).
     u : array_like, shape (M,), optional
         Constant input (default 0).
     method : {"auto", "scan", "slow"}
@@ -471,21 +523,41 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
         Fixed points satisfy ``max |F(x)| < tol`` (state units).
     max_rate_step : float
         Largest RMS change of the rates ``phi(x(z))`` per scan step.
-    n_seeds, seed_scale, seed_noise, seed_duration :
-        Slow-point search: number of seeds, std of the random initial states, std of the
-        noise added to the sampled states, and length (time units) of the seeding runs.
+    n_seeds : int
+        Slow-point search: number of seeds.
+    seed_scale : float
+        Slow-point search: std of the random initial states of the seeding runs (state
+        units).
+    seed_noise : float
+        Slow-point search: std of the noise added to the sampled states (state units).
+    seed_duration : float
+        Slow-point search: length of the seeding runs (time units).
     max_iter : int
         Iterations per seed of the slow-point search.
-    tol_unique, slow_tol_unique : float
-        Two fixed points (slow points) closer than this in max-norm are the same.
-    eigenvalues : bool
-        Compute the full spectrum of each point (``O(N^3)`` each).
+    tol_unique : float
+        Two fixed points closer than this in max-norm (state units) are the same.
+    slow_tol_unique : float
+        Two slow points closer than this in max-norm (state units) are the same.
+    compute_eigenvalues : bool
+        Compute the flow-Jacobian eigenvalues of each point (``O(N^3)`` each); without
+        them ``stable`` is all False and ``n_unstable`` is -1.
     rng : None, int, SeedSequence or Generator
         Seeds of the slow-point search.
 
     Returns
     -------
     FixedPoints
+        ``P`` points sorted by their first readout, with ``success``, ``messages`` and the
+        counters ``n_lu``, ``n_steps``, ``n_seeds``.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~reservoir.Network`, or an argument has the wrong type.
+    ValueError
+        If ``u`` has the wrong shape, ``method`` is unknown, ``method="scan"`` is asked for
+        with ``K != 1``, ``z_range`` is not two finite numbers ``lo < hi``, or a tolerance,
+        count or scale is out of range.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
@@ -509,14 +581,14 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
     sys = _ClosedLoop(net, u)
     messages, unreliable = [], []
     cand_x, cand_kind = [], []
-    scan_z = scan_h = np.array([])
-    scan_x = np.empty((0, net.N))
+    z_grid = G_grid = np.array([])
+    x_grid = np.empty((0, net.N))
     n_steps = 0
     success = True
     if method in ("auto", "scan") and K == 1:
         zr = _z_range(net, z_range, messages)
-        roots, scan_z, scan_h, scan_x, unreliable = _scan(sys, zr, tol, max_rate_step)
-        n_steps = max(0, scan_z.size - 1)
+        roots, z_grid, G_grid, x_grid, unreliable = _scan(sys, zr, tol, max_rate_step)
+        n_steps = max(0, z_grid.size - 1)
         for x0 in roots:
             x, ok, _ = _newton(sys, x0, tol, 30)
             if ok:
@@ -536,8 +608,8 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
             # states and the input-driven guesses c + W_fb z inside the unreliable intervals
             extra = []
             for a, b, _ in unreliable:
-                inside = (scan_z >= a) & (scan_z <= b)
-                extra.extend(scan_x[inside])
+                inside = (z_grid >= a) & (z_grid <= b)
+                extra.extend(x_grid[inside])
                 extra.extend(sys.c + sys.W_fb[:, 0] * zz for zz in np.linspace(a, b, 5))
             seeds = np.vstack([seeds] + [np.array(extra)] if extra else [seeds])
         centroid = seeds.mean(axis=0)
@@ -565,7 +637,7 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
     else:
         X, res, kinds = np.empty((0, N)), np.empty(0), np.empty(0, dtype=object)
     Z = (net.W_out @ sys.phi(X).T).T if len(X) else np.empty((0, K))
-    if eigenvalues and len(X):
+    if compute_eigenvalues and len(X):
         # flow Jacobian = -(I - W_eff D) / tau
         ev = [-sla.eigvals(sys.minus_jacobian(x, True), check_finite=False) / net.tau
               for x in X]
@@ -577,11 +649,11 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
         n_unst = np.full(len(X), -1)
         stable = np.zeros(len(X), dtype=bool)
         if len(X):
-            messages.append("eigenvalues=False: stability not computed")
+            messages.append("compute_eigenvalues=False: stability not computed")
     order = np.argsort(Z[:, 0], kind="stable") if len(X) else np.arange(0)
-    return FixedPoints(x=X[order], z=Z[order], residual=res[order], eigenvalues=ev[order],
-                       stable=stable[order], n_unstable=n_unst[order], kind=kinds[order],
-                       u=u, scan_z=scan_z, scan_h=scan_h, unreliable=tuple(unreliable),
-                       messages=tuple(messages), success=bool(success),
-                       counters={"n_lu": sys.n_lu, "n_steps": n_steps,
-                                 "n_seeds": len(seeds) if run_slow else 0})
+    return FixedPoints(x=X[order], z=Z[order], residual=res[order],
+                       jacobian_eigenvalues=ev[order], stable=stable[order],
+                       n_unstable=n_unst[order], found_by=kinds[order], u=u, z_grid=z_grid,
+                       G_grid=G_grid, unreliable=tuple(unreliable), success=bool(success),
+                       messages=tuple(messages), n_lu=sys.n_lu, n_steps=n_steps,
+                       n_seeds=len(seeds) if run_slow else 0)

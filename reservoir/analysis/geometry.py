@@ -3,10 +3,17 @@
 In Mastrogiuseppe & Ostojic (2019) the readout is written ``z = n . phi(x) / N`` with
 O(1) entries of ``n``; here ``z = W_out phi(x)``, so ``n = N W_out[k]``. Overlaps are
 population averages, ``sigma_nm = n . m / N`` with ``m = W_fb[:, k]`` the feedback vector
-and ``sigma_nI = n . I / N`` with ``I = W_in u`` the input vector (``specs/mo2019.md``
-section 1.2). ``n . phi(x*) / N`` is the readout at a state ``x*``.
+and ``sigma_nI = n . I / N`` with ``I = W_in u`` the input vector (Mastrogiuseppe & Ostojic
+2019, network model: "overlap" is the population average ``(1/N) sum_i n_i m_i``).
+``n . phi(x*) / N`` is the readout at a state ``x*``.
 
-The solution classes (``mo2019.md`` section 4.1, names ours) are decided here from the
+Note that ``I = W_in u`` here has no bias term (our choice, kept for compatibility: it is
+the direction the input enters along), whereas the mean-field statistics of
+:meth:`reservoir.meanfield.MeanFieldParams.from_network` use ``I = W_in u + b``; the two
+agree when ``b = 0``.
+
+The solution classes (named by us after the classes of solutions along the line of
+readouts that solve the task, Mastrogiuseppe & Ostojic 2019) are decided here from the
 network's *own* fixed points rather than from the mean-field boundaries:
 
 * ``"unstable target"``: the fixed point at the target is linearly unstable (or absent);
@@ -28,30 +35,44 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._checks import as_float_array
+from .._results import ResultMixin
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
 
+#: The solution classes, in the order of increasing readout-feedback overlap.
 CLASSES = ("input-driven", "weak positive feedback", "bistable", "unstable target")
 
 
-@dataclass(frozen=True, eq=False)
-class ReadoutGeometry:
+@dataclass(frozen=True, eq=False, repr=False)
+class ReadoutGeometry(ResultMixin):
     """Overlaps of the readout with the input and feedback vectors.
 
-    Attributes
+    Plain container: nothing here can fail.
+
+    Parameters
     ----------
     overlap_nm : ndarray, shape (K,)
-        ``n_k . m_k / N`` with ``n_k = N W_out[k]``, ``m_k = W_fb[:, k]``.
+        ``n_k . m_k / N`` with ``n_k = N W_out[k]``, ``m_k = W_fb[:, k]`` (state units).
     overlap_nI : ndarray, shape (K,)
-        ``n_k . I / N`` with ``I = W_in u`` (0 when there is no input).
+        ``n_k . I / N`` with ``I = W_in u`` (0 when there is no input; state units).
     overlap_mI : ndarray, shape (K,)
-        ``m_k . I / N``.
-    cos_nm, cos_nI : ndarray, shape (K,)
-        Cosines of the angles between ``n_k`` and ``m_k``, ``I`` (nan for a zero vector).
-    norm_n, norm_m, norm_I : ndarray
-        RMS entries ``|v| / sqrt(N)``.
+        ``m_k . I / N = sum_i W_fb[i, k] (W_in u)_i / N`` (state units squared), with the
+        input vector ``I = W_in u`` *without* the bias ``b`` and ``u`` the input given to
+        :func:`readout_geometry` (default ``e_1``). It is therefore not
+        :attr:`MeanFieldParams.cov_mI <reservoir.meanfield.MeanFieldParams>`, which uses
+        ``I = W_in u + b``; the two agree when ``b = 0`` and the same ``u`` is used.
+    cos_nm : ndarray, shape (K,)
+        Cosine of the angle between ``n_k`` and ``m_k`` (nan for a zero vector).
+    cos_nI : ndarray, shape (K,)
+        Cosine of the angle between ``n_k`` and ``I`` (nan for a zero vector).
+    norm_n : ndarray, shape (K,)
+        RMS entry ``|n_k| / sqrt(N)``.
+    norm_m : ndarray, shape (K,)
+        RMS entry ``|m_k| / sqrt(N)``.
+    norm_I : float
+        RMS entry ``|I| / sqrt(N)``.
     readout_at : ndarray, shape (K,) or None
-        ``n . phi(x) / N`` at the state given (the readout there).
+        ``n . phi(x) / N`` at the state given (the readout there, readout units).
     solution_class : str or None
         One of :data:`CLASSES` (when a stability report or a target was given).
     """
@@ -74,7 +95,24 @@ def _cos(a, b):
 
 
 def classify_solution(overlap_nm: float, target_stable: bool, n_spurious: int) -> str:
-    """The solution class from the readout-feedback overlap and the fixed points."""
+    """The solution class from the readout-feedback overlap and the fixed points.
+
+    Parameters
+    ----------
+    overlap_nm : float
+        Readout-feedback overlap ``n . m / N`` (state units).
+    target_stable : bool
+        The target fixed point exists and is linearly stable.
+    n_spurious : int
+        Number of stable fixed points other than the target.
+
+    Returns
+    -------
+    str
+        One of :data:`CLASSES`: ``"unstable target"`` if the target is not stable, else
+        ``"bistable"`` if another stable fixed point exists, else ``"input-driven"``
+        (``overlap_nm <= 0``) or ``"weak positive feedback"``.
+    """
     if not target_stable:
         return "unstable target"
     if n_spurious > 0:
@@ -89,6 +127,7 @@ def readout_geometry(net: Network, u=None, x=None, *, target=None, report=None,
     Parameters
     ----------
     net : Network
+        The trained network.
     u : array_like, shape (M,), optional
         The constant input defining the input vector ``I = W_in u``; default: the first
         input column (``u = e_1``) when the network has inputs.
@@ -100,7 +139,22 @@ def readout_geometry(net: Network, u=None, x=None, *, target=None, report=None,
         (fixed points and their stability; basins are not needed and not simulated).
     report : StabilityReport, optional
         Use this report instead of computing one.
-    rng : seed for the fixed-point search, if one is run.
+    rng : None, int, SeedSequence or Generator
+        Seed of the fixed-point search, if one is run.
+
+    Returns
+    -------
+    ReadoutGeometry
+        The overlaps, cosines and norms (one entry per readout ``k``), and the solution
+        class when a ``target`` or ``report`` was given.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~reservoir.Network` or an array is not real.
+    ValueError
+        If ``u`` or ``x`` has the wrong shape (or ``target`` is invalid for
+        :func:`~reservoir.analysis.global_stability.stability_report`).
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")

@@ -18,21 +18,26 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
+from .._results import ResultMixin
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
 from .._simulate import simulate
 from .fixed_points import FixedPoints, find_fixed_points
 
 
-@dataclass(frozen=True, eq=False)
-class StabilityReport:
+@dataclass(frozen=True, eq=False, repr=False)
+class StabilityReport(ResultMixin):
     """Local and global stability of a closed-loop network at constant input.
 
-    Attributes
+    Its ``repr`` is a short summary (arrays by shape); the fixed points themselves are in
+    ``fixed_points`` (a point collection, indexable by mask or index).
+
+    Parameters
     ----------
     fixed_points : FixedPoints
+        All fixed points found, with their linear stability (``P`` points).
     target : ndarray, shape (K,) or None
-        The trained output, if given.
+        The trained output (readout units), if given.
     target_index : int or None
         Row of ``fixed_points`` whose readout is within ``target_tol`` of ``target``.
     target_stable : bool
@@ -48,8 +53,9 @@ class StabilityReport:
     fraction_unconverged : float
         Fraction that did not settle (chaos, oscillation, or slow convergence).
     final_z : ndarray, shape (n_init, K)
-        Readout of every simulated trial at the end.
+        Readout of every simulated trial at the end (readout units).
     converged : ndarray of bool, shape (n_init,)
+        Whether each trial settled (``max |F(x)| < converged_tol``).
     lyapunov_exponent : float
         Largest Lyapunov exponent estimate (1/time) of a closed-loop trajectory from a
         random initial state (nan if not computed).
@@ -58,7 +64,18 @@ class StabilityReport:
     globally_stable : bool
         The target is stable, no other stable fixed point exists, and every initial
         state reached it.
+    success : bool
+        The analysis can be trusted: the fixed-point search succeeded
+        (``fixed_points.success``) and every trial that settled settled on one of the
+        fixed points found (``n_unmatched == 0``). Unconverged trials (chaos, slow
+        convergence) are a finding, not a failure.
     messages : tuple of str
+        The fixed-point search's messages and this analysis' (empty when there is nothing
+        to say).
+    n_chunks : int
+        Simulation chunks of ``chunk`` time units run for the basins.
+    n_unmatched : int
+        Trials that settled on a state that is not among the fixed points found.
     """
 
     fixed_points: FixedPoints
@@ -74,7 +91,10 @@ class StabilityReport:
     lyapunov_exponent: float
     chaotic: bool
     globally_stable: bool
-    messages: tuple = ()
+    success: bool
+    messages: tuple
+    n_chunks: int
+    n_unmatched: int
 
 
 def _closed_residual(net: Network, X, c):
@@ -94,6 +114,37 @@ def lyapunov_exponent(net: Network, u=None, x0=None, *, duration: float = 200.0,
     ``duration`` (after ``transient``) estimates the exponent: positive for chaos,
     negative (the leading eigenvalue's real part) when the trajectory settles on a fixed
     point.
+
+    Parameters
+    ----------
+    net : Network
+        The network, run in closed loop.
+    u : array_like, shape (M,), optional
+        Constant input (default 0).
+    x0 : array_like, shape (N,), optional
+        Initial state (default: standard normal entries drawn from ``rng``).
+    duration : float
+        Time (time units) over which the growth rate is averaged.
+    transient : float
+        Time (time units) simulated and discarded first.
+    interval : float
+        Time (time units) between renormalisations.
+    d0 : float
+        Distance (state units) of the perturbed trajectory.
+    rng : None, int, SeedSequence or Generator
+        Initial state and perturbation direction.
+
+    Returns
+    -------
+    float
+        The exponent (1/time); ``-inf`` if the two trajectories merged exactly.
+
+    Raises
+    ------
+    TypeError
+        If an argument has the wrong type.
+    ValueError
+        If a duration, ``interval`` or ``d0`` is not positive, or an array is not finite.
     """
     duration = as_positive_float(duration, "duration")
     transient = as_positive_float(transient, "transient", allow_zero=True)
@@ -133,18 +184,29 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     Parameters
     ----------
     net : Network
+        The network, analysed in closed loop.
     u : array_like, shape (M,), optional
         Constant input (default 0).
     target : float or array_like, shape (K,), optional
-        The output the network was trained to hold.
+        The output the network was trained to hold (readout units).
     n_init : int
         Number of random initial states ``x0 ~ N(0, init_scale^2)`` (per unit) for the
         basins; they are simulated as one batch, in chunks of ``chunk`` time units, until
         every trial has ``max |F(x)| < converged_tol`` or ``duration`` has elapsed.
+    init_scale : float
+        Std of the entries of the random initial states (state units).
+    duration : float
+        Longest simulated time (time units) for the basins.
+    chunk : float
+        Time (time units) simulated between two convergence checks.
+    converged_tol : float
+        A trial has settled when ``max |F(x)|`` (state units) is below this.
     target_tol : float
-        A readout within this distance (max-norm) of ``target`` counts as the target.
+        A readout within this distance (max-norm, readout units) of ``target`` counts as
+        the target.
     match_tol : float
-        A converged state within this max-norm distance of a fixed point belongs to it.
+        A converged state within this max-norm distance (state units) of a fixed point
+        belongs to it.
     lyapunov : bool
         Estimate the largest Lyapunov exponent (:func:`lyapunov_exponent`).
     fixed_points : FixedPoints, optional
@@ -155,6 +217,16 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     Returns
     -------
     StabilityReport
+        Fixed points, basins, Lyapunov exponent and the verdicts, with ``success``,
+        ``messages`` and the counters ``n_chunks``, ``n_unmatched``.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~reservoir.Network` or an argument has the wrong type.
+    ValueError
+        If ``u`` or ``target`` has the wrong shape, a count or tolerance is out of range,
+        or ``fixed_points`` were computed for another input.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
@@ -201,7 +273,9 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     converged = np.zeros(n_init, dtype=bool)
     steps = max(1, int(round(chunk / net.dt)))
     n_chunks = max(1, int(np.ceil(duration / (steps * net.dt))))
+    n_run = 0
     for _ in range(n_chunks):
+        n_run += 1
         Ua = np.broadcast_to(u, (active.size, steps, u.size))
         X[active] = simulate(net, Ua, X[active], mode="closed", record=()).x_final
         res = np.max(np.abs(_closed_residual(net, X[active], c)), axis=1)
@@ -241,4 +315,5 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
         target_stable=target_stable, spurious=spurious, basin_fraction=counts / n_init,
         fraction_to_target=frac_target, fraction_unconverged=float(1 - converged.mean()),
         final_z=final_z, converged=converged, lyapunov_exponent=lyap, chaotic=chaotic,
-        globally_stable=globally, messages=tuple(messages))
+        globally_stable=globally, success=bool(fps.success and unmatched == 0),
+        messages=tuple(messages), n_chunks=n_run, n_unmatched=unmatched)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._checks import as_float_array, as_positive_float
+from .._results import ResultMixin
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
 from .._simulate import check_mode
@@ -39,7 +40,29 @@ def _check_input(net: Network, u) -> None:
 
 
 def gain_matrix(net: Network, x, mode: str = "closed") -> np.ndarray:
-    """``S = W_eff D`` at state ``x`` (dense (N, N)); see the module docstring."""
+    """The gain matrix ``S = W_eff D`` at state ``x`` (see the module docstring).
+
+    Parameters
+    ----------
+    net : Network
+        Dense or sparse ``J`` (``S`` is returned dense).
+    x : array_like, shape (N,)
+        State (currents, not rates).
+    mode : {"closed", "open", "teacher"}
+        ``"closed"``: ``W_eff = J + W_fb W_out``; otherwise ``W_eff = J``.
+
+    Returns
+    -------
+    ndarray, shape (N, N)
+        ``S`` (dimensionless), a new array.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~reservoir.Network` or ``x`` is not a real array.
+    ValueError
+        If ``x`` has the wrong shape or ``mode`` is unknown.
+    """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     code = check_mode(mode)
@@ -73,6 +96,14 @@ def jacobian(net: Network, x, u=None, mode: str = "closed", kind: str = "flow") 
     Returns
     -------
     ndarray, shape (N, N)
+        The Jacobian: units 1/time for ``kind="flow"``, dimensionless for ``"map"``.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~reservoir.Network` or an array is not real.
+    ValueError
+        If ``x`` or ``u`` has the wrong shape, or ``mode`` or ``kind`` is unknown.
     """
     _check_input(net, u)
     if kind not in ("flow", "map"):
@@ -89,14 +120,18 @@ def jacobian(net: Network, x, u=None, mode: str = "closed", kind: str = "flow") 
     return S
 
 
-@dataclass(frozen=True, eq=False)
-class Spectrum:
+@dataclass(frozen=True, eq=False, repr=False)
+class Spectrum(ResultMixin):
     """Eigenvalues of the gain matrix ``S = W_eff D`` at a state.
 
-    Attributes
+    Plain container: nothing here can fail.
+
+    Parameters
     ----------
     eigenvalues : ndarray of complex, shape (N,)
-        Sorted by decreasing real part.
+        Eigenvalues of ``S`` (dimensionless), sorted by decreasing real part. (The
+        flow-Jacobian eigenvalues, ``(mu - 1) / tau`` in units 1/time, are
+        :attr:`FixedPoints.jacobian_eigenvalues <reservoir.analysis.FixedPoints>`.)
     bulk_radius : float
         Predicted radius of the random bulk, ``sqrt(sum_ij J_ij^2 phi'(x_j)^2 / N)``
         (equals ``g sqrt(<phi'^2>)`` for i.i.d. ``J`` of variance ``g^2/N``: the circular
@@ -119,9 +154,34 @@ class Spectrum:
 def spectrum(net: Network, x, u=None, mode: str = "closed", margin: float = 0.05) -> Spectrum:
     """Eigenvalues, bulk radius and outliers of ``S = W_eff D`` at ``x``.
 
-    ``margin`` (>= 0) is the relative distance beyond the predicted bulk edge from which an
-    eigenvalue counts as an outlier (finite-N bulk edges fluctuate by a few per cent:
-    spec D.2 gives 1.026 +- 0.009 for N = 1000).
+    Parameters
+    ----------
+    net : Network
+        Dense or sparse ``J``.
+    x : array_like, shape (N,)
+        State (currents, not rates).
+    u : array_like, shape (M,), optional
+        Input; checked only (the gain matrix does not depend on a constant input).
+    mode : {"closed", "open", "teacher"}
+        ``"closed"``: ``W_eff = J + W_fb W_out``; otherwise ``W_eff = J``.
+    margin : float
+        Relative distance (>= 0) beyond the predicted bulk edge from which an eigenvalue
+        counts as an outlier. The default 0.05 is our choice: finite-N bulk edges
+        fluctuate by a few per cent (the circular law of Girko 1984 holds as N -> inf; for
+        real Gaussian matrices with N = 1000 we measured a spectral radius of
+        1.026 +- 0.009 times its limit).
+
+    Returns
+    -------
+    Spectrum
+        Eigenvalues (dimensionless), bulk radius, outliers and the two stability verdicts.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~reservoir.Network` or an argument has the wrong type.
+    ValueError
+        If ``x`` or ``u`` has the wrong shape, ``mode`` is unknown or ``margin < 0``.
     """
     margin = as_positive_float(margin, "margin", allow_zero=True)
     _check_input(net, u)

@@ -1,7 +1,14 @@
 """Exact finite-network linear response around a fixed point of a trained network with one
-fed-back readout: open-loop transfer function, closed-loop gain, and the isolated eigenvalue
-(outlier) near a given point (the finite-N counterparts of Rivkind & Barak 2017, eqs. for
-``H_k(s)`` and ``T_k(s)``)."""
+fed-back readout: open-loop transfer function, closed-loop gain, and the closed-loop pole
+(an isolated eigenvalue of the flow Jacobian) near a given point. These are the finite-N
+counterparts of the mean-field transfer functions of Rivkind & Barak 2017: the open-loop
+``H(s)`` and the closed-loop response ``T(s) = H(s) / (1 - H(s))``.
+
+Notation: ``w = W_out[0]`` is the readout row (``z = w . phi(x)``), ``m = W_fb[:, 0]`` the
+feedback vector (Rivkind & Barak's feedback vector ``u``), ``D = diag(phi'(x))`` at the
+fixed point ``x``, and time is in units of ``tau`` (the Laplace variable ``s`` is in units
+of ``1 / tau``).
+"""
 
 from __future__ import annotations
 
@@ -14,7 +21,7 @@ from ..nonlinearities import get_nonlinearity
 
 
 def _linearisation(net, x):
-    """``(J, D, w, u)`` of a trained single-output network at state ``x`` of shape (N,)."""
+    """``(J, D, w, m)`` of a trained single-output network at state ``x`` of shape (N,)."""
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     if net.W_out.shape[0] != 1 or net.W_fb.shape[1] != 1:
@@ -28,7 +35,10 @@ def _linearisation(net, x):
 
 
 def network_open_loop(net, x, s) -> np.ndarray:
-    """Exact finite-N open-loop transfer function ``H(s) = w^T D ((1+s) I - J D)^{-1} u``.
+    """Exact finite-N open-loop transfer function ``H(s) = w^T D ((1+s) I - J D)^{-1} m``.
+
+    The response of the readout to a perturbation of the fed-back signal with the loop
+    open (Rivkind & Barak 2017, open-loop transfer function ``H_k(s)``).
 
     Parameters
     ----------
@@ -38,54 +48,102 @@ def network_open_loop(net, x, s) -> np.ndarray:
     x : array_like, shape (N,)
         Fixed point (currents).
     s : complex or array_like of complex, shape (S,)
+        Laplace variable(s) (units ``1 / tau``).
 
     Returns
     -------
     ndarray of complex, shape (S,)
+        ``H(s)`` (dimensionless) at each ``s``.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~reservoir.Network` or ``x`` is not a real array.
+    ValueError
+        If the network does not have exactly one fed-back readout or ``x`` has the wrong
+        shape.
     """
-    J, D, w, u = _linearisation(net, x)
+    J, D, w, m = _linearisation(net, x)
     s = np.atleast_1d(np.asarray(s, dtype=complex))
     JD = J * D[None, :]
     I = np.eye(J.shape[0])
-    return np.array([(w * D) @ np.linalg.solve((1 + si) * I - JD, u) for si in s])
+    return np.array([(w * D) @ np.linalg.solve((1 + si) * I - JD, m) for si in s])
 
 
 def network_closed_loop_gain(net, x, v, s=0.0) -> np.ndarray:
-    """Exact response of the output to an input ``p(t)`` entering through the vector ``v``:
-    ``dx/dt = -x + (J + u w^T) phi(x) + v p``, ``T_v(s) = w^T D (s I - L)^{-1} v`` with the
-    closed-loop Jacobian ``L = -I + (J + u w^T) D``.
+    """Exact response of the output to an input ``p(t)`` entering through the vector ``v``.
+
+    With ``dx/dt = -x + (J + m w^T) phi(x) + v p`` linearised at ``x``,
+    ``T_v(s) = w^T D (s I - L)^{-1} v`` with the closed-loop Jacobian
+    ``L = -I + (J + m w^T) D``.
 
     Parameters
     ----------
     net : Network
+        Trained network with one fed-back readout (unit time constant assumed).
     x : array_like, shape (N,)
+        Fixed point (currents).
     v : array_like, shape (N,) or (N, P)
-        Input vector(s); ``v = u`` gives the feedback channel's ``T_k(s)`` (spec C4).
+        Input vector(s); ``v = m = W_fb[:, 0]`` gives the feedback channel's closed-loop
+        response ``T(s) = H(s) / (1 - H(s))`` (Rivkind & Barak 2017).
     s : complex
-        One Laplace variable (default 0: the static gain).
+        One Laplace variable (units ``1 / tau``; default 0: the static gain).
 
     Returns
     -------
     ndarray of complex, shape () or (P,)
+        ``T_v(s)`` (readout units per unit of ``p``), one per column of ``v``.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~reservoir.Network` or an array is not real.
+    ValueError
+        If the network does not have exactly one fed-back readout, or ``x`` or ``v`` has
+        the wrong shape.
     """
-    J, D, w, u = _linearisation(net, x)
+    J, D, w, m = _linearisation(net, x)
     v = as_float_array(v, "v", (1, 2))
     if v.shape[0] != J.shape[0]:
         raise ValueError(f"v must have {J.shape[0]} rows, got shape {v.shape}")
-    L = (J + np.outer(u, w)) * D[None, :] - np.eye(J.shape[0])
+    L = (J + np.outer(m, w)) * D[None, :] - np.eye(J.shape[0])
     sol = np.linalg.solve(complex(s) * np.eye(J.shape[0]) - L, v.astype(complex))
     return (w * D) @ sol
 
 
-def network_outlier(net, x, s0: float) -> complex:
-    """Eigenvalue of the closed-loop Jacobian ``L = -I + (J + u w^T) D`` nearest ``s0``.
+def network_pole(net, x, s0: float) -> complex:
+    """Eigenvalue of the closed-loop flow Jacobian ``L = -I + (J + m w^T) D`` nearest ``s0``.
 
-    Shift-invert Arnoldi (one LU factorisation of ``L - s0 I``), so large ``N`` costs far
-    less than a full eigen-decomposition. Use it for poles outside the bulk disc (centre
-    -1, radius ``rho``), where the mean-field pole predicts an isolated eigenvalue.
+    A pole in the flow convention (stable iff its real part is negative), not an eigenvalue
+    of the gain matrix ``(J + m w^T) D`` (those are ``1 + pole``). Shift-invert Arnoldi (one
+    LU factorisation of ``L - s0 I``), so large ``N`` costs far less than a full
+    eigen-decomposition. Use it for poles outside the bulk disc (centre -1, radius the bulk
+    radius), where the mean-field pole predicts an isolated eigenvalue.
+
+    Parameters
+    ----------
+    net : Network
+        Trained network with one fed-back readout (unit time constant assumed).
+    x : array_like, shape (N,)
+        Fixed point (currents).
+    s0 : float or complex
+        Shift (units ``1 / tau``): the pole nearest to it is returned.
+
+    Returns
+    -------
+    complex
+        The eigenvalue of ``L`` nearest ``s0`` (units ``1 / tau``).
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a :class:`~reservoir.Network` or ``x`` is not a real array.
+    ValueError
+        If the network does not have exactly one fed-back readout or ``x`` has the wrong
+        shape.
     """
-    J, D, w, u = _linearisation(net, x)
-    L = (J + np.outer(u, w)) * D[None, :] - np.eye(J.shape[0])
+    J, D, w, m = _linearisation(net, x)
+    L = (J + np.outer(m, w)) * D[None, :] - np.eye(J.shape[0])
     s0 = complex(s0)
     if s0.imag == 0:
         sigma = s0.real
