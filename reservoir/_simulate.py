@@ -32,7 +32,9 @@ import numpy as np
 from ._checks import as_float_array, as_int, as_positive_float, as_rng
 from ._kernels import MODE_CODES
 from ._kernels import euler, euler_batch
+from ._kernels.arrays import network_arrays
 from ._kernels.batch_split import chunk_ranges, shared_pool
+from ._results import ResultMixin
 from .errors import SimulationDivergedError
 from .network import Network
 from .nonlinearities import CODES
@@ -40,14 +42,18 @@ from .nonlinearities import CODES
 _CHUNK_BYTES = 64 * 2**20
 
 
-@dataclass(frozen=True, eq=False)
-class Trajectory:
+@dataclass(frozen=True, eq=False, repr=False)
+class Trajectory(ResultMixin):
     """A simulated trajectory.
 
-    Attributes
+    Plain container: nothing here can fail (a simulation whose state becomes non-finite
+    raises :class:`~reservoir.SimulationDivergedError` instead of returning).
+
+    Parameters
     ----------
     x : ndarray or None
         States, shape (T, N), or (B, T, N) for a batch; ``x[..., 0, :]`` is ``x0``.
+        Entries not requested through ``record`` (``x``, ``r``, ``z``) are ``None``.
     r : ndarray or None
         Rates ``phi(x)``, same shape as ``x``.
     z : ndarray or None
@@ -60,8 +66,6 @@ class Trajectory:
         Time step (time of row ``t`` is ``t * dt``).
     n_steps : int
         Number of steps ``T`` simulated.
-
-    Entries not requested through ``record`` are ``None``.
     """
 
     x: np.ndarray | None
@@ -74,7 +78,7 @@ class Trajectory:
 
     @property
     def t(self) -> np.ndarray:
-        """Times of the rows, ``arange(T) * dt``, shape (T,)."""
+        """Times of the rows, ``arange(T) * dt``, shape (T,), in the time unit of ``dt``."""
         return np.arange(self.n_steps) * self.dt
 
 
@@ -163,29 +167,23 @@ def advance(net: Network, X, U, Y, mode_code: int, noise_scale: float, noise, ou
     B = X.shape[0]
     code = CODES[net.phi]
     alpha = net.alpha
+    arrays = network_arrays(net)
     if B == 1:
-        x = X[0]
-        args = (net.W_in, net.W_fb, net.W_out, net.b, alpha, code, mode_code, x,
-                np.ascontiguousarray(U[0]), np.ascontiguousarray(Y[0]),
-                np.ascontiguousarray(noise[0]), noise_scale, out_x[0], out_r[0], out_z[0])
-        if net.is_sparse:
-            J = net.J
-            status = euler.run_sparse_single(J.data, J.indices, J.indptr, *args)
-        else:
-            status = euler.run_dense_single(net.J, *args)
+        status = euler.run_single(arrays, alpha, code, mode_code, X[0],
+                                  np.ascontiguousarray(U[0]), np.ascontiguousarray(Y[0]),
+                                  np.ascontiguousarray(noise[0]), noise_scale, out_x[0],
+                                  out_r[0], out_z[0])
         if status >= 0:
             raise SimulationDivergedError(t_offset + status, 0)
         return
     U = np.ascontiguousarray(U)
     Y = np.ascontiguousarray(Y)
     if net.is_sparse:
-        J = net.J
-        status = euler.run_sparse_batch(J.data, J.indices, J.indptr, net.W_in, net.W_fb,
-                                        net.W_out, net.b, alpha, code, mode_code, X, U, Y,
-                                        noise, noise_scale, out_x, out_r, out_z)
+        status = euler.run_sparse_batch(arrays, alpha, code, mode_code, X, U, Y, noise,
+                                        noise_scale, out_x, out_r, out_z)
     else:
-        status = _dense_batch(net, X, U, Y, mode_code, noise_scale, noise, out_x, out_r,
-                              out_z)
+        status = _dense_batch(arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise,
+                              out_x, out_r, out_z)
     if status >= 0:
         raise SimulationDivergedError(t_offset + status // B, status % B)
 
@@ -195,25 +193,23 @@ def advance(net: Network, X, U, Y, mode_code: int, noise_scale: float, noise, ou
 _SPLIT_MIN_WORK = 2**21
 
 
-def _dense_batch(net: Network, X, U, Y, mode_code, noise_scale, noise, out_x, out_r, out_z):
+def _dense_batch(arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, out_x, out_r,
+                 out_z):
     """Dense batch through :func:`euler_batch.run_dense_batch`, the trials split into
     chunks on worker threads (:mod:`._kernels.batch_split`). Returns the kernel's status
     for the whole batch: ``t * B + trial`` of the earliest non-finite update, or -1."""
     B, N = X.shape
     T = U.shape[1]
-    C = np.ascontiguousarray
-    JT, W_inT, W_fbT = C(net.J.T), C(net.W_in.T), C(net.W_fb.T)
-    W_out, b = C(net.W_out), C(net.b)
-    code = CODES[net.phi]
-    Xc = X if X.flags.c_contiguous else C(X)
+    K = arrays.W_out.shape[0]
+    Xc = X if X.flags.c_contiguous else np.ascontiguousarray(X)
     chunks = chunk_ranges(B, N, None if B * T * N * N >= _SPLIT_MIN_WORK else 1)
 
     def run(i):
         lo, hi = chunks[i]
         return euler_batch.run_dense_batch(
-            JT, W_inT, W_fbT, W_out, b, net.alpha, code, mode_code, Xc[lo:hi], U[lo:hi],
-            Y[lo:hi], noise[lo:hi], noise_scale, out_x[lo:hi], out_r[lo:hi], out_z[lo:hi],
-            np.empty((hi - lo, N)), np.empty((hi - lo, N)), np.empty((hi - lo, W_out.shape[0])))
+            arrays, alpha, code, mode_code, Xc[lo:hi], U[lo:hi], Y[lo:hi], noise[lo:hi],
+            noise_scale, out_x[lo:hi], out_r[lo:hi], out_z[lo:hi],
+            np.empty((hi - lo, N)), np.empty((hi - lo, N)), np.empty((hi - lo, K)))
 
     statuses = shared_pool().map(run, len(chunks))
     if Xc is not X:
@@ -239,6 +235,7 @@ def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_s
     Parameters
     ----------
     net : Network
+        The network to run (dense or sparse ``J``).
     inputs : array_like, shape (T, M) or (B, T, M), optional
         Input ``u[t]``; ``None`` means zero input for ``n_steps`` steps.
     x0 : array_like, shape (N,) or (B, N), optional
@@ -246,12 +243,13 @@ def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_s
     mode : {"closed", "teacher", "open"}
         What is fed back through ``W_fb`` (see module docstring). Required: there is no
         silent default for the feedback semantics.
-    targets : array_like, shape (T, K) or (B, T, K)
+    targets : array_like, shape (T, K) or (B, T, K), optional
         The teacher signal ``y[t]`` (required for ``mode="teacher"``, ignored otherwise).
     n_steps : int, optional
         Number of steps when ``inputs`` is None.
     noise_std : float
-        Standard deviation ``sigma`` of the state noise (see module docstring).
+        Standard deviation ``sigma`` of the state noise (see module docstring), in state
+        units per square root of ``tau``.
     rng : None, int, SeedSequence or Generator
         Source of the noise (only used when ``noise_std > 0``).
     record : iterable of {"x", "r", "z"}
@@ -260,11 +258,19 @@ def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_s
     Returns
     -------
     Trajectory
-        Batched arrays (leading axis B) if any of ``inputs``, ``targets`` or ``x0`` is
-        batched. Trial ``i`` of a noise-free batch is identical to running it alone.
+        States ``x`` and rates ``r`` of shape (T, N), readouts ``z`` of shape (T, K), and
+        ``x_final`` of shape (N,); batched arrays (leading axis B) if any of ``inputs``,
+        ``targets`` or ``x0`` is batched. Trial ``i`` of a noise-free batch is identical to
+        running it alone.
 
     Raises
     ------
+    TypeError
+        If ``net`` is not a ``Network`` or ``mode`` is not a string.
+    ValueError
+        If ``mode`` or a ``record`` entry is unknown, or an array has the wrong shape or
+        non-finite values (``targets`` missing with ``mode="teacher"``, ``n_steps`` missing
+        without ``inputs``, batch sizes that disagree, ...).
     SimulationDivergedError
         If the state becomes non-finite (names the step and trial).
     """

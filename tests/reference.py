@@ -42,14 +42,14 @@ def simulate_reference(net, U, x0, mode, Y=None, noise=None, noise_std=0.0):
     return np.array(xs), np.array(rs), np.array(zs), x
 
 
-def force_reference(net, U, Y, x0, alpha, update_every):
+def force_reference(net, U, Y, x0, reg, update_every):
     """Textbook FORCE (Sussillo & Abbott ordering) with explicit N x N algebra."""
     J = net.J.toarray() if net.is_sparse else np.asarray(net.J)
     phi = PHI[net.phi]
     a = net.dt / net.tau
     N = net.N
     W = np.array(net.W_out, dtype=float)
-    P = np.eye(N) / alpha
+    P = np.eye(N) / reg
     x = np.array(x0, dtype=float)
     e_minus, e_plus = [], []
     for t in range(U.shape[0]):

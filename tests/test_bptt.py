@@ -184,7 +184,7 @@ def test_bptt_bad_input(kwargs, exc, word):
 
 def test_jarne_initialisation():
     from reservoir.network import glorot_limit
-    assert glorot_limit(2, 50) == pytest.approx(0.3397, abs=1e-4)  # spec checkable 11
+    assert glorot_limit(2, 50) == pytest.approx(0.3397, abs=1e-4)  # Jarne's n_in=2, N=50
     net = rs.jarne_network(50, 2, 1, init="orthogonal", rng=0)
     assert net.alpha == 1.0 and np.all(net.W_fb == 0) and np.all(net.b == 0)
     np.testing.assert_allclose(np.abs(np.linalg.eigvals(net.J)), 1.0, atol=1e-12)
@@ -216,8 +216,8 @@ def test_jarne_tasks_train_with_bptt_N50(name):
     task = gen(n, noise_std=0.1, rng=0)
     test = gen(200, noise_std=0.1, rng=1)
     net = rs.jarne_network(50, 2, 1, init="orthogonal", rng=0)
-    # lr 10x the spec's for a 4x shorter run, so the decay is 10x too (lr 1e-3 -> 3.4e-4
-    # over the run): with the spec's decay, Adam's late loss spikes (0.0005 -> 0.2 at epoch
+    # lr 10x Jarne's (1e-4) for a 4x shorter run, so the decay is 10x too (lr 1e-3 ->
+    # 3.4e-4 over the run): with Jarne's decay, Adam's late loss spikes (0.0005 -> 0.2 at epoch
     # 24 on OR) made success hinge on rounding (1, 2 or 3 batch chunks gave 1.0, 0.795,
     # 1.0); with this decay all 12 (task, chunks) runs succeeded in a check
     res = rs.bptt(net, task, epochs=30, batch_size=64, lr=1e-3, decay=1e-3, clip_norm=1.0,

@@ -110,13 +110,15 @@ def test_sparse_random_network_density_and_row_variance():
 
 
 def test_circular_law_radius_and_disk_fraction():
-    # spec D.2: radius 1.026 +- 0.009 (sigma = 1, N = 1000); fraction |lam| < 0.5 -> 0.25
+    # circular law (Ginibre 1965; Girko 1984): fraction |lam| < 0.5 -> 0.25; the finite-N
+    # radius 1.026 +- 0.009 (sigma = 1, N = 1000) is our own sampling
     net = rs.random_network(1000, 1.5, 1, 1, rng=2)
     lam = np.linalg.eigvals(net.J) / 1.5
     radius = np.abs(lam).max()
     assert 0.99 < radius < 1.07
     assert abs(np.mean(np.abs(lam) < 0.5) - 0.25) < 0.03
-    # sparse FORCE-style matrix: radius ~ g (spec: 1.534-1.541 at N = 1000, p = 0.1)
+    # sparse FORCE-style matrix: entry variance g^2/N, hence radius ~ g (we sampled
+    # 1.534-1.541 at N = 1000, p = 0.1)
     sparse = rs.random_network(1000, 1.5, 1, 1, density=0.1, rng=2)
     rad = np.abs(np.linalg.eigvals(sparse.dense_J())).max()
     assert abs(rad - 1.5) < 0.08

@@ -70,7 +70,8 @@ def test_mask_weights_equal_repeated_samples():
 def test_ridge_trained_readout_holds_fixed_points_in_closed_loop():
     """Rivkind & Barak protocol: teacher-forced settle to each target, least squares on the
     settled rates; each x^k is then an exact closed-loop fixed point with z = A_k
-    (spec rb2017 2.2). Whether it is *stable* is a separate question (issue 2)."""
+    (Rivkind & Barak 2017: x^k = J r^k + m A_k = (J + m w^T) r^k when w^T r^k = A_k).
+    Whether it is *stable* is a separate question (issue 2)."""
     net = rs.random_network(300, 0.8, 0, 1, dt=0.1, feedback_dist="normal", rng=0)
     task = rs.tasks.fixed_points(targets=[0.5, 1.5], duration=80.0, dt=0.1, washout=70.0)
     res = rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=1e-12)

@@ -143,8 +143,9 @@ def test_activity_decays_for_g_below_one_and_stays_irregular_above():
     chaotic = rs.random_network(2000, 1.5, 0, 1, dt=0.1, rng=0)
     tr = rs.simulate(chaotic, None, x0, mode="open", n_steps=4000, record=("x",))
     late = tr.x[2000:]
-    # activity keeps fluctuating with the dynamic mean-field variance (spec D.1:
-    # Delta0 = 0.748 at g = 1.5; a finite network measured 0.716, within 8 %)
+    # activity keeps fluctuating with the dynamic mean-field variance (Sompolinsky,
+    # Crisanti & Sommers 1988: Delta0 = 0.748 at g = 1.5, our solution of their
+    # self-consistency; a finite network measured 0.716, within 8 %)
     assert abs(np.mean(late**2) / 0.748 - 1) < 0.1
     assert late[:, :50].std(axis=0).min() > 0.2
     # and nearby trajectories separate (positive Lyapunov exponent)
@@ -251,6 +252,7 @@ def test_batch_kernel_equals_numpy_loop(B, N, T, M, K, phi, mode, alpha, noisy, 
     every mode, nonlinearity, noise and recording choice): states, rates and readouts to
     1e-12 relative (the kernel's tanh is a continued fraction, NumPy's the C library)."""
     from reservoir._kernels import euler, euler_batch
+    from reservoir._kernels.arrays import network_arrays
     from reservoir.nonlinearities import CODES
     rng = np.random.default_rng(seed)
     J = rng.standard_normal((N, N)) * 1.2 / np.sqrt(N)
@@ -265,9 +267,9 @@ def test_batch_kernel_equals_numpy_loop(B, N, T, M, K, phi, mode, alpha, noisy, 
         X = X0.copy()
         o = [np.full((B, T if r else 0, d), np.nan) for r, d in zip(rec, (N, N, K))]
         if kernel == "numba":
+            arrays = network_arrays(rs.Network(J=J, W_in=W_in, W_fb=W_fb, W_out=W_out, b=b))
             st_ = euler_batch.run_dense_batch(
-                np.ascontiguousarray(J.T), np.ascontiguousarray(W_in.T),
-                np.ascontiguousarray(W_fb.T), W_out, b, alpha, CODES[phi], mode, X, U, Y,
+                arrays, alpha, CODES[phi], mode, X, U, Y,
                 noise, 0.3, *o, np.empty((B, N)), np.empty((B, N)), np.empty((B, K)))
         else:
             st_ = euler.run_dense_batch_numpy(
@@ -337,3 +339,78 @@ def test_chunked_simulate_runs_in_a_forked_child():
     with mp.get_context("fork").Pool(1) as pool:
         z = pool.apply_async(_closed_loop_z, ((net, U),)).get(timeout=120)
     np.testing.assert_array_equal(z, ref)
+
+
+# ------------------------------------------------------------------ kernel argument bundle
+def test_network_arrays_fills_every_field_by_name_and_validates():
+    from reservoir._kernels.arrays import NetworkArrays, network_arrays
+    net = _net(7, 2, 2, "tanh", 1.0, 1.2, 0)       # M = K: W_in and W_fb have one shape
+    a = network_arrays(net)
+    assert isinstance(a, NetworkArrays) and a._fields == (
+        "J", "data", "indices", "indptr", "W_in", "W_fb", "W_out", "b")
+    for name in ("J", "W_in", "W_fb", "W_out", "b"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(net, name))
+        assert not getattr(a, name).flags.writeable
+    assert a.data.shape == a.indices.shape == a.indptr.shape == (0,)
+    scaled = network_arrays(net, np.float32, step_scaled=True)
+    for name in ("J", "W_in", "W_fb", "b"):
+        np.testing.assert_array_equal(getattr(scaled, name),
+                                      (net.alpha * getattr(net, name)).astype(np.float32))
+    np.testing.assert_array_equal(scaled.W_out, net.W_out.astype(np.float32))
+    sparse = _net(9, 1, 1, "tanh", 0.4, 1.2, 1)
+    s = network_arrays(sparse, index_dtype=np.uint32)
+    assert s.J.shape == (0, 0) and s.indices.dtype == s.indptr.dtype == np.uint32
+    np.testing.assert_array_equal(s.data, sparse.J.data)
+    np.testing.assert_array_equal(s.indptr, sparse.J.indptr)
+    W = np.zeros((2, 7))
+    assert network_arrays(net, W_out=W).W_out is W                # updated in place by FORCE
+    with pytest.raises(ValueError, match="W_out"):
+        network_arrays(net, W_out=np.zeros((7, 2)))
+    with pytest.raises(ValueError, match="W_out"):
+        network_arrays(net, W_out=np.zeros((2, 7), np.float32))
+    with pytest.raises(ValueError, match="J"):
+        network_arrays(net, J=np.zeros((6, 6)))
+    with pytest.raises(ValueError, match="J"):
+        network_arrays(net, J=np.full((7, 7), np.nan))
+    with pytest.raises(ValueError, match="dtype"):
+        network_arrays(net, np.float16)
+    with pytest.raises(ValueError, match="index_dtype"):
+        network_arrays(sparse, index_dtype=np.uint64)
+    with pytest.raises(ValueError, match="index_dtype"):
+        network_arrays(sparse, index_dtype=np.int8)
+    with pytest.raises(TypeError, match="Network"):
+        network_arrays(a)
+
+
+def test_kernels_compile_for_float32_arrays_and_unsigned_indices():
+    """The kernels take whatever dtypes the bundle carries: float32 weights and states with
+    uint32 CSR indices give the float64 trajectory to float32 rounding."""
+    from reservoir._kernels import euler, euler_batch
+    from reservoir._kernels.arrays import network_arrays
+    f = np.float32
+    T, B = 25, 3
+    U = np.random.default_rng(2).standard_normal((T, 2))
+    UB = np.ascontiguousarray(np.repeat(U[None], B, 0), dtype=f)
+    for density in (1.0, 0.3):
+        net = _net(30, 2, 1, "tanh", density, 1.2, 4)
+        ref = rs.simulate(net, U, mode="closed").x
+        a = network_arrays(net, f, index_dtype=np.uint32)
+        x = np.zeros(30, f)
+        out = np.empty((T, 30), f)
+        status = euler.run_single(a, net.alpha, 0, 2, x, U.astype(f), np.empty((0, 1), f),
+                                  np.empty((0, 30), f), 0.0, out, np.empty((0, 30), f),
+                                  np.empty((0, 1), f))
+        assert status == -1
+        np.testing.assert_allclose(out, ref, rtol=0, atol=1e-5)
+        X, OX = np.zeros((B, 30), f), np.empty((B, T, 30), f)
+        rest = (np.empty((B, 0, 1), f), np.empty((B, 0, 30), f), 0.0, OX,
+                np.empty((B, 0, 30), f), np.empty((B, 0, 1), f))
+        if density < 1:
+            status = euler.run_sparse_batch(a, net.alpha, 0, 2, X, UB, *rest)
+        else:
+            status = euler_batch.run_dense_batch(a, net.alpha, 0, 2, X, UB, *rest,
+                                                 np.empty((B, 30), f), np.empty((B, 30), f),
+                                                 np.empty((B, 1), f))
+        assert status == -1
+        for trial in OX:
+            np.testing.assert_allclose(trial, ref, rtol=0, atol=1e-5)

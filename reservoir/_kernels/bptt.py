@@ -22,14 +22,18 @@ from ..nonlinearities import phi_scalar
 
 
 @nb.njit(cache=True, parallel=True, fastmath={"reassoc"})
-def forward(J, W_in, b, W_out, alpha, code, U, X0, X, R, Z):
-    """Fill X, R (B, T, N) and Z (B, T, K) for inputs U (B, T, M) from X0 (B, N)."""
+def forward(arrays, alpha, code, U, X0, X, R, Z):
+    """Fill X, R (B, T, N) and Z (B, T, K) for inputs U (B, T, M) from X0 (B, N).
+
+    ``arrays`` is a :class:`~.arrays.NetworkArrays` with a dense ``J`` (``W_fb`` unused).
+    """
+    J, W_in, b, W_out = arrays.J, arrays.W_in, arrays.b, arrays.W_out
     B, T, M = U.shape
     N = J.shape[0]
     K = W_out.shape[0]
     for bb in nb.prange(B):
         x = X0[bb].copy()
-        r = np.empty(N)
+        r = np.empty(N, X.dtype)
         for t in range(T):
             for i in range(N):
                 r[i] = phi_scalar(code, x[i])
@@ -61,17 +65,21 @@ def _dphi_from(code, x, r):
 
 
 @nb.njit(cache=True, parallel=True, fastmath={"reassoc"})
-def backward(J, W_in, W_out, alpha, code, U, X, R, E, n_chunks, gJ, gWin, gb, gWout):
+def backward(arrays, alpha, code, U, X, R, E, n_chunks, gJ, gWin, gb, gWout):
     """Accumulate gradients into gJ (C, N, N), gWin (C, N, M), gb (C, N), gWout (C, K, N)
-    (one slice per chunk of the batch; the caller sums over the first axis)."""
+    (one slice per chunk of the batch; the caller sums over the first axis).
+
+    ``arrays`` is the bundle :func:`forward` ran on (``J`` and ``W_out`` are read).
+    """
+    J, W_out = arrays.J, arrays.W_out
     B, T, M = U.shape
     N = J.shape[0]
     K = W_out.shape[0]
     per = (B + n_chunks - 1) // n_chunks
     for c in nb.prange(n_chunks):
-        g_next = np.zeros(N)
-        g = np.empty(N)
-        dr = np.empty(N)
+        g_next = np.zeros(N, gJ.dtype)
+        g = np.empty(N, gJ.dtype)
+        dr = np.empty(N, gJ.dtype)
         for bb in range(c * per, min(B, (c + 1) * per)):
             g_next[:] = 0.0
             for t in range(T - 1, -1, -1):

@@ -40,19 +40,25 @@ def _times_dphi(code, r, s, one):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
-def forward(Ut, aWinT, ab, aJT, W_out, consts, code, R, Z, x, h):
+def forward(Ut, arrays, consts, code, R, Z, x, h):
     """Forward pass from ``x[0] = 0``.
 
     Parameters (arrays of one float dtype, C-contiguous)
     ----------
-    Ut : (T, B, M) inputs, time-major.  aWinT : (M, N) ``alpha W_in^T``.
-    ab : (N,) ``alpha b``.  aJT : (N, N) ``alpha J^T``.  W_out : (K, N).
+    Ut : (T, B, M) inputs, time-major.
+    arrays : :class:`~.arrays.NetworkArrays` of the step-scaled parameters
+        (``network_arrays(..., step_scaled=True)``): ``J`` (N, N) is ``alpha J``,
+        ``W_in`` (N, M) ``alpha W_in``, ``b`` (N,) ``alpha b``; ``W_out`` (K, N) unscaled.
+        ``J.T`` and ``W_in.T`` are copied to C order once per call.
     consts : (3,) ``[1, 1/2, 1 - alpha]`` in the working dtype (keeps float32 arithmetic
         in float32: a Python float constant would promote it to float64).
     code : nonlinearity code (0 tanh, 1 ReLU, 2 sigmoid).
     R : (T, B, N) out, rates ``phi(x[t])``.  Z : (T, B, K) out, readout ``W_out r[t]``.
     x, h : (B, N) scratch.
     """
+    aJT = np.ascontiguousarray(arrays.J.T)
+    aWinT = np.ascontiguousarray(arrays.W_in.T)
+    ab, W_out = arrays.b, arrays.W_out
     T, B, N = R.shape
     half, decay = consts[1], consts[2]
     zero = consts[0] - consts[0]
@@ -76,20 +82,23 @@ def forward(Ut, aWinT, ab, aJT, W_out, consts, code, R, Z, x, h):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
-def backward(R, E, Ut, W_out, aJ, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_cur,
-             tmp, step, s):
+def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_cur, tmp,
+             step, s):
     """Backward pass; sets the gradients (before the factor ``alpha`` of J, W_in, b).
 
     Parameters
     ----------
     R : (T, B, N) rates from :func:`forward`.  E : (T, B, K) ``dL/dz[t]``.
-    Ut : (T, B, M) inputs.  W_out : (K, N).  aJ : (N, N) ``alpha J``.
+    Ut : (T, B, M) inputs.
+    arrays : the step-scaled bundle :func:`forward` ran on (``J`` = ``alpha J`` and
+        ``W_out`` are read).
     consts : (3,) ``[1, 1/2, 1 - alpha]`` in the working dtype.  code : nonlinearity code.
     gJ : (N, N) float64 out, ``sum_t g[t+1] r[t]^T``.  gW_inT : (M, N) float64 out,
     ``sum_t u[t] g[t+1]^T``.  gb : (N,) float64 out, ``sum_t g[t+1]``.
     gW_out : (K, N) float64 out, ``sum_t e[t] r[t]^T``.
     g_next, g_cur, tmp : (B, N) scratch.  step : (N, N) scratch.  s : (N,) scratch.
     """
+    aJ, W_out = arrays.J, arrays.W_out
     T, B, N = R.shape
     M = Ut.shape[2]
     K = W_out.shape[0]

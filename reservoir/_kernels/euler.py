@@ -13,6 +13,7 @@ import numba as nb
 import numpy as np
 
 from ..nonlinearities import phi_scalar
+from .arrays import is_dense
 
 _REASSOC = {"reassoc"}
 
@@ -74,8 +75,9 @@ def _readout(W_out, r, z):
 
 
 @nb.njit(cache=True)
-def _drive(W_in, W_fb, b, U, t, f, drive):
+def _drive(arrays, U, t, f, drive):
     """drive = W_in u[t] + W_fb f + b (serial; M and K are small)."""
+    W_in, W_fb, b = arrays.W_in, arrays.W_fb, arrays.b
     N, M = W_in.shape
     K = W_fb.shape[1]
     for i in range(N):
@@ -88,28 +90,37 @@ def _drive(W_in, W_fb, b, U, t, f, drive):
 
 
 @nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
-def _run_single(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, mode,
-                x, U, Y, noise, noise_scale, out_x, out_r, out_z):
-    """Time loop of one trial. The row sweep (recurrent input, Euler update and the new
-    rates) is a ``prange`` loop written inline: parallel regions are never called from
-    another compiled function (that pattern crashed with Numba's on-disk cache)."""
+def run_single(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, out_r, out_z):
+    """Advance one trial ``T = U.shape[0]`` steps from ``x`` (updated in place).
+
+    ``arrays`` is a :class:`~.arrays.NetworkArrays` with a dense or a CSR ``J``. Shapes:
+    x (N,); U (T, M); Y (T, K) or (0, K) unless mode == 1; noise (T, N) or (0, N);
+    out_x, out_r (T, N) or (0, N); out_z (T, K) or (0, K). Row ``t`` of the outputs holds
+    the state *before* step ``t`` (``x[t]``); the scratch vectors have ``x``'s dtype.
+
+    The row sweep (recurrent input, Euler update and the new rates) is a ``prange`` loop
+    written inline: parallel regions are never called from another compiled function
+    (that pattern crashed with Numba's on-disk cache).
+    """
+    dense = is_dense(arrays)
+    J, data, indices, indptr = arrays.J, arrays.data, arrays.indices, arrays.indptr
     N = x.shape[0]
-    K = W_out.shape[0]
+    K = arrays.W_out.shape[0]
     T = U.shape[0]
-    r = np.empty(N)
+    r = np.empty(N, x.dtype)
     for i in range(N):
         r[i] = phi_scalar(code, x[i])
-    x_new = np.empty(N)
-    r_new = np.empty(N)
-    z = np.empty(K)
-    f = np.empty(K)
-    drive = np.empty(N)
+    x_new = np.empty(N, x.dtype)
+    r_new = np.empty(N, x.dtype)
+    z = np.empty(K, x.dtype)
+    f = np.empty(K, x.dtype)
+    drive = np.empty(N, x.dtype)
     rec_x = out_x.shape[0] > 0
     rec_r = out_r.shape[0] > 0
     rec_z = out_z.shape[0] > 0
     use_noise = noise.shape[0] > 0
     for t in range(T):
-        _readout(W_out, r, z)
+        _readout(arrays.W_out, r, z)
         if rec_x:
             out_x[t, :] = x
         if rec_r:
@@ -117,7 +128,7 @@ def _run_single(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, co
         if rec_z:
             out_z[t, :] = z
         _feedback(mode, z, Y, t, f)
-        _drive(W_in, W_fb, b, U, t, f, drive)
+        _drive(arrays, U, t, f, drive)
         total = 0.0
         for i in nb.prange(N):
             acc = recurrent_input(dense, J, data, indices, indptr, i, r)
@@ -132,29 +143,6 @@ def _run_single(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, co
         x[:] = x_new
         r[:] = r_new
     return -1
-
-
-def run_dense_single(J, W_in, W_fb, W_out, b, alpha, code, mode, x, U, Y, noise, noise_scale,
-                     out_x, out_r, out_z):
-    """Advance one trial ``T = U.shape[0]`` steps from ``x`` (updated in place).
-
-    Shapes: J (N, N); W_in (N, M); W_fb (N, K); W_out (K, N); b (N,); x (N,);
-    U (T, M); Y (T, K) or (0, K) unless mode == 1; noise (T, N) or (0, N);
-    out_x, out_r (T, N) or (0, N); out_z (T, K) or (0, K).
-    Row ``t`` of the outputs holds the state *before* step ``t`` (``x[t]``).
-    """
-    dummy_i = np.empty(1, dtype=np.int32)
-    dummy_d = np.empty(1)
-    return _run_single(True, J, dummy_d, dummy_i, dummy_i, W_in, W_fb, W_out, b, alpha, code,
-                       mode, x, U, Y, noise, noise_scale, out_x, out_r, out_z)
-
-
-def run_sparse_single(data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, mode, x, U, Y,
-                      noise, noise_scale, out_x, out_r, out_z):
-    """As :func:`run_dense_single` with ``J`` in CSR form (data, indices, indptr)."""
-    dummy = np.empty((1, 1))
-    return _run_single(False, dummy, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code,
-                       mode, x, U, Y, noise, noise_scale, out_x, out_r, out_z)
 
 
 def _phi_into(code, X, R):
@@ -175,8 +163,9 @@ def run_dense_batch_numpy(JT, W_inT, W_fbT, W_outT, b, alpha, code, mode, X, U, 
     """Advance a batch of B trials ``T`` steps with one GEMM per step, in plain NumPy.
 
     The reference for the Numba kernel :func:`.euler_batch.run_dense_batch` that
-    :func:`reservoir.simulate` uses (same arguments except ``W_out`` / ``W_outT`` and the
-    scratch arrays; same results to rounding).
+    :func:`reservoir.simulate` uses (same results to rounding). A plain-NumPy reference,
+    so it keeps its separate, transposed weight arguments instead of the kernels'
+    :class:`~.arrays.NetworkArrays`.
 
     Shapes: JT = J.T (N, N) (any layout); W_inT (M, N); W_fbT (K, N); W_outT (N, K);
     b (N,); X (B, N) updated in place; U (B, T, M); Y (B, T, K) or (B, 0, K);
@@ -223,22 +212,25 @@ def run_dense_batch_numpy(JT, W_inT, W_fbT, W_outT, b, alpha, code, mode, X, U, 
 
 
 @nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
-def run_sparse_batch(data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, mode, X, U, Y,
-                     noise, noise_scale, out_x, out_r, out_z):
-    """Batched run with CSR ``J``; shapes as in :func:`run_dense_batch_numpy` but with the
-    untransposed W_in (N, M), W_fb (N, K), W_out (K, N)."""
+def run_sparse_batch(arrays, alpha, code, mode, X, U, Y, noise, noise_scale, out_x, out_r,
+                     out_z):
+    """Batched run with CSR ``J`` (``arrays``, a :class:`~.arrays.NetworkArrays` of a
+    sparse network); other shapes as in :func:`run_dense_batch_numpy`. The scratch arrays
+    have ``X``'s dtype."""
+    data, indices, indptr = arrays.data, arrays.indices, arrays.indptr
+    W_in, W_fb, W_out, b = arrays.W_in, arrays.W_fb, arrays.W_out, arrays.b
     B, N = X.shape
     K = W_out.shape[0]
     M = W_in.shape[1]
     T = U.shape[1]
     XT = np.ascontiguousarray(X.T)
-    RT = np.empty((N, B))
+    RT = np.empty((N, B), X.dtype)
     for i in range(N):
         for bb in range(B):
             RT[i, bb] = phi_scalar(code, XT[i, bb])
-    Z = np.empty((B, K))
-    F = np.empty((B, K))
-    H = np.empty((N, B))
+    Z = np.empty((B, K), X.dtype)
+    F = np.empty((B, K), X.dtype)
+    H = np.empty((N, B), X.dtype)
     rec_x = out_x.shape[1] > 0
     rec_r = out_r.shape[1] > 0
     rec_z = out_z.shape[1] > 0
@@ -272,7 +264,7 @@ def run_sparse_batch(data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, m
                     acc += W_fb[i, k] * F[bb, k]
                 H[i, bb] = acc
         for i in nb.prange(N):
-            acc = np.zeros(B)
+            acc = np.zeros(B, X.dtype)
             for p in range(indptr[i], indptr[i + 1]):
                 w = data[p]
                 j = indices[p]

@@ -18,18 +18,25 @@ _FLAGS = {"reassoc", "contract"}   # vectorised sums; NaN and inf keep their mea
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
-def run_dense_batch(JT, W_inT, W_fbT, W_out, b, alpha, code, mode, X, U, Y, noise,
-                    noise_scale, out_x, out_r, out_z, R, H, Z):
-    """Advance a batch of B trials ``T`` steps (float64, C-contiguous arrays).
+def run_dense_batch(arrays, alpha, code, mode, X, U, Y, noise, noise_scale, out_x, out_r,
+                    out_z, R, H, Z):
+    """Advance a batch of B trials ``T`` steps (C-contiguous arrays).
 
-    Shapes: JT = J.T (N, N); W_inT (M, N); W_fbT (K, N); W_out (K, N); b (N,); X (B, N)
-    updated in place; U (B, T, M); Y (B, T, K) or (B, 0, K); noise (B, T, N) or (B, 0, N);
-    out_x, out_r (B, T, N) or (B, 0, N); out_z (B, T, K) or (B, 0, K); scratch R, H (B, N)
-    and Z (B, K). ``mode``: 0 open loop, 1 teacher forcing (feedback ``Y``), 2 closed loop
-    (feedback ``z``).
+    ``arrays`` is a :class:`~.arrays.NetworkArrays` with a dense ``J``; the kernel makes
+    C-contiguous copies of ``J.T`` (N, N), ``W_in.T`` (M, N) and ``W_fb.T`` (K, N) once
+    per call (the product ``R J^T`` then reads the same memory as the NumPy reference).
+    Shapes: X (B, N) updated in place; U (B, T, M); Y (B, T, K) or (B, 0, K);
+    noise (B, T, N) or (B, 0, N); out_x, out_r (B, T, N) or (B, 0, N);
+    out_z (B, T, K) or (B, 0, K); scratch R, H (B, N) and Z (B, K), of ``X``'s dtype.
+    ``mode``: 0 open loop, 1 teacher forcing (feedback ``Y``), 2 closed loop (feedback
+    ``z``).
 
     Returns ``-1``, or ``t * B + trial`` of the first non-finite update.
     """
+    JT = np.ascontiguousarray(arrays.J.T)
+    W_inT = np.ascontiguousarray(arrays.W_in.T)
+    W_fbT = np.ascontiguousarray(arrays.W_fb.T)
+    W_out, b = arrays.W_out, arrays.b
     B, N = X.shape
     K = W_out.shape[0]
     T = U.shape[1]

@@ -9,7 +9,8 @@ standard normal, discretised on the grid ``u_i = (i - n) h``, ``h = radius / n``
 
 For tanh (odd) all three integrands are even under ``(u, v) -> (-u, -v)``, so only half
 of the disk is visited. The plain-numpy reference is
-``reservoir.meanfield.least_squares._trapezoid_2d`` (compared in the tests).
+``reservoir.meanfield.gaussian._trapezoid_2d`` (compared in the tests); the checked
+interface is :func:`reservoir.meanfield.gaussian.bivariate_average`.
 """
 
 import math

@@ -14,6 +14,7 @@ import numba as nb
 import numpy as np
 
 from ..nonlinearities import phi_scalar
+from .arrays import is_dense
 from .euler import _drive, _readout, recurrent_input
 
 _REASSOC = {"reassoc"}
@@ -31,34 +32,38 @@ def flush_downdate(P, s, pending):
 
 
 @nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
-def force_run(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code, x, U, Y, P,
-              update_every, s_pend, pending_box, e_minus, e_plus, dw_norm, upd_steps, t_offset,
-              n_done):
-    """Run ``T = U.shape[0]`` closed-loop FORCE steps; ``x``, ``W_out``, ``P`` updated in place.
+def force_run(arrays, alpha, code, x, U, Y, P, update_every, s_pend, pending_box, e_minus,
+              e_plus, dw_norm, upd_steps, t_offset, n_done):
+    """Run ``T = U.shape[0]`` closed-loop FORCE steps; ``x``, ``arrays.W_out``, ``P`` updated
+    in place.
 
-    At each step ``t`` (global index ``t_offset + t``): ``r = phi(x[t])``, a-priori readout
-    ``z = W_out r``; if the global index is a positive multiple of ``update_every`` the
-    RLS update is made (errors recorded in row ``n_done`` of ``e_minus``/``e_plus``);
-    then ``x[t+1]`` is computed with the a-priori ``z`` fed back (Sussillo & Abbott's
-    ordering).
+    ``arrays`` is a :class:`~.arrays.NetworkArrays` (dense or CSR ``J``) whose ``W_out`` is
+    the writable readout being trained. At each step ``t`` (global index
+    ``t_offset + t``): ``r = phi(x[t])``, a-priori readout ``z = W_out r``; if the global
+    index is a positive multiple of ``update_every`` the RLS update is made (errors
+    recorded in row ``n_done`` of ``e_minus``/``e_plus``); then ``x[t+1]`` is computed with
+    the a-priori ``z`` fed back (Sussillo & Abbott's ordering).
 
     ``s_pend`` (N,) holds ``sqrt(c) k`` of the pending downdate and ``pending_box[0]`` is
     1 when one is pending (0 otherwise); :func:`flush_downdate` applies it at the end.
     Returns ``(status, n_done)``: status -1 on success, ``t`` of a non-finite state, or
     ``-2 - t`` when ``1 + r^T P r <= 0`` (P lost positive definiteness).
     """
+    dense = is_dense(arrays)
+    J, data, indices, indptr = arrays.J, arrays.data, arrays.indices, arrays.indptr
+    W_out = arrays.W_out
     N = x.shape[0]
     K = W_out.shape[0]
     T = U.shape[0]
-    r = np.empty(N)
+    r = np.empty(N, x.dtype)
     for i in range(N):
         r[i] = phi_scalar(code, x[i])
-    x_new = np.empty(N)
-    r_new = np.empty(N)
-    z = np.empty(K)
-    e = np.empty(K)
-    drive = np.empty(N)
-    k_new = np.empty(N)
+    x_new = np.empty(N, x.dtype)
+    r_new = np.empty(N, x.dtype)
+    z = np.empty(K, x.dtype)
+    e = np.empty(K, P.dtype)
+    drive = np.empty(N, x.dtype)
+    k_new = np.empty(N, P.dtype)
     for t in range(T):
         _readout(W_out, r, z)
         tg = t_offset + t
@@ -105,7 +110,7 @@ def force_run(dense, J, data, indices, indptr, W_in, W_fb, W_out, b, alpha, code
             for i in range(N):
                 s_pend[i] = sc * k_new[i]
             pending_box[0] = 1.0
-        _drive(W_in, W_fb, b, U, t, z, drive)
+        _drive(arrays, U, t, z, drive)
         total = 0.0
         for i in nb.prange(N):
             acc = recurrent_input(dense, J, data, indices, indptr, i, r)

@@ -20,7 +20,7 @@ fixed fraction of units is excitatory and the signs of each unit's *outgoing* we
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -28,7 +28,9 @@ import numpy as np
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
 from .._kernels import bptt as kernels
 from .._kernels import bptt_batched as batched
+from .._kernels.arrays import network_arrays
 from .._kernels.batch_split import ChunkPool, chunk_ranges
+from .._results import ResultMixin
 from ..network import Network
 from ..nonlinearities import CODES
 from ..tasks import Task
@@ -57,10 +59,13 @@ def loss_and_gradients(net: Network, inputs, targets, mask=None, *, mode: str = 
     Parameters
     ----------
     net : Network
-        Dense ``J``.
+        The network (dense ``J``).
     inputs : array_like, shape (B, T, M)
+        Inputs ``u[t]`` of each trial.
     targets : array_like, shape (B, T, K)
+        Targets ``y[t]`` of the readout.
     mask : array_like, shape (B, T) or (T,), optional
+        Non-negative weight of each step in the loss (default 1).
     mode : {"open", "closed"}
         ``"open"``: the feedback loop is cut (``W_fb`` unused), the usual BPTT network.
         ``"closed"``: the readout is fed back, ``x[t+1]`` receiving ``W_fb z[t]`` as in
@@ -88,9 +93,20 @@ def loss_and_gradients(net: Network, inputs, targets, mask=None, *, mode: str = 
     Returns
     -------
     loss : float
+        The masked mean squared error (squared readout units).
     grads : dict of ndarray
         Same shapes as the parameters (keys ``J``, ``W_in``, ``b``, ``W_out``, plus
-        ``W_fb`` when ``mode="closed"``).
+        ``W_fb`` when ``mode="closed"``); float64.
+
+    Raises
+    ------
+    ValueError
+        If ``J`` is sparse, ``mode``, ``backend`` or ``dtype`` is unknown, the shapes
+        disagree, or the mask excludes every step.
+    TypeError
+        If ``dtype`` is not a dtype.
+    FloatingPointError
+        If the forward pass gives a non-finite loss.
     """
     if net.is_sparse:
         raise ValueError("BPTT needs a dense J (net.J is sparse)")
@@ -131,8 +147,8 @@ def _loss_and_gradients_numba(net: Network, J, U, Y, W, norm):
     R = np.empty((B, T, N))
     Z = np.empty((B, T, K))
     code = CODES[net.phi]
-    kernels.forward(J, net.W_in, net.b, net.W_out, net.alpha, code, U, np.zeros((B, N)),
-                    X, R, Z)
+    arrays = network_arrays(net, J=J)
+    kernels.forward(arrays, net.alpha, code, U, np.zeros((B, N)), X, R, Z)
     diff = Z - Y
     loss = float(np.sum(W[:, :, None] * diff**2) / norm)
     if not np.isfinite(loss):
@@ -143,8 +159,7 @@ def _loss_and_gradients_numba(net: Network, J, U, Y, W, norm):
     gWin = np.zeros((C, N, M))
     gb = np.zeros((C, N))
     gWout = np.zeros((C, K, N))
-    kernels.backward(J, net.W_in, net.W_out, net.alpha, code, U, X, R, E, C, gJ, gWin, gb,
-                     gWout)
+    kernels.backward(arrays, net.alpha, code, U, X, R, E, C, gJ, gWin, gb, gWout)
     return loss, {"J": gJ.sum(0), "W_in": gWin.sum(0), "b": gb.sum(0), "W_out": gWout.sum(0)}
 
 
@@ -182,15 +197,57 @@ class BPTTWorkspace:
         self._pool = ChunkPool()
 
     def chunks(self, B, N):
-        """Trial ranges ``[(lo, hi), ...]`` of the chunks of a batch of ``B`` trials of an
-        ``N``-unit network."""
+        """Split a batch into the chunks run on separate threads.
+
+        Parameters
+        ----------
+        B : int
+            Number of trials.
+        N : int
+            Number of units.
+
+        Returns
+        -------
+        list of tuple of int
+            Trial ranges ``[(lo, hi), ...]`` covering ``0..B``.
+        """
         return chunk_ranges(B, N, self.threads)
 
     def map(self, fn, n):
-        """``[fn(0), ..., fn(n - 1)]``, on worker threads when ``n > 1``."""
+        """Call ``fn`` on every chunk index, on worker threads when ``n > 1``.
+
+        Parameters
+        ----------
+        fn : callable
+            Called as ``fn(i)`` for ``i = 0, ..., n - 1``.
+        n : int
+            Number of calls.
+
+        Returns
+        -------
+        list
+            ``[fn(0), ..., fn(n - 1)]``.
+        """
         return self._pool.map(fn, n)
 
     def get(self, T, B, N, M, K, dtype, chunk=0):
+        """The buffers of one chunk, allocated on first use.
+
+        Parameters
+        ----------
+        T, B, N, M, K : int
+            Steps, trials in the chunk, units, inputs and readouts.
+        dtype : numpy.dtype
+            Working dtype of the passes (the gradient accumulators are float64).
+        chunk : int
+            Index of the chunk (each has its own buffers).
+
+        Returns
+        -------
+        dict of ndarray
+            The arrays ``R``, ``Z``, ``U``, ``E``, ``x``, ``h``, ``g_next``, ``g_cur``,
+            ``step``, ``s`` and the accumulators ``gJ``, ``gW_inT``, ``gb``, ``gW_out``.
+        """
         key = (T, B, N, M, K, np.dtype(dtype).str, chunk)
         if key not in self._sets:
             e = lambda *shape: np.empty(shape, dtype)  # noqa: E731
@@ -218,22 +275,20 @@ def _loss_and_gradients_blas(net: Network, J, U, Y, W, norm, dtype=np.float64,
     ws = workspace or BPTTWorkspace()
     chunks = ws.chunks(B, N)
     bufs = [ws.get(T, hi - lo, N, M, K, dtype, i) for i, (lo, hi) in enumerate(chunks)]
-    c = lambda A: np.ascontiguousarray(A, dtype=dtype)  # noqa: E731
-    consts = c([1.0, 0.5, 1.0 - a])
+    consts = np.array([1.0, 0.5, 1.0 - a], dtype=dtype)
     code = CODES[net.phi]
-    W_out, aJ = c(net.W_out), c(a * J)
-    aWinT, ab, aJT = c(a * net.W_in.T), c(a * net.b), c(a * J.T)
+    arrays = network_arrays(net, dtype, step_scaled=True, J=J)   # alpha J, alpha W_in, ...
 
     def forward(i):
         lo, hi = chunks[i]
         buf = bufs[i]
         np.copyto(buf["U"], U[lo:hi].transpose(1, 0, 2))
-        batched.forward(buf["U"], aWinT, ab, aJT, W_out, consts, code, buf["R"],
-                        buf["Z"], buf["x"], buf["h"])
+        batched.forward(buf["U"], arrays, consts, code, buf["R"], buf["Z"], buf["x"],
+                        buf["h"])
 
     def backward(i):
         buf = bufs[i]
-        batched.backward(buf["R"], buf["E"], buf["U"], W_out, aJ, consts, code, buf["gJ"],
+        batched.backward(buf["R"], buf["E"], buf["U"], arrays, consts, code, buf["gJ"],
                          buf["gW_inT"], buf["gb"], buf["gW_out"], buf["g_next"],
                          buf["g_cur"], buf["h"], buf["step"], buf["s"])
 
@@ -298,27 +353,42 @@ def adam_update(params: dict, grads: dict, state: AdamState, *, lr: float, decay
     return out
 
 
-@dataclass(frozen=True, eq=False)
-class BPTTResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class BPTTResult(ResultMixin):
     """Result of :func:`bptt`.
 
-    Attributes
+    Parameters
     ----------
     network : Network
         The trained network.
-    loss_history : ndarray
-        Mean training loss of each epoch.
-    batch_losses : ndarray
+    loss_history : ndarray, shape (n_epochs,)
+        Mean training loss of each epoch (squared readout units).
+    batch_losses : ndarray, shape (n_batches,)
         Loss of every mini-batch (before its update).
     stopped_early : bool
         The epoch loss went below ``early_stop``.
+    success : bool
+        With an ``early_stop`` threshold: the loss went below it. Without one: every
+        epoch run had a finite loss.
+    messages : tuple of str
+        Why training stopped when it did not run all epochs, or why it failed.
+    n_epochs : int
+        Number of epochs run.
+    n_batches : int
+        Number of mini-batches (Adam steps) run.
+    dale_signs : ndarray, shape (N,), or None
+        The sign of each presynaptic unit under Dale's law (``None`` without ``dale``).
     """
 
     network: Network
     loss_history: np.ndarray
     batch_losses: np.ndarray
     stopped_early: bool
-    dale_signs: np.ndarray | None = field(default=None)
+    success: bool
+    messages: tuple
+    n_epochs: int
+    n_batches: int
+    dale_signs: np.ndarray | None = None
 
 
 def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
@@ -365,7 +435,25 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
         Threads over which each mini-batch is split (``backend="blas"``); see
         :class:`BPTTWorkspace`. Default: automatic (all of Numba's threads for small
         networks, one where OpenBLAS threads the products itself).
-    rng : seed of the shuffling.
+    rng : None, int, SeedSequence or Generator
+        Source of the shuffling of the trials.
+
+    Returns
+    -------
+    BPTTResult
+        The trained network, the loss record and whether the loss reached
+        ``early_stop``.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a ``Network`` or ``task`` not a ``Task``.
+    ValueError
+        If ``J`` is sparse, the task is not batched, or a setting is out of range
+        (``train`` naming a parameter that ``mode`` does not train, ``dale`` outside
+        (0, 1], ...).
+    FloatingPointError
+        If a mini-batch loss is not finite.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
@@ -405,7 +493,7 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
     B = task.inputs.shape[0]
     workspace = BPTTWorkspace(threads)
     current = dataclasses.replace(net, J=params["J"])
-    history, batch_losses = [], []
+    history, batch_losses, messages = [], [], []
     stopped = False
     for epoch in range(epochs):
         order = gen.permutation(B)
@@ -428,10 +516,19 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
         epoch_loss = float(np.mean(losses))
         history.append(epoch_loss)
         if callback is not None and callback(epoch, epoch_loss, current):
+            messages.append(f"stopped by the callback after epoch {epoch + 1} of {epochs}")
             break
         if early_stop is not None and epoch_loss < early_stop:
             stopped = True
+            messages.append(f"stopped early after epoch {epoch + 1} of {epochs}: mean loss "
+                            f"{epoch_loss:.4g} < early_stop = {early_stop:.4g}")
             break
+    success = bool(np.all(np.isfinite(history)))
+    if early_stop is not None and not stopped:
+        success = False
+        messages.append(f"the mean loss of the last epoch, {history[-1]:.4g}, is not below "
+                        f"early_stop = {early_stop:.4g} after {len(history)} epochs")
     return BPTTResult(network=current, loss_history=np.array(history),
                       batch_losses=np.array(batch_losses), stopped_early=stopped,
-                      dale_signs=signs)
+                      success=success, messages=tuple(messages), n_epochs=len(history),
+                      n_batches=len(batch_losses), dale_signs=signs)

@@ -1,5 +1,5 @@
-"""Clamped minimum-norm readout training (Rivkind & Barak 2017, section 2): the readout that
-makes each clamped fixed point an exact closed-loop fixed point."""
+"""Clamped minimum-norm readout training (after Rivkind & Barak 2017): the readout that makes
+each clamped fixed point an exact closed-loop fixed point."""
 
 from __future__ import annotations
 
@@ -16,22 +16,58 @@ from ..nonlinearities import get_nonlinearity
 def train_fixed_point_network(N: int, g: float, targets, *, phi: str = "tanh",
                               var_m: float = 1.0, feedback_dist: str = "normal",
                               settle: float = 150.0, dt: float = 0.1, rng=None):
-    """The training protocol of the theory (spec section 2.2) on a random network.
+    """Train a random network's readout so that each target is a closed-loop fixed point.
 
-    Feedback vector ``m ~ N(0, var_m)`` (``feedback_dist="normal"``; Rivkind & Barak call
-    it ``u``) or ``U[-a, a]`` with ``a^2 / 3 = var_m`` (``feedback_dist="uniform"``,
-    FORCE's convention); for each target the feedback is clamped to it and
-    the network settles for ``settle`` time units (teacher forcing); the readout is the
-    minimum-norm least-squares solution on the settled rates, ``w = R^T (R R^T)^{-1} A``
-    (an M x M solve: exact, unlike a ridge fit with a vanishing penalty on N x N normal
-    equations), so every settled state is a closed-loop fixed point. Returns
-    ``(network, x_fixed)`` with ``x_fixed`` of shape (M, N).
+    The protocol of Rivkind & Barak (2017), whose networks are trained by reservoir
+    computing: for each target the feedback is clamped to it and the network settles for
+    ``settle`` time units (teacher forcing); the readout is the minimum-norm least-squares
+    solution on the settled rates, ``w = R^T (R R^T)^{-1} A`` (our choice of estimator, the
+    one their theory describes exactly: an n_targets x n_targets solve, exact, unlike a
+    ridge fit with a vanishing penalty on N x N normal equations), so every settled state
+    is a closed-loop fixed point. The feedback vector ``m ~ N(0, var_m)``
+    (``feedback_dist="normal"``; Rivkind & Barak call it ``u``) or ``U[-a, a]`` with
+    ``a^2 / 3 = var_m`` (``feedback_dist="uniform"``, FORCE's convention).
+
+    Parameters
+    ----------
+    N : int
+        Number of units.
+    g : float
+        Gain of the random bulk ``J``.
+    targets : array_like, shape (n_targets,)
+        The target outputs ``A_k`` (readout units), one fixed point each.
+    phi : str
+        Nonlinearity name.
+    var_m : float
+        Variance of the entries of the feedback vector ``m = W_fb[:, 0]`` (> 0). (Was
+        ``var_u``, deprecated.)
+    feedback_dist : {"normal", "uniform"}
+        Distribution of the entries of ``m``. (Was ``u_dist``, deprecated.)
+    settle : float
+        Time the clamped network is run before its state is taken (time units of ``dt``).
+    dt : float
+        Euler step (``tau = 1``).
+    rng : None, int, SeedSequence or numpy.random.Generator
+        Source of all randomness (the network is drawn by :func:`random_network`).
+
+    Returns
+    -------
+    network : Network
+        The network with the trained readout ``W_out`` (shape (1, N)).
+    x_fixed : ndarray, shape (n_targets, N)
+        The settled states, one per target: fixed points of the closed loop.
 
     Raises
     ------
+    ValueError
+        If ``var_m`` is not positive, ``feedback_dist`` is unknown or ``targets`` is not
+        a non-empty 1-D array of finite values.
     RuntimeError
-        If a clamped network has not settled (it is chaotic: the target is below the edge
-        of chaos, spec section 8.8).
+        If a clamped network has not settled: it is chaotic, below the edge of chaos of the
+        driven network (Rivkind & Barak 2017: ``g <[phi'^2]>^{1/2} = 1``).
+    numpy.linalg.LinAlgError
+        If ``R R^T`` is singular (for example the targets ``A`` and ``-A`` with an odd
+        ``phi``, which give the same constraint).
     """
     A = as_float_array(targets, "targets", 1)
     var_m = as_positive_float(var_m, "var_m")

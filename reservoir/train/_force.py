@@ -8,16 +8,19 @@ import numpy as np
 
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
 from .._kernels import rls
+from .._kernels.arrays import network_arrays
+from .._deprecation import renamed_kwargs
+from .._results import ResultMixin
 from ..errors import SimulationDivergedError
 from ..network import Network
 from ..nonlinearities import CODES
 
 
-@dataclass(frozen=True, eq=False)
-class ForceResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class ForceResult(ResultMixin):
     """Result of :func:`force`.
 
-    Attributes
+    Parameters
     ----------
     network : Network
         The network with the trained readout ``W_out``.
@@ -28,11 +31,21 @@ class ForceResult:
         continue training.
     update_steps : ndarray of int, shape (U,)
         Step index of each RLS update.
-    error_before, error_after : ndarray, shape (U, K)
-        Readout error ``z - y`` just before (a priori, ``e_-``) and just after
-        (``e_+``) each update; ``e_+ = e_- / (1 + r^T P_old r)``.
+    error_before : ndarray, shape (U, K)
+        Readout error ``z - y`` just before each update (a priori, ``e_-``).
+    error_after : ndarray, shape (U, K)
+        Readout error just after each update (a posteriori, ``e_+``);
+        ``e_+ = e_- / (1 + r^T P_old r)``.
     dw_norm : ndarray, shape (U,)
         Frobenius norm of each readout change ``|dW_out|``.
+    success : bool
+        At least one RLS update was made (otherwise the readout is unchanged).
+    messages : tuple of str
+        Why nothing was trained (empty otherwise).
+    n_updates : int
+        Number of RLS updates ``U``.
+    n_steps : int
+        Number of time steps run.
     """
 
     network: Network
@@ -42,21 +55,27 @@ class ForceResult:
     error_before: np.ndarray
     error_after: np.ndarray
     dw_norm: np.ndarray
+    success: bool
+    messages: tuple
+    n_updates: int
+    n_steps: int
 
 
-def force(net: Network, inputs=None, targets=None, *, alpha: float = 1.0, update_every: int = 2,
+@renamed_kwargs(alpha="reg")
+def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_every: int = 2,
           x0=None, P0=None, step_offset: int = 0, rng=None,
           return_P: bool = False) -> ForceResult:
     """Train the readout online with FORCE (closed-loop recursive least squares).
 
-    Each step ``t``: ``r = phi(x[t])``, a-priori readout ``z = W_out r``; every
-    ``update_every`` steps (global step ``step_offset + t = k, 2k, ...``) the RLS update::
+    Sussillo & Abbott (2009). Each step ``t``: ``r = phi(x[t])``, a-priori readout
+    ``z = W_out r``; every ``update_every`` steps (global step ``step_offset + t = k, 2k,
+    ...``) the RLS update::
 
         k = P r;  c = 1 / (1 + r^T k);  P <- P - c k k^T;  W_out <- W_out - c (z - y[t]) k^T
 
     then ``x[t+1]`` is computed with the a-priori ``z`` fed back (the order of Sussillo &
-    Abbott's reference code: state, readout, update). ``P`` starts at ``I / alpha`` and is
-    the running inverse of ``sum r r^T + alpha I``; it is kept exactly symmetric and
+    Abbott's reference code: state, readout, update). ``P`` starts at ``I / reg`` and is
+    the running inverse of ``sum r r^T + reg I``; it is kept exactly symmetric and
     updated in place (one sweep per update, no N x N temporaries).
 
     Parameters
@@ -68,14 +87,17 @@ def force(net: Network, inputs=None, targets=None, *, alpha: float = 1.0, update
         Inputs (``None``: zero input).
     targets : array_like, shape (T, K)
         Target ``y[t]`` for the readout.
-    alpha : float
-        Inverse learning rate / regulariser, ``P(0) = I / alpha`` (> 0).
+    reg : float
+        Regulariser, ``P(0) = I / reg`` (> 0): the ridge penalty of :func:`fit_ridge`
+        (Sussillo & Abbott's ``alpha``, the inverse learning rate), in the units of
+        ``sum r r^T``. (Was ``alpha``, deprecated: ``Network.alpha`` is ``dt / tau``.)
     update_every : int
         Steps between RLS updates (>= 1).
     x0 : array_like, shape (N,), optional
-        Initial state; default ``0.5 * N(0, 1)`` per unit drawn from ``rng`` (S&A).
+        Initial state; default ``0.5 * N(0, 1)`` per unit drawn from ``rng`` (Sussillo &
+        Abbott).
     P0 : array_like, shape (N, N), optional
-        Initial ``P`` (symmetric positive definite) instead of ``I / alpha``.
+        Initial ``P`` (symmetric positive definite) instead of ``I / reg``.
     step_offset : int
         Global index of the first step (>= 0). To continue a training run exactly, pass
         the previous run's ``x_final``, ``P`` (``return_P=True``), network and the number of
@@ -85,8 +107,18 @@ def force(net: Network, inputs=None, targets=None, *, alpha: float = 1.0, update
     return_P : bool
         Keep the final ``P`` in the result.
 
+    Returns
+    -------
+    ForceResult
+        The trained network, the final state and the record of every update.
+
     Raises
     ------
+    TypeError
+        If ``net`` is not a ``Network``.
+    ValueError
+        If ``targets`` is missing, or an argument has the wrong shape or value (``reg``
+        not positive, ``P0`` not symmetric, ...).
     SimulationDivergedError
         If the state becomes non-finite.
     FloatingPointError
@@ -96,7 +128,7 @@ def force(net: Network, inputs=None, targets=None, *, alpha: float = 1.0, update
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     if targets is None:
         raise ValueError("targets is required")
-    alpha = as_positive_float(alpha, "alpha")
+    reg = as_positive_float(reg, "reg")
     update_every = as_int(update_every, "update_every", minimum=1)
     step_offset = as_int(step_offset, "step_offset", minimum=0)
     N, M, K = net.N, net.n_inputs, net.n_outputs
@@ -118,7 +150,7 @@ def force(net: Network, inputs=None, targets=None, *, alpha: float = 1.0, update
         if x.shape != (N,):
             raise ValueError(f"x0 must have shape ({N},), got {x.shape}")
     if P0 is None:
-        P = np.eye(N) / alpha
+        P = np.eye(N) / reg
     else:
         P = as_float_array(P0, "P0", 2).copy()
         if P.shape != (N, N):
@@ -134,23 +166,21 @@ def force(net: Network, inputs=None, targets=None, *, alpha: float = 1.0, update
     steps = np.zeros(n_upd, dtype=np.int64)
     s_pend = np.zeros(N)   # pending rank-1 downdate sqrt(c) k, applied lazily by the kernel
     pending = np.zeros(1)
-    if net.is_sparse:
-        dense, J = False, np.empty((1, 1))
-        data, indices, indptr = net.J.data, net.J.indices, net.J.indptr
-    else:
-        dense, J = True, net.J
-        data, indices, indptr = np.empty(1), np.empty(1, np.int32), np.empty(1, np.int32)
-    status, n_done = rls.force_run(dense, J, data, indices, indptr, net.W_in, net.W_fb, W_out,
-                                   net.b, net.alpha, CODES[net.phi], x, U, Y, P, update_every,
+    arrays = network_arrays(net, W_out=W_out)     # W_out: the readout trained in place
+    status, n_done = rls.force_run(arrays, net.alpha, CODES[net.phi], x, U, Y, P, update_every,
                                    s_pend, pending, e_minus, e_plus, dw, steps, step_offset, 0)
     if status <= -2:
         raise FloatingPointError(
             f"FORCE: 1 + r^T P r <= 0 at step {-2 - status}: P is no longer positive "
-            "definite (increase alpha)")
+            "definite (increase reg)")
     if status >= 0:
         raise SimulationDivergedError(status, 0, what="FORCE training")
     rls.flush_downdate(P, s_pend, pending[0])
+    messages = () if n_done > 0 else (
+        f"no RLS update in steps {step_offset}..{step_offset + T - 1} (updates at positive "
+        f"multiples of update_every={update_every}): the readout is unchanged",)
     return ForceResult(network=net.with_readout(W_out), x_final=x,
                        P=P if return_P else None, update_steps=steps[:n_done],
                        error_before=e_minus[:n_done], error_after=e_plus[:n_done],
-                       dw_norm=dw[:n_done])
+                       dw_norm=dw[:n_done], success=n_done > 0, messages=messages,
+                       n_updates=int(n_done), n_steps=T)

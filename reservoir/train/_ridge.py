@@ -8,15 +8,16 @@ import numpy as np
 import scipy.linalg
 
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
+from .._results import ResultMixin
 from ..network import Network
 from .._simulate import MODE_CODES, advance, chunk_length, prepare_batch
 
 
-@dataclass(frozen=True, eq=False)
-class RidgeResult:
+@dataclass(frozen=True, eq=False, repr=False)
+class RidgeResult(ResultMixin):
     """Result of :func:`fit_ridge`.
 
-    Attributes
+    Parameters
     ----------
     network : Network
         The input network with the fitted ``W_out``.
@@ -25,11 +26,23 @@ class RidgeResult:
     x_final : ndarray, shape (N,) or (B, N)
         State after the last teacher-forced step.
     train_mse : ndarray, shape (K,)
-        Weighted mean squared error of ``W_out r[t]`` against ``y[t]`` on the samples used.
+        Weighted mean squared error of ``W_out r[t]`` against ``y[t]`` on the samples used
+        (readout units squared).
     n_samples : float
         Sum of the sample weights (number of samples used when there is no mask).
     reg : float
-        Regularisation used.
+        The penalty requested. When it is not above the rounding level of ``R^T R`` the
+        solve also drops directions (``solver == "eigh"``, see ``messages``).
+    success : bool
+        The readout and its training error are finite.
+    messages : tuple of str
+        What the solve did beyond the plain ridge solution (empty otherwise).
+    solver : {"cholesky", "eigh"}
+        ``"cholesky"``: ``(R^T R + reg I) W^T = R^T Y`` solved directly (``reg`` above
+        the rounding level ``N eps trace(R^T R)``); ``"eigh"``: solved in the eigenbasis of
+        ``R^T R`` with the directions where ``s + reg`` is not above that level dropped.
+    n_dropped : int
+        Number of eigen-directions dropped (0 with ``solver == "cholesky"``).
     """
 
     network: Network
@@ -38,29 +51,58 @@ class RidgeResult:
     train_mse: np.ndarray
     n_samples: float
     reg: float
+    success: bool
+    messages: tuple
+    solver: str
+    n_dropped: int
+
+
+def _ridge_solve(RtR: np.ndarray, RtY: np.ndarray, reg: float):
+    """:func:`ridge_readout` with the path it took: ``(W, solver, n_dropped, level)``."""
+    N = RtR.shape[0]
+    level = N * np.finfo(float).eps * max(float(np.trace(RtR)), np.finfo(float).tiny)
+    if reg > level:
+        A = RtR + reg * np.eye(N)
+        c = scipy.linalg.cho_factor(A, lower=True, check_finite=True)
+        return scipy.linalg.cho_solve(c, RtY).T, "cholesky", 0, level
+    s, V = scipy.linalg.eigh(RtR, check_finite=True)
+    keep = s + reg > level
+    coef = (V[:, keep].T @ RtY) / (s[keep] + reg)[:, None]
+    return (V[:, keep] @ coef).T, "eigh", int(N - np.count_nonzero(keep)), level
 
 
 def ridge_readout(RtR: np.ndarray, RtY: np.ndarray, reg: float) -> np.ndarray:
-    """Solve ``(RtR + reg I) W^T = RtY`` for ``W`` (shape (K, N)).
-
-    ``RtR`` is (N, N) symmetric positive semi-definite, ``RtY`` is (N, K).
+    """Solve ``(RtR + reg I) W^T = RtY`` for the readout ``W``.
 
     A penalty above the rounding level of ``RtR`` (``N eps trace(RtR)``) gives a
     well-conditioned system, solved by Cholesky. A smaller one (including 0) cannot be told
     apart from rounding: the system is solved in the eigenbasis of ``RtR`` with the
     directions below that level dropped, i.e. the minimum-norm least-squares readout (the
     limit of ridge as the penalty vanishes) instead of amplified rounding noise.
+
+    Parameters
+    ----------
+    RtR : ndarray, shape (N, N)
+        Symmetric positive semi-definite ``R^T R`` (rates squared, summed over samples).
+    RtY : ndarray, shape (N, K)
+        ``R^T Y``.
+    reg : float
+        Penalty (>= 0), in the units of ``RtR``. Not checked here (see
+        :func:`ridge_regression`).
+
+    Returns
+    -------
+    W : ndarray, shape (K, N)
+        The readout (readout units per rate unit).
+
+    Raises
+    ------
+    ValueError
+        If ``RtR`` or ``RtY`` holds non-finite values.
+    numpy.linalg.LinAlgError
+        If ``RtR + reg I`` is not positive definite (``RtR`` not positive semi-definite).
     """
-    N = RtR.shape[0]
-    level = N * np.finfo(float).eps * max(float(np.trace(RtR)), np.finfo(float).tiny)
-    if reg > level:
-        A = RtR + reg * np.eye(N)
-        c = scipy.linalg.cho_factor(A, lower=True, check_finite=True)
-        return scipy.linalg.cho_solve(c, RtY).T
-    s, V = scipy.linalg.eigh(RtR, check_finite=True)
-    keep = s + reg > level
-    coef = (V[:, keep].T @ RtY) / (s[keep] + reg)[:, None]
-    return (V[:, keep] @ coef).T
+    return _ridge_solve(RtR, RtY, reg)[0]
 
 
 def ridge_regression(R, Y, reg: float, weights=None) -> np.ndarray:
@@ -80,6 +122,13 @@ def ridge_regression(R, Y, reg: float, weights=None) -> np.ndarray:
     Returns
     -------
     W : ndarray, shape (K, N)
+        The readout (solved as in :func:`ridge_readout`).
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree, ``reg`` or a weight is negative, or an array holds
+        non-finite values.
     """
     R = as_float_array(R, "R", 2)
     Y = as_float_array(Y, "Y", 2)
@@ -112,28 +161,45 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
     Parameters
     ----------
     net : Network
+        The network (its ``W_out`` is ignored and replaced).
     inputs : array_like, shape (T, M) or (B, T, M), optional
         Inputs (``None``: zero input, length from ``targets``).
     targets : array_like, shape (T, K) or (B, T, K)
         Targets ``y``; fed back during the run and regressed on.
     reg : float
         Ridge penalty (>= 0), in the units of ``sum r r^T`` (not normalised by the number
-        of samples). With ``reg = alpha`` this is the solution FORCE/RLS with
-        ``P(0) = I / alpha`` reaches on the same open-loop data.
+        of samples). This is the penalty FORCE/RLS with ``P(0) = I / reg`` reaches on the
+        same open-loop data (:func:`force`'s ``reg``).
     washout : int
         Steps discarded at the start of each trial.
     mask : array_like, shape (T,) or (B, T), optional
         Non-negative sample weights.
     x0 : array_like, shape (N,) or (B, N), optional
         Initial state (default 0).
-    noise_std, rng :
+    n_steps : int, optional
+        Number of steps when ``inputs`` is None (default: the length of ``targets``).
+    noise_std : float
         State noise during the teacher-forced run (see :func:`reservoir.simulate`).
+    rng : None, int, SeedSequence or Generator
+        Source of the state noise (used only when ``noise_std > 0``).
     max_chunk_bytes : int, optional
         Upper bound on the memory of the rates held at once (default: 64 MiB).
 
     Returns
     -------
     RidgeResult
+        The fitted readout, the network carrying it, the training error and how the
+        system was solved.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a ``Network``.
+    ValueError
+        If ``targets`` is missing, an argument has the wrong shape or value, ``washout``
+        is not shorter than the trials, or no sample is left to fit.
+    SimulationDivergedError
+        If the teacher-forced run diverges.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
@@ -191,10 +257,21 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
         RtR += Rw.T @ Rw
         RtY += Rw.T @ Yw
         YtY += np.einsum("ik,ik->k", Yw, Yw)
-    W_out = ridge_readout(RtR, RtY, reg)
+    W_out, solver, n_dropped, level = _ridge_solve(RtR, RtY, reg)
     sse = YtY - 2 * np.einsum("kn,nk->k", W_out, RtY) + np.einsum("kn,nm,km->k", W_out, RtR,
                                                                    W_out)
     train_mse = np.maximum(sse, 0.0) / n_samples
-    return RidgeResult(network=net.with_readout(W_out), W_out=W_out,
+    messages = []
+    if solver == "eigh":
+        messages.append(
+            f"reg = {reg:.3g} is not above the rounding level {level:.3g} of R^T R "
+            f"(N eps trace): solved by eigendecomposition, {n_dropped} of {N} directions "
+            "at or below that level set to zero (minimum-norm least squares on them); "
+            "`reg` reports the penalty requested, not this truncation")
+    success = bool(np.all(np.isfinite(W_out)) and np.all(np.isfinite(train_mse)))
+    if not success:
+        messages.append("the readout or its training error is not finite")
+    return RidgeResult(network=net.with_readout(W_out) if success else net, W_out=W_out,
                        x_final=X if batched else X[0], train_mse=train_mse,
-                       n_samples=n_samples, reg=reg)
+                       n_samples=n_samples, reg=reg, success=success,
+                       messages=tuple(messages), solver=solver, n_dropped=n_dropped)

@@ -1,0 +1,174 @@
+"""The network's arrays in one bundle, the argument every Numba kernel takes.
+
+A kernel used to take ``J``, the three CSR arrays, ``W_in``, ``W_fb``, ``W_out`` and ``b``
+as separate positional arguments; two arrays of the same type and rank (``W_in`` and
+``W_fb`` when ``M = K``) could be swapped and the kernel would compile and run. A kernel now
+takes one :class:`NetworkArrays` and reads its fields by name (``arrays.W_fb``), so the only
+way to fill a field is by its name, here, in :func:`network_arrays`.
+
+The bundle is a ``typing.NamedTuple``: Numba compiles a function of it like a function of
+its fields (one compiled version per combination of field types, cached on disk with
+``cache=True``). The builder decides the dtypes (float64 or float32 weights; int32, int64
+or uint32 CSR indices); the kernels are written for any of them. (uint64 is left out: Numba
+types ``uint64 + int64`` as float64, which cannot index.)
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numba as nb
+import numpy as np
+import scipy.sparse as sp
+
+_FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
+_INDICES = tuple(np.dtype(t) for t in (np.int32, np.int64, np.uint32))
+
+
+class NetworkArrays(NamedTuple):
+    """The arrays of a :class:`~reservoir.network.Network`, as the kernels read them.
+
+    Exactly one form of ``J`` is filled; the other form holds empty placeholders of the
+    same dtypes, so that dense and CSR bundles differ only in their shapes. Every array
+    is C-contiguous and, apart from a ``W_out`` passed to :func:`network_arrays` for a
+    kernel to update, read-only.
+
+    Parameters
+    ----------
+    J : ndarray, shape (N, N), or (0, 0) when ``J`` is sparse
+        Dense recurrent weights, ``J[i, j]`` from unit ``j`` to unit ``i``.
+    data : ndarray, shape (nnz,), or (0,) when ``J`` is dense
+        CSR values of ``J`` (same dtype as ``J``).
+    indices : ndarray of int, shape (nnz,), or (0,) when ``J`` is dense
+        CSR column indices (sorted within each row).
+    indptr : ndarray of int, shape (N + 1,), or (0,) when ``J`` is dense
+        CSR row pointers (same dtype as ``indices``). Its length tells the two forms
+        apart: see :func:`is_dense`.
+    W_in : ndarray, shape (N, M)
+        Input weights.
+    W_fb : ndarray, shape (N, K)
+        Feedback weights.
+    W_out : ndarray, shape (K, N)
+        Readout weights.
+    b : ndarray, shape (N,)
+        Bias.
+    """
+
+    J: np.ndarray
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    W_in: np.ndarray
+    W_fb: np.ndarray
+    W_out: np.ndarray
+    b: np.ndarray
+
+
+def _frozen(a: np.ndarray, dtype) -> np.ndarray:
+    """A read-only C-contiguous view (a copy only if the dtype or layout differ)."""
+    a = np.ascontiguousarray(a, dtype=dtype).view()
+    a.setflags(write=False)
+    return a
+
+
+def network_arrays(net, dtype=np.float64, *, index_dtype=None, step_scaled: bool = False,
+                   J=None, W_out=None) -> NetworkArrays:
+    """Bundle a network's arrays for the Numba kernels.
+
+    Parameters
+    ----------
+    net : Network
+        The network whose ``J``, ``W_in``, ``W_fb``, ``W_out`` and ``b`` are bundled.
+    dtype : {numpy.float64, numpy.float32}
+        Dtype of every weight array. float64 arrays of ``net`` are used without a copy.
+    index_dtype : {numpy.int32, numpy.int64, numpy.uint32}, optional
+        Dtype of the CSR ``indices`` and ``indptr`` (and of their placeholders for a dense
+        ``J``). Default: the network's own (int32 unless ``nnz`` needs 64 bits).
+    step_scaled : bool
+        Multiply ``J``, ``W_in``, ``W_fb`` and ``b`` by ``alpha = dt / tau`` (in float64,
+        before the conversion to ``dtype``): the form of the BPTT kernels, whose update is
+        ``x[t+1] = (1 - alpha) x[t] + (alpha J) r[t] + (alpha W_in) u[t] + alpha b``.
+    J : array_like, shape (N, N), optional
+        Dense recurrent weights to use instead of ``net.J`` (BPTT in closed loop runs on
+        ``J + W_fb W_out``).
+    W_out : ndarray, shape (K, N), optional
+        Readout to use instead of ``net.W_out``. A float64 C-contiguous array of the right
+        shape is bundled as it is (not copied, not made read-only), for a kernel that
+        updates it in place (FORCE).
+
+    Returns
+    -------
+    NetworkArrays
+        The bundle; dense ``J`` unless ``net.J`` is sparse and no ``J`` is given.
+
+    Raises
+    ------
+    TypeError
+        If ``net`` is not a ``Network``.
+    ValueError
+        If ``dtype`` or ``index_dtype`` is not supported, if an index does not fit in
+        ``index_dtype``, if ``J`` or ``W_out`` has the wrong shape, or if ``J`` or ``W_out``
+        holds non-finite values.
+    """
+    from ..network import Network     # the kernels do not depend on the network module
+
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
+    dtype = np.dtype(dtype)
+    if dtype not in _FLOATS:
+        raise ValueError(f"dtype must be float64 or float32, got {dtype}")
+    N, K = net.N, net.n_outputs
+    scale = net.alpha if step_scaled else None
+
+    def weights(a):
+        return _frozen(a if scale is None else scale * a, dtype)
+
+    if J is None and net.is_sparse:
+        csr = net.J
+        itype = csr.indices.dtype if index_dtype is None else np.dtype(index_dtype)
+        _check_index_dtype(itype, max(csr.nnz, N))
+        dense_J = _frozen(np.zeros((0, 0)), dtype)
+        data = weights(csr.data)
+        indices = _frozen(csr.indices, itype)
+        indptr = _frozen(csr.indptr, itype)
+    else:
+        if J is None:
+            J = net.J
+        elif sp.issparse(J):
+            raise ValueError("J must be dense (it replaces net.J in a dense bundle)")
+        J = np.asarray(J, dtype=np.float64)
+        if J.shape != (N, N):
+            raise ValueError(f"J must have shape ({N}, {N}), got {J.shape}")
+        if J is not net.J and not np.all(np.isfinite(J)):
+            raise ValueError("J contains NaN or infinite values")
+        itype = np.dtype(np.int32) if index_dtype is None else np.dtype(index_dtype)
+        _check_index_dtype(itype, 0)
+        dense_J = weights(J)
+        data = _frozen(np.zeros(0), dtype)
+        indices = indptr = _frozen(np.zeros(0), itype)
+    if W_out is None:
+        W_out = _frozen(net.W_out, dtype)
+    else:
+        if not (isinstance(W_out, np.ndarray) and W_out.dtype == dtype
+                and W_out.flags.c_contiguous):
+            raise ValueError(f"W_out must be a C-contiguous {dtype} array")
+        if W_out.shape != (K, N):
+            raise ValueError(f"W_out must have shape ({K}, {N}), got {W_out.shape}")
+        if not np.all(np.isfinite(W_out)):
+            raise ValueError("W_out contains NaN or infinite values")
+    return NetworkArrays(J=dense_J, data=data, indices=indices, indptr=indptr,
+                         W_in=weights(net.W_in), W_fb=weights(net.W_fb), W_out=W_out,
+                         b=weights(net.b))
+
+
+def _check_index_dtype(itype: np.dtype, largest: int) -> None:
+    if itype not in _INDICES:
+        raise ValueError(f"index_dtype must be int32, int64 or uint32, got {itype}")
+    if largest > np.iinfo(itype).max:
+        raise ValueError(f"index_dtype {itype} cannot hold the index {largest}")
+
+
+@nb.njit(cache=True, inline="always")
+def is_dense(arrays):
+    """Whether a bundle holds a dense ``J`` (its CSR row pointers are a placeholder)."""
+    return arrays.indptr.shape[0] == 0
