@@ -2,7 +2,7 @@
 
     python scripts/reproduce_mo2019.py [--out DIR] [--quick]
 
-Figures (PNG and PDF), following ``shared/specs/mo2019.md`` section 6:
+Figures (PNG and PDF), reproducing the claims of Mastrogiuseppe & Ostojic 2019:
 
 * ``mo2019_vary_A``: the authors' scripted example (g = 0.3, Sm = 1.2, SI = 0.5, rho = 0.5,
   readout direction (1, 1, 0.3), scale C(A) making A a solution). Left: every mean-field
@@ -12,7 +12,7 @@ Figures (PNG and PDF), following ``shared/specs/mo2019.md`` section 6:
   point.
 * ``mo2019_geometry_line``: solution classes along the line of solutions
   (sigma_nI = A / psi_A - A sigma_nm) for A = 0.5, 1, 2, with sigma_s and sigma_c.
-* ``mo2019_training_success`` (R5, our reconstruction, spec 5.3-5.4, 6.3): networks
+* ``mo2019_training_success`` (R5, our reconstruction): networks
   trained by minimum-norm least squares on the open-loop target state; left, the fixed
   points of the exact two-field LS mean field and of the uncorrelated theory (LS direction
   + C) against A, with the readouts where failed network runs ended; right, the fraction of
@@ -24,7 +24,7 @@ Figures (PNG and PDF), following ``shared/specs/mo2019.md`` section 6:
   LS one: the JSON records its cosine with the LS readout and its norm ratio).
 * ``mo2019_bulk_chaos`` (R6): g = 2, Sm = 1, SI = 0.3, rho = 0, feedback clamped at the target
   (input A m + I). Left: bulk radius g sqrt([phi'^2](Delta0)) of the static target versus
-  A with the boundary g^2 [phi'^2] = 1 (|A| = 1.243; 0.797 for SI = 1, spec X5) and the largest
+  A with the boundary g^2 [phi'^2] = 1 (|A| = 1.243; 0.797 for SI = 1) and the largest
   |eigenvalue| of J D at the networks' final state. Right: the chaotic dynamic mean field
   (Delta0, Delta_inf) where the static state is unstable, with the networks' <x^2> and
   uncentred long-lag autocovariance (lags 20-40 tau).
@@ -35,7 +35,7 @@ Figures (PNG and PDF), following ``shared/specs/mo2019.md`` section 6:
   is a bulk eigenvalue, not a missed outlier: over 4 seeds at N = 400, 800 and 1600 the
   second-largest real eigenvalue lay inside the complex edge in 11 of 12 networks.)
 
-``mo2019.json`` holds every plotted number and the spec's checkable numbers; each compared
+``mo2019.json`` holds every plotted number and our reference numbers; each compared
 quantity has a ``theory`` and a ``simulation`` entry (with N and the number of realisations).
 ``--quick``: N = 400, 2 realisations, 4 targets (R5: N = 300, 2 networks x 17 starts at
 4 targets; R6: N = 400, 3 targets, 1 realisation; R4: N = 800), under 2 minutes on 2 cores;
@@ -68,6 +68,9 @@ from reservoir.meanfield import (CLASS_NAMES, MeanFieldParams, chaos_threshold, 
                                  readout_scale, stationary_variance, uncorrelated_ls_params)
 
 EXAMPLE = dict(g=0.3, Sm=1.2, SI=0.5, rho=0.5, p=1.0, p_m=1.0, p_I=0.3)
+#: The former status strings of the chaotic solver's regimes (kept in the JSON output).
+_STATUS = {"chaotic": "converged", "static": "no chaotic solution",
+           "undetermined": "not converged"}
 
 
 def example_params(A, method="accurate"):
@@ -156,7 +159,7 @@ def figure_geometry(targets, out):
     colors = ["#4C72B0", "#55A868", "#DD8452", "#C44E52"]
     boundaries = {}
     for i, A in enumerate(pd.A):
-        cls = pd.solution_class[i]
+        cls = pd.class_index[i]
         for c in range(4):
             sel = cls == c
             ax.scatter(snm[sel], np.full(sel.sum(), i), color=colors[c], s=8,
@@ -222,15 +225,15 @@ def training_success_theory(A_grid, z0_grid):
 
 
 def untrained_example_network(N, seed):
-    """The example's bulk, feedback and input with exact overlaps (spec 5.2), readout not
+    """The example's bulk, feedback and input with exact overlaps (our reconstruction), readout not
     yet trained (R5 trains it by LS or RLS)."""
     return rs.exact_overlap_network(N, **{k: EXAMPLE[k] for k in ("g", "Sm", "SI", "rho")},
                                        p=0.0, p_m=0.0, p_I=0.0, readout_scale=0.0, dt=0.1, rng=seed)
 
 
 def ls_trained_network(N, A, seed):
-    """Exact-overlap m, I (spec 5.2), open-loop state with the feedback clamped to A,
-    minimum-norm LS readout n = N A r / |r|^2 (spec 2.3; the teacher-forced dynamics
+    """Exact-overlap m, I (our reconstruction), open-loop state with the feedback clamped to A,
+    minimum-norm LS readout n = N A r / |r|^2 (our choice; the teacher-forced dynamics
     converge to this state for g < 1)."""
     net = untrained_example_network(N, seed)
     J, m, I = net.dense_J(), net.W_fb[:, 0], net.W_in[:, 0]
@@ -257,8 +260,8 @@ def rls_trained_network(N, A, seed, T_train=100.0, alpha=1.0):
 def training_success_networks(A_values, N, n_real, n_random, z0_grid, T=150.0, seed0=100,
                               train=ls_trained_network):
     """Closed-loop runs of networks trained by ``train`` (LS by default) from random starts
-    x0 ~ N(0, s^2), s^2 uniform in [0.1, 9], and structured starts x0 = z0 m + I (spec
-    5.4, scaled down). Success: |z(T) - A| < 1e-2 and max|dx/dt| < 1e-6 at T."""
+    x0 ~ N(0, s^2), s^2 uniform in [0.1, 9], and structured starts x0 = z0 m + I (our
+    protocol, scaled down). Success: |z(T) - A| < 1e-2 and max|dx/dt| < 1e-6 at T."""
     rows = []
     for A in A_values:
         for k in range(n_real):
@@ -294,7 +297,7 @@ def training_success_networks(A_values, N, n_real, n_random, z0_grid, T=150.0, s
 
 
 def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
-    """R5 (spec 6.3): success of LS-trained networks versus the target, theory beside
+    """R5 (our reconstruction): success of LS-trained networks versus the target, theory beside
     simulation. Returns the JSON block."""
     exact, unc = training_success_theory(A_grid, z0_grid)
     rows = training_success_networks(A_net, N, n_real, n_random, z0_grid)
@@ -438,8 +441,9 @@ def bulk_chaos_data(A_theory, A_net, N, n_real):
     for A in A_theory:
         sol = chaotic_variances(base, float(A))
         rows.append({"A": float(A), "static_delta0": sol.static_delta0,
-                     "bulk_radius": sol.static_radius, "delta0": sol.delta0,
-                     "delta_inf": sol.delta_inf, "status": sol.status})
+                     "bulk_radius": sol.static_bulk_radius, "delta0": sol.delta0,
+                     "delta_inf": sol.delta_inf, "regime": sol.regime,
+                     "status": _STATUS[sol.regime]})
     nets = []
     for A in A_net:
         sol = chaotic_variances(base, float(A))
@@ -451,7 +455,7 @@ def bulk_chaos_data(A_theory, A_net, N, n_real):
                    "delta_inf": {"theory": sol.delta_inf, "simulation": dinf}}
             if not sol.chaotic and speed < 1e-6:
                 # a static target and a network at rest: compare the bulk edge
-                row["bulk_radius"] = {"theory": sol.static_radius, "simulation": e}
+                row["bulk_radius"] = {"theory": sol.static_bulk_radius, "simulation": e}
             nets.append(row)
     return {"parameters": {**CHAOS, "N": N, "realisations": n_real},
             "threshold": {"A_c": A_c, "delta0_at_edge": edge, "input_variance": din_c,

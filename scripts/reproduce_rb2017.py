@@ -2,7 +2,7 @@
 
     python scripts/reproduce_rb2017.py [--out DIR] [--quick]
 
-Figures (PNG and PDF), following ``shared/specs/rb2017.md`` section 6.2:
+Figures (PNG and PDF), reproducing the claims of Rivkind & Barak 2017:
 
 * ``rb2017_output_ode``: one trained target (tanh, g = 1, A = 1): the output after a kick
   ``eps u`` in finite networks against the mean-field first-order ODE ``eps K exp(s* t)``.
@@ -32,7 +32,7 @@ Figures (PNG and PDF), following ``shared/specs/rb2017.md`` section 6.2:
 * ``rb2017_robustness`` (R7): g = 1, A = 1: static output gain of an input through ``u``
   (MF ``T(0) = 0.441``) and through independent random vectors (rms, ``O(N^-1/2)``) vs N.
 
-``rb2017.json``: every plotted number and the spec's checkable numbers, each compared
+``rb2017.json``: every plotted number and our reference numbers, each compared
 quantity with ``theory`` and ``simulation`` entries, N and the number of realisations.
 ``--quick``: N = 500 (1000 for three targets), 2 realisations; the map N = 300 with 4
 networks per pair on {0.5, 1, 2, 3}; the edge N = 1000, 3 networks per point, g = 1.5, 2;
@@ -63,13 +63,14 @@ import scipy.linalg  # noqa: E402
 
 import reservoir as rs  # noqa: E402
 from reservoir.analysis import (network_closed_loop_gain, network_open_loop,  # noqa: E402
-                                network_outlier)
+                                network_pole)
 from reservoir.meanfield import edge_of_chaos, multi_target, single_target  # noqa: E402
 from reservoir.train import train_fixed_point_network  # noqa: E402
 
 
-def trained(N, g, targets, seed, phi="tanh", var_u=1.0, u_dist="normal"):
-    return train_fixed_point_network(N, g, targets, phi=phi, var_u=var_u, u_dist=u_dist,
+def trained(N, g, targets, seed, phi="tanh", var_m=1.0, feedback_dist="normal"):
+    return train_fixed_point_network(N, g, targets, phi=phi, var_m=var_m,
+                                     feedback_dist=feedback_dist,
                                      rng=seed)
 
 
@@ -207,7 +208,7 @@ def edge_success_figure(N, seeds, gs, fractions, out_json, settle=1000.0):
                 z = rs.simulate(net, None, xf + kick, mode="closed", n_steps=1500,
                                 record=("z",)).z[:, -1, 0]
                 ok += bool(np.abs(z[0] - A) < 0.01 * A)
-            rows.append({"g": g, "A": A, "A_over_A_c": f, "rho_theory": th.rho,
+            rows.append({"g": g, "A": A, "A_over_A_c": f, "rho_theory": th.bulk_radius,
                          "trained": {"theory": bool(A > A_c and th.s_star < 0),
                                      "simulation": ok / len(seeds)}})
     fig, ax = plt.subplots(figsize=(5.5, 4), constrained_layout=True)
@@ -257,7 +258,7 @@ def poles_figure(N, n_real, out_json):
     axes[2].set(xlabel="Re (1/tau)", ylabel="Im (1/tau)", title="ReLU, A = 1: line attractor")
     axes[2].legend(fontsize=7)
     out_json["poles_two_targets"] = {"g": g, "targets": targets, "rows": rows,
-                                     "theory_chi": [a.chi.tolist() for a in mt.attractors]}
+                                     "theory_chi": [a.char_poly.tolist() for a in mt.attractors]}
     out_json["relu_leading_eigenvalue"] = {"theory": 0.0,
                                           "simulation": float(np.max(ev.real)), "N": N // 2}
     return fig
@@ -319,8 +320,7 @@ def stability_map_figure(N, seeds, values, out_json):
     pairs = [(a1, a2) for i, a1 in enumerate(values) for a2 in values[i + 1:]]
     rows = []
     for a1, a2 in pairs:
-        # spacing 0.06 in whitened coordinates: poles agree with 0.03 to 1e-4 for M = 2
-        mt = multi_target(g, [a1, a2], spacing=0.06)
+        mt = multi_target(g, [a1, a2])
         held = np.zeros(2)
         for seed in seeds:
             net, xf = trained(N, g, [a1, a2], seed)
@@ -368,10 +368,11 @@ def feedback_distribution_figure(N, n_real, out_json, quick):
     for i, g in enumerate(gs):
         for dist, ls in (("normal", "-"), ("uniform", "--")):
             su = np.sqrt(var[dist])
-            lo = 0.1 if g <= 1 else 1.02 * su * edge_of_chaos(g, var_u=var[dist],
-                                                              u_dist=dist)[0]
+            lo = 0.1 if g <= 1 else 1.02 * su * edge_of_chaos(
+                g, var_m=var[dist], feedback_dist=dist)[0]
             sa = np.geomspace(lo, 2.5, 16 if quick else 40)
-            tau = [single_target(g, x / su, var_u=var[dist], u_dist=dist).tau_out for x in sa]
+            tau = [single_target(g, x / su, var_m=var[dist], feedback_dist=dist).tau_out
+                   for x in sa]
             curves[f"{g}_{dist}"] = {"g": g, "u_dist": dist, "sigma_u_A": sa.tolist(),
                                      "tau_out": tau}
             ax.plot(sa, tau, ls, color=f"C{i}", label=f"g = {g}, u {dist}")
@@ -380,9 +381,9 @@ def feedback_distribution_figure(N, n_real, out_json, quick):
     for dist, marker in (("normal", "o"), ("uniform", "s")):
         su = np.sqrt(var[dist])
         for sa in (0.5, 1.0, 2.0):
-            th = single_target(g, sa / su, var_u=var[dist], u_dist=dist)
+            th = single_target(g, sa / su, var_m=var[dist], feedback_dist=dist)
             rates = [kick_decay_rate(*(lambda nx: (nx[0], nx[1][0]))(
-                trained(N, g, [sa / su], seed, var_u=var[dist], u_dist=dist)))
+                trained(N, g, [sa / su], seed, var_m=var[dist], feedback_dist=dist)))
                 for seed in range(n_real)]
             tau_sim = [1 / r for r in rates]
             sims.append({"g": g, "u_dist": dist, "sigma_u_A": sa, "N": N,
@@ -399,8 +400,8 @@ def feedback_distribution_figure(N, n_real, out_json, quick):
     edge = {}
     for dist, ls in (("normal", "-"), ("uniform", "--")):
         su = np.sqrt(var[dist])
-        Ac = np.array([edge_of_chaos(g, var_u=var[dist], u_dist=dist)[0] for g in g_edge])
-        tau_c = [single_target(g, a, var_u=var[dist], u_dist=dist).tau_out
+        Ac = np.array([edge_of_chaos(g, var_m=var[dist], feedback_dist=dist)[0] for g in g_edge])
+        tau_c = [single_target(g, a, var_m=var[dist], feedback_dist=dist).tau_out
                  for g, a in zip(g_edge, Ac)]
         edge[dist] = {"g": g_edge.tolist(), "A_c": Ac.tolist(),
                       "sigma_u_A_c": (su * Ac).tolist(), "tau_out_at_A_c": tau_c}
@@ -429,7 +430,7 @@ def finite_size_figure(Ns, seeds, out_json):
         vals = {k: [] for k in res}
         for seed in sds:
             net, xf = trained(N, g, targets, seed)
-            vals["pole_A0.5"].append(network_outlier(net, xf[0], s0).real)
+            vals["pole_A0.5"].append(network_pole(net, xf[0], s0).real)
             vals["H0_A0.5"].append(network_open_loop(net, xf[0], 0.0)[0].real)
             vals["H0_A1.5"].append(network_open_loop(net, xf[1], 0.0)[0].real)
         theory = {"pole_A0.5": s0, "H0_A0.5": mt.attractors[0].H0,
@@ -502,7 +503,7 @@ def checkable(out_json):
     for g, A in [(0.5, 0.5), (0.5, 1.0), (1.0, 1.0), (1.5, 1.0), (2.0, 2.0)]:
         t = single_target(g, A)
         table.append({"g": g, "A": A, "C": t.C, "gamma": t.gamma, "K": t.K, "H0": t.H0,
-                      "s_star": t.s_star, "tau_out": t.tau_out, "rho": t.rho,
+                      "s_star": t.s_star, "tau_out": t.tau_out, "rho": t.bulk_radius,
                       "tau_eff": t.tau_eff})
     out_json["table_7_1"] = table
     out_json["edge_of_chaos"] = [

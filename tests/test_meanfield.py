@@ -222,7 +222,7 @@ def test_mean_field_fixed_points_match_finite_networks_better_as_N_grows():
         for seed in range(3):
             net, p = _finite_network(N, 2.0, seed)
             theory = mf_fixed_points(p)
-            found = rs.find_fixed_points(net, u=[1.0], eigenvalues=False)
+            found = rs.find_fixed_points(net, u=[1.0], compute_eigenvalues=False)
             assert len(found) == len(theory) == 3
             errs.append(np.max(np.abs(np.sort(found.z[:, 0]) - theory.z)))
         errors[N] = np.mean(errs)
@@ -275,7 +275,7 @@ def test_phase_diagram_class_boundaries_spec_7_2(g, Sm, SI, rho, A, sigma_s, sig
     grid = np.unique(np.round(np.r_[np.arange(-1.0, 7.0, 0.05), sigma_s + fine,
                                     sigma_c + fine, 0.0], 6))
     pd = phase_diagram(p, [A], grid)
-    cls = pd.solution_class[0]
+    cls = pd.class_index[0]
     first_bistable = grid[np.argmax(cls == 2)]
     first_unstable = grid[np.argmax(cls == 3)]
     assert first_bistable == pytest.approx(sigma_s, abs=2e-3)
@@ -292,8 +292,8 @@ def test_phase_diagram_cells_agree_with_the_root_finder():
     for i in range(A.size):
         for j in range(snm.size):
             sol = mf_fixed_points(p.with_readout(snm[j], pd.overlap_nI[i, j]))
-            assert pd.n_fixed[i, j] == len(sol)
-            assert pd.n_stable[i, j] == int(sol.stable.sum())
+            assert pd.n_fixed_points[i, j] == len(sol)
+            assert pd.n_stable_fixed_points[i, j] == int(sol.stable.sum())
             t = np.argmin(np.abs(sol.z - A[i]))
             assert abs(sol.z[t] - A[i]) < 1e-8
             assert pd.target_slope[i, j] == pytest.approx(sol.slope[t], rel=1e-8)
@@ -386,8 +386,8 @@ def test_bulk_radius_formula_spec_X1():
     within 2 % of g sqrt([phi'^2](Delta0)) = 0.1767 (measured 0.1792 in the spec)."""
     net, p = _finite_network(2500, 1.0, 0)
     theory = mf_fixed_points(p)
-    fps = rs.find_fixed_points(net, u=[1.0], eigenvalues=False)
-    lam = np.linalg.eigvals(rs.analysis.stability.gain_matrix(net, fps.x[0]))
+    fps = rs.find_fixed_points(net, u=[1.0], compute_eigenvalues=False)
+    lam = np.linalg.eigvals(rs.analysis.linearisation.gain_matrix(net, fps.x[0]))
     mods = np.sort(np.abs(lam))[::-1]
     # the largest modulus is the outlier (0.2118 in theory); the next one is the bulk edge
     assert mods[0] == pytest.approx(theory.outlier[0].real, abs=0.01)

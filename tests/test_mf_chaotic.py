@@ -63,7 +63,7 @@ def test_chaos_threshold_spec_X5(g, edge, threshold):
 @pytest.mark.parametrize("g", [1.2, 1.5, 2.0, 3.0])
 def test_reduces_to_scs_without_input_and_feedback(g):
     sol = chaotic_variances(MeanFieldParams(g=g, var_m=1.0, var_I=0.0), 0.0)
-    assert sol.status == "converged" and sol.chaotic
+    assert sol.regime == "chaotic" and sol.chaotic
     assert sol.delta_inf == 0.0
     # scs_variance uses the Phi form ([Phi^2] - [Phi]^2, cancellation at large g)
     assert sol.delta0 == pytest.approx(scs_variance(g), rel=1e-7)
@@ -78,12 +78,12 @@ def test_solution_properties(g, frac):
     din = frac * din_c
     p = MeanFieldParams(g=g, var_m=0.0, var_I=din)
     sol = chaotic_variances(p, 0.0)
-    assert sol.status != "not converged", sol.message
+    assert sol.success, sol.messages
     assert sol.delta0 >= sol.delta_inf >= din - 1e-12 >= -1e-12
     assert np.isfinite(sol.delta0) and np.isfinite(sol.delta_inf)
     if abs(frac - 1) > 1e-3:
         assert sol.chaotic == (frac < 1)
-        assert (sol.static_radius > 1) == (frac < 1)
+        assert (sol.static_bulk_radius > 1) == (frac < 1)
     f = _functions("tanh")["phi"]
     long_lag = g * g * float(nested_gaussian_average(f, sol.delta0, sol.delta_inf)) + din
     # (Delta_in < 1e-12 uses the SCS solution + linear response: O(Delta_in^2) residuals)
@@ -113,8 +113,8 @@ def test_chaotic_branch_leaves_static_one_at_the_bulk_edge(g):
     assert d0[-1] == pytest.approx(edge, abs=0.02 * edge)
     assert eps[-1] < 0.01 * edge
     above = chaotic_variances(p, input_variance=din_c * (1 + 1e-3))
-    assert above.status == "no chaotic solution" and above.delta0 == above.delta_inf
-    assert above.static_radius < 1
+    assert above.regime == "static" and above.delta0 == above.delta_inf
+    assert above.static_bulk_radius < 1
 
 
 def test_sigmoid_chaotic_state_satisfies_the_spec_equations():
@@ -123,7 +123,7 @@ def test_sigmoid_chaotic_state_satisfies_the_spec_equations():
     1.206 measured)."""
     p = MeanFieldParams(g=15.0, var_m=0.0, var_I=0.5, phi="sigmoid")
     sol = chaotic_variances(p, 0.0)
-    assert sol.chaotic and sol.delta0 > sol.delta_inf > 0.5 and sol.static_radius > 1
+    assert sol.chaotic and sol.delta0 > sol.delta_inf > 0.5 and sol.static_bulk_radius > 1
     # Delta0^2 ~ 1e4: relative residual of the Phi form
     assert abs(energy_residual(p, sol.delta0, sol.delta_inf, 0.5)) < 1e-10 * sol.delta0**2
     f = _functions("sigmoid")["phi"]

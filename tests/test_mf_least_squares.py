@@ -181,7 +181,7 @@ def test_outlier_quadratic_reduces_to_the_slope_at_one():
     it the predicted outlier is on the same side of 1 as the slope."""
     sol = ls_fixed_points(P, -2.0)
     assert np.all(np.sign(sol.outlier.real - 1) == np.sign(sol.slope - 1))
-    assert np.all(np.abs(sol.eig[:, 1]) < sol.bulk_radius)  # the second root is in the bulk
+    assert np.all(np.abs(sol.eig_M[:, 1]) < sol.bulk_radius)  # the second root is in the bulk
 
 
 settings_small = settings(max_examples=12, deadline=None)
@@ -204,7 +204,7 @@ def test_target_is_always_a_root(g, Sm, SI, rho, A):
     tr = ls_transfer(p, A, [A])
     assert tr.converged[0]
     assert tr.F[0] == pytest.approx(A, rel=1e-12)
-    assert tr.cov[0] == pytest.approx(tr.target.delta0, rel=1e-12)
+    assert tr.cov[0] == pytest.approx(tr.target_state.delta0, rel=1e-12)
 
 
 @settings_small

@@ -37,7 +37,7 @@ def test_single_target_table_7_1(row):
     g, A, C, gamma, K, H0, s, tau, rho, tb, teff = row
     t = single_target(g, A)
     assert t.converged
-    got = [t.C, t.gamma, t.K, t.H0, t.s_star, t.rho, t.tau_eff]
+    got = [t.C, t.gamma, t.K, t.H0, t.s_star, t.bulk_radius, t.tau_eff]
     np.testing.assert_allclose(got, [C, gamma, K, H0, s, rho, teff], atol=1.5e-3)
     assert t.tau_out == pytest.approx(tau, rel=1e-3)
     assert t.bulk_time == pytest.approx(tb, rel=2e-3)
@@ -53,7 +53,7 @@ def test_edge_of_chaos_table_and_finite_output_time_constant(g, dc, Cc, Ac, tau)
     assert d_c == pytest.approx(dc, rel=1e-4) and C_c == pytest.approx(Cc, rel=1e-4)
     assert A_c == pytest.approx(Ac, rel=1e-4, abs=1e-5)
     t = single_target(g, A_c)
-    assert t.rho == pytest.approx(1.0, abs=1e-7)   # the bulk time diverges ...
+    assert t.bulk_radius == pytest.approx(1.0, abs=1e-7)   # the bulk time diverges ...
     assert t.tau_out == pytest.approx(tau, rel=1e-3)  # ... the output's does not
 
 
@@ -79,8 +79,9 @@ def test_two_targets_table_7_2(g, targets, rows):
     assert mt.converged
     for att, (poles, chi, rho, H0) in zip(mt.attractors, rows):
         np.testing.assert_allclose(att.poles.real, poles, atol=2e-3)
-        np.testing.assert_allclose(att.chi, chi, atol=2e-3)
-        assert att.rho == pytest.approx(rho, abs=2e-3) and att.H0 == pytest.approx(H0, abs=2e-3)
+        np.testing.assert_allclose(att.char_poly, chi, atol=2e-3)
+        assert att.bulk_radius == pytest.approx(rho, abs=2e-3) and att.H0 == pytest.approx(
+            H0, abs=2e-3)
     # alternation rule: of two targets exactly one is stable (the larger one here)
     assert [a.stable for a in mt.attractors] == [False, True]
 
@@ -165,7 +166,7 @@ def test_relu_training_gives_a_marginal_line_attractor():
 def test_bulk_instability_thresholds_mo2019_X5(g, delta_edge, din):
     """mo2019 X5: for g > 1 a static state is stable only if its variance exceeds the bulk
     edge Delta (g^2 [phi'^2] = 1), i.e. the static input variance exceeds din; the same
-    boundary is Rivkind & Barak's edge of chaos (din = var_u A_c^2)."""
+    boundary is Rivkind & Barak's edge of chaos (din = var_m A_c^2)."""
     A_c, d_c, C_c = edge_of_chaos(g)
     assert d_c == pytest.approx(delta_edge, abs=1e-4)
     assert A_c**2 == pytest.approx(din, abs=1e-4)
@@ -178,22 +179,22 @@ def test_bulk_instability_thresholds_mo2019_X5(g, delta_edge, din):
     (0.5, 0.5, None, None, -0.1318, 7.587, None)])
 def test_uniform_feedback_vector_rows_7_1(g, A, C, H0, s, tau, rho):
     """u ~ U[-1, 1] (FORCE's convention, variance 1/3): spec 7.1 selected rows."""
-    t = single_target(g, A, var_u=1 / 3, u_dist="uniform")
+    t = single_target(g, A, var_m=1 / 3, feedback_dist="uniform")
     assert t.converged
     assert t.s_star == pytest.approx(s, abs=1e-3)
     assert t.tau_out == pytest.approx(tau, rel=1e-3)
-    for got, want in ((t.C, C), (t.H0, H0), (t.rho, rho)):
+    for got, want in ((t.C, C), (t.H0, H0), (t.bulk_radius, rho)):
         if want is not None:
             assert got == pytest.approx(want, abs=1e-3)
-    with pytest.raises(ValueError, match="u_dist"):
-        single_target(g, A, u_dist="cauchy")
+    with pytest.raises(ValueError, match="feedback_dist"):
+        single_target(g, A, feedback_dist="cauchy")
 
 
 def test_uniform_and_gaussian_feedback_agree_for_small_targets():
-    """For small A only var_u A^2 matters (spec 7.1): the two distributions give nearly the
+    """For small A only var_m A^2 matters (spec 7.1): the two distributions give nearly the
     same output pole."""
-    a = single_target(1.0, 0.05, var_u=1 / 3, u_dist="uniform")
-    b = single_target(1.0, 0.05, var_u=1 / 3, u_dist="normal")
+    a = single_target(1.0, 0.05, var_m=1 / 3, feedback_dist="uniform")
+    b = single_target(1.0, 0.05, var_m=1 / 3, feedback_dist="normal")
     assert a.s_star == pytest.approx(b.s_star, abs=2e-3)
 
 
@@ -225,7 +226,7 @@ def test_relu_two_targets_pole_exactly_zero(g):
         assert abs(att.poles[0]) < 1e-9
         assert att.poles[1].real < -0.3          # the other pole is stable
         assert att.H0 == pytest.approx(1.0, abs=1e-9)
-        assert att.rho == pytest.approx(g / np.sqrt(2), abs=1e-12)
+        assert att.bulk_radius == pytest.approx(g / np.sqrt(2), abs=1e-12)
         assert not att.stable                    # marginal, not asymptotically stable
 
 
@@ -300,15 +301,15 @@ def test_uniform_feedback_edge_of_chaos_spec_7_1():
     """Spec 7.1, u ~ U[-1, 1]: A_c = 0.0637, 0.1818, 0.7327 (g = 1.1, 1.2, 1.5) and tau_out at
     the edge 5.805, 3.293, 1.790 (equal to the Gaussian ones within 0.5%)."""
     for g, Ac, tau in [(1.1, 0.0637, 5.805), (1.2, 0.1818, 3.293), (1.5, 0.7327, 1.790)]:
-        A_c, _, _ = edge_of_chaos(g, var_u=1 / 3, u_dist="uniform")
+        A_c, _, _ = edge_of_chaos(g, var_m=1 / 3, feedback_dist="uniform")
         assert A_c == pytest.approx(Ac, abs=1e-4)
-        t = single_target(g, A_c, var_u=1 / 3, u_dist="uniform")
-        assert t.rho == pytest.approx(1.0, abs=1e-8)
+        t = single_target(g, A_c, var_m=1 / 3, feedback_dist="uniform")
+        assert t.bulk_radius == pytest.approx(1.0, abs=1e-8)
         assert t.tau_out == pytest.approx(tau, rel=1e-3)
         assert t.tau_out == pytest.approx(single_target(g, edge_of_chaos(g)[0]).tau_out,
                                           rel=5e-3)
-    with pytest.raises(ValueError, match="u_dist"):
-        edge_of_chaos(1.5, u_dist="cauchy")
+    with pytest.raises(ValueError, match="feedback_dist"):
+        edge_of_chaos(1.5, feedback_dist="cauchy")
 
 
 # --- finite-size scaling of the multi-target poles (spec 5, 7.3) ---------------------------
@@ -321,7 +322,7 @@ def _two_target_errors(N, seeds, g=1.0, targets=(0.5, 1.5)):
     ep, eh = [], []
     for seed in seeds:
         net, xf = _rb_network(N, g, list(targets), seed)
-        ep.append(abs(rs.analysis.network_outlier(net, xf[0], s0).real - s0))
+        ep.append(abs(rs.analysis.network_pole(net, xf[0], s0).real - s0))
         eh.append(abs(rs.analysis.network_open_loop(net, xf[0], 0.0)[0].real - att.H0))
     return np.array(ep), np.array(eh)
 

@@ -1,6 +1,7 @@
-"""Mean-field theory: parameters in, numbers out.
+"""Mean-field theory (Mastrogiuseppe & Ostojic 2019; Rivkind & Barak 2017): parameters in, numbers out.
 
-* :mod:`~reservoir.meanfield.gaussian`: one- and two-dimensional Gaussian averages;
+* :mod:`~reservoir.meanfield.gaussian`: one- and two-dimensional Gaussian averages (the
+  nonlinearity and its derivatives come from :mod:`reservoir.nonlinearities`);
 * :mod:`~reservoir.meanfield.random_bulk`: chaos in random networks (Sompolinsky, Crisanti
   & Sommers 1988);
 * :mod:`~reservoir.meanfield.static`: the static theory of trained feedback networks
@@ -19,11 +20,11 @@ network with the theory is :func:`reservoir.predict` (:mod:`reservoir.theory_che
 from .._deprecation import resolve_alias
 from .chaotic import (ChaoticClosedLoop, ChaoticSolution, chaos_threshold, chaotic_fixed_points,
                       chaotic_variances, energy_residual, nested_gaussian_average)
-from .gaussian import gaussian_average, gaussian_expectation
-from .least_squares import (LSFixedPoints, LSTransfer, TargetState, bivariate_average,
-                            bivariate_expectation, ls_direction, ls_direction_code,
-                            ls_fixed_points, ls_overlaps, ls_target_state, ls_transfer,
-                            uncorrelated_ls_params)
+from .gaussian import (bivariate_average, bivariate_expectation, gaussian_average,
+                       gaussian_expectation)
+from .least_squares import (LSFixedPoints, LSTransfer, TargetState, ls_direction,
+                            ls_direction_code, ls_fixed_points, ls_overlaps, ls_target_state,
+                            ls_transfer, uncorrelated_ls_params)
 from .output_dynamics import (Attractor, MultiTarget, SingleTarget, edge_of_chaos,
                               multi_target, single_target)
 from .random_bulk import discrete_map_variance, scs_variance
@@ -50,7 +51,7 @@ _MOVED = {
     "train_fixed_point_network": ("reservoir.train", "train_fixed_point_network"),
     "network_open_loop": ("reservoir.analysis", "network_open_loop"),
     "network_closed_loop_gain": ("reservoir.analysis", "network_closed_loop_gain"),
-    "network_outlier": ("reservoir.analysis", "network_outlier"),
+    "network_outlier": ("reservoir.analysis", "network_pole"),
 }
 
 

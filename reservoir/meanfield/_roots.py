@@ -1,5 +1,5 @@
 """Every root of a scalar function sampled on a grid (shared by the fixed-point solvers of
-:mod:`mo2019` and :mod:`least_squares`)."""
+:mod:`static` and :mod:`least_squares`)."""
 
 from __future__ import annotations
 

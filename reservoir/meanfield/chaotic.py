@@ -1,7 +1,9 @@
-r"""Dynamic mean-field theory of chaotic states with a static input (and feedback).
+r"""Dynamic mean field of chaotic states with static input (Mastrogiuseppe & Ostojic 2019).
 
-Model (``specs/mo2019.md`` sections 1, 3.4): ``dx/dt = -x + chi phi(x) + m z + I`` with
-``chi`` i.i.d. of variance ``g^2/N``. In the large-N limit, at a constant readout ``z``,
+Model (Mastrogiuseppe & Ostojic 2019, model section and chaotic states; the dynamic mean
+field of Sompolinsky, Crisanti & Sommers 1988 with a static input):
+``dx/dt = -x + J phi(x) + m z + I`` with ``J`` (MO2019's chi, our J) i.i.d. of variance
+``g^2/N``. In the large-N limit, at a constant readout ``z``,
 unit ``i`` receives the quenched static input ``h_i = m_i z + I_i`` (variance
 ``Delta_in(z) = var_m z^2 + 2 cov_mI z + var_I`` across units) plus the recurrent field
 ``eta_i(t)``, a Gaussian process independent of ``(m_i, I_i, n_i)`` with autocovariance
@@ -21,12 +23,13 @@ autocovariance ``Delta(s) = <x_i(t) x_i(t+s)>`` (average over units and time,
       Delta0^2 = Delta_inf^2 + 2 { g^2 ( [Phi^2](Delta0) - C_Phi(Delta0, Delta_inf) )
                                    + Delta_in (Delta0 - Delta_inf) },     Phi' = phi
 
-  the form in the spec (``Phi = ln cosh`` for tanh). Because ``dC_Phi/dDelta = C_phi``
+  the particle-in-a-potential form of Sompolinsky, Crisanti & Sommers 1988 and
+  Mastrogiuseppe & Ostojic 2019 (``Phi = ln cosh`` for tanh). Because ``dC_Phi/dDelta = C_phi``
   at fixed ``Delta0`` (Price's theorem), it is the same as
   ``int_{Delta_inf}^{Delta0} h(D) dD = 0`` with ``h(D) = g^2 C(Delta0, D) + Delta_in - D``;
   we solve that form (Gauss-Legendre in ``D``): it needs ``phi`` only and has no
   cancellation of O(1) terms when ``Delta0 - Delta_inf`` is small, near the chaos boundary.
-  :func:`energy_residual` evaluates the spec's ``Phi`` form for cross-checks.
+  :func:`energy_residual` evaluates the ``Phi`` form for cross-checks.
 
 Meaning of ``Delta_inf``: the variance across units of the *temporal means* ``xbar_i``
 (the quenched part, ``Delta_in`` plus the quenched part of the recurrent input), equal to
@@ -42,7 +45,7 @@ autocovariance needs ``Delta_inf`` to be a maximum of ``V`` (``h'(Delta_inf) <= 
 ``h(Delta0) > 0``: ``Delta0`` lies below the static root. As ``Delta0 - Delta_inf -> 0``
 the normalised energy ``int h / (Delta0 - Delta_inf)^2 -> h'/2 = (g^2 [phi'^2] - 1)/2``,
 so the chaotic branch leaves the static one exactly where the static bulk radius
-``g sqrt([phi'^2](Delta0))`` crosses 1 (spec X5).
+``g sqrt([phi'^2](Delta0))`` crosses 1 (derived here; checked numerically in the tests).
 
 Solver: for fixed ``Delta_inf`` the long-lag equation has one root ``Delta0(Delta_inf)`` in
 ``[Delta_inf, Delta_static]`` (``C`` decreases with ``Delta0``; Brent). The normalised
@@ -79,16 +82,19 @@ with the *chaotic* ``Delta0`` (total variance, temporal plus quenched) -- not
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
 
 from .._checks import as_float_array, as_int, as_positive_float
-from .gaussian import _sigmoid_family, _tanh_family, gaussian_average
+from .._deprecation import renamed_fields, resolve_alias
+from .._results import PointSetMixin, ResultMixin
+from ..nonlinearities import get_nonlinearity
+from .gaussian import gaussian_average
 from .static import MeanFieldParams
 
-STATUSES = ("converged", "no chaotic solution", "not converged")
 SUPPORTED_PHI = ("tanh", "sigmoid")
 
 _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(12)
@@ -96,18 +102,12 @@ _LIM = 9.0
 
 
 def _functions(phi: str):
-    if phi == "tanh":
-        fam = _tanh_family
-        prim = _tanh_family("logcosh")
-    elif phi == "sigmoid":
-        fam = _sigmoid_family
-
-        def prim(x):
-            return np.logaddexp(0.0, x)
-    else:
+    """``phi``, ``phi'``, ``phi''`` and the primitive ``Phi`` from the nonlinearity table."""
+    if phi not in SUPPORTED_PHI:
         raise ValueError(f"phi must be one of {SUPPORTED_PHI} for the chaotic theory, "
                          f"got {phi!r}")
-    return {"phi": fam("phi"), "dphi": fam("dphi"), "ddphi": fam("ddphi"), "Phi": prim}
+    nl = get_nonlinearity(phi)
+    return {"phi": nl.phi, "dphi": nl.dphi, "ddphi": nl.ddphi, "Phi": nl.primitive}
 
 
 def _grid(var: float, n_points):
@@ -147,6 +147,7 @@ def nested_gaussian_average(f, delta0, delta_inf, *, n_points: int | None = None
     Returns
     -------
     ndarray, shape of ``delta_inf``
+        The nested averages.
     """
     d0 = as_positive_float(float(delta0), "delta0", allow_zero=True)
     dinf = np.asarray(as_float_array(delta_inf, "delta_inf", (0, 1)), dtype=float)
@@ -204,12 +205,34 @@ def _energy(fs, g2, din, d0, dinf):
 
 def energy_residual(params: MeanFieldParams, delta0: float, delta_inf: float,
                     input_variance: float) -> float:
-    r"""Residual of the spec's energy equation (``Phi`` form, section 3.4)::
+    r"""Residual of the energy equation in its ``Phi`` form (module docstring)::
 
         Delta0^2 - Delta_inf^2 - 2 { g^2 ([Phi^2](Delta0) - C_Phi) + Delta_in (Delta0 - Delta_inf) }
 
     (zero at a solution). Used to cross-check the solver, which uses the equivalent
-    integral of ``h`` (module docstring)."""
+    integral of ``h`` (module docstring).
+
+    Parameters
+    ----------
+    params : MeanFieldParams
+        ``g`` and ``phi`` (tanh or sigmoid) are used.
+    delta0 : float
+        Equal-time variance.
+    delta_inf : float
+        Long-lag autocovariance, ``0 <= delta_inf <= delta0``.
+    input_variance : float
+        ``Delta_in``.
+
+    Returns
+    -------
+    float
+        The residual (state units to the fourth power).
+
+    Raises
+    ------
+    ValueError
+        If ``phi`` is not supported or ``delta_inf`` lies outside ``[0, delta0]``.
+    """
     fs = _functions(params.phi)
     g2 = params.g**2
     d0, di = float(delta0), float(delta_inf)
@@ -223,9 +246,23 @@ def chaos_threshold(g: float, phi: str = "tanh"):
 
     Solves ``g^2 [phi'^2](Delta*) = 1`` for ``Delta*`` (the static ``Delta0`` at the bulk
     edge) and returns ``(Delta*, Delta_in* = Delta* - g^2 [phi^2](Delta*))``: a static
-    input of variance below ``Delta_in*`` leaves the static state unstable. Spec X5
-    (tanh): ``Delta*`` = 0.2857 (g = 1.2), 1.1197 (1.5), 4.2079 (2.0); ``Delta_in*`` =
-    0.0111, 0.1861, 1.6359.
+    input of variance below ``Delta_in*`` leaves the static state unstable. For tanh:
+    ``Delta*`` = 0.2857 (g = 1.2), 1.1197 (1.5), 4.2079 (2.0); ``Delta_in*`` = 0.0111,
+    0.1861, 1.6359.
+
+    Parameters
+    ----------
+    g : float
+        Bulk gain.
+    phi : {"tanh", "sigmoid"}
+        Nonlinearity.
+
+    Returns
+    -------
+    delta_star : float
+        Static ``Delta0`` at the bulk edge (state units squared).
+    input_variance_star : float
+        The threshold input variance ``Delta_in*``.
 
     Raises
     ------
@@ -251,14 +288,27 @@ def chaos_threshold(g: float, phi: str = "tanh"):
     return float(d), float(d - g * g * gaussian_average(phi, "phi2", 0.0, d))
 
 
-@dataclass(frozen=True)
-class ChaoticSolution:
+#: Regimes of a :class:`ChaoticSolution`: a chaotic state was found; the static state is
+#: returned (no chaotic solution); neither could be established (``success`` is False).
+REGIMES = ("chaotic", "static", "undetermined")
+
+#: The former ``status`` strings of each regime (for the deprecated ``status`` aliases).
+_STATUS_OF = {"chaotic": "converged", "static": "no chaotic solution",
+              "undetermined": "not converged"}
+_REGIME_OF = {v: k for k, v in _STATUS_OF.items()}
+_STATUSES = tuple(_STATUS_OF.values())
+
+
+@renamed_fields(static_radius="static_bulk_radius")
+@dataclass(frozen=True, eq=False, repr=False)
+class ChaoticSolution(ResultMixin):
     """Solution of the chaotic dynamic mean field at one static input variance.
 
-    Attributes
+    Parameters
     ----------
     delta0 : float
-        Equal-time variance ``<x^2>`` (chaotic, or the static one when there is no chaos).
+        Equal-time variance ``<x^2>`` (chaotic, or the static one when there is no chaos;
+        state units squared).
     delta_inf : float
         Long-lag autocovariance; ``delta_inf == delta0`` for a static state.
     input_variance : float
@@ -266,32 +316,58 @@ class ChaoticSolution:
     static_delta0 : float
         The (largest) static solution of ``Delta0 = g^2 [phi^2](Delta0) + Delta_in``
         (for tanh without input the nonzero root, not the trivial 0).
-    static_radius : float
+    static_bulk_radius : float
         ``g sqrt([phi'^2](static_delta0))``: > 1 means the static state is unstable.
-    status : str
-        ``"converged"`` (chaotic solution found, ``delta0 > delta_inf``),
-        ``"no chaotic solution"`` (the static values are returned) or ``"not converged"``
-        (values are the best estimate; do not use them silently).
-    message : str
+    regime : {"chaotic", "static", "undetermined"}
+        ``"chaotic"``: a chaotic solution was found (``delta0 > delta_inf``);
+        ``"static"``: there is no chaotic solution and the static values are returned;
+        ``"undetermined"``: the solve failed (values are the best estimate, or NaN).
+    success : bool
+        The regime could be established (``regime != "undetermined"``).
+    messages : tuple of str
+        What the solver found or why it failed, if there is anything to say.
     """
 
     delta0: float
     delta_inf: float
     input_variance: float
     static_delta0: float
-    static_radius: float
-    status: str
-    message: str = ""
+    static_bulk_radius: float
+    regime: str
+    success: bool
+    messages: tuple
 
     @property
     def chaotic(self) -> bool:
         """A chaotic solution was found."""
-        return self.status == "converged"
+        return self.regime == "chaotic"
 
     @property
     def fluctuation_variance(self) -> float:
         """``delta0 - delta_inf``: variance of the temporal fluctuations."""
         return self.delta0 - self.delta_inf
+
+    @property
+    def status(self) -> str:
+        """Deprecated alias of ``regime`` and ``success``: ``"converged"``, ``"no chaotic
+        solution"`` or ``"not converged"``."""
+        warnings.warn("ChaoticSolution.status is deprecated and will be removed in the next "
+                      "release; use .regime and .success", DeprecationWarning, stacklevel=2)
+        return _STATUS_OF[self.regime]
+
+    @property
+    def message(self) -> str:
+        """Deprecated alias of ``messages``: the messages joined by ``"; "``."""
+        warnings.warn("ChaoticSolution.message is deprecated and will be removed in the next "
+                      "release; use .messages", DeprecationWarning, stacklevel=2)
+        return "; ".join(self.messages)
+
+
+def _solution(d0, dinf, din, ds, radius, status, msg=""):
+    """A :class:`ChaoticSolution` from the solver's status string and message."""
+    regime = _REGIME_OF[status]
+    return ChaoticSolution(d0, dinf, din, ds, radius, regime, regime != "undetermined",
+                           (msg,) if msg else ())
 
 
 def _static_variance(phi, g2, din):
@@ -330,12 +406,12 @@ def _solve_at(phi, g, din, *, tol):
     g2 = g * g
     ds = _static_variance(phi, g2, din)
     if ds is None:
-        return ChaoticSolution(np.nan, np.nan, din, np.nan, np.nan, "not converged",
+        return _solution(np.nan, np.nan, din, np.nan, np.nan, "not converged",
                                "static variance not bracketed")
     radius = float(g * np.sqrt(gaussian_average(phi, "dphi2", 0.0, ds)))
 
     def static(status, msg):
-        return ChaoticSolution(ds, ds, din, ds, radius, status, msg)
+        return _solution(ds, ds, din, ds, radius, status, msg)
 
     odd = phi == "tanh"
     if din < 1e-12 and odd:
@@ -353,9 +429,9 @@ def _solve_at(phi, g, din, *, tol):
                           "no sign change of the energy in (0, Delta_static)")
         d0 = scipy.optimize.brentq(E0, a, b, xtol=tol, rtol=1e-14)
         if din == 0.0:
-            return ChaoticSolution(float(d0), 0.0, din, ds, radius, "converged", "")
+            return _solution(float(d0), 0.0, din, ds, radius, "converged", "")
         gain = g2 * float(gaussian_average(phi, "dphi", 0.0, d0)) ** 2
-        return ChaoticSolution(float(d0), din / (1.0 - gain), din, ds, radius, "converged",
+        return _solution(float(d0), din / (1.0 - gain), din, ds, radius, "converged",
                                "Delta_in < 1e-12: SCS solution + linear response")
     if ds - din <= 1e-14:
         return static("no chaotic solution", "no recurrent variance (g = 0?)")
@@ -397,7 +473,7 @@ def _solve_at(phi, g, din, *, tol):
     if found:
         d0, di = max(found, key=lambda t: t[0] - t[1])
         msg = "" if len(found) == 1 else f"{len(found)} chaotic solutions; largest kept"
-        return ChaoticSolution(float(d0), float(di), din, ds, radius, "converged", msg)
+        return _solution(float(d0), float(di), din, ds, radius, "converged", msg)
     if radius > 1 + 1e-9:
         return static("not converged", "static state unstable but no chaotic branch found")
     return static("no chaotic solution", "static state stable (bulk radius <= 1)")
@@ -442,39 +518,55 @@ def chaotic_variances(params: MeanFieldParams, z: float = 0.0, *,
     return _solve_at(params.phi, float(params.g), din, tol=tol)
 
 
-@dataclass(frozen=True, eq=False)
-class ChaoticClosedLoop:
-    """Closed-loop solutions ``z = (overlap_nm z + overlap_nI) [phi'](Delta0_chaotic(z))``
-    in the region where the static state is unstable (``Delta_in(z) < Delta_in*``).
+@dataclass(frozen=True, eq=False, repr=False)
+class ChaoticClosedLoop(PointSetMixin):
+    """Closed-loop solutions ``z = (overlap_nm z + overlap_nI) [phi'](Delta0_chaotic(z))``.
 
-    Attributes
+    They are sought in the region where the static state is unstable
+    (``Delta_in(z) < Delta_in*``). A point collection: ``result[mask]`` keeps the selected
+    roots; the interval, grid, ``success`` and ``messages`` are kept.
+
+    Parameters
     ----------
-    z, delta0, delta_inf : ndarray, shape (P,)
+    z : ndarray, shape (P,)
         The chaotic closed-loop solutions (spurious chaotic attractors when the target is
-        elsewhere).
-    status : tuple of str, length P
-        Status of the DMF solve at each root.
+        elsewhere; readout units).
+    delta0 : ndarray, shape (P,)
+        Equal-time variance at each root (state units squared).
+    delta_inf : ndarray, shape (P,)
+        Long-lag autocovariance at each root.
+    regime : tuple of str, length P
+        Regime of the DMF solve at each root (:data:`REGIMES`).
     z_interval : tuple of float or None
         Interval of ``z`` where the static state is unstable (None if empty).
-    z_grid, G_grid : ndarray, shape (n_grid,)
-        ``F_chaotic(z) - z`` on the bracketing grid (NaN where the DMF failed).
+    z_grid : ndarray, shape (n_grid,)
+        The bracketing grid (readout units).
+    G_grid : ndarray, shape (n_grid,)
+        ``F_chaotic(z) - z`` on the grid (NaN where the DMF failed).
     success : bool
         Every grid point and root converged.
     messages : tuple of str
+        What went wrong or deserves attention, if anything.
     """
+
+    _point_fields = ("z", "delta0", "delta_inf", "regime")
 
     z: np.ndarray
     delta0: np.ndarray
     delta_inf: np.ndarray
-    status: tuple
+    regime: tuple
     z_interval: tuple | None
     z_grid: np.ndarray
     G_grid: np.ndarray
     success: bool
-    messages: tuple = field(default=())
+    messages: tuple
 
-    def __len__(self):
-        return self.z.size
+    @property
+    def status(self) -> tuple:
+        """Deprecated alias of ``regime``: the former status strings of the roots."""
+        warnings.warn("ChaoticClosedLoop.status is deprecated and will be removed in the "
+                      "next release; use .regime", DeprecationWarning, stacklevel=2)
+        return tuple(_STATUS_OF[r] for r in self.regime)
 
 
 def chaotic_fixed_points(params: MeanFieldParams, *, n_grid: int = 41) -> ChaoticClosedLoop:
@@ -489,8 +581,21 @@ def chaotic_fixed_points(params: MeanFieldParams, *, n_grid: int = 41) -> Chaoti
     Parameters
     ----------
     params : MeanFieldParams
+        Network statistics and readout overlaps (``phi``: tanh or sigmoid).
     n_grid : int
         Grid points in the chaotic interval.
+
+    Returns
+    -------
+    ChaoticClosedLoop
+        The chaotic closed-loop solutions; ``success`` and ``messages`` report the scan.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is not a :class:`MeanFieldParams` or ``n_grid`` is not an integer.
+    ValueError
+        If ``n_grid < 3``.
     """
     if not isinstance(params, MeanFieldParams):
         raise TypeError(f"params must be MeanFieldParams, got {type(params).__name__}")
@@ -515,8 +620,11 @@ def chaotic_fixed_points(params: MeanFieldParams, *, n_grid: int = 41) -> Chaoti
                                      False, ("degenerate: overlap_nm [phi'] = 1",))
         z = p.overlap_nI * psi / den
         return ChaoticClosedLoop(np.array([z]), np.array([sol.delta0]),
-                                 np.array([sol.delta_inf]), (sol.status,),
-                                 (-np.inf, np.inf), empty, empty, sol.chaotic)
+                                 np.array([sol.delta_inf]), (sol.regime,),
+                                 (-np.inf, np.inf), empty, empty, sol.chaotic,
+                                 () if sol.chaotic else
+                                 (f"no chaotic DMF solution at z = {z}: {sol.regime}",)
+                                 + sol.messages)
     disc = p.cov_mI**2 - p.var_m * (p.var_I - din_c)
     if disc <= 0:
         return ChaoticClosedLoop(empty, empty, empty, (), None, empty, empty, True,
@@ -537,7 +645,7 @@ def chaotic_fixed_points(params: MeanFieldParams, *, n_grid: int = 41) -> Chaoti
     def G(zz):
         s = dmf(zz)
         if not s.chaotic:
-            raise FloatingPointError(f"no chaotic DMF solution at z={zz}: {s.status}")
+            raise FloatingPointError(f"no chaotic DMF solution at z={zz}: {s.regime}")
         return (p.overlap_nm * zz + p.overlap_nI) * float(
             gaussian_average(p.phi, "dphi", 0.0, s.delta0)) - zz
 
@@ -564,10 +672,18 @@ def chaotic_fixed_points(params: MeanFieldParams, *, n_grid: int = 41) -> Chaoti
             continue
         s = dmf(float(zr))
         roots.append(float(zr))
-        stat.append(s.status)
+        stat.append(s.regime)
         d0s.append(s.delta0)
         dis.append(s.delta_inf)
-    ok = bool(np.all(np.isfinite(Gg))) and all(s == "converged" for s in stat) and \
+    ok = bool(np.all(np.isfinite(Gg))) and all(s == "chaotic" for s in stat) and \
         not any(m.startswith("Brent") for m in messages)
     return ChaoticClosedLoop(np.array(roots), np.array(d0s), np.array(dis), tuple(stat),
                              (float(lo), float(hi)), zg, Gg, ok, tuple(messages))
+
+
+#: Deprecated module names (one release).
+_ALIASES = {"STATUSES": ("reservoir.meanfield.chaotic", "_STATUSES")}
+
+
+def __getattr__(name):
+    return resolve_alias(__name__, name, _ALIASES)

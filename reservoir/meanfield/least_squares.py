@@ -1,21 +1,22 @@
-r"""Exact mean field of least-squares (LS) trained feedback networks (``specs/mo2019.md`` 5.3).
+r"""Exact mean field of least-squares trained feedback networks (extends Mastrogiuseppe & Ostojic 2019).
 
-Network (spec section 1): ``dx/dt = -x + chi phi(x) + m z + I``, ``z = n . phi(x) / N``,
-``chi`` i.i.d. with variance ``g^2 / N``; ``m``, ``I`` zero-mean with ``<m^2> = var_m``,
-``<I^2> = var_I``, ``<m I> = cov_mI``.
+Network (Mastrogiuseppe & Ostojic 2019, model section): ``dx/dt = -x + J phi(x) + m z + I``,
+``z = n . phi(x) / N``, ``J`` (MO2019's chi, our J) i.i.d. with variance ``g^2 / N``;
+``m``, ``I`` zero-mean with ``<m^2> = var_m``, ``<I^2> = var_I``, ``<m I> = cov_mI``.
 
-**Training (our decision, spec 2.3 / 8.8).** With the feedback clamped to the target ``A``
-the network settles at ``x^A = chi phi(x^A) + A m + I``; the minimum-norm solution of
-``n . phi(x^A) / N = A`` is ``n_LS = N A r^A / |r^A|^2`` with ``r^A = phi(x^A)``. This
-readout is correlated with ``chi`` (through ``r^A``), which the paper's uncorrelated
-theory neglects.
+**Training (our choice: the paper's training protocol could not be read; the minimum-norm
+solution is the standard offline least-squares readout).** With the feedback clamped to
+the target ``A`` the network settles at ``x^A = J phi(x^A) + A m + I``; the minimum-norm
+solution of ``n . phi(x^A) / N = A`` is ``n_LS = N A r^A / |r^A|^2`` with
+``r^A = phi(x^A)``. This readout is correlated with ``J`` (through ``r^A``), which the
+paper's uncorrelated theory neglects.
 
-**Two-field mean field [ours].** For ``g < 1`` and every clamped readout value ``z`` the
-open-loop network has one fixed point ``x^z = chi phi(x^z) + z m + I`` (same ``chi``). Its
+**Two-field mean field (ours).** For ``g < 1`` and every clamped readout value ``z`` the
+open-loop network has one fixed point ``x^z = J phi(x^z) + z m + I`` (same ``J``). Its
 closed-loop readout is ``F_LS(z) = n_LS . phi(x^z) / N``, and the closed-loop fixed points
 are the roots of ``F_LS(z) = z``. For large N the pairs ``(x^A_i, x^z_i)`` are jointly
 Gaussian, zero mean, with variances ``Delta_A = Delta0(A)``, ``Delta_z = Delta0(z)``
-(equation MF-Delta) and cross-covariance ``c`` solving
+(the static variance equation of Mastrogiuseppe & Ostojic 2019) and cross-covariance ``c`` solving
 
     c = g^2 K(Delta_A, Delta_z, c) + var_m A z + cov_mI (A + z) + var_I,
     K(D1, D2, c) = <phi(X1) phi(X2)>,
@@ -25,15 +26,16 @@ is always a root (``c = Delta_A``).
 
 **Slope and stability.** Price's theorem gives ``dK/dc = <phi'(X1) phi'(X2)>`` and
 ``dK/dD2 = <phi(X1) phi''(X2)> / 2``, hence the exact ``dF_LS/dz``. By the matrix
-determinant lemma ``det(1 - S) = det(1 - chi D) (1 - dF_LS/dz)`` for the closed-loop gain
-matrix ``S = (chi + m n^T / N) D``; so a real eigenvalue crosses 1 exactly where
-``dF_LS/dz`` does. **Decision:** a root is called stable iff ``dF_LS/dz < 1`` and the bulk
+determinant lemma ``det(1 - S) = det(1 - J D) (1 - dF_LS/dz)`` for the closed-loop gain
+matrix ``S = (J + m n^T / N) D``; so a real eigenvalue crosses 1 exactly where
+``dF_LS/dz`` does. **Decision (our choice, the 1-D reduction is exact for real
+eigenvalues):** a root is called stable iff ``dF_LS/dz < 1`` and the bulk
 radius ``g sqrt([phi'^2](Delta_z)) < 1`` (the 1-D reduction; for ``g < 1`` the roots then
 alternate stable / unstable). An outlier moving out of the unit disk through complex values
 would not be seen by this test; the predicted outlier below lets a user check it.
 
-**Outlier [ours].** Linear response of the open-loop network to ``z(t) = z + eps
-e^{(lambda - 1) t}`` (two-replica dynamic mean field, no reaction term for i.i.d. ``chi``)
+**Outlier (ours).** Linear response of the open-loop network to ``z(t) = z + eps
+e^{(lambda - 1) t}`` (two-replica dynamic mean field, no reaction term for i.i.d. ``J``)
 gives the readout transfer ``H(lambda)``; outliers solve ``H(lambda) = 1``, i.e.
 
     lambda^2 - (M11 + b + alpha) lambda + M11 b + (A / q_A) K_c s_A M11 = 0,
@@ -43,186 +45,35 @@ gives the readout transfer ``H(lambda)``; outliers solve ``H(lambda) = 1``, i.e.
 
 with ``H(1) = dF_LS/dz``. Both roots are returned; the outlier is the one of largest modulus.
 
-**Bivariate Gaussian averages.** Trapezoid rule in the independent standard-normal variables
-``(u, v)``, ``X1 = sqrt(D1) u``, ``X2 = sqrt(D2) (rho u + sqrt(1 - rho^2) v)``,
-``rho = c / sqrt(D1 D2)``, on the disk ``u^2 + v^2 <= 8^2`` (discarded Gaussian mass
-``exp(-32) = 1.3e-14``) with step ``h = min(0.2, 0.3 / sqrt(max(D1, D2)))``: for ``tanh``
-the integrand is analytic in a strip of half-width ``pi / (2 sqrt(max D))`` in each
-variable, so the error of ``<phi phi>`` is ``~ exp(-2 pi (pi/2) / 0.3) ~ 5e-15``; the
-derivative moments (higher-order poles, e.g. ``sech^4``) are accurate to ~1e-11, enough
-for slopes (all checked against ``scipy.integrate.dblquad`` and 1-D limits in the tests).
-Each element's grid depends on its own variances only. The sums run in a Numba kernel
-(:mod:`reservoir._kernels.gauss2d`, half of the disk for odd ``tanh``); Newton on ``c``
-starts on a grid twice as coarse and finishes on the accurate one. For ReLU the closed
-forms (arc-cosine kernel) are used.
+**Bivariate Gaussian averages** ``K``, ``dK/dc``, ``2 dK/dD2``:
+:func:`~reservoir.meanfield.gaussian.bivariate_average` (trapezoid disk rule, Numba kernel,
+closed forms for ReLU). Newton on ``c`` starts on a grid twice as coarse and finishes on the
+accurate one.
 
-**Uncorrelated theory with the LS direction** (spec 2.3): the projection of ``n_LS`` on the
+**Uncorrelated theory with the LS direction** (Stein's lemma, as in Mastrogiuseppe &
+Ostojic 2019's treatment of trained readouts): the projection of ``n_LS`` on the
 ``(m, I)`` plane is parallel to ``A m + I``, i.e. the direction overlaps are
 ``(A var_m + cov_mI, A cov_mI + var_I)`` (:func:`ls_direction`); combined with
-:func:`~reservoir.meanfield.readout_scale` (the ``C`` renormalisation) and
+:func:`~reservoir.meanfield.readout_scale` (the ``readout_scale`` renormalisation) and
 :func:`~reservoir.meanfield.mf_fixed_points` this is the paper's approximation of an LS
 network (:func:`uncorrelated_ls_params`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .._checks import as_float_array
-from .._kernels.gauss2d import pair_moments
+from .._deprecation import renamed_fields
+from .._results import PointSetMixin, ResultMixin
 from ._roots import grid_roots
-from .gaussian import gaussian_average
+from .gaussian import _PHIS_2D as _PHIS
+from .gaussian import _moments, bivariate_average, gaussian_average
 from .static import MeanFieldParams, readout_scale, stationary_variance
-
-_RADIUS = 8.0
-_SQRT2PI = np.sqrt(2.0 * np.pi)
-_PHIS = ("tanh", "sigmoid", "relu")
-
-
-# ----------------------------------------------------------------- bivariate averages
-def _disk_rule(n_half: int):
-    """Nodes and weights of the trapezoid rule with ``n_half`` intervals per half-axis on
-    ``[-R, R]^2``, restricted to the disk of radius R. Returns (u_index, u, v, w, u_grid)
-    (cached per ``n_half``, read-only use)."""
-    u = np.linspace(-_RADIUS, _RADIUS, 2 * n_half + 1)
-    h = u[1] - u[0]
-    w1 = np.exp(-0.5 * u**2) / _SQRT2PI * h
-    U, V = np.meshgrid(np.arange(u.size), np.arange(u.size), indexing="ij")
-    keep = u[U] ** 2 + u[V] ** 2 <= _RADIUS**2
-    iu, iv = U[keep], V[keep]
-    return iu, u[iu], u[iv], w1[iu] * w1[iv], u
-
-
-_RULES: dict = {}
-
-
-def _rule(n_half):
-    if n_half not in _RULES:
-        _RULES[n_half] = _disk_rule(n_half)
-    return _RULES[n_half]
-
-
-def _n_half(d1, d2):
-    """Intervals per half-axis: step ``min(0.2, 0.3 / sqrt(max(D1, D2)))``, rounded up to
-    a multiple of 8 (buckets: the rule depends only on the element's own variances)."""
-    h = np.minimum(0.2, 0.3 / np.sqrt(np.maximum(np.maximum(d1, d2), 1e-300)))
-    n = np.ceil(_RADIUS / h / 8.0 - 1e-12).astype(int) * 8
-    return np.maximum(n, 8)
-
-
-def _broadcast3(delta1, delta2, cov):
-    d1 = np.asarray(as_float_array(delta1, "delta1", tuple(range(0, 4))), dtype=float)
-    d2 = np.asarray(as_float_array(delta2, "delta2", tuple(range(0, 4))), dtype=float)
-    c = np.asarray(as_float_array(cov, "cov", tuple(range(0, 4))), dtype=float)
-    if np.any(d1 < 0):
-        raise ValueError("delta1 (a variance) must be non-negative")
-    if np.any(d2 < 0):
-        raise ValueError("delta2 (a variance) must be non-negative")
-    d1, d2, c = np.broadcast_arrays(d1, d2, c)
-    if np.any(c**2 > d1 * d2 * (1 + 1e-9) + 1e-300):
-        raise ValueError("cov must satisfy cov^2 <= delta1 * delta2 (a covariance matrix)")
-    return d1, d2, c
-
-
-def _correlation(d1, d2, c):
-    s = np.sqrt(d1 * d2)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        rho = np.where(s > 0, c / np.where(s > 0, s, 1.0), 0.0)
-    return np.clip(rho, -1.0, 1.0)
-
-
-def _trapezoid_2d(kernel, d1, d2, c, n_out):
-    """Plain-numpy rule for generic integrands: ``kernel(X1, X2)`` returns a tuple of
-    arrays (B, P) on the disk nodes; returns their weighted sums, shape (n_out,) + shape."""
-    shape = d1.shape
-    d1, d2, c = d1.reshape(-1), d2.reshape(-1), c.reshape(-1)
-    rho = _correlation(d1, d2, c)
-    s = np.sqrt(np.maximum(0.0, 1.0 - rho**2))
-    out = np.empty((n_out, d1.size))
-    nh = _n_half(d1, d2)
-    for n in np.unique(nh):
-        iu, u, v, w, _ = _rule(int(n))
-        idx = np.flatnonzero(nh == n)
-        block = max(1, 1_500_000 // u.size)
-        for b0 in range(0, idx.size, block):
-            sel = idx[b0:b0 + block]
-            X1 = np.sqrt(d1[sel])[:, None] * u[None, :]
-            X2 = np.sqrt(d2[sel])[:, None] * (rho[sel, None] * u[None, :]
-                                              + s[sel, None] * v[None, :])
-            vals = kernel(X1, X2)
-            for k, val in enumerate(vals):
-                out[k, sel] = val @ w
-    return out.reshape((n_out,) + shape)
-
-
-def bivariate_expectation(f1, f2, delta1, delta2, cov) -> np.ndarray:
-    """``E[f1(X1) f2(X2)]`` for zero-mean jointly Gaussian ``(X1, X2)``.
-
-    Parameters
-    ----------
-    f1, f2 : callable
-        Vectorised functions applied elementwise.
-    delta1, delta2 : array_like
-        Variances ``Var X1``, ``Var X2`` (non-negative).
-    cov : array_like
-        ``Cov(X1, X2)``, with ``cov^2 <= delta1 delta2``. The three are broadcast.
-
-    Returns
-    -------
-    ndarray with the broadcast shape.
-
-    Notes
-    -----
-    Trapezoid rule on the disk of radius 8 in the standard-normal variables (module
-    docstring); exponentially accurate for integrands analytic in a strip (tanh, sigmoid,
-    polynomials), only ``O(h^2)`` for kinks (ReLU: use :func:`bivariate_average`, which is
-    exact).
-    """
-    d1, d2, c = _broadcast3(delta1, delta2, cov)
-    return _trapezoid_2d(lambda X1, X2: (f1(X1) * f2(X2),), d1, d2, c, 1)[0]
-
-
-def _relu_moments(d1, d2, c):
-    """Arc-cosine kernel (Cho & Saul) and its derivatives, closed form."""
-    rho = _correlation(d1, d2, c)
-    theta = np.arccos(rho)
-    s = np.sqrt(d1 * d2)
-    K = s / (2 * np.pi) * (np.sqrt(1 - rho**2) + (np.pi - theta) * rho)
-    Kc = (np.pi - theta) / (2 * np.pi)
-    # <phi(X1) phi''(X2)> = p_X2(0) E[relu(X1) | X2 = 0] = sqrt(D1 (1 - rho^2)) / (2 pi sqrt(D2))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        E12 = np.where(d2 > 0, np.sqrt(d1 * (1 - rho**2)) / (2 * np.pi *
-                                                             np.sqrt(np.where(d2 > 0, d2, 1.0))),
-                       0.0)
-    return np.stack([K, Kc, E12])
-
-
-def bivariate_average(phi: str, delta1, delta2, cov) -> np.ndarray:
-    """The three bivariate averages the LS theory needs, for zero-mean jointly Gaussian
-    ``(X1, X2)`` with variances ``delta1``, ``delta2`` and covariance ``cov``.
-
-    Parameters
-    ----------
-    phi : {"tanh", "sigmoid", "relu"}
-    delta1, delta2, cov : array_like
-        Broadcast together; ``cov^2 <= delta1 delta2``.
-
-    Returns
-    -------
-    ndarray, shape (3,) + broadcast shape
-        ``<phi(X1) phi(X2)>``, ``<phi'(X1) phi'(X2)>`` (its derivative in ``cov``) and
-        ``<phi(X1) phi''(X2)>`` (twice its derivative in ``delta2``).
-    """
-    if phi not in _PHIS:
-        raise ValueError(f"phi must be one of {_PHIS}, got {phi!r}")
-    d1, d2, c = _broadcast3(delta1, delta2, cov)
-    if phi == "relu":
-        return _relu_moments(d1, d2, c)
-    shape = d1.shape
-    return _moments(phi, d1.reshape(-1), d2.reshape(-1), c.reshape(-1)).reshape((3,) + shape)
 
 
 # ----------------------------------------------------------------- the LS mean field
@@ -245,37 +96,61 @@ def _check_A(A):
     return A
 
 
-@dataclass(frozen=True)
-class TargetState:
+@renamed_fields(phi2="C", dphi="psi")
+@dataclass(frozen=True, eq=False, repr=False)
+class TargetState(ResultMixin):
     """Open-loop statistics of the target state ``x^A`` (feedback clamped to ``A``).
 
-    Attributes
+    Parameters
     ----------
     A : float
+        The target (readout units).
     delta0 : float
-        ``Delta0(A)`` (equation OL).
-    phi2 : float
+        ``Delta0(A)``, the open-loop variance of ``x^A`` (state units squared).
+    C : float
         ``q_A = <phi(x^A)^2>`` (bivariate rule at correlation 1, so that ``F_LS(A) = A``
-        to rounding).
-    dphi : float
-        ``[phi'](Delta0(A))``.
+        to rounding); the rate correlation ``C`` of Rivkind & Barak 2017 at one target.
+    psi : float
+        ``[phi'](Delta0(A))`` (dimensionless).
     converged : bool
+        The solve of ``Delta0(A)`` converged.
+    success : bool
+        ``converged``.
+    messages : tuple of str
+        What went wrong, if anything.
     """
 
     A: float
     delta0: float
-    phi2: float
-    dphi: float
+    C: float
+    psi: float
     converged: bool
+    success: bool
+    messages: tuple
 
 
 def ls_target_state(params: MeanFieldParams, A) -> TargetState:
     """``Delta0(A)``, ``<phi(x^A)^2>`` and ``[phi'](Delta0(A))`` of the target state.
 
+    Parameters
+    ----------
+    params : MeanFieldParams
+        ``g``, ``var_m``, ``var_I``, ``cov_mI`` and ``phi`` are used.
+    A : float
+        The target (readout units).
+
+    Returns
+    -------
+    TargetState
+        The open-loop statistics at ``A``.
+
     Raises
     ------
     ValueError
-        If the target state has zero rates (``q_A = 0``: the LS readout is undefined).
+        If the target state has zero rates (``q_A = 0``: the LS readout is undefined),
+        ``A`` is not finite, or ``params.method``/``params.phi`` is unsupported.
+    TypeError
+        If ``params`` is not a :class:`MeanFieldParams` or ``A`` is not a real number.
     """
     _check_params(params)
     A = _check_A(A)
@@ -286,35 +161,45 @@ def ls_target_state(params: MeanFieldParams, A) -> TargetState:
         raise ValueError(f"A={A}: the target state has zero rates (<phi^2> = {q}); the "
                          "least-squares readout is undefined")
     psi = float(gaussian_average(params.phi, "dphi", 0.0, d))
-    return TargetState(A=A, delta0=d, phi2=q, dphi=psi, converged=bool(ok[0]))
+    converged = bool(ok[0])
+    return TargetState(A=A, delta0=d, C=q, psi=psi, converged=converged, success=converged,
+                       messages=() if converged else
+                       ("Delta0(A) of the target state did not converge",))
 
 
-@dataclass(frozen=True, eq=False)
-class LSTransfer:
+@renamed_fields(target="target_state")
+@dataclass(frozen=True, eq=False, repr=False)
+class LSTransfer(ResultMixin):
     """The LS readout ``F_LS(z)`` of the open-loop network clamped at ``z``.
 
-    Attributes
+    Parameters
     ----------
-    target : TargetState
+    target_state : TargetState
+        Statistics of the target state.
     z : ndarray, shape (P,)
+        Clamped readout values (readout units).
     F : ndarray, shape (P,)
-        ``F_LS(z) = A K / q_A``.
+        ``F_LS(z) = A K / q_A`` (readout units).
     slope : ndarray, shape (P,)
-        ``dF_LS/dz`` (exact, from Price's theorem).
+        ``dF_LS/dz`` (exact, from Price's theorem; dimensionless).
     delta0 : ndarray, shape (P,)
-        ``Delta0(z)``.
+        ``Delta0(z)`` (state units squared).
     cov : ndarray, shape (P,)
-        ``c(z) = Cov(x^A, x^z)``.
+        ``c(z) = Cov(x^A, x^z)`` (state units squared).
     moments : ndarray, shape (3, P)
         ``K``, ``dK/dc`` and ``2 dK/dDelta_z`` at the solution.
     converged : ndarray of bool, shape (P,)
         Both ``Delta0(z)`` and ``c(z)`` converged (``|residual| < tol max(sqrt(Delta_A
         Delta_z), 1e-6)``).
     iterations : ndarray of int, shape (P,)
-        Newton iterations spent on ``c``.
+        Newton iterations spent on ``c`` at each ``z``.
+    success : bool
+        Every entry converged (and the target state did).
+    messages : tuple of str
+        What went wrong, if anything.
     """
 
-    target: TargetState
+    target_state: TargetState
     z: np.ndarray
     F: np.ndarray
     slope: np.ndarray
@@ -323,20 +208,8 @@ class LSTransfer:
     moments: np.ndarray
     converged: np.ndarray
     iterations: np.ndarray
-
-
-def _moments(phi, d1, d2, c, coarse=False):
-    """:func:`bivariate_average` without the checks; ``coarse`` halves the grid (error
-    ~1e-7, used for the first Newton steps only)."""
-    if phi == "relu":
-        return _relu_moments(d1, d2, c)
-    nh = _n_half(d1, d2)
-    if coarse:
-        nh = np.maximum(nh // 2, 4)
-    out = np.empty((3, d1.size))
-    pair_moments(np.sqrt(d1), np.sqrt(d2), _correlation(d1, d2, c), nh, _RADIUS,
-                 0 if phi == "tanh" else 1, out)
-    return out
+    success: bool
+    messages: tuple
 
 
 def _cov_scale(cmax):
@@ -392,16 +265,28 @@ def ls_transfer(params: MeanFieldParams, A, z, *, tol: float = 1e-13,
         ``g``, ``var_m``, ``var_I``, ``cov_mI`` and ``phi`` are used; the readout overlaps
         are ignored (the readout is the LS one).
     A : float
-        Target.
+        Target (readout units).
     z : array_like, shape (P,) or scalar
-        Clamped readout values.
-    tol, max_iter :
-        Newton on the cross-covariance ``c``: ``|residual| < tol * max(sqrt(Delta_A
+        Clamped readout values (readout units).
+    tol : float
+        Newton on the cross-covariance ``c`` stops at ``|residual| < tol * max(sqrt(Delta_A
         Delta_z), 1e-6)`` (relative to the largest possible ``|c|``).
+    max_iter : int
+        Most Newton iterations per grid (coarse and accurate).
 
     Returns
     -------
     LSTransfer
+        ``F_LS``, its slope and the solved covariances at every ``z``; ``success`` says
+        whether every solve converged.
+
+    Raises
+    ------
+    ValueError
+        For a non-finite ``A`` or ``z``, ``tol <= 0``, ``max_iter < 1``, an unsupported
+        ``params.phi``/``params.method``, or a target state with zero rates.
+    TypeError
+        If ``params`` is not a :class:`MeanFieldParams` or ``A`` is not a real number.
     """
     _check_params(params)
     A = _check_A(A)
@@ -416,39 +301,56 @@ def ls_transfer(params: MeanFieldParams, A, z, *, tol: float = 1e-13,
     dA = np.full(z.shape, tgt.delta0)
     c, mom, okc, its = _solve_cov(p, A, dA, dz, z, tol, max_iter)
     K, Kc, E12 = mom
-    F = A * K / tgt.phi2
+    F = A * K / tgt.C
     g2 = p.g**2
     M11 = g2 * (gaussian_average(p.phi, "dphi2", 0.0, dz)
                 + gaussian_average(p.phi, "phi_ddphi", 0.0, dz))
     ddz = 2 * (p.var_m * z + p.cov_mI) / (1 - M11)            # dDelta0/dz
     dc = (g2 * 0.5 * E12 * ddz + p.var_m * A + p.cov_mI) / (1 - g2 * Kc)
-    slope = A / tgt.phi2 * (Kc * dc + 0.5 * E12 * ddz)
-    return LSTransfer(target=tgt, z=z, F=F, slope=slope, delta0=dz, cov=c, moments=mom,
-                      converged=okz & okc & tgt.converged, iterations=its)
+    slope = A / tgt.C * (Kc * dc + 0.5 * E12 * ddz)
+    conv = okz & okc & tgt.converged
+    messages = list(tgt.messages)
+    if not np.all(okz):
+        messages.append(f"Delta0(z) did not converge at {np.count_nonzero(~okz)} of "
+                        f"{z.size} points")
+    if not np.all(okc):
+        messages.append(f"the covariance c(z) did not converge in {max_iter} Newton "
+                        f"iterations at {np.count_nonzero(~okc)} of {z.size} points")
+    return LSTransfer(target_state=tgt, z=z, F=F, slope=slope, delta0=dz, cov=c,
+                      moments=mom, converged=conv, iterations=its,
+                      success=bool(np.all(conv)), messages=tuple(messages))
 
 
-@dataclass(frozen=True, eq=False)
-class LSFixedPoints:
+@renamed_fields(eig="eig_M", target="target_state")
+@dataclass(frozen=True, eq=False, repr=False)
+class LSFixedPoints(PointSetMixin):
     """All fixed points of an LS-trained network in the two-field mean field.
 
-    Attributes
+    A point collection: ``result[mask]`` keeps the selected roots (``target_index`` follows
+    the target, ``None`` if it is not selected); grids and settings are kept.
+
+    Parameters
     ----------
-    target : TargetState
+    target_state : TargetState
+        Statistics of the target state.
     z : ndarray, shape (P,)
-        Roots of ``F_LS(z) = z``, increasing.
+        Roots of ``F_LS(z) = z``, increasing (readout units).
     slope : ndarray, shape (P,)
         ``dF_LS/dz`` at each root.
     stable : ndarray of bool, shape (P,)
         ``slope < 1`` and ``bulk_radius < 1`` (module docstring: the 1-D decision).
     outlier : ndarray of complex, shape (P,)
-        Predicted outlier of ``(chi + m n^T/N) D`` (largest-modulus root of the quadratic).
-    eig : ndarray of complex, shape (P, 2)
-        Both roots, by decreasing modulus.
+        Predicted outlier of ``(J + m n^T/N) D`` (largest-modulus root of the quadratic).
+    eig_M : ndarray of complex, shape (P, 2)
+        Both roots of the outlier quadratic, by decreasing modulus.
     bulk_radius : ndarray, shape (P,)
         ``g sqrt([phi'^2](Delta0(z)))``.
-    delta0, cov : ndarray, shape (P,)
-        ``Delta0(z)`` and ``c(z)`` at the roots.
+    delta0 : ndarray, shape (P,)
+        ``Delta0(z)`` at the roots (state units squared).
+    cov : ndarray, shape (P,)
+        ``c(z)`` at the roots (state units squared).
     converged : ndarray of bool, shape (P,)
+        The root and its covariance solve converged.
     target_index : int or None
         Index of the root ``z = A`` (``None`` only if refinement failed there).
     basin : (float, float)
@@ -456,20 +358,26 @@ class LSFixedPoints:
         neighbouring unstable roots; an end without one is infinite when the signs of
         ``F_LS - z`` at the range's ends exclude roots outside it (otherwise the range's
         end). ``(A, A)`` if the target is unstable.
-    z_grid, G_grid : ndarray
-        ``F_LS(z) - z`` on the bracketing grid.
+    z_grid : ndarray, shape (n_grid,)
+        The bracketing grid (readout units).
+    G_grid : ndarray, shape (n_grid,)
+        ``F_LS(z) - z`` on the grid.
     success : bool
         Every solve converged and ``F_LS - z`` has the signs at the ends of the range that
         exclude roots outside it.
     messages : tuple of str
+        What went wrong or deserves attention, if anything.
     """
 
-    target: TargetState
+    _point_fields = ("z", "slope", "stable", "outlier", "eig_M", "bulk_radius", "delta0",
+                     "cov", "converged")
+
+    target_state: TargetState
     z: np.ndarray
     slope: np.ndarray
     stable: np.ndarray
     outlier: np.ndarray
-    eig: np.ndarray
+    eig_M: np.ndarray
     bulk_radius: np.ndarray
     delta0: np.ndarray
     cov: np.ndarray
@@ -479,10 +387,14 @@ class LSFixedPoints:
     z_grid: np.ndarray
     G_grid: np.ndarray
     success: bool
-    messages: tuple = field(default=())
+    messages: tuple
 
-    def __len__(self):
-        return self.z.size
+    def __getitem__(self, key):
+        sub = super().__getitem__(key)
+        kept = np.atleast_1d(np.arange(len(self))[key])
+        where = np.flatnonzero(kept == self.target_index) if self.target_index is not None \
+            else np.zeros(0, int)
+        return dataclasses.replace(sub, target_index=int(where[0]) if where.size else None)
 
     @property
     def spurious_stable(self) -> np.ndarray:
@@ -493,7 +405,7 @@ class LSFixedPoints:
 
 def _outlier_quadratic(p, tr: LSTransfer):
     """Roots of the outlier quadratic (module docstring) for every entry of ``tr``."""
-    A, q = tr.target.A, tr.target.phi2
+    A, q = tr.target_state.A, tr.target_state.C
     g2 = p.g**2
     K, Kc, E12 = tr.moments
     dz = tr.delta0
@@ -535,6 +447,16 @@ def ls_fixed_points(params: MeanFieldParams, A, *, z_range=None, n_grid: int = 4
     Returns
     -------
     LSFixedPoints
+        Every root with its slope, stability and predicted outlier; ``success`` and
+        ``messages`` report the solves and the scan.
+
+    Raises
+    ------
+    ValueError
+        For a bad ``A``, ``n_grid`` or ``z_range`` (``z_range`` is required for ReLU), an
+        unsupported ``params.phi``/``params.method``, or a target state with zero rates.
+    TypeError
+        If ``params`` is not a :class:`MeanFieldParams` or ``A`` is not a real number.
     """
     _check_params(params)
     A = _check_A(A)
@@ -547,7 +469,7 @@ def ls_fixed_points(params: MeanFieldParams, A, *, z_range=None, n_grid: int = 4
         if p.phi == "relu":
             raise ValueError("z_range must be given for phi='relu' (unbounded rates: no "
                              "a-priori bound on the fixed points)")
-        Z = max(1.05 * abs(A) / np.sqrt(tgt.phi2), 0.1)
+        Z = max(1.05 * abs(A) / np.sqrt(tgt.C), 0.1)
         lo, hi = -Z, Z
     else:
         try:
@@ -619,8 +541,8 @@ def ls_fixed_points(params: MeanFieldParams, A, *, z_range=None, n_grid: int = 4
             basin = (float(A), float(A))
     success = bool(np.all(conv) and ends_ok and np.all(grid.converged)
                    and t_idx is not None)
-    return LSFixedPoints(target=tgt, z=z, slope=np.asarray(slope), stable=stable,
-                         outlier=eig[:, 0], eig=eig, bulk_radius=np.asarray(bulk),
+    return LSFixedPoints(target_state=tgt, z=z, slope=np.asarray(slope), stable=stable,
+                         outlier=eig[:, 0], eig_M=eig, bulk_radius=np.asarray(bulk),
                          delta0=np.asarray(d0), cov=np.asarray(cov), converged=conv,
                          target_index=t_idx, basin=basin, z_grid=zg, G_grid=Gg,
                          success=success, messages=tuple(messages))
@@ -630,15 +552,33 @@ def ls_overlaps(params: MeanFieldParams, A):
     """Mean-field overlaps of the LS readout with the feedback and input vectors.
 
     ``<n m> = (A / q_A) <phi(x^A) m> = (A [phi'](Delta_A) / q_A) (A var_m + cov_mI)`` and
-    ``<n I> = (A [phi'](Delta_A) / q_A) (A cov_mI + var_I)`` (Stein's lemma; spec 2.3).
+    ``<n I> = (A [phi'](Delta_A) / q_A) (A cov_mI + var_I)`` (Stein's lemma, as for the
+    readout overlaps of Mastrogiuseppe & Ostojic 2019).
+
+    Parameters
+    ----------
+    params : MeanFieldParams
+        Network statistics (readout overlaps ignored).
+    A : float
+        The target (readout units).
 
     Returns
     -------
-    (overlap_nm, overlap_nI) : tuple of float
+    overlap_nm : float
+        ``<n m>`` of the LS readout (state units squared).
+    overlap_nI : float
+        ``<n I>`` of the LS readout (state units squared).
+
+    Raises
+    ------
+    ValueError
+        As :func:`ls_target_state`.
+    TypeError
+        As :func:`ls_target_state`.
     """
     _check_params(params)
     tgt = ls_target_state(params, A)
-    k = tgt.A * tgt.dphi / tgt.phi2
+    k = tgt.A * tgt.psi / tgt.C
     return (k * (tgt.A * params.var_m + params.cov_mI),
             k * (tgt.A * params.cov_mI + params.var_I))
 
@@ -647,14 +587,31 @@ def ls_direction(params: MeanFieldParams, A):
     """Direction of the LS readout's projection on the ``(m, I)`` plane, as unnormalised
     overlaps for :func:`~reservoir.meanfield.readout_scale`.
 
-    The projection is parallel to ``A m + I`` (spec 2.3), whose overlaps are
+    The projection is parallel to ``A m + I`` (Stein's lemma), whose overlaps are
     ``(A var_m + cov_mI, A cov_mI + var_I)``. In the authors' code basis this is
     ``(p, p_m, p_I) ∝ (rho (A Sm + SI), sqrt(1 - rho^2) A Sm, sqrt(1 - rho^2) SI)``
     (:func:`ls_direction_code`).
 
+    Parameters
+    ----------
+    params : MeanFieldParams
+        Network statistics (readout overlaps ignored).
+    A : float
+        The target (readout units).
+
     Returns
     -------
-    (direction_nm, direction_nI) : tuple of float
+    direction_nm : float
+        Unnormalised overlap with ``m``, ``A var_m + cov_mI``.
+    direction_nI : float
+        Unnormalised overlap with ``I``, ``A cov_mI + var_I``.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is not a :class:`MeanFieldParams` or ``A`` is not a real number.
+    ValueError
+        If ``A`` is not finite.
     """
     if not isinstance(params, MeanFieldParams):
         raise TypeError(f"params must be a MeanFieldParams, got {type(params).__name__}")
@@ -663,8 +620,36 @@ def ls_direction(params: MeanFieldParams, A):
 
 
 def ls_direction_code(A, Sm, SI, rho):
-    """The LS direction ``(p, p_m, p_I)`` in the code's basis (spec 1.2, 2.3), unnormalised:
-    ``(rho (A Sm + SI), sqrt(1 - rho^2) A Sm, sqrt(1 - rho^2) SI)``."""
+    """The LS direction ``(p, p_m, p_I)`` in the basis of Mastrogiuseppe & Ostojic's code.
+
+    That code draws ``m = Sm (rho xi + sqrt(1 - rho^2) eta_m)``, ``I = SI (rho xi +
+    sqrt(1 - rho^2) eta_I)`` and ``n = readout_scale (p xi + p_m eta_m + p_I eta_I)``; the
+    LS direction ``A m + I`` is, unnormalised,
+    ``(rho (A Sm + SI), sqrt(1 - rho^2) A Sm, sqrt(1 - rho^2) SI)``.
+
+    Parameters
+    ----------
+    A : float
+        The target (readout units).
+    Sm : float
+        Standard deviation of the feedback entries.
+    SI : float
+        Standard deviation of the input entries.
+    rho : float
+        Weight of the shared component (the m-I correlation is ``rho^2``), in ``[0, 1]``.
+
+    Returns
+    -------
+    tuple of float
+        ``(p, p_m, p_I)``, unnormalised.
+
+    Raises
+    ------
+    ValueError
+        If ``rho`` is outside ``[0, 1]`` or ``A`` is not finite.
+    TypeError
+        If ``A`` is not a real number.
+    """
     A = _check_A(A)
     if not (0 <= rho <= 1):
         raise ValueError(f"rho must be in [0, 1], got {rho}")
@@ -673,14 +658,32 @@ def ls_direction_code(A, Sm, SI, rho):
 
 
 def uncorrelated_ls_params(params: MeanFieldParams, A) -> MeanFieldParams:
-    """The paper's (uncorrelated) approximation of an LS network trained on ``A``: the LS
-    direction of :func:`ls_direction`, rescaled by ``C(A)`` (:func:`readout_scale`) so that
-    ``z = A`` is a solution. Feed the result to :func:`mf_fixed_points`.
+    """The paper's (uncorrelated) approximation of an LS network trained on ``A``.
+
+    The LS direction of :func:`ls_direction`, rescaled by the readout scale ``C(A)``
+    (:func:`readout_scale`) so that ``z = A`` is a solution (Mastrogiuseppe & Ostojic 2019,
+    readout normalisation). Feed the result to :func:`mf_fixed_points`.
+
+    Parameters
+    ----------
+    params : MeanFieldParams
+        Network statistics (readout overlaps ignored).
+    A : float
+        The target (readout units).
+
+    Returns
+    -------
+    MeanFieldParams
+        ``params`` with the readout overlaps of the rescaled LS direction.
 
     Raises
     ------
     FloatingPointError
         If ``Delta0(A)`` did not converge.
+    ValueError
+        If the readout scale is not finite (``A m + I`` has zero input variance).
+    TypeError
+        If ``params`` is not a :class:`MeanFieldParams` or ``A`` is not a real number.
     """
     d_nm, d_nI = ls_direction(params, A)
     C, ok = readout_scale(params, float(A), d_nm, d_nI)

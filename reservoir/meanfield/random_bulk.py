@@ -1,4 +1,4 @@
-"""Classical facts about random rate networks (no feedback, no input).
+"""Chaos in random rate networks without feedback or input (Sompolinsky, Crisanti & Sommers 1988).
 
 * Sompolinsky, Crisanti & Sommers (1988): ``dx/dt = -x + J tanh(x)``, ``J_ij ~ N(0, g^2/N)``.
   For ``g < 1`` the origin is the only attractor; for ``g > 1`` the dynamics is chaotic
@@ -14,23 +14,33 @@
 
 from __future__ import annotations
 
-import numpy as np
 import scipy.optimize
 
 from .._checks import as_positive_float
+from ..nonlinearities import get_nonlinearity
 from .gaussian import gaussian_average, gaussian_expectation
 
-
-def _logcosh(x):
-    return np.logaddexp(x, -x) - np.log(2.0)
+_logcosh = get_nonlinearity("tanh").primitive
 
 
 def scs_variance(g: float, *, method: str = "accurate") -> float:
     """Stationary variance ``Delta0`` of the chaotic state (0 for ``g <= 1``).
 
     Solves ``Delta0^2/2 = g^2 ([Phi^2] - [Phi]^2)`` (``Phi = ln cosh``) by Brent's method
-    on ``(1e-10, 10 g^2]``. Spec values: 0.0528 (g = 1.05), 0.111 (1.1), 0.243 (1.2),
+    on ``(1e-10, 10 g^2]``. Values: 0.0528 (g = 1.05), 0.111 (1.1), 0.243 (1.2),
     0.748 (1.5), 1.925 (2.0), 5.446 (3.0).
+
+    Parameters
+    ----------
+    g : float
+        Bulk gain (``>= 0``).
+    method : {"accurate", "gh200"}
+        Quadrature rule of :func:`~reservoir.meanfield.gaussian.gaussian_expectation`.
+
+    Returns
+    -------
+    float
+        ``Delta0`` (state units squared).
 
     Raises
     ------
@@ -55,7 +65,24 @@ def scs_variance(g: float, *, method: str = "accurate") -> float:
 def discrete_map_variance(g: float, *, method: str = "accurate") -> float:
     """Stationary pre-activation variance ``q*`` of ``h' = tanh(W h)`` (0 for ``g <= 1``).
 
-    Solves ``q = g^2 [tanh^2](q)``. Spec values: 0.249 (g = 1.2), 0.793 (1.5), 2.122 (2.0).
+    Solves ``q = g^2 [tanh^2](q)``. Values: 0.249 (g = 1.2), 0.793 (1.5), 2.122 (2.0).
+
+    Parameters
+    ----------
+    g : float
+        Gain of ``W`` (entries of variance ``g^2 / N``, ``>= 0``).
+    method : {"accurate", "gh200"}
+        Quadrature rule.
+
+    Returns
+    -------
+    float
+        ``q*``.
+
+    Raises
+    ------
+    RuntimeError
+        If no positive root is bracketed.
     """
     g = as_positive_float(g, "g", allow_zero=True)
     if g <= 1.0:

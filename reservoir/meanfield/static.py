@@ -1,14 +1,15 @@
 r"""Static mean-field theory of trained feedback networks (Mastrogiuseppe & Ostojic 2019).
 
-Model (``specs/mo2019.md`` section 1): ``dx/dt = -x + chi phi(x) + m z + I``,
-``z = n . phi(x) / N``, ``chi`` i.i.d. with variance ``g^2 / N``, the readout ``n``
-uncorrelated with ``chi`` (the paper's approximation). Every vector has zero mean; the
-statistics that enter are
+Model (Mastrogiuseppe & Ostojic 2019, model section): ``dx/dt = -x + J phi(x) + m z + I``,
+``z = n . phi(x) / N``, ``J`` (MO2019's chi, our J) i.i.d. with variance ``g^2 / N``, the
+readout ``n`` uncorrelated with ``J`` (the paper's approximation). Every vector has zero
+mean; the statistics that enter are
 
 * ``var_m = <m^2>``, ``var_I = <I^2>``, ``cov_mI = <m I>`` (input statistics),
 * ``overlap_nm = <n m>``, ``overlap_nI = <n I>`` (the readout geometry).
 
-At a stationary state every unit is Gaussian with variance ``Delta0`` and
+At a stationary state every unit is Gaussian with variance ``Delta0`` and (the static
+mean-field equations of the paper; the labels are ours)
 
     (MF-Delta)  Delta0 = g^2 [phi^2](Delta0) + Delta_in(z),
                 Delta_in(z) = var_m z^2 + 2 cov_mI z + var_I
@@ -17,48 +18,67 @@ At a stationary state every unit is Gaussian with variance ``Delta0`` and
 so the fixed points are the roots of ``F(z) - z``, found on a grid and refined by Brent:
 *all* of them, not only the one a damped iteration reaches (the authors' code iterates).
 Stability of a solution: the bulk radius ``g sqrt([phi'^2](Delta0))`` must be below 1
-and the outlier, the top eigenvalue of the 2 x 2 matrix (section 3.3)
+and the outlier, the top eigenvalue of the 2 x 2 matrix of the paper's stability analysis
 
     M = [[M11, M12], [b M11, b M12 + a]],   M11 = g^2 ([phi'^2] + [phi phi'']),
     M12 = 2 (var_m z + cov_mI),  a = overlap_nm [phi'],  b = (overlap_nm z + overlap_nI) [phi'''] / 2
 
 below 1. For ``g < 1`` the static solution is stable iff ``dF/dz < 1``
 (``dF/dz = a + b M12 / (1 - M11)``), the test used for ``stable`` (the M-eigenvalue equals
-1 exactly where ``dF/dz`` does). Decision (spec sections 8.5, 8.6): both M-eigenvalues are
-returned; the outlier is the one of largest modulus (the code's choice, largest real part,
-reports 0.045 instead of the physical -0.758 at A = -0.1).
+1 exactly where ``dF/dz`` does). Both M-eigenvalues are returned; the outlier is the one of
+largest modulus (our choice: the authors' code takes the largest real part, which reports
+0.045 instead of the physical -0.758 at A = -0.1, hiding negative outliers).
 
 Quadrature: accurate by default; ``method="gh200"`` reproduces the authors' numbers (and
-their error at large ``Delta0``, spec X6).
+their error at large ``Delta0``: 200-node Gauss-Hermite gives ``[phi''']`` with the wrong
+sign at ``Delta0 = 18.6``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
 from .._checks import as_float_array, as_positive_float
+from .._deprecation import renamed_fields, renamed_kwargs
+from .._results import PointSetMixin, ResultMixin
 from ._roots import grid_roots
 from .gaussian import gaussian_average
 
 
 @dataclass(frozen=True)
 class MeanFieldParams:
-    """Parameters of the static theory.
+    """Parameters of the static theory (Mastrogiuseppe & Ostojic 2019).
 
-    Attributes
+    Plain container: nothing here can fail (the values are checked on construction).
+
+    Parameters
     ----------
     g : float
-        Bulk gain.
-    var_m, var_I, cov_mI : float
-        ``<m^2>``, ``<I^2>``, ``<m I>``.
-    overlap_nm, overlap_nI : float
-        ``<n m>``, ``<n I>`` (the readout is ``z = n . phi / N``).
+        Bulk gain (``>= 0``).
+    var_m : float
+        ``<m^2>``, variance of the feedback entries (state units squared).
+    var_I : float
+        ``<I^2>``, variance of the input entries.
+    cov_mI : float
+        ``<m I>``, with ``cov_mI^2 <= var_m var_I``.
+    overlap_nm : float
+        ``<n m>`` (the readout is ``z = n . phi / N``).
+    overlap_nI : float
+        ``<n I>``.
     phi : str
         ``"tanh"`` (the paper), ``"sigmoid"`` or ``"relu"``.
     method : {"accurate", "gh200"}
         Quadrature rule.
+
+    Raises
+    ------
+    ValueError
+        For a negative ``g``, ``var_m`` or ``var_I``, a non-finite overlap, ``cov_mI``
+        violating Cauchy-Schwarz, or an unknown ``method``.
+    TypeError
+        If ``g``, ``var_m`` or ``var_I`` is not a real number.
     """
 
     g: float
@@ -84,21 +104,77 @@ class MeanFieldParams:
             raise ValueError(f"method must be 'accurate' or 'gh200', got {self.method!r}")
 
     @classmethod
-    def from_code_parameters(cls, g, Sm, SI, rho, p, p_m, p_I, C=1.0, **kw):
-        """The parametrisation of the authors' code (spec section 1.2):
+    @renamed_kwargs(C="readout_scale")
+    def from_code_parameters(cls, g, Sm, SI, rho, p, p_m, p_I, readout_scale=1.0, **kw):
+        """The parametrisation of Mastrogiuseppe & Ostojic's published code.
+
         ``m = Sm (rho xi + sqrt(1-rho^2) eta_m)``, ``I = SI (rho xi + sqrt(1-rho^2) eta_I)``,
-        ``n = C (p xi + p_m eta_m + p_I eta_I)``; note that the m-I correlation is rho^2."""
+        ``n = readout_scale (p xi + p_m eta_m + p_I eta_I)`` with independent standard
+        normal ``xi, eta_m, eta_I``; note that the m-I correlation is ``rho^2``.
+
+        Parameters
+        ----------
+        g : float
+            Bulk gain.
+        Sm : float
+            Standard deviation of the feedback entries.
+        SI : float
+            Standard deviation of the input entries.
+        rho : float
+            Weight of the shared component ``xi``, in ``[0, 1]``.
+        p : float
+            Readout component along ``xi``.
+        p_m : float
+            Readout component along ``eta_m``.
+        p_I : float
+            Readout component along ``eta_I``.
+        readout_scale : float
+            Overall readout scale (the code's ``C``; deprecated keyword ``C``).
+        **kw
+            ``phi`` and ``method``, passed on.
+
+        Returns
+        -------
+        MeanFieldParams
+            The corresponding parameters.
+
+        Raises
+        ------
+        ValueError
+            As the constructor.
+        """
         s = np.sqrt(1 - rho**2)
         return cls(g=g, var_m=Sm**2, var_I=SI**2, cov_mI=Sm * SI * rho**2,
-                   overlap_nm=C * Sm * (rho * p + s * p_m),
-                   overlap_nI=C * SI * (rho * p + s * p_I), **kw)
+                   overlap_nm=readout_scale * Sm * (rho * p + s * p_m),
+                   overlap_nI=readout_scale * SI * (rho * p + s * p_I), **kw)
 
     @classmethod
     def from_network(cls, net, u=None, **kw):
-        """Empirical statistics of a network with one readout: ``m = W_fb[:, 0]``,
-        ``I = W_in u + b``, ``n = N W_out[0]`` and ``g = sqrt(sum J^2 / N)`` (feeding the
-        *empirical* overlaps to the theory removes their O(N^-1/2) sampling noise,
-        spec section 8.12)."""
+        """Empirical statistics of a network with one readout.
+
+        ``m = W_fb[:, 0]``, ``I = W_in u + b``, ``n = N W_out[0]`` and ``g = sqrt(sum J^2 /
+        N)`` (our choice: feeding the *empirical* overlaps to the theory removes their
+        O(N^-1/2) sampling noise from the comparison). Only the network's arrays are read.
+
+        Parameters
+        ----------
+        net : Network
+            A network with one readout.
+        u : array_like, shape (n_inputs,), optional
+            Constant input (default 0).
+        **kw
+            ``method``, passed on.
+
+        Returns
+        -------
+        MeanFieldParams
+            The empirical parameters.
+
+        Raises
+        ------
+        ValueError
+            If the network has more than one readout.
+        """
         if net.n_outputs != 1:
             raise ValueError("from_network needs a network with one readout (K = 1)")
         N = net.N
@@ -112,12 +188,36 @@ class MeanFieldParams:
                    phi=net.phi, **kw)
 
     def input_variance(self, z):
-        """``Delta_in(z) = var_m z^2 + 2 cov_mI z + var_I``."""
+        """``Delta_in(z) = var_m z^2 + 2 cov_mI z + var_I``.
+
+        Parameters
+        ----------
+        z : array_like
+            Readout value(s).
+
+        Returns
+        -------
+        ndarray
+            The input variance at each ``z`` (state units squared).
+        """
         z = np.asarray(z, dtype=float)
         return self.var_m * z**2 + 2 * self.cov_mI * z + self.var_I
 
     def with_readout(self, overlap_nm, overlap_nI):
-        """The same network statistics with another readout."""
+        """The same network statistics with another readout.
+
+        Parameters
+        ----------
+        overlap_nm : float
+            New ``<n m>``.
+        overlap_nI : float
+            New ``<n I>``.
+
+        Returns
+        -------
+        MeanFieldParams
+            A copy with the new overlaps.
+        """
         return MeanFieldParams(self.g, self.var_m, self.var_I, self.cov_mI, float(overlap_nm),
                                float(overlap_nI), self.phi, self.method)
 
@@ -133,12 +233,29 @@ def stationary_variance(params: MeanFieldParams, z, *, tol: float = 1e-13,
     ``d[phi^2]/dDelta = [phi'^2] + [phi phi'']`` (heat-equation identity) gives the Newton
     derivative. Starts at ``Delta_in + g^2 [phi^2](Delta_in)``.
 
+    Parameters
+    ----------
+    params : MeanFieldParams
+        ``g``, the input statistics and ``phi`` are used.
+    z : array_like, scalar or shape (P,)
+        Readout value(s) (readout units).
+    tol : float
+        Newton stops at ``|residual| < tol * max(1, Delta0)``.
+    max_iter : int
+        Most Newton iterations.
+
     Returns
     -------
     delta0 : ndarray
+        ``Delta0`` at each ``z`` (state units squared).
     converged : ndarray of bool
         False where Newton did not reach ``|residual| < tol * max(1, Delta0)`` (never a
         silent value: check it).
+
+    Raises
+    ------
+    ValueError
+        If ``z`` is not finite or has more than one dimension.
     """
     p = params
     z = np.asarray(as_float_array(z, "z", (0, 1)), dtype=float)
@@ -161,16 +278,60 @@ def stationary_variance(params: MeanFieldParams, z, *, tol: float = 1e-13,
 
 
 def open_loop_variance(params: MeanFieldParams, A):
-    """``Delta0`` with the feedback clamped to the target ``A`` (equation OL)."""
+    """``Delta0`` with the feedback clamped to the target ``A`` (the open-loop equation).
+
+    Parameters
+    ----------
+    params : MeanFieldParams
+        Network statistics.
+    A : array_like, scalar or shape (P,)
+        Target(s) (readout units).
+
+    Returns
+    -------
+    delta0 : ndarray
+        The open-loop variance at each ``A`` (state units squared).
+    converged : ndarray of bool
+        Whether each solve converged.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not finite or has more than one dimension.
+    """
     return stationary_variance(params, A)
 
 
 def readout_scale(params: MeanFieldParams, A, direction_nm: float, direction_nI: float):
-    """Scale ``C(A)`` making the target an exact solution (spec section 2.2).
+    """Scale ``C(A)`` making the target an exact solution.
 
-    For a readout direction with unnormalised overlaps ``(direction_nm, direction_nI)``,
+    Mastrogiuseppe & Ostojic 2019, readout normalisation: for a readout direction with
+    unnormalised overlaps ``(direction_nm, direction_nI)``,
     ``C(A) = A / ((direction_nI + A direction_nm) [phi'](Delta0_ol(A)))``; it diverges at
-    ``A_flex = -direction_nI / direction_nm``. Returns ``(C, converged)``.
+    ``A_flex = -direction_nI / direction_nm``.
+
+    Parameters
+    ----------
+    params : MeanFieldParams
+        Network statistics (readout overlaps ignored).
+    A : array_like
+        Target(s) (readout units).
+    direction_nm : float
+        Unnormalised overlap of the readout direction with ``m``.
+    direction_nI : float
+        Unnormalised overlap of the readout direction with ``I``.
+
+    Returns
+    -------
+    C : ndarray
+        The readout scale at each ``A`` (dimensionless; infinite at ``A_flex``).
+    converged : ndarray of bool
+        Whether each open-loop variance converged.
+
+    Raises
+    ------
+    ValueError
+        If ``A`` is not finite.
     """
     A = np.asarray(A, dtype=float)
     d, conv = open_loop_variance(params, A)
@@ -181,9 +342,27 @@ def readout_scale(params: MeanFieldParams, A, direction_nm: float, direction_nI:
 
 
 def stability_matrix(params: MeanFieldParams, z: float, delta0: float):
-    """The 2 x 2 matrix ``M`` of section 3.3 and ``dF/dz`` at a solution ``(z, Delta0)``.
+    """The 2 x 2 stability matrix ``M`` and ``dF/dz`` at a solution ``(z, Delta0)``.
 
-    Returns ``(M, eigenvalues sorted by decreasing real part, dF/dz)``.
+    Mastrogiuseppe & Ostojic 2019, stability of a mean-field solution (module docstring).
+
+    Parameters
+    ----------
+    params : MeanFieldParams
+        Network statistics and readout overlaps.
+    z : float
+        Readout value of the solution.
+    delta0 : float
+        Its variance ``Delta0``.
+
+    Returns
+    -------
+    M : ndarray, shape (2, 2)
+        The stability matrix.
+    eigenvalues : ndarray of complex, shape (2,)
+        Its eigenvalues, sorted by decreasing real part.
+    slope : float
+        ``dF/dz`` at the solution.
     """
     p = params
     M11 = p.g**2 * float(_avg(p, "dphi2", delta0) + _avg(p, "phi_ddphi", delta0))
@@ -197,32 +376,45 @@ def stability_matrix(params: MeanFieldParams, z: float, delta0: float):
     return M, ev, float(slope)
 
 
-@dataclass(frozen=True, eq=False)
-class MeanFieldSolution:
+@dataclass(frozen=True, eq=False, repr=False)
+class MeanFieldSolution(PointSetMixin):
     """All static mean-field fixed points for one parameter set (one entry per point).
 
-    Attributes
+    A point collection: ``solution[solution.stable]`` keeps the stable points; the grid,
+    ``success`` and ``messages`` are kept.
+
+    Parameters
     ----------
-    z, delta0, psi : ndarray, shape (P,)
-        Readout, variance ``Delta0`` and gain ``[phi'](Delta0)``.
-    slope : ndarray
+    z : ndarray, shape (P,)
+        Readout at each fixed point (readout units).
+    delta0 : ndarray, shape (P,)
+        Variance ``Delta0`` (state units squared).
+    psi : ndarray, shape (P,)
+        Gain ``[phi'](Delta0)``.
+    slope : ndarray, shape (P,)
         ``dF/dz`` at the root.
     outlier : ndarray of complex, shape (P,)
         The M-eigenvalue of largest modulus (the other lies inside the bulk).
     eig_M : ndarray of complex, shape (P, 2)
         Both eigenvalues, by decreasing modulus.
-    bulk_radius : ndarray
+    bulk_radius : ndarray, shape (P,)
         ``g sqrt([phi'^2](Delta0))``.
-    stable : ndarray of bool
+    stable : ndarray of bool, shape (P,)
         ``slope < 1`` and ``bulk_radius < 1``.
-    converged : ndarray of bool
+    converged : ndarray of bool, shape (P,)
         Every ``Delta0`` solve and the root refinement converged.
-    z_grid, G_grid : ndarray
-        ``F(z) - z`` on the bracketing grid (for plots).
+    z_grid : ndarray, shape (n_grid,)
+        The bracketing grid (readout units).
+    G_grid : ndarray, shape (n_grid,)
+        ``F(z) - z`` on the grid (for plots).
     success : bool
         Every point converged and the grid's ends have the sign that excludes roots beyond.
     messages : tuple of str
+        What went wrong or deserves attention, if anything.
     """
+
+    _point_fields = ("z", "delta0", "psi", "slope", "outlier", "eig_M", "bulk_radius",
+                     "stable", "converged")
 
     z: np.ndarray
     delta0: np.ndarray
@@ -236,10 +428,7 @@ class MeanFieldSolution:
     z_grid: np.ndarray
     G_grid: np.ndarray
     success: bool
-    messages: tuple = field(default=())
-
-    def __len__(self):
-        return self.z.size
+    messages: tuple
 
 
 def _default_range(p: MeanFieldParams):
@@ -259,12 +448,15 @@ def _default_range(p: MeanFieldParams):
 
 def mf_fixed_points(params: MeanFieldParams, *, z_range=None, n_grid: int = 4001,
                     ) -> MeanFieldSolution:
-    """All solutions of (MF-Delta, MF-z): the fixed points of the trained network in the
-    mean-field limit, with their stability.
+    """All solutions of (MF-Delta, MF-z), with their stability.
+
+    The fixed points of the trained network in the mean-field limit of Mastrogiuseppe &
+    Ostojic 2019 (module docstring), all of them (grid + Brent).
 
     Parameters
     ----------
     params : MeanFieldParams
+        Network statistics and readout overlaps.
     z_range : (float, float), optional
         Where to look (default: an interval outside of which ``|F(z)| < |z|`` is
         guaranteed for tanh; for other ``phi`` pass one).
@@ -272,6 +464,17 @@ def mf_fixed_points(params: MeanFieldParams, *, z_range=None, n_grid: int = 4001
         Grid points for bracketing the roots of ``F(z) - z``. Tangential (double) roots at
         a fold are missed by any grid method: ``messages`` says when ``|F - z|`` comes
         close to 0 without a sign change.
+
+    Returns
+    -------
+    MeanFieldSolution
+        Every fixed point with its stability; ``success`` and ``messages`` report the
+        solves and the scan.
+
+    Raises
+    ------
+    ValueError
+        If ``z_range`` does not satisfy ``lo < hi``.
     """
     p = params
     messages = []
@@ -308,7 +511,7 @@ def mf_fixed_points(params: MeanFieldParams, *, z_range=None, n_grid: int = 4001
         slope.append(sl)
     eig = np.array(eig, dtype=complex).reshape(-1, 2)
     # the outlier is the M-eigenvalue of largest modulus: the other one, ~ a M11 / outlier,
-    # lies inside the bulk (spec section 8.6: the code's sort by real part hides negative
+    # lies inside the bulk (our choice: the authors' sort by real part hides negative
     # outliers)
     order = np.argsort(-np.abs(eig), axis=1, kind="stable")
     eig = np.take_along_axis(eig, order, axis=1)
@@ -322,37 +525,55 @@ def mf_fixed_points(params: MeanFieldParams, *, z_range=None, n_grid: int = 4001
         messages=tuple(messages))
 
 
+#: Names of the solution classes of :func:`phase_diagram` (our names for the classes of
+#: Mastrogiuseppe & Ostojic 2019), indexed by ``PhaseDiagram.class_index``.
 CLASS_NAMES = ("input-driven", "weak positive feedback", "bistable", "unstable target")
 
 
-@dataclass(frozen=True, eq=False)
-class PhaseDiagram:
-    """Solution classes along the lines of solutions (spec section 4.1).
+@renamed_fields(n_fixed="n_fixed_points", n_stable="n_stable_fixed_points",
+                solution_class="class_index")
+@dataclass(frozen=True, eq=False, repr=False)
+class PhaseDiagram(ResultMixin):
+    """Solution classes along the lines of solutions (Mastrogiuseppe & Ostojic 2019).
 
     For every target ``A`` (rows) and readout-feedback overlap ``sigma_nm`` (columns) the
     readout overlap with the input is fixed by the target, ``sigma_nI = A / psi_A - A
     sigma_nm``, and the static theory gives the number of fixed points, how many are
-    stable, and whether the target is.
+    stable, and whether the target is (the paper's classes of solutions; the class names
+    are ours).
 
-    Attributes
+    Parameters
     ----------
-    A, overlap_nm : ndarray
-        The axes.
+    A : ndarray, shape (nA,)
+        The targets (readout units).
+    overlap_nm : ndarray, shape (nm,)
+        The readout-feedback overlaps.
     overlap_nI : ndarray, shape (nA, nm)
-    n_fixed, n_stable : ndarray of int, shape (nA, nm)
+        The readout-input overlap of each cell.
+    n_fixed_points : ndarray of int, shape (nA, nm)
+        Number of mean-field fixed points (sign changes of ``F(z) - z`` on the grid).
+    n_stable_fixed_points : ndarray of int, shape (nA, nm)
+        How many of them are stable.
     target_slope : ndarray, shape (nA, nm)
         ``dF/dz`` at the target (stable iff < 1).
-    solution_class : ndarray of int, shape (nA, nm)
+    class_index : ndarray of int, shape (nA, nm)
         Index into :data:`CLASS_NAMES`.
+    success : bool
+        Every target slope is finite and ``F(z) - z`` has, in every cell, the signs at the
+        ends of the grid that exclude roots outside it.
+    messages : tuple of str
+        What went wrong, if anything.
     """
 
     A: np.ndarray
     overlap_nm: np.ndarray
     overlap_nI: np.ndarray
-    n_fixed: np.ndarray
-    n_stable: np.ndarray
+    n_fixed_points: np.ndarray
+    n_stable_fixed_points: np.ndarray
     target_slope: np.ndarray
-    solution_class: np.ndarray
+    class_index: np.ndarray
+    success: bool
+    messages: tuple
 
 
 def phase_diagram(params: MeanFieldParams, A, overlap_nm, *, z_range=None,
@@ -363,7 +584,31 @@ def phase_diagram(params: MeanFieldParams, A, overlap_nm, *, z_range=None,
     are computed once on a grid of ``z``; every cell then only counts the sign changes of
     ``(sigma_nm z + sigma_nI) psi(z) - z`` (a fixed point is stable where that function
     decreases). The target's stability uses the exact ``dF/dz`` of :func:`stability_matrix`.
-    The readout overlaps of ``params`` are ignored.
+
+    Parameters
+    ----------
+    params : MeanFieldParams
+        Network statistics (the readout overlaps are ignored).
+    A : array_like, shape (nA,) or scalar
+        Targets (readout units).
+    overlap_nm : array_like, shape (nm,) or scalar
+        Readout-feedback overlaps.
+    z_range : (float, float), optional
+        Interval of ``z`` to scan (default: wide enough for tanh).
+    n_grid : int
+        Grid points in ``z``.
+
+    Returns
+    -------
+    PhaseDiagram
+        Counts, target slopes and class indices of every cell.
+
+    Raises
+    ------
+    FloatingPointError
+        If ``Delta0`` did not converge on the grid or at a target.
+    ValueError
+        If ``A`` or ``overlap_nm`` is not finite or has more than one dimension.
     """
     A = np.atleast_1d(as_float_array(A, "A", (0, 1)))
     snm = np.atleast_1d(as_float_array(overlap_nm, "overlap_nm", (0, 1)))
@@ -388,17 +633,27 @@ def phase_diagram(params: MeanFieldParams, A, overlap_nm, *, z_range=None,
     n_fixed = np.zeros((nA, nm), dtype=int)
     n_stable = np.zeros((nA, nm), dtype=int)
     slope = np.zeros((nA, nm))
+    n_open = 0
     for i in range(nA):
         G = (snm[:, None] * zg[None, :] + snI[i][:, None]) * psi[None, :] - zg[None, :]
         sg = np.sign(G)
         cross = sg[:, :-1] * sg[:, 1:] < 0
         n_fixed[i] = cross.sum(axis=1)
         n_stable[i] = (cross & (G[:, 1:] < G[:, :-1])).sum(axis=1)
+        n_open += int(np.count_nonzero(~((G[:, 0] > 0) & (G[:, -1] < 0))))
         for j in range(nm):
             _, _, slope[i, j] = stability_matrix(p.with_readout(snm[j], snI[i, j]), A[i],
                                                  dA[i])
     target_ok = slope < 1
     cls = np.where(~target_ok, 3, np.where(n_stable > 1, 2, np.where(snm[None, :] <= 0, 0, 1)))
-    return PhaseDiagram(A=A, overlap_nm=snm, overlap_nI=snI, n_fixed=n_fixed,
-                        n_stable=n_stable, target_slope=slope, solution_class=cls)
+    messages = []
+    if not np.all(np.isfinite(slope)):
+        messages.append(f"the target slope is not finite in {np.count_nonzero(~np.isfinite(slope))}"
+                        " cells")
+    if n_open:
+        messages.append(f"F(z) - z does not have the signs at the ends of z_range that "
+                        f"exclude roots outside it in {n_open} cells: widen z_range")
+    return PhaseDiagram(A=A, overlap_nm=snm, overlap_nI=snI, n_fixed_points=n_fixed,
+                        n_stable_fixed_points=n_stable, target_slope=slope, class_index=cls,
+                        success=not messages, messages=tuple(messages))
 
