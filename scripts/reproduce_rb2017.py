@@ -154,7 +154,7 @@ def output_ode_three_targets(N, n_real, out_json, eps=0.02, t_end=10.0):
     res = []
     for k, (ax, att) in enumerate(zip(axes, mt.attractors)):
         Mm = att.M - np.eye(len(targets))
-        theory = np.array([eps * att.a @ scipy.linalg.expm(Mm * ti) @ att.b for ti in t])
+        theory = np.array([eps * att.a @ scipy.linalg.expm(Mm * ti) @ att.b_k for ti in t])
         for sim in sims[k]:
             ax.plot(t, sim, color="0.6", lw=1)
         ax.plot([], [], color="0.6", label=f"networks (N = {N})")

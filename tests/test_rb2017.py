@@ -248,7 +248,7 @@ def test_relu_delta_term_against_derivative_free_monte_carlo():
         b = np.einsum("n,nm,n->m", u, r, d[:, k]) / n
         Lam = P @ np.linalg.inv(mt.C)
         np.testing.assert_allclose(Lam, att.Lambda, atol=0.01)
-        np.testing.assert_allclose(b, att.b, atol=0.01)
+        np.testing.assert_allclose(b, att.b_k, atol=0.01)
         poles = np.linalg.eigvals(Lam + np.outer(b, mt.a)) - 1
         assert np.min(np.abs(poles)) < 0.02
         E = np.diag(att.Lambda) / g**2             # the diagonal is g^2 E (F_k = 0 for ReLU)

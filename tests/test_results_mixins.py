@@ -163,3 +163,23 @@ def test_fixed_point_renames_found_by_and_compute_eigenvalues():
     assert new.jacobian_eigenvalues.shape[1] == 0
     with pytest.warns(DeprecationWarning, match="found_by"):
         np.testing.assert_array_equal(new.kind, new.found_by)
+
+
+def test_attractor_b_renamed_b_k():
+    from reservoir.meanfield import multi_target
+    att = multi_target(0.8, [1.0, 2.0]).attractors[0]
+    with pytest.warns(DeprecationWarning, match="b_k"):
+        np.testing.assert_array_equal(att.b, att.b_k)
+    # the transfer function uses b_k: T(0) = a^T (-(M - I))^{-1} b_k
+    want = att.a @ np.linalg.solve(np.eye(2) - att.M, att.b_k)
+    np.testing.assert_allclose(att.transfer(0.0)[0], want, rtol=1e-12)
+
+
+def test_bivariate_grid_keywords_are_validated_by_name():
+    from reservoir.meanfield import bivariate_average
+    with pytest.raises(ValueError, match="grid_step"):
+        bivariate_average("tanh", 1.0, 1.0, 0.5, grid_step=0.0)
+    with pytest.raises(ValueError, match="grid_radius"):
+        bivariate_average("tanh", 1.0, 1.0, 0.5, grid_radius=-1.0)
+    fine = bivariate_average("tanh", 1.0, 2.0, 0.5, grid_step=0.03, grid_radius=9.0)
+    np.testing.assert_allclose(fine, bivariate_average("tanh", 1.0, 2.0, 0.5), rtol=1e-9)

@@ -31,7 +31,7 @@ strip of half-width ``pi / (2 sqrt(max D))`` in each variable, so the error of
 ``<phi phi>`` is ``~ exp(-2 pi (pi/2) / 0.3) ~ 5e-15``; the derivative moments
 (higher-order poles, e.g. ``sech^4``) are accurate to ~1e-11, enough for slopes (all
 checked against ``scipy.integrate.dblquad`` and 1-D limits in the tests). A finer
-``step`` and larger ``radius`` may be asked for (the multi-target theory does: its
+``grid_step`` and larger ``grid_radius`` may be asked for (the multi-target theory does: its
 correlation matrix is ill-conditioned). Each element's grid depends on its own variances
 only. The sums run in a Numba kernel (:mod:`reservoir._kernels.gauss2d`, half of the disk
 for odd ``tanh``). For ReLU the closed forms (arc-cosine kernel, Cho & Saul 2009) are used.
@@ -254,8 +254,8 @@ def _n_half(d1, d2, step=None, radius=_RADIUS):
 
 def _check_rule(step, radius):
     if step is not None:
-        step = as_positive_float(step, "step")
-    radius = as_positive_float(radius, "radius")
+        step = as_positive_float(step, "grid_step")
+    radius = as_positive_float(radius, "grid_radius")
     return step, radius
 
 
@@ -304,8 +304,8 @@ def _trapezoid_2d(kernel, d1, d2, c, n_out, step=None, radius=_RADIUS):
     return out.reshape((n_out,) + shape)
 
 
-def bivariate_expectation(f1, f2, delta1, delta2, cov, *, step: float | None = None,
-                          radius: float = _RADIUS) -> np.ndarray:
+def bivariate_expectation(f1, f2, delta1, delta2, cov, *, grid_step: float | None = None,
+                          grid_radius: float = _RADIUS) -> np.ndarray:
     """``E[f1(X1) f2(X2)]`` for zero-mean jointly Gaussian ``(X1, X2)``.
 
     Parameters
@@ -320,10 +320,10 @@ def bivariate_expectation(f1, f2, delta1, delta2, cov, *, step: float | None = N
         Variance ``Var X2`` (non-negative).
     cov : array_like
         ``Cov(X1, X2)``, with ``cov^2 <= delta1 delta2``.
-    step : float, optional
+    grid_step : float, optional
         Grid step in the standard-normal variables (default: the adaptive step of the
         module docstring).
-    radius : float
+    grid_radius : float
         Radius of the integration disk in the standard-normal variables (discarded mass
         ``exp(-radius^2 / 2)``).
 
@@ -335,7 +335,7 @@ def bivariate_expectation(f1, f2, delta1, delta2, cov, *, step: float | None = N
     Raises
     ------
     ValueError
-        If a variance is negative, ``cov^2 > delta1 delta2``, or ``step`` or ``radius``
+        If a variance is negative, ``cov^2 > delta1 delta2``, or ``grid_step`` or ``grid_radius``
         is not positive.
 
     Notes
@@ -345,7 +345,7 @@ def bivariate_expectation(f1, f2, delta1, delta2, cov, *, step: float | None = N
     polynomials), only ``O(h^2)`` for kinks (ReLU: use :func:`bivariate_average`, which is
     exact).
     """
-    step, radius = _check_rule(step, radius)
+    step, radius = _check_rule(grid_step, grid_radius)
     d1, d2, c = _broadcast3(delta1, delta2, cov)
     return _trapezoid_2d(lambda X1, X2: (f1(X1) * f2(X2),), d1, d2, c, 1, step, radius)[0]
 
@@ -379,8 +379,8 @@ def _moments(phi, d1, d2, c, coarse=False, step=None, radius=_RADIUS):
     return out
 
 
-def bivariate_average(phi: str, delta1, delta2, cov, *, step: float | None = None,
-                      radius: float = _RADIUS) -> np.ndarray:
+def bivariate_average(phi: str, delta1, delta2, cov, *, grid_step: float | None = None,
+                      grid_radius: float = _RADIUS) -> np.ndarray:
     """The three bivariate averages of ``phi`` for zero-mean jointly Gaussian ``(X1, X2)``.
 
     Parameters
@@ -393,10 +393,10 @@ def bivariate_average(phi: str, delta1, delta2, cov, *, step: float | None = Non
         Variance of ``X2`` (non-negative).
     cov : array_like
         Covariance of ``X1`` and ``X2``, ``cov^2 <= delta1 delta2``.
-    step : float, optional
+    grid_step : float, optional
         Grid step in the standard-normal variables (default: the adaptive step of the
         module docstring; ignored for ReLU).
-    radius : float
+    grid_radius : float
         Radius of the integration disk in the standard-normal variables (ignored for ReLU).
 
     Returns
@@ -410,11 +410,11 @@ def bivariate_average(phi: str, delta1, delta2, cov, *, step: float | None = Non
     ------
     ValueError
         If ``phi`` is unknown, a variance is negative, ``cov^2 > delta1 delta2``, or
-        ``step`` or ``radius`` is not positive.
+        ``grid_step`` or ``grid_radius`` is not positive.
     """
     if phi not in _PHIS_2D:
         raise ValueError(f"phi must be one of {_PHIS_2D}, got {phi!r}")
-    step, radius = _check_rule(step, radius)
+    step, radius = _check_rule(grid_step, grid_radius)
     d1, d2, c = _broadcast3(delta1, delta2, cov)
     if phi == "relu":
         return _relu_moments(d1, d2, c)

@@ -312,11 +312,11 @@ def _pairs(phi, Q, rows, cols):
     """``bivariate_average`` of ``(x^l, x^k)`` for the index pairs ``(rows, cols)``:
     ``[<phi phi>, <phi'(x^l) phi'(x^k)>, <phi(x^l) phi''(x^k)>]``, shape (3, n_pairs)."""
     d = np.diag(Q)
-    return bivariate_average(phi, d[rows], d[cols], Q[rows, cols], step=_PAIR_STEP,
-                             radius=_PAIR_RADIUS)
+    return bivariate_average(phi, d[rows], d[cols], Q[rows, cols], grid_step=_PAIR_STEP,
+                             grid_radius=_PAIR_RADIUS)
 
 
-@renamed_fields(chi="char_poly", rho="bulk_radius")
+@renamed_fields(chi="char_poly", rho="bulk_radius", b="b_k")
 @dataclass(frozen=True, eq=False, repr=False)
 class Attractor(ResultMixin):
     """Mean-field linear dynamics near one trained attractor ``A_k`` (Rivkind & Barak 2017).
@@ -329,7 +329,7 @@ class Attractor(ResultMixin):
         ``M_k``; the output ODE is ``det((1 + d/dt) I - M_k) dz = 0``.
     Lambda : ndarray, shape (n_targets, n_targets)
         Open-loop matrix of the overlap dynamics.
-    b : ndarray, shape (n_targets,)
+    b_k : ndarray, shape (n_targets,)
         Feedback drive ``b_k`` of the overlap dynamics.
     a : ndarray, shape (n_targets,)
         Readout coefficients ``a = C^{-1} A``.
@@ -353,7 +353,7 @@ class Attractor(ResultMixin):
     A: float
     M: np.ndarray
     Lambda: np.ndarray
-    b: np.ndarray
+    b_k: np.ndarray
     a: np.ndarray
     poles: np.ndarray
     char_poly: np.ndarray
@@ -378,7 +378,7 @@ class Attractor(ResultMixin):
         """
         s = np.atleast_1d(np.asarray(s, dtype=complex))
         Mm = self.M - np.eye(self.M.shape[0])
-        return np.array([self.a @ np.linalg.solve(si * np.eye(Mm.shape[0]) - Mm, self.b)
+        return np.array([self.a @ np.linalg.solve(si * np.eye(Mm.shape[0]) - Mm, self.b_k)
                          for si in s])
 
     def open_loop(self, s):
@@ -396,7 +396,7 @@ class Attractor(ResultMixin):
         """
         s = np.atleast_1d(np.asarray(s, dtype=complex))
         n = self.Lambda.shape[0]
-        return np.array([self.a @ np.linalg.solve((1 + si) * np.eye(n) - self.Lambda, self.b)
+        return np.array([self.a @ np.linalg.solve((1 + si) * np.eye(n) - self.Lambda, self.b_k)
                          for si in s])
 
 
@@ -549,7 +549,7 @@ def multi_target(g: float, targets, *, phi: str = "tanh", var_m: float = 1.0,
         att_messages = list(messages)
         if not np.all(np.isfinite(poles)):
             att_messages.append("non-finite poles")
-        atts.append(Attractor(A=float(A[k]), M=Mk, Lambda=Lam, b=b, a=a, poles=poles,
+        atts.append(Attractor(A=float(A[k]), M=Mk, Lambda=Lam, b_k=b, a=a, poles=poles,
                               char_poly=np.real(np.poly(Mk - np.eye(n))), bulk_radius=radius,
                               H0=H0, stable=bool(radius < 1 and np.all(poles.real < 0)),
                               success=not att_messages, messages=tuple(att_messages)))
