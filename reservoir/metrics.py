@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._checks import as_float_array
+from ._docs import fill_doc
 
 
 def _pair(z, y):
@@ -15,27 +16,34 @@ def _pair(z, y):
     return z, y
 
 
+#: Docstring sections shared by the metrics (see :mod:`reservoir._docs`).
+_PAIR = """Parameters
+----------
+z : array_like, shape (T,), (T, K) or (B, T, K)
+    The readout.
+y : array_like, same shape as ``z``
+    The target."""
+_PAIR_RAISES = """Raises
+------
+TypeError
+    If ``z`` or ``y`` is not a real numeric array.
+ValueError
+    If they differ in shape, have 0 or more than 3 dimensions, are empty or not"""
+_metric_doc = fill_doc(pair=_PAIR, pair_raises=_PAIR_RAISES)
+
+
+@_metric_doc
 def nmse(z, y) -> float:
     """Normalised mean squared error ``mean((z - y)^2) / var(y)`` over all entries.
 
-    Parameters
-    ----------
-    z : array_like, shape (T,), (T, K) or (B, T, K)
-        The readout.
-    y : array_like, same shape as ``z``
-        The target.
+    {pair}
 
     Returns
     -------
     float
         The NMSE (dimensionless; 1 for a constant prediction at the mean of ``y``).
 
-    Raises
-    ------
-    TypeError
-        If ``z`` or ``y`` is not a real numeric array.
-    ValueError
-        If they differ in shape, have 0 or more than 3 dimensions, are empty or not
+    {pair_raises}
         finite, or ``y`` is constant (use :func:`mse` then).
     """
     z, y = _pair(z, y)
@@ -45,54 +53,36 @@ def nmse(z, y) -> float:
     return float(np.mean((z - y) ** 2) / var)
 
 
+@_metric_doc
 def mse(z, y) -> float:
     """Mean squared error ``mean((z - y)^2)`` over all entries.
 
-    Parameters
-    ----------
-    z : array_like, shape (T,), (T, K) or (B, T, K)
-        The readout.
-    y : array_like, same shape as ``z``
-        The target.
+    {pair}
 
     Returns
     -------
     float
         The MSE (readout units squared).
 
-    Raises
-    ------
-    TypeError
-        If ``z`` or ``y`` is not a real numeric array.
-    ValueError
-        If they differ in shape, have 0 or more than 3 dimensions, are empty or not
+    {pair_raises}
         finite.
     """
     z, y = _pair(z, y)
     return float(np.mean((z - y) ** 2))
 
 
+@_metric_doc
 def mae(z, y) -> float:
     """Mean absolute error ``mean(|z - y|)`` over all entries.
 
-    Parameters
-    ----------
-    z : array_like, shape (T,), (T, K) or (B, T, K)
-        The readout.
-    y : array_like, same shape as ``z``
-        The target.
+    {pair}
 
     Returns
     -------
     float
         The MAE (readout units).
 
-    Raises
-    ------
-    TypeError
-        If ``z`` or ``y`` is not a real numeric array.
-    ValueError
-        If they differ in shape, have 0 or more than 3 dimensions, are empty or not
+    {pair_raises}
         finite.
     """
     z, y = _pair(z, y)

@@ -25,26 +25,33 @@ from typing import Callable
 import numba as nb
 import numpy as np
 
+from ._docs import fill_doc
+
 #: Integer code of each nonlinearity, as used by the Numba kernels.
 CODES = {"tanh": 0, "relu": 1, "sigmoid": 2}
 
 NAMES = tuple(CODES)
 
 
+#: The arguments and return type of the scalar Numba functions (see :mod:`reservoir._docs`).
+_CODE_X = """Parameters
+----------
+code : int
+    Integer code of the nonlinearity (:data:`CODES`).
+x : float
+    Argument.
+
+Returns
+-------
+float"""
+
+
 @nb.njit(cache=True, inline="always")
+@fill_doc(code_x=_CODE_X)
 def phi_scalar(code, x):
     """phi(x) for the nonlinearity with integer ``code`` (Numba, scalar).
 
-    Parameters
-    ----------
-    code : int
-        Integer code of the nonlinearity (:data:`CODES`).
-    x : float
-        Argument.
-
-    Returns
-    -------
-    float
+    {code_x}
         ``phi(x)``.
     """
     if code == 0:
@@ -56,19 +63,11 @@ def phi_scalar(code, x):
 
 
 @nb.njit(cache=True, inline="always")
+@fill_doc(code_x=_CODE_X)
 def dphi_scalar(code, x):
     """phi'(x) for the nonlinearity with integer ``code`` (Numba, scalar).
 
-    Parameters
-    ----------
-    code : int
-        Integer code of the nonlinearity (:data:`CODES`).
-    x : float
-        Argument.
-
-    Returns
-    -------
-    float
+    {code_x}
         ``phi'(x)``.
     """
     if code == 0:
@@ -82,19 +81,11 @@ def dphi_scalar(code, x):
 
 
 @nb.njit(cache=True, inline="always")
+@fill_doc(code_x=_CODE_X)
 def ddphi_scalar(code, x):
     """phi''(x) for the nonlinearity with integer ``code`` (Numba, scalar).
 
-    Parameters
-    ----------
-    code : int
-        Integer code of the nonlinearity (:data:`CODES`).
-    x : float
-        Argument.
-
-    Returns
-    -------
-    float
+    {code_x}
         ``phi''(x)``.
     """
     if code == 0:
@@ -231,9 +222,9 @@ def check_phi_name(phi, name: str = "phi") -> str:
     Raises
     ------
     TypeError
-        If ``phi`` is not a string.
+        If ``phi`` is not a string (the message names the argument ``name``).
     ValueError
-        If the name is unknown.
+        If the name is not one of :data:`NAMES`.
     """
     if not isinstance(phi, str):
         raise TypeError(f"{name} must be a nonlinearity name (one of {NAMES}), "

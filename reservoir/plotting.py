@@ -4,6 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._docs import fill_doc
+
+
+#: The axes argument, return value and error type of every plot (see :mod:`reservoir._docs`).
+_AX_RETURNS = """ax : matplotlib.axes.Axes, optional
+    Axes to draw on (default: a new 4 x 4 inch figure).
+
+Returns
+-------
+matplotlib.axes.Axes
+    The axes drawn on.
+
+Raises
+------
+ValueError"""
+
 
 def _axes(ax):
     if ax is None:
@@ -12,6 +28,7 @@ def _axes(ax):
     return ax
 
 
+@fill_doc(ax_returns=_AX_RETURNS)
 def plot_spectrum(eigenvalues, *, kind: str = "gain", bulk_radius=None, outliers=None,
                   ax=None):
     """Scatter eigenvalues in the complex plane with the stability boundary.
@@ -28,17 +45,7 @@ def plot_spectrum(eigenvalues, *, kind: str = "gain", bulk_radius=None, outliers
         Draws the predicted bulk edge (dashed circle).
     outliers : array_like of complex, optional
         Marked with open red circles.
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw on (default: a new 4 x 4 inch figure).
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on.
-
-    Raises
-    ------
-    ValueError
+    {ax_returns}
         If ``kind`` is not ``"gain"``, ``"flow"`` or ``"map"``.
     """
     if kind not in ("gain", "flow", "map"):
@@ -66,6 +73,7 @@ def plot_spectrum(eigenvalues, *, kind: str = "gain", bulk_radius=None, outliers
     return ax
 
 
+@fill_doc(ax_returns=_AX_RETURNS)
 def plot_fixed_point_equation(fixed_points, *, ax=None):
     """Plot ``G(z) = W_out phi(x(z)) - z`` from a z-scan, with the fixed points.
 
@@ -77,17 +85,7 @@ def plot_fixed_point_equation(fixed_points, *, ax=None):
     fixed_points : FixedPoints
         A result of :func:`~reservoir.analysis.find_fixed_points` with a z-scan
         (``z_grid`` and ``G_grid`` not empty).
-    ax : matplotlib.axes.Axes, optional
-        Axes to draw on (default: a new 4 x 4 inch figure).
-
-    Returns
-    -------
-    matplotlib.axes.Axes
-        The axes drawn on.
-
-    Raises
-    ------
-    ValueError
+    {ax_returns}
         If ``fixed_points`` has no z-scan (``K > 1`` or ``method="slow"``).
     """
     fps = fixed_points

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._docs import fill_doc
 from ._checks import as_float_array, as_int, as_positive_float
 from ._results import ResultMixin
 
@@ -264,6 +265,29 @@ EARLY_STOP = {"and": 5e-4, "or": 1e-4, "xor": 1e-3, "not": 5e-4, "flip_flop": 1e
               "time_reproduction": 1e-3, "oscillation": 1e-3, "flip_flop_3bit": 9e-3}
 
 
+#: Docstring sections shared by Jarne's task generators (see :mod:`reservoir._docs`).
+_DT_RNG = """dt : float
+    Time step (ms).
+rng : None, int, SeedSequence or Generator
+    Trial types and noise."""
+_RETURNS_RAISES = """Returns
+-------
+Task
+    ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
+
+Raises
+------
+TypeError
+    If an argument has the wrong type.
+ValueError"""
+_JARNE_SECTIONS = ("Parameters\n----------\nn_trials : int\n    Number of trials ``B``.\n"
+                   "noise_std : float\n    Std of the Gaussian noise added to the inputs.\n"
+                   + _DT_RNG + "\n\n" + _RETURNS_RAISES + "\n    If ``n_trials < 1``, "
+                   "``noise_std < 0`` or ``dt`` is not positive.")
+_jarne_doc = fill_doc(jarne_sections=_JARNE_SECTIONS, dt_rng=_DT_RNG,
+                      returns_raises=_RETURNS_RAISES)
+
+
 def _grid(duration_ms, dt):
     T, dt = _n_steps(duration_ms, dt)
     return T, dt, np.arange(T) * dt
@@ -305,6 +329,7 @@ def _gate(name, n_trials, noise_std, dt, rng, trial_ms=200.0, onset=30.0, width=
                       "correct side of 0.5", "time_unit": "ms"})
 
 
+@_jarne_doc
 def and_(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=None) -> Task:
     """AND of two input pulses (Jarne & Laje 2023, J. Comput. Neurosci. 51:407).
 
@@ -312,117 +337,36 @@ def and_(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=
     0; early-stop threshold 5e-4. ``info["trial_types"]`` indexes (A, B) in (0,0), (1,0),
     (0,1), (1,1).
 
-    Parameters
-    ----------
-    n_trials : int
-        Number of trials ``B``.
-    noise_std : float
-        Std of the Gaussian noise added to the inputs.
-    dt : float
-        Time step (ms).
-    rng : None, int, SeedSequence or Generator
-        Trial types and noise.
-
-    Returns
-    -------
-    Task
-        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
-
-    Raises
-    ------
-    TypeError
-        If an argument has the wrong type.
-    ValueError
-        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    {jarne_sections}
     """
     return _gate("and", n_trials, noise_std, dt, rng)
 
 
+@_jarne_doc
 def or_(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=None) -> Task:
     """OR of two input pulses (as :func:`and_`, baseline 0.01, threshold 1e-4).
 
-    Parameters
-    ----------
-    n_trials : int
-        Number of trials ``B``.
-    noise_std : float
-        Std of the Gaussian noise added to the inputs.
-    dt : float
-        Time step (ms).
-    rng : None, int, SeedSequence or Generator
-        Trial types and noise.
-
-    Returns
-    -------
-    Task
-        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
-
-    Raises
-    ------
-    TypeError
-        If an argument has the wrong type.
-    ValueError
-        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    {jarne_sections}
     """
     return _gate("or", n_trials, noise_std, dt, rng)
 
 
+@_jarne_doc
 def xor(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=None) -> Task:
     """XOR of two input pulses (as :func:`and_`, baseline 0.01, threshold 1e-3).
 
-    Parameters
-    ----------
-    n_trials : int
-        Number of trials ``B``.
-    noise_std : float
-        Std of the Gaussian noise added to the inputs.
-    dt : float
-        Time step (ms).
-    rng : None, int, SeedSequence or Generator
-        Trial types and noise.
-
-    Returns
-    -------
-    Task
-        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
-
-    Raises
-    ------
-    TypeError
-        If an argument has the wrong type.
-    ValueError
-        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    {jarne_sections}
     """
     return _gate("xor", n_trials, noise_std, dt, rng)
 
 
+@_jarne_doc
 def not_(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=None) -> Task:
     """NOT of one input pulse (Jarne): target ``1 - input`` from 70 ms, baseline 0.01.
 
     Needs a recurrent bias (the no-pulse trial has no input at all).
 
-    Parameters
-    ----------
-    n_trials : int
-        Number of trials ``B``.
-    noise_std : float
-        Std of the Gaussian noise added to the inputs.
-    dt : float
-        Time step (ms).
-    rng : None, int, SeedSequence or Generator
-        Trial types and noise.
-
-    Returns
-    -------
-    Task
-        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
-
-    Raises
-    ------
-    TypeError
-        If an argument has the wrong type.
-    ValueError
-        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    {jarne_sections}
     """
     n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
     T, dt, t = _grid(200.0, dt)
@@ -440,6 +384,7 @@ def not_(n_trials: int = 15000, *, noise_std: float = 0.0, dt: float = 1.0, rng=
                       "criterion": "response-window mean on the correct side of 0.5"})
 
 
+@_jarne_doc
 def flip_flop(n_trials: int = 25000, *, noise_std: float = 0.1, dt: float = 1.0,
               rng=None) -> Task:
     """1-bit flip-flop (Jarne).
@@ -449,28 +394,7 @@ def flip_flop(n_trials: int = 25000, *, noise_std: float = 0.1, dt: float = 1.0,
     ends, ``[90 + 120 k, 210 + 120 k)``; baseline 0.01 before 90 ms; 1010 ms trials;
     input noise 0.1.
 
-    Parameters
-    ----------
-    n_trials : int
-        Number of trials ``B``.
-    noise_std : float
-        Std of the Gaussian noise added to the inputs.
-    dt : float
-        Time step (ms).
-    rng : None, int, SeedSequence or Generator
-        Trial types and noise.
-
-    Returns
-    -------
-    Task
-        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
-
-    Raises
-    ------
-    TypeError
-        If an argument has the wrong type.
-    ValueError
-        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    {jarne_sections}
     """
     n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
     T, dt, t = _grid(1010.0, dt)
@@ -508,6 +432,7 @@ def _place(t, start_ms, values_1ms):
     return out
 
 
+@_jarne_doc
 def time_reproduction(n_trials: int = 15000, *, mem_gap: float = 20.0, noise_std: float = 0.03,
                       dt: float = 1.0, rng=None) -> Task:
     """Reproduce a 20 ms pulse ``mem_gap`` ms after it ends (Jarne).
@@ -524,21 +449,9 @@ def time_reproduction(n_trials: int = 15000, *, mem_gap: float = 20.0, noise_std
         Delay (ms) between the end of the pulse and the start of the reproduced bump.
     noise_std : float
         Std of the Gaussian noise added to the inputs and to the targets.
-    dt : float
-        Time step (ms).
-    rng : None, int, SeedSequence or Generator
-        Trial types and noise.
+    {dt_rng}
 
-    Returns
-    -------
-    Task
-        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
-
-    Raises
-    ------
-    TypeError
-        If an argument has the wrong type.
-    ValueError
+    {returns_raises}
         If ``n_trials < 1``, ``noise_std < 0``, ``mem_gap < 0`` or ``dt`` is not positive.
     """
     import scipy.signal
@@ -583,6 +496,7 @@ def oscillation_target_1ms():
     return y
 
 
+@_jarne_doc
 def oscillation(n_trials: int = 15000, *, noise_std: float = 0.1, dt: float = 1.0,
                 rng=None) -> Task:
     """A pulse-triggered oscillation of finite duration (Jarne).
@@ -591,28 +505,7 @@ def oscillation(n_trials: int = 15000, *, noise_std: float = 0.1, dt: float = 1.
     0.01 and, after a pulse, a sinusoid of period 35 ms and amplitude 1.74 on
     [160, 380) ms; 420 ms trials; input noise 0.1.
 
-    Parameters
-    ----------
-    n_trials : int
-        Number of trials ``B``.
-    noise_std : float
-        Std of the Gaussian noise added to the inputs.
-    dt : float
-        Time step (ms).
-    rng : None, int, SeedSequence or Generator
-        Trial types and noise.
-
-    Returns
-    -------
-    Task
-        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
-
-    Raises
-    ------
-    TypeError
-        If an argument has the wrong type.
-    ValueError
-        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    {jarne_sections}
     """
     n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
     T, dt, t = _grid(420.0, dt)
@@ -630,6 +523,7 @@ def oscillation(n_trials: int = 15000, *, noise_std: float = 0.1, dt: float = 1.
                       "noise_std": noise_std, "time_unit": "ms"})
 
 
+@_jarne_doc
 def flip_flop_3bit(n_trials: int = 15050, *, noise_std: float = 0.1, dt: float = 1.0,
                    rng=None) -> Task:
     """3-bit flip-flop, the version of Jarne's tutorial (Jarne 2024, Front. Syst. Neurosci.).
@@ -641,28 +535,7 @@ def flip_flop_3bit(n_trials: int = 15050, *, noise_std: float = 0.1, dt: float =
     340 ms trials; input noise 0.1. (The task itself is Sussillo & Barak's 2013 3-bit
     flip-flop.)
 
-    Parameters
-    ----------
-    n_trials : int
-        Number of trials ``B``.
-    noise_std : float
-        Std of the Gaussian noise added to the inputs.
-    dt : float
-        Time step (ms).
-    rng : None, int, SeedSequence or Generator
-        Trial types and noise.
-
-    Returns
-    -------
-    Task
-        ``inputs`` (B, T, M), ``targets`` (B, T, K), ``mask`` (B, T) ones; times in ms.
-
-    Raises
-    ------
-    TypeError
-        If an argument has the wrong type.
-    ValueError
-        If ``n_trials < 1``, ``noise_std < 0`` or ``dt`` is not positive.
+    {jarne_sections}
     """
     n, noise_std, gen = _jarne_common(n_trials, noise_std, rng)
     T, dt, t = _grid(340.0, dt)

@@ -50,6 +50,21 @@ def recurrent_input(dense, J, data, indices, indptr, i, r):
     return csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
 
 
+@nb.njit(cache=True, inline="always")
+def loop_buffers(code, x, K):
+    """The rates ``r = phi(x)`` and the scratch vectors of a single-trial time loop.
+
+    Returns ``(r, x_new, r_new, z, drive)``: ``r`` filled, the others empty, of shapes
+    (N,), (N,), (N,), (K,), (N,) and ``x``'s dtype.
+    """
+    N = x.shape[0]
+    r = np.empty(N, x.dtype)
+    for i in range(N):
+        r[i] = phi_scalar(code, x[i])
+    return r, np.empty(N, x.dtype), np.empty(N, x.dtype), np.empty(K, x.dtype), \
+        np.empty(N, x.dtype)
+
+
 @nb.njit(cache=True)
 def _feedback(mode, z, Y, t, f):
     K = f.shape[0]
@@ -107,14 +122,8 @@ def run_single(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, ou
     N = x.shape[0]
     K = arrays.W_out.shape[0]
     T = U.shape[0]
-    r = np.empty(N, x.dtype)
-    for i in range(N):
-        r[i] = phi_scalar(code, x[i])
-    x_new = np.empty(N, x.dtype)
-    r_new = np.empty(N, x.dtype)
-    z = np.empty(K, x.dtype)
+    r, x_new, r_new, z, drive = loop_buffers(code, x, K)
     f = np.empty(K, x.dtype)
-    drive = np.empty(N, x.dtype)
     rec_x = out_x.shape[0] > 0
     rec_r = out_r.shape[0] > 0
     rec_z = out_z.shape[0] > 0

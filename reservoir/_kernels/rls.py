@@ -15,7 +15,7 @@ import numpy as np
 
 from ..nonlinearities import phi_scalar
 from .arrays import is_dense
-from .euler import _drive, _readout, recurrent_input
+from .euler import _drive, _readout, loop_buffers, recurrent_input
 
 _REASSOC = {"reassoc"}
 
@@ -55,14 +55,8 @@ def force_run(arrays, alpha, code, x, U, Y, P, update_every, s_pend, pending_box
     N = x.shape[0]
     K = W_out.shape[0]
     T = U.shape[0]
-    r = np.empty(N, x.dtype)
-    for i in range(N):
-        r[i] = phi_scalar(code, x[i])
-    x_new = np.empty(N, x.dtype)
-    r_new = np.empty(N, x.dtype)
-    z = np.empty(K, x.dtype)
+    r, x_new, r_new, z, drive = loop_buffers(code, x, K)
     e = np.empty(K, P.dtype)
-    drive = np.empty(N, x.dtype)
     k_new = np.empty(N, P.dtype)
     for t in range(T):
         _readout(W_out, r, z)

@@ -16,8 +16,24 @@ import numpy as np
 import scipy.sparse.linalg as spla
 
 from .._checks import as_float_array
+from .._docs import fill_doc
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
+
+
+#: The arguments and errors of the functions that linearise at a state ``x`` (see
+#: :mod:`reservoir._docs`).
+_NET_X = """net : Network
+    Trained network with one fed-back readout (unit time constant assumed).
+x : array_like, shape (N,)
+    Fixed point (currents)."""
+_RAISES = """Raises
+------
+TypeError
+    If ``net`` is not a :class:`~reservoir.Network` or ``x`` is not a real array.
+ValueError
+    If the network does not have exactly one fed-back readout or ``x`` has the wrong
+    shape."""
 
 
 def _linearisation(net, x):
@@ -34,6 +50,7 @@ def _linearisation(net, x):
     return J, D, net.W_out[0], net.W_fb[:, 0]
 
 
+@fill_doc(net_x=_NET_X, raises=_RAISES)
 def network_open_loop(net, x, s) -> np.ndarray:
     """Exact finite-N open-loop transfer function ``H(s) = w^T D ((1+s) I - J D)^{-1} m``.
 
@@ -55,13 +72,7 @@ def network_open_loop(net, x, s) -> np.ndarray:
     ndarray of complex, shape (S,)
         ``H(s)`` (dimensionless) at each ``s``.
 
-    Raises
-    ------
-    TypeError
-        If ``net`` is not a :class:`~reservoir.Network` or ``x`` is not a real array.
-    ValueError
-        If the network does not have exactly one fed-back readout or ``x`` has the wrong
-        shape.
+    {raises}
     """
     J, D, w, m = _linearisation(net, x)
     s = np.atleast_1d(np.asarray(s, dtype=complex))
@@ -70,6 +81,7 @@ def network_open_loop(net, x, s) -> np.ndarray:
     return np.array([(w * D) @ np.linalg.solve((1 + si) * I - JD, m) for si in s])
 
 
+@fill_doc(net_x=_NET_X)
 def network_closed_loop_gain(net, x, v, s=0.0) -> np.ndarray:
     """Exact response of the output to an input ``p(t)`` entering through the vector ``v``.
 
@@ -79,10 +91,7 @@ def network_closed_loop_gain(net, x, v, s=0.0) -> np.ndarray:
 
     Parameters
     ----------
-    net : Network
-        Trained network with one fed-back readout (unit time constant assumed).
-    x : array_like, shape (N,)
-        Fixed point (currents).
+    {net_x}
     v : array_like, shape (N,) or (N, P)
         Input vector(s); ``v = m = W_fb[:, 0]`` gives the feedback channel's closed-loop
         response ``T(s) = H(s) / (1 - H(s))`` (Rivkind & Barak 2017).
@@ -111,6 +120,7 @@ def network_closed_loop_gain(net, x, v, s=0.0) -> np.ndarray:
     return (w * D) @ sol
 
 
+@fill_doc(net_x=_NET_X, raises=_RAISES)
 def network_pole(net, x, s0: float) -> complex:
     """Eigenvalue of the closed-loop flow Jacobian ``L = -I + (J + m w^T) D`` nearest ``s0``.
 
@@ -122,10 +132,7 @@ def network_pole(net, x, s0: float) -> complex:
 
     Parameters
     ----------
-    net : Network
-        Trained network with one fed-back readout (unit time constant assumed).
-    x : array_like, shape (N,)
-        Fixed point (currents).
+    {net_x}
     s0 : float or complex
         Shift (units ``1 / tau``): the pole nearest to it is returned.
 
@@ -134,13 +141,7 @@ def network_pole(net, x, s0: float) -> complex:
     complex
         The eigenvalue of ``L`` nearest ``s0`` (units ``1 / tau``).
 
-    Raises
-    ------
-    TypeError
-        If ``net`` is not a :class:`~reservoir.Network` or ``x`` is not a real array.
-    ValueError
-        If the network does not have exactly one fed-back readout or ``x`` has the wrong
-        shape.
+    {raises}
     """
     J, D, w, m = _linearisation(net, x)
     L = (J + np.outer(m, w)) * D[None, :] - np.eye(J.shape[0])

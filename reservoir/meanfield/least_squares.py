@@ -68,6 +68,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._checks import as_float_array
+from .._docs import fill_doc
 from .._deprecation import renamed_fields
 from .._results import PointSetMixin, ResultMixin
 from ._roots import grid_roots
@@ -548,6 +549,16 @@ def ls_fixed_points(params: MeanFieldParams, A, *, z_range=None, n_grid: int = 4
                          success=success, messages=tuple(messages))
 
 
+#: The parameters shared by the least-squares readout functions (see :mod:`reservoir._docs`).
+_PARAMS_A = """Parameters
+----------
+params : MeanFieldParams
+    Network statistics (readout overlaps ignored).
+A : float
+    The target (readout units)."""
+
+
+@fill_doc(params_A=_PARAMS_A)
 def ls_overlaps(params: MeanFieldParams, A):
     """Mean-field overlaps of the LS readout with the feedback and input vectors.
 
@@ -555,12 +566,7 @@ def ls_overlaps(params: MeanFieldParams, A):
     ``<n I> = (A [phi'](Delta_A) / q_A) (A cov_mI + var_I)`` (Stein's lemma, as for the
     readout overlaps of Mastrogiuseppe & Ostojic 2019).
 
-    Parameters
-    ----------
-    params : MeanFieldParams
-        Network statistics (readout overlaps ignored).
-    A : float
-        The target (readout units).
+    {params_A}
 
     Returns
     -------
@@ -583,6 +589,7 @@ def ls_overlaps(params: MeanFieldParams, A):
             k * (tgt.A * params.cov_mI + params.var_I))
 
 
+@fill_doc(params_A=_PARAMS_A)
 def ls_direction(params: MeanFieldParams, A):
     """Direction of the LS readout's projection on the ``(m, I)`` plane, as unnormalised
     overlaps for :func:`~reservoir.meanfield.readout_scale`.
@@ -592,12 +599,7 @@ def ls_direction(params: MeanFieldParams, A):
     ``(p, p_m, p_I) ∝ (rho (A Sm + SI), sqrt(1 - rho^2) A Sm, sqrt(1 - rho^2) SI)``
     (:func:`ls_direction_code`).
 
-    Parameters
-    ----------
-    params : MeanFieldParams
-        Network statistics (readout overlaps ignored).
-    A : float
-        The target (readout units).
+    {params_A}
 
     Returns
     -------
@@ -657,6 +659,7 @@ def ls_direction_code(A, Sm, SI, rho):
     return (rho * (A * Sm + SI), s * A * Sm, s * SI)
 
 
+@fill_doc(params_A=_PARAMS_A)
 def uncorrelated_ls_params(params: MeanFieldParams, A) -> MeanFieldParams:
     """The paper's (uncorrelated) approximation of an LS network trained on ``A``.
 
@@ -664,12 +667,7 @@ def uncorrelated_ls_params(params: MeanFieldParams, A) -> MeanFieldParams:
     (:func:`readout_scale`) so that ``z = A`` is a solution (Mastrogiuseppe & Ostojic 2019,
     readout normalisation). Feed the result to :func:`mf_fixed_points`.
 
-    Parameters
-    ----------
-    params : MeanFieldParams
-        Network statistics (readout overlaps ignored).
-    A : float
-        The target (readout units).
+    {params_A}
 
     Returns
     -------

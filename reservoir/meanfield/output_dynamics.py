@@ -65,6 +65,7 @@ import scipy.optimize
 
 from .._checks import as_float_array, as_positive_float
 from .._deprecation import renamed_fields, renamed_kwargs
+from .._docs import fill_doc
 from .._results import ResultMixin
 from .gaussian import bivariate_average, gaussian_average
 
@@ -316,6 +317,17 @@ def _pairs(phi, Q, rows, cols):
                              grid_radius=_PAIR_RADIUS)
 
 
+#: The argument and return type of the transfer functions (see :mod:`reservoir._docs`).
+_LAPLACE = """Parameters
+----------
+s : complex or array_like of complex
+    Laplace variable(s) (units of ``1/tau``).
+
+Returns
+-------
+ndarray of complex, shape (n_s,)"""
+
+
 @renamed_fields(chi="char_poly", rho="bulk_radius", b="b_k")
 @dataclass(frozen=True, eq=False, repr=False)
 class Attractor(ResultMixin):
@@ -363,17 +375,11 @@ class Attractor(ResultMixin):
     success: bool
     messages: tuple
 
+    @fill_doc(laplace=_LAPLACE)
     def transfer(self, s):
         """Closed-loop response ``T_k(s) = a^T (s I - (M_k - I))^{-1} b_k``.
 
-        Parameters
-        ----------
-        s : complex or array_like of complex
-            Laplace variable(s) (units of ``1/tau``).
-
-        Returns
-        -------
-        ndarray of complex, shape (n_s,)
+        {laplace}
             ``T_k`` at each ``s`` (dimensionless).
         """
         s = np.atleast_1d(np.asarray(s, dtype=complex))
@@ -381,17 +387,11 @@ class Attractor(ResultMixin):
         return np.array([self.a @ np.linalg.solve(si * np.eye(Mm.shape[0]) - Mm, self.b_k)
                          for si in s])
 
+    @fill_doc(laplace=_LAPLACE)
     def open_loop(self, s):
         """Open-loop transfer function ``H_k(s) = a^T ((1+s) I - Lambda_k)^{-1} b_k``.
 
-        Parameters
-        ----------
-        s : complex or array_like of complex
-            Laplace variable(s) (units of ``1/tau``).
-
-        Returns
-        -------
-        ndarray of complex, shape (n_s,)
+        {laplace}
             ``H_k`` at each ``s`` (dimensionless).
         """
         s = np.atleast_1d(np.asarray(s, dtype=complex))
