@@ -100,3 +100,55 @@ def renamed_fields(**renames):
             setattr(cls, old, property(getter, doc=f"Deprecated alias of ``{new}``."))
         return cls
     return decorate
+
+
+def forward_module(module_name: str, new_module: str, moved: dict):
+    """The ``__getattr__`` of a deprecated module that forwards to its successor.
+
+    Importing a deprecated module warns once (the module does that itself); each name is
+    then looked up in ``new_module``, or in ``moved`` (``old name -> (module, new name)``,
+    resolved lazily with a further warning).
+
+    Parameters
+    ----------
+    module_name : str
+        The deprecated module.
+    new_module : str
+        The module that now holds its contents.
+    moved : dict
+        Names that moved elsewhere: ``old name -> (module path, new name)``.
+
+    Returns
+    -------
+    callable
+        A module-level ``__getattr__(name)``.
+    """
+    def __getattr__(name):
+        if name in moved:
+            return resolve_alias(module_name, name, moved)
+        if name.startswith("__"):
+            raise AttributeError(name)
+        try:
+            return getattr(importlib.import_module(new_module), name)
+        except AttributeError:
+            raise AttributeError(f"module {module_name!r} has no attribute {name!r}") \
+                from None
+    return __getattr__
+
+
+def warn_module_moved(module_name: str, new_module: str) -> None:
+    """Warn that ``module_name`` is deprecated in favour of ``new_module``.
+
+    Parameters
+    ----------
+    module_name : str
+        The deprecated module (importing it calls this).
+    new_module : str
+        Its successor.
+
+    Returns
+    -------
+    None
+    """
+    warnings.warn(f"module {module_name} is deprecated and will be removed in the next "
+                  f"release; use {new_module}", DeprecationWarning, stacklevel=3)

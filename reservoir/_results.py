@@ -28,6 +28,10 @@ def _describe(value) -> str:
             with np.printoptions(precision=4, suppress=False, threshold=_MAX_VALUES):
                 return np.array2string(value, separator=", ").replace("\n", "")
         return f"array(shape={value.shape}, dtype={value.dtype})"
+    if isinstance(value, (list, tuple)) and value and \
+            all(isinstance(v, ResultMixin) for v in value):
+        names = sorted({type(v).__name__ for v in value})
+        return f"{type(value).__name__} of {len(value)} {'/'.join(names)}"
     if isinstance(value, (list, tuple)) and len(value) > _MAX_VALUES:
         return f"{type(value).__name__} of {len(value)} items"
     if isinstance(value, dict) and len(value) > _MAX_VALUES:
@@ -50,7 +54,8 @@ class ResultMixin:
     def _headline(self) -> str:
         parts = [type(self).__name__]
         if hasattr(self, "__len__"):
-            parts.append(f"{len(self)} points")
+            n = len(self)
+            parts.append(f"{n} point" if n == 1 else f"{n} points")
         if "success" in {f.name for f in dataclasses.fields(self)}:
             parts.append(f"success={bool(self.success)}")
         return parts[0] + "(" + ", ".join(parts[1:]) + ")"
@@ -100,6 +105,9 @@ class PointSetMixin(ResultMixin):
         if isinstance(key, (bool, np.bool_)):
             raise TypeError("a point collection is indexed by a mask array, an integer, a "
                             "slice or an index array, not by a single bool")
+        if isinstance(key, np.ndarray) and key.ndim == 0 and \
+                np.issubdtype(key.dtype, np.integer):
+            key = int(key)
         if isinstance(key, (int, np.integer)):
             if not -n <= int(key) < n:
                 raise IndexError(f"point index {int(key)} out of range for {n} points")

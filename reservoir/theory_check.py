@@ -181,9 +181,19 @@ def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | No
             cls_net = classify_solution(nm, stable_j, n_sp)
         else:
             cls_net = "unstable target"
+    notes = []
+    if unmatched.size:
+        notes.append(f"the theory explains no fixed point near the network's z = "
+                     f"{np.round(unmatched, 4).tolist()} (within match_tol = {match_tol})")
+    if target is not None and cls_th == "unstable target" and \
+            not (len(theory) and np.min(np.abs(theory.z - float(target))) < match_tol):
+        notes.append(f"the target {float(target)} is not a fixed point of the theory: the "
+                     "static theory assumes a readout uncorrelated with J, which a trained "
+                     "readout is not (see reservoir.meanfield.ls_fixed_points for "
+                     "least-squares readouts)")
     return Prediction(params=params, theory=theory, measured=fps, rows=rows,
                       unmatched_measured=unmatched, class_theory=cls_th,
                       class_measured=cls_net,
                       success=bool(theory.success and fps.success),
                       messages=tuple(f"theory: {m}" for m in theory.messages)
-                      + tuple(f"network: {m}" for m in fps.messages))
+                      + tuple(f"network: {m}" for m in fps.messages) + tuple(notes))

@@ -243,3 +243,29 @@ def test_method_summary_success_is_a_deprecated_alias_of_solved():
         warnings.simplefilter("error")  # the short repr must not touch the deprecated alias
         text = repr(s)
     assert len(text.splitlines()) < 25 and "ridge" in text
+
+
+# ---------------------------------------------------------------- messages on findings
+
+def test_predict_says_when_the_target_is_not_a_fixed_point_of_the_theory():
+    """The README's trained network (least squares, target 2): the uncorrelated theory has
+    no root at the target, and the prediction says so (and names the unexplained points)."""
+    net = rs.random_network(N=200, g=0.5, n_inputs=1, n_outputs=1, input_scale=0.5,
+                            feedback_dist="normal", feedback_scale=1.2, rng=1)
+    task = rs.tasks.stationary(target=2.0, duration=100.0, dt=0.1, washout=60.0)
+    fit = rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=1e-10)
+    pred = rs.predict(fit.network, u=[1.0], target=2.0, rng=0)
+    assert np.min(np.abs(pred.theory.z - 2.0)) > 0.05          # independent check
+    assert any("not a fixed point of the theory" in m for m in pred.messages)
+    if pred.unmatched_measured.size:
+        assert any("explains no fixed point" in m for m in pred.messages)
+
+
+def test_stability_report_says_when_trials_did_not_settle():
+    net = rs.random_network(N=60, g=0.5, n_inputs=1, n_outputs=1, rng=3)
+    net = net.with_readout(0.5 * net.W_fb.T / 60)
+    rep = rs.stability_report(net, u=[1.0], n_init=8, duration=0.5, chunk=0.5,
+                              lyapunov=False, rng=0)
+    assert rep.fraction_unconverged > 0
+    n = int(round(rep.fraction_unconverged * 8))
+    assert any(f"{n} of 8 trial(s) did not settle" in m for m in rep.messages)

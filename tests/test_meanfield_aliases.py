@@ -233,3 +233,28 @@ def test_ls_transfer_reports_non_convergence():
     tr = ls_transfer(LS, 0.8, np.linspace(-1.5, 1.5, 7), max_iter=1)
     assert not tr.success and not np.all(tr.converged)
     assert any("did not converge" in m for m in tr.messages)
+
+
+def test_edge_of_chaos_at_large_gain_brackets_its_root():
+    """g^2 [phi'^2](Delta_c) = 1 at the returned variance, also where the edge lies beyond
+    the first bracket (Delta_c ~ 0.28 g^4)."""
+    from reservoir.meanfield import edge_of_chaos, gaussian_average
+    for g in (1.5, 20.0, 30.0):
+        A_c, d_c, C_c = edge_of_chaos(g)
+        assert abs(g * g * float(gaussian_average("tanh", "dphi2", 0.0, d_c)) - 1) < 1e-9
+        np.testing.assert_allclose(A_c**2, d_c - g * g * C_c, rtol=1e-12)
+
+
+def test_static_theory_validates_its_inputs_by_name():
+    from reservoir.meanfield import MeanFieldParams, mf_fixed_points, readout_scale
+    with pytest.raises(ValueError, match="phi"):
+        MeanFieldParams(g=1.0, var_m=1.0, var_I=0.0, phi="x")
+    p = MeanFieldParams(g=0.5, var_m=1.0, var_I=0.25)
+    with pytest.raises(TypeError, match="n_grid"):
+        mf_fixed_points(p, n_grid=2.5)
+    with pytest.raises(ValueError, match="n_grid"):
+        mf_fixed_points(p, n_grid=1)
+    with pytest.raises(TypeError, match="params"):
+        mf_fixed_points({"g": 1.0})
+    with pytest.raises(ValueError, match="A"):
+        readout_scale(p, np.nan, 1.0, 0.0)

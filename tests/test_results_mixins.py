@@ -74,6 +74,8 @@ def test_integer_slice_and_index_array_selection():
     pts = make(5)
     one = pts[-1]
     assert len(one) == 1 and one.z[0] == pts.z[4] and one.label == ("p4",)
+    assert pts[np.array(2)].label == ("p2",) and pts[np.uint8(1)].label == ("p1",)
+    assert one.summary().splitlines()[0] == "Points(1 point, success=False)"
     np.testing.assert_array_equal(pts[1:4:2].z, pts.z[[1, 3]])
     np.testing.assert_array_equal(pts[np.array([3, 0, 3])].z, pts.z[[3, 0, 3]])
     assert len(pts[np.array([], dtype=int)]) == 0

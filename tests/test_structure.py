@@ -24,11 +24,19 @@ NAMESPACES = ("reservoir", "reservoir.analysis", "reservoir.meanfield", "reservo
               "reservoir.tasks", "reservoir.plotting")
 
 
+#: Modules kept one release under their old names; importing one warns.
+DEPRECATED_MODULES = {"reservoir.meanfield.mo2019": "reservoir.meanfield.static",
+                      "reservoir.meanfield.rb2017": "reservoir.meanfield.output_dynamics",
+                      "reservoir.analysis.stability": "reservoir.analysis.linearisation"}
+
+
 def all_modules():
-    """Every importable module of the package (private ones included)."""
+    """Every importable module of the package (private ones included), the deprecated
+    ones left out."""
     names = ["reservoir"]
     for info in pkgutil.walk_packages([str(ROOT)], prefix="reservoir."):
-        names.append(info.name)
+        if info.name not in DEPRECATED_MODULES:
+            names.append(info.name)
     return names
 
 
@@ -203,3 +211,60 @@ def test_public_docstrings_pass_numpydoc_validation():
             failures.append(f"{qual}: {errors}")
     assert not failures, f"{len(failures)} public objects fail numpydoc:\n" + \
         "\n".join(failures[:60])
+
+
+#: Public dataclasses that are not results: the model, its parameters, a table entry.
+NOT_RESULTS = {"Network", "MeanFieldParams", "Nonlinearity"}
+
+
+def test_every_result_class_follows_the_contract():
+    """Each public result dataclass reports success and messages (never defaulting to True)
+    or says it is a plain container, and prints through the shared short summary."""
+    from reservoir._results import ResultMixin
+    seen = set()
+    for qual, obj in public_objects().items():
+        if not (inspect.isclass(obj) and dataclasses.is_dataclass(obj)) or obj in seen:
+            continue
+        seen.add(obj)
+        if obj.__name__ in NOT_RESULTS:
+            continue
+        fields = {f.name: f for f in dataclasses.fields(obj)}
+        plain = "Plain container" in (obj.__doc__ or "")
+        assert plain or {"success", "messages"} <= set(fields), \
+            f"{qual} has no success/messages and does not say it is a plain container"
+        if "success" in fields:
+            assert fields["success"].default is not True, f"{qual}.success defaults to True"
+        assert issubclass(obj, ResultMixin), f"{qual} does not use the shared short repr"
+        assert obj.__repr__ is ResultMixin.__repr__, f"{qual} overrides the short repr"
+
+
+@pytest.mark.parametrize("old, new", sorted(DEPRECATED_MODULES.items()))
+def test_deprecated_modules_forward_with_a_warning(old, new):
+    import sys
+    sys.modules.pop(old, None)
+    with pytest.warns(DeprecationWarning, match=f"module {old} is deprecated.*{new}"):
+        mod = importlib.import_module(old)
+    successor = importlib.import_module(new)
+    public = [n for n, v in vars(successor).items()
+              if not n.startswith("_") and (inspect.isfunction(v) or inspect.isclass(v))
+              and v.__module__ == new]
+    assert public
+    for name in public:
+        assert getattr(mod, name) is getattr(successor, name)
+    with pytest.raises(AttributeError, match="no_such_name"):
+        mod.no_such_name
+
+
+def test_deprecated_modules_forward_moved_names():
+    import sys
+    for old in ("reservoir.meanfield.mo2019", "reservoir.meanfield.rb2017"):
+        sys.modules.pop(old, None)
+        with pytest.warns(DeprecationWarning):
+            importlib.import_module(old)
+    from reservoir.meanfield import mo2019, rb2017
+    with pytest.warns(DeprecationWarning, match="exact_overlap_network"):
+        assert mo2019.network_with_exact_overlaps is reservoir.exact_overlap_network
+    with pytest.warns(DeprecationWarning, match="network_pole"):
+        assert rb2017.network_outlier is reservoir.analysis.network_pole
+    with pytest.warns(DeprecationWarning, match="reservoir.train.train_fixed_point_network"):
+        assert rb2017.train_fixed_point_network is reservoir.train.train_fixed_point_network

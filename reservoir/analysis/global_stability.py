@@ -299,6 +299,11 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     if unmatched:
         messages.append(f"{unmatched} trial(s) converged to a state that is not among the "
                         "fixed points found: the search missed an attractor")
+    n_unconverged = int(np.count_nonzero(~converged))
+    if n_unconverged:
+        messages.append(f"{n_unconverged} of {converged.size} trial(s) did not settle on a "
+                        f"fixed point within duration = {duration}: a longer duration, a "
+                        "slow approach, a limit cycle or chaos")
     frac_target = float("nan")
     if target is not None:
         frac_target = float(np.mean(converged & (np.max(np.abs(final_z - target), axis=1)

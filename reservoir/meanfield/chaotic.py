@@ -89,7 +89,7 @@ import numpy as np
 import scipy.optimize
 
 from .._checks import as_float_array, as_int, as_positive_float
-from .._deprecation import renamed_fields, resolve_alias
+from .._deprecation import renamed_fields
 from .._results import PointSetMixin, ResultMixin
 from ..nonlinearities import get_nonlinearity
 from .gaussian import gaussian_average
@@ -500,10 +500,18 @@ def chaotic_variances(params: MeanFieldParams, z: float = 0.0, *,
     Returns
     -------
     ChaoticSolution
-        The chaotic solution (``delta0 > delta_inf``, status ``"converged"``) when it
-        exists, otherwise the static one (``delta0 == delta_inf``) with status
-        ``"no chaotic solution"``; ``"not converged"`` if the static state is unstable
-        and no chaotic branch could be found, or a solve failed.
+        The chaotic solution (``delta0 > delta_inf``, ``regime="chaotic"``) when it
+        exists, otherwise the static one (``delta0 == delta_inf``, ``regime="static"``);
+        ``regime="undetermined"`` and ``success=False`` if the static state is unstable
+        and no chaotic branch could be found, or a solve failed (``messages`` says which).
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is not a :class:`MeanFieldParams`.
+    ValueError
+        If ``params.phi`` is not ``"tanh"`` or ``"sigmoid"``, ``z`` is not finite, or
+        ``input_variance`` is negative or not finite.
     """
     if not isinstance(params, MeanFieldParams):
         raise TypeError(f"params must be MeanFieldParams, got {type(params).__name__}")
@@ -681,9 +689,11 @@ def chaotic_fixed_points(params: MeanFieldParams, *, n_grid: int = 41) -> Chaoti
                              (float(lo), float(hi)), zg, Gg, ok, tuple(messages))
 
 
-#: Deprecated module names (one release).
-_ALIASES = {"STATUSES": ("reservoir.meanfield.chaotic", "_STATUSES")}
-
-
 def __getattr__(name):
-    return resolve_alias(__name__, name, _ALIASES)
+    if name == "STATUSES":
+        warnings.warn("reservoir.meanfield.chaotic.STATUSES (the former status strings) is "
+                      "deprecated and will be removed in the next release; results now "
+                      "report a regime, one of reservoir.meanfield.chaotic.REGIMES, with "
+                      "success and messages", DeprecationWarning, stacklevel=2)
+        return _STATUSES
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -303,7 +303,12 @@ def edge_of_chaos(g: float, *, var_m: float = 1.0, feedback_dist: str = "normal"
     def f(d):
         return g * g * float(gaussian_average("tanh", "dphi2", 0.0, d)) - 1.0
 
-    dc = scipy.optimize.brentq(f, 1e-12, 1e4, xtol=1e-14, rtol=1e-14)
+    hi = 1e4
+    while f(hi) > 0:            # [phi'^2](d) ~ 0.53 / sqrt(d): the edge lies near 0.28 g^4
+        hi *= 16.0
+        if hi > 1e300:
+            raise ValueError(f"no edge of chaos found for g={g} (variance beyond 1e300)")
+    dc = scipy.optimize.brentq(f, 1e-12, hi, xtol=1e-14, rtol=1e-14)
     Cc = float(gaussian_average("tanh", "phi2", 0.0, dc))
     Ac = np.sqrt((dc - g * g * Cc) / var_m)
     return float(Ac), float(dc), Cc

@@ -40,10 +40,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import as_float_array, as_positive_float
+from .._checks import as_float_array, as_int, as_positive_float
 from .._deprecation import renamed_fields, renamed_kwargs
 from .._results import PointSetMixin, ResultMixin
 from ._roots import grid_roots
+from ..nonlinearities import check_phi_name
 from .gaussian import gaussian_average
 
 
@@ -102,6 +103,7 @@ class MeanFieldParams:
             raise ValueError("cov_mI^2 must not exceed var_m * var_I (Cauchy-Schwarz)")
         if self.method not in ("accurate", "gh200"):
             raise ValueError(f"method must be 'accurate' or 'gh200', got {self.method!r}")
+        check_phi_name(self.phi, "phi")
 
     @classmethod
     @renamed_kwargs(C="readout_scale")
@@ -333,7 +335,7 @@ def readout_scale(params: MeanFieldParams, A, direction_nm: float, direction_nI:
     ValueError
         If ``A`` is not finite.
     """
-    A = np.asarray(A, dtype=float)
+    A = np.asarray(as_float_array(A, "A", (0, 1)), dtype=float)
     d, conv = open_loop_variance(params, A)
     psi = _avg(params, "dphi", d)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -473,9 +475,14 @@ def mf_fixed_points(params: MeanFieldParams, *, z_range=None, n_grid: int = 4001
 
     Raises
     ------
+    TypeError
+        If ``params`` is not a :class:`MeanFieldParams` or ``n_grid`` is not an integer.
     ValueError
-        If ``z_range`` does not satisfy ``lo < hi``.
+        If ``z_range`` does not satisfy ``lo < hi`` or ``n_grid < 2``.
     """
+    if not isinstance(params, MeanFieldParams):
+        raise TypeError(f"params must be MeanFieldParams, got {type(params).__name__}")
+    n_grid = as_int(n_grid, "n_grid", minimum=2)
     p = params
     messages = []
     if z_range is None:
