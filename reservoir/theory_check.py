@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analysis.fixed_points import FixedPoints, find_fixed_points
+from .analysis._target import TARGET_ATOL, TARGET_RTOL, at_target, match_target
 from .analysis.geometry import classify_solution
 from .analysis.linearisation import spectrum
 from ._results import ResultMixin
@@ -45,7 +46,9 @@ class Prediction(ResultMixin):
         point within ``match_tol``), ``outlier_theory``, ``outlier_measured`` (the
         eigenvalue of ``(J + W_fb W_out) D`` of largest modulus outside the predicted bulk,
         nan if none), ``bulk_theory``, ``bulk_measured`` (the radius formula at the
-        measured state), ``stable_theory``, ``stable_measured``.
+        measured state), ``stable_theory``, ``stable_measured`` (the network's flow verdict,
+        ``FixedPoints.stable_flow``: the theory describes the flow), ``stable_map_measured``
+        (the verdict of the Euler map as simulated, ``FixedPoints.stable``).
     unmatched_measured : ndarray
         Readouts of measured fixed points that no theoretical one explains.
     class_theory : str or None
@@ -98,8 +101,9 @@ class Prediction(ResultMixin):
 
 
 def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | None = None,
-            match_tol: float = 0.05, margin: float = 0.05, method: str = "accurate",
-            rng=None) -> Prediction:
+            match_tol: float = 0.05, target_atol: float = TARGET_ATOL,
+            target_rtol: float = TARGET_RTOL, margin: float = 0.05,
+            method: str = "accurate", rng=None) -> Prediction:
     """Mean-field prediction next to the measured fixed points of ``net``.
 
     Parameters
@@ -113,7 +117,12 @@ def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | No
     fixed_points : FixedPoints, optional
         Reuse a previous search (same ``u``).
     match_tol : float
-        A measured fixed point matches a theoretical one when their readouts differ by less.
+        A measured fixed point matches a theoretical one when their readouts differ by less
+        (pairs theory rows with network points; the target uses the rule below).
+    target_atol, target_rtol : float
+        The target rule shared with :func:`~reservoir.analysis.stability_report` and
+        :func:`~reservoir.analysis.readout_geometry`: a readout ``z`` is at the target
+        ``A`` when ``|z - A| <= target_atol + target_rtol |A|``.
     margin : float
         Relative margin beyond the bulk edge for a measured eigenvalue to be an outlier.
     method : str
@@ -149,7 +158,8 @@ def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | No
         row = {"z_theory": float(theory.z[k]), "outlier_theory": float(theory.outlier[k].real),
                "bulk_theory": float(theory.bulk_radius[k]),
                "stable_theory": bool(theory.stable[k]), "z_measured": np.nan,
-               "outlier_measured": np.nan, "bulk_measured": np.nan, "stable_measured": None}
+               "outlier_measured": np.nan, "bulk_measured": np.nan, "stable_measured": None,
+               "stable_map_measured": None}
         if fixed.size:
             d = np.abs(fps.z[fixed, 0] - theory.z[k])
             j = int(fixed[np.argmin(d)])
@@ -158,7 +168,8 @@ def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | No
                 spec = spectrum(net, fps.x[j], u=u, margin=margin)
                 out = spec.outliers
                 row.update(z_measured=float(fps.z[j, 0]), bulk_measured=spec.bulk_radius,
-                           stable_measured=bool(fps.stable[j]),
+                           stable_measured=bool(fps.stable_flow[j]),
+                           stable_map_measured=bool(fps.stable[j]),
                            outlier_measured=float(out[np.argmax(np.abs(out))].real)
                            if out.size else np.nan)
         rows.append(row)
@@ -167,17 +178,16 @@ def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | No
     if target is not None:
         A = float(target)
         nm = params.overlap_nm
-        kt = int(np.argmin(np.abs(theory.z - A))) if len(theory) else None
-        if kt is not None and abs(theory.z[kt] - A) < match_tol:
+        kt = match_target(theory.z[:, None], [A], target_atol, target_rtol)
+        if kt is not None:
             cls_th = classify_solution(nm, bool(theory.stable[kt]),
                                        int(theory.stable.sum()) - int(theory.stable[kt]))
         else:
             cls_th = "unstable target"
-        jt = [j for j in fixed if abs(fps.z[j, 0] - A) < match_tol]
-        if jt:
-            jt.sort(key=lambda j: abs(fps.z[j, 0] - A))
-            stable_j = bool(fps.stable[jt[0]])
-            n_sp = int(fps.stable[fixed].sum()) - int(stable_j)
+        jt = match_target(fps.z, [A], target_atol, target_rtol, candidates=fps.is_fixed)
+        if jt is not None:
+            stable_j = bool(fps.stable_flow[jt])
+            n_sp = int(fps.stable_flow[fixed].sum()) - int(stable_j)
             cls_net = classify_solution(nm, stable_j, n_sp)
         else:
             cls_net = "unstable target"
@@ -185,8 +195,8 @@ def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | No
     if unmatched.size:
         notes.append(f"the theory explains no fixed point near the network's z = "
                      f"{np.round(unmatched, 4).tolist()} (within match_tol = {match_tol})")
-    if target is not None and cls_th == "unstable target" and \
-            not (len(theory) and np.min(np.abs(theory.z - float(target))) < match_tol):
+    if target is not None and not at_target(theory.z[:, None], [float(target)], target_atol,
+                                            target_rtol).any():
         notes.append(f"the target {float(target)} is not a fixed point of the theory: the "
                      "static theory assumes a readout uncorrelated with J, which a trained "
                      "readout is not (see reservoir.meanfield.ls_fixed_points for "

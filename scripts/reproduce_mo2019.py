@@ -116,7 +116,7 @@ def sweep_networks(A_values, N, n_real):
                             "bulk_radius": {"theory": float(theory.bulk_radius[j]),
                                             "simulation": float(spec.bulk_radius)},
                             "stable": {"theory": bool(theory.stable[j]),
-                                       "simulation": bool(fps.stable[k])}})
+                                       "simulation": bool(fps.stable_flow[k])}})
     return out
 
 

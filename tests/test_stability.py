@@ -152,6 +152,7 @@ def test_sparse_and_dense_give_the_same_jacobian_and_bulk():
     x = np.random.default_rng(0).standard_normal(30)
     np.testing.assert_array_equal(rs.jacobian(net, x), rs.jacobian(dense, x))
     assert rs.spectrum(net, x).bulk_radius == pytest.approx(rs.spectrum(dense, x).bulk_radius)
+    assert rs.spectrum(net, x).bulk_method == rs.spectrum(dense, x).bulk_method == "zero-mean"
 
 
 def test_spectrum_validates_its_arguments():
@@ -160,3 +161,5 @@ def test_spectrum_validates_its_arguments():
         rs.spectrum(net, np.zeros(4), u=np.zeros(3))
     with pytest.raises(ValueError, match="margin"):
         rs.spectrum(net, np.zeros(4), margin=-0.1)
+    with pytest.raises(ValueError, match="bulk_method"):
+        rs.spectrum(net, np.zeros(4), bulk_method="mean")

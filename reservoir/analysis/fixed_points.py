@@ -32,12 +32,22 @@ Newton stalls. Minima with ``|F| < tol`` are fixed points; other local minima ar
 points*. Duplicates are merged and points far from the seeds are dropped (distance
 outliers, as in FixedPointFinder).
 
+**Stability** is judged for the dynamics as simulated: the Euler map
+``x -> x + alpha F(x)`` with the network's ``alpha = dt / tau``, whose multipliers are
+``1 - alpha + alpha mu`` (``mu``: eigenvalues of the gain matrix ``(J + W_fb W_out) D`` at
+the point). The flow's verdict (``Re(mu) < 1``) is reported beside it (``stable_flow``);
+for ``alpha < 1`` the two differ only where multipliers leave the unit circle away from
+``+1``, for ``alpha = 1`` (the maps BPTT trains) often. Eigenvalues within a rounding
+tolerance of the boundary make a point ``"marginal"`` (undecided), and slow points are
+never stable (see :class:`FixedPoints`).
+
 All linear algebra inside the loops goes through SciPy's BLAS/LAPACK only (mixing NumPy's
 and SciPy's OpenBLAS builds in one loop was measured 2.6x slower on two cores).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass
 
@@ -78,15 +88,44 @@ class FixedPoints(PointSetMixin):
         ``max_i |F_i(x)|`` (state units); below ``tol`` for fixed points. Per point.
     jacobian_eigenvalues : ndarray of complex, shape (P, N)
         Eigenvalues of the flow Jacobian ``(-I + (J + W_fb W_out) D) / tau`` (units
-        1/time), sorted by decreasing real part (second axis of length 0 if not computed).
-        Per point. (Not the eigenvalues of the gain matrix ``(J + W_fb W_out) D``, which
+        1/time; ``phi'(0) = 0`` on a ReLU kink), sorted by decreasing real part (second
+        axis of length 0 if not computed). Per point. (Not the eigenvalues of the gain matrix ``(J + W_fb W_out) D``, which
         are dimensionless: those are :attr:`Spectrum.eigenvalues
         <reservoir.analysis.Spectrum>`.)
+    multipliers : ndarray of complex, shape (P, N)
+        Eigenvalues ``1 - alpha + alpha mu`` of the Jacobian of the Euler map
+        ``x -> x + dt F(x) / tau`` that :func:`~reservoir.simulate` iterates (``alpha =
+        dt / tau``, ``mu`` the eigenvalues of the gain matrix ``(J + W_fb W_out) D``;
+        dimensionless), sorted by decreasing modulus (second axis of length 0 if not
+        computed). Equal to ``1 + dt * jacobian_eigenvalues``. Per point.
     stable : ndarray of bool, shape (P,)
-        Every Jacobian eigenvalue has a negative real part. Per point.
+        The verdict of the dynamics as simulated (the Euler map): a fixed point (not a slow
+        point) whose multipliers all lie inside the unit circle by more than the rounding
+        tolerance ``marginal_tol``. Per point.
+    stable_flow : ndarray of bool, shape (P,)
+        The verdict of the flow ``tau dx/dt = F(x)``: a fixed point whose ``mu`` all have
+        ``Re(mu) < 1`` by more than ``marginal_tol``. For ``alpha < 1`` it differs from
+        ``stable`` only where multipliers leave the unit circle away from ``+1`` (through
+        ``-1`` for real ones); for ``alpha = 1`` (the maps BPTT trains) often. A message
+        names the points where the two differ. Per point.
     n_unstable : ndarray of int, shape (P,)
-        Number of Jacobian eigenvalues with a positive real part (-1 if not computed).
-        Per point.
+        Number of multipliers outside the unit circle by more than the tolerance (-1 if not
+        computed, or undecided on a ReLU kink: see :attr:`stability`). Per point.
+    n_marginal : ndarray of int, shape (P,)
+        Number of multipliers within the tolerance of the unit circle (-1 as
+        ``n_unstable``): their side is decided by rounding, not by the network. Per point.
+    marginal_tol : ndarray of float, shape (P,)
+        The rounding tolerance on the gain eigenvalues ``mu`` (dimensionless; NaN if not
+        computed): ``N eps (1 + ||S||_F)``, with ``S = (J + W_fb W_out) D`` and ``eps`` the
+        float64 machine epsilon, the backward error of the eigenvalue solver. An eigenvalue
+        near the boundary (within ``1e-4 (1 + ||S||_F)``) gets this tolerance divided by
+        its condition number ``s = |y^H x|`` (unit left and right eigenvectors ``y``, ``x``;
+        ``s = 1`` for normal matrices, ``~sqrt(eps)`` for a defective eigenvalue), the
+        first-order bound on its error; the value reported is the largest tolerance so
+        applied. A gain eigenvalue is marginal for the flow when ``|Re(mu) - 1| <= tol``,
+        a multiplier ``m`` marginal for the map when ``||m|^2 - 1| <= 2 alpha (1 + alpha
+        |1 - mu|) tol`` (``|m|^2 - 1 = alpha (alpha |1 - mu|^2 - 2 Re(1 - mu))`` is computed
+        without cancelling against 1). Per point.
     found_by : ndarray of str, shape (P,)
         ``"z-scan"`` (found by the scan), ``"newton"`` (a fixed point found by the
         slow-point search) or ``"slow-point"`` (a local minimum of ``q`` with ``|F| >= tol``).
@@ -116,15 +155,19 @@ class FixedPoints(PointSetMixin):
         Seeds of the slow-point search (0 when it did not run).
     """
 
-    _point_fields = ("x", "z", "residual", "jacobian_eigenvalues", "stable", "n_unstable",
-                     "found_by")
+    _point_fields = ("x", "z", "residual", "jacobian_eigenvalues", "multipliers", "stable",
+                     "stable_flow", "n_unstable", "n_marginal", "marginal_tol", "found_by")
 
     x: np.ndarray
     z: np.ndarray
     residual: np.ndarray
     jacobian_eigenvalues: np.ndarray
+    multipliers: np.ndarray
     stable: np.ndarray
+    stable_flow: np.ndarray
     n_unstable: np.ndarray
+    n_marginal: np.ndarray
+    marginal_tol: np.ndarray
     found_by: np.ndarray
     u: np.ndarray
     z_grid: np.ndarray
@@ -157,17 +200,29 @@ class FixedPoints(PointSetMixin):
 
     @property
     def stability(self) -> np.ndarray:
-        """The stability type of each point.
+        """The stability type of each point, for the dynamics as simulated (the Euler map).
 
         Returns
         -------
         ndarray of object (str), shape (P,)
-            ``"stable"`` (no unstable direction), ``"saddle"`` (some unstable directions)
-            or ``"unstable"`` (all ``N`` directions unstable).
+            ``"slow"``: a slow point (``|F| >= tol``), never stable whatever its
+            linearisation; ``"unstable"``: all ``N`` multipliers outside the unit circle;
+            ``"saddle"``: some (but not all) outside; ``"marginal"``: none outside, but at
+            least one within ``marginal_tol`` of the unit circle (linear stability is
+            undecided: rounding, a continuum of fixed points, or a bifurcation);
+            ``"stable"``: all inside by more than the tolerance (or, at a ReLU kink, proved
+            by a contraction bound); ``"unknown"``: eigenvalues not computed
+            (``compute_eigenvalues=False``), or a point on the kink of the ReLU (some
+            ``|x_i| <= tol``), where phi is not differentiable and no contraction bound
+            ``||(J + W_fb W_out) D||_2 < 1`` (``D = 1`` on the kinks) decides.
         """
         N = self.x.shape[1]
-        out = np.where(self.n_unstable == 0, "stable",
-                       np.where(self.n_unstable >= N, "unstable", "saddle"))
+        nu, nm = self.n_unstable, self.n_marginal
+        out = np.where(nu < 0, "unknown",
+                       np.where(nu >= N, "unstable",
+                                np.where(nu > 0, "saddle",
+                                         np.where(nm > 0, "marginal", "stable"))))
+        out = np.where(self.found_by == "slow-point", "slow", out)
         return out.astype(object)
 
 
@@ -188,6 +243,8 @@ class _ClosedLoop:
         self.W_out = net.W_out
         self.col_sq = (self.J**2).sum(axis=0)  # sum_i J_ij^2, for the bulk radius
         self.Weff = self.J + net.W_fb @ net.W_out
+        self.col_sq_eff = (self.Weff**2).sum(axis=0)  # for ||W_eff D||_F
+        self.relu = net.phi == "relu"
         self.WeffT = self.Weff.T
         self.n_lu = 0
 
@@ -498,6 +555,59 @@ def _dedupe(xs, res, kinds, tol_unique):
     return sorted(keep)
 
 
+#: Eigenvalues closer than this (times ``1 + ||S||_F``) to the stability boundary get their
+#: rounding tolerance widened by their condition number (covers Jordan blocks up to size 4,
+#: whose eigenvalues move by ``eps^(1/k)``).
+_NEAR_BOUNDARY = 1e-4
+
+
+def _point_stability(sys: _ClosedLoop, x, alpha: float, kink_tol: float):
+    """Linear stability of one point. Returns ``(nu, n_unstable, n_marginal, stable_flow,
+    tol, kink)``: ``nu`` the eigenvalues of ``I - S`` (``S = W_eff D``); the map's counts and
+    the flow's verdict; the rounding tolerance reported (``N eps (1 + ||S||_F)``, divided
+    by the condition number of the eigenvalues near the flow's or the map's boundary);
+    ``kink`` whether ``x`` sits on the kink of the ReLU (then the counts are -1 unless a
+    contraction bound proves stability)."""
+    d = sys.dphi(x)
+    norm_S = float(np.sqrt(sys.col_sq_eff @ d**2))
+    base = sys.N * np.finfo(np.float64).eps * (1.0 + norm_S)
+    A = sys.minus_jacobian(x, True)
+    nu = sla.eigvals(A, check_finite=False)
+    band = _NEAR_BOUNDARY * (1.0 + norm_S)
+
+    def near_boundary(nu):
+        g = alpha * np.abs(nu) ** 2 - 2 * nu.real        # (|m|^2 - 1) / alpha
+        return (np.abs(nu.real) <= band) | (np.abs(g) <= 2 * (1 + alpha * np.abs(nu)) * band)
+
+    tol = np.full(nu.shape, base)
+    near = near_boundary(nu)
+    if near.any():
+        # first-order error bound of each eigenvalue: backward error / condition number
+        nu, vl, vr = sla.eig(A, left=True, right=True, check_finite=False)
+        cond = np.abs(np.sum(vl.conj() * vr, axis=0)) / (
+            np.linalg.norm(vl, axis=0) * np.linalg.norm(vr, axis=0))
+        near = near_boundary(nu)
+        tol = np.where(near, base / np.maximum(cond, np.finfo(np.float64).tiny), base)
+    g = alpha * np.abs(nu) ** 2 - 2 * nu.real
+    tol_g = 2 * (1 + alpha * np.abs(nu)) * tol
+    n_unst = int(np.sum(g > tol_g))
+    n_marg = int(np.sum(np.abs(g) <= tol_g))
+    stable_flow = bool(np.all(nu.real > tol))
+    tol_rep = float(tol.max()) if tol.size else base
+    kink = bool(sys.relu and np.any(np.abs(x) <= kink_tol))
+    if kink:
+        # relu(y) - relu(x) = D' (y - x) near x, D' diagonal, phi'(x_i) off the kinks and in
+        # [0, 1] on them: ||W_eff D_up||_2 < 1 (D_up = 1 on the kinks) makes both the flow
+        # (log-norm <= -1 + ||W D'||) and the Euler map ((1 - alpha) + alpha ||W D'||)
+        # contract near x
+        d_up = np.where(np.abs(x) <= kink_tol, 1.0, d)
+        if np.linalg.norm(sys.Weff * d_up[None, :], 2) < 1.0 - base:
+            n_unst, n_marg, stable_flow = 0, 0, True
+        else:
+            n_unst, n_marg, stable_flow = -1, -1, False
+    return nu, n_unst, n_marg, stable_flow, tol_rep, kink
+
+
 @renamed_kwargs(eigenvalues="compute_eigenvalues")
 def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=None,
                       tol: float = 1e-10, max_rate_step: float = 0.1, n_seeds: int = 32,
@@ -539,8 +649,9 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
     slow_tol_unique : float
         Two slow points closer than this in max-norm (state units) are the same.
     compute_eigenvalues : bool
-        Compute the flow-Jacobian eigenvalues of each point (``O(N^3)`` each); without
-        them ``stable`` is all False and ``n_unstable`` is -1.
+        Compute the eigenvalues of each point (``O(N^3)`` each) and the stability verdicts
+        from them; without them ``stable`` and ``stable_flow`` are all False,
+        ``n_unstable`` and ``n_marginal`` are -1 and ``stability`` is ``"unknown"``.
     rng : None, int, SeedSequence or Generator
         Seeds of the slow-point search.
 
@@ -637,23 +748,79 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
     else:
         X, res, kinds = np.empty((0, N)), np.empty(0), np.empty(0, dtype=object)
     Z = (net.W_out @ sys.phi(X).T).T if len(X) else np.empty((0, K))
-    if compute_eigenvalues and len(X):
-        # flow Jacobian = -(I - W_eff D) / tau
-        ev = [-sla.eigvals(sys.minus_jacobian(x, True), check_finite=False) / net.tau
-              for x in X]
-        ev = np.array([e[np.argsort(-e.real, kind="stable")] for e in ev])
-        n_unst = np.sum(ev.real > 0, axis=1)
-        stable = n_unst == 0
+    P = len(X)
+    alpha = net.alpha
+    slow = kinds == "slow-point"
+    if compute_eigenvalues and P:
+        ev, mult = [], []
+        n_unst, n_marg = np.zeros(P, int), np.zeros(P, int)
+        stable_flow, mtol, kink = np.zeros(P, bool), np.zeros(P), np.zeros(P, bool)
+        for p, x in enumerate(X):
+            nu, n_unst[p], n_marg[p], stable_flow[p], mtol[p], kink[p] = \
+                _point_stability(sys, x, alpha, tol)
+            lam = -nu / net.tau                             # flow Jacobian
+            ev.append(lam[np.argsort(-lam.real, kind="stable")])
+            m = 1.0 - alpha * nu                            # Euler-map multipliers
+            mult.append(m[np.argsort(-np.abs(m), kind="stable")])
+        ev, mult = np.array(ev), np.array(mult)
+        stable = (n_unst == 0) & (n_marg == 0) & ~slow
+        stable_flow &= ~slow
+        if np.any(kink & ~slow):
+            k = np.flatnonzero(kink & ~slow)
+            undecided = int(np.sum(n_unst[k] < 0))
+            messages.append(
+                f"{k.size} fixed point(s) sit on the kink of the ReLU (|x_i| <= tol at some "
+                "units), where phi is not differentiable: jacobian_eigenvalues use "
+                "phi'(0) = 0; " + (f"stability is 'unknown' at {undecided} of them (no "
+                                   "contraction bound ||W_eff D|| < 1 with D = 1 on the "
+                                   "kinks)" if undecided else
+                                   "a contraction bound proves them stable"))
     else:
-        ev = np.empty((len(X), 0), dtype=complex)
-        n_unst = np.full(len(X), -1)
-        stable = np.zeros(len(X), dtype=bool)
-        if len(X):
+        ev = np.empty((P, 0), dtype=complex)
+        mult = np.empty((P, 0), dtype=complex)
+        n_unst, n_marg = np.full(P, -1), np.full(P, -1)
+        mtol = np.full(P, np.nan)
+        stable = np.zeros(P, dtype=bool)
+        stable_flow = np.zeros(P, dtype=bool)
+        if P:
             messages.append("compute_eigenvalues=False: stability not computed")
-    order = np.argsort(Z[:, 0], kind="stable") if len(X) else np.arange(0)
-    return FixedPoints(x=X[order], z=Z[order], residual=res[order],
-                       jacobian_eigenvalues=ev[order], stable=stable[order],
-                       n_unstable=n_unst[order], found_by=kinds[order], u=u, z_grid=z_grid,
-                       G_grid=G_grid, unreliable=tuple(unreliable), success=bool(success),
-                       messages=tuple(messages), n_lu=sys.n_lu, n_steps=n_steps,
-                       n_seeds=len(seeds) if run_slow else 0)
+    order = np.argsort(Z[:, 0], kind="stable") if P else np.arange(0)
+    fps = FixedPoints(x=X[order], z=Z[order], residual=res[order],
+                      jacobian_eigenvalues=ev[order], multipliers=mult[order],
+                      stable=stable[order], stable_flow=stable_flow[order],
+                      n_unstable=n_unst[order], n_marginal=n_marg[order],
+                      marginal_tol=mtol[order], found_by=kinds[order], u=u, z_grid=z_grid,
+                      G_grid=G_grid, unreliable=tuple(unreliable), success=bool(success),
+                      messages=(), n_lu=sys.n_lu, n_steps=n_steps,
+                      n_seeds=len(seeds) if run_slow else 0)
+    if compute_eigenvalues and P:
+        messages.extend(_stability_messages(fps, alpha))
+    return dataclasses.replace(fps, messages=tuple(messages))
+
+
+def _stability_messages(fps: FixedPoints, alpha: float) -> list:
+    """Messages on slow, marginal and map-versus-flow points (rows after sorting)."""
+    out = []
+    fixed = fps.is_fixed
+    rows = np.flatnonzero(~fixed)
+    if rows.size:
+        out.append(f"{rows.size} slow point(s) (rows {_rows(rows)}): |F| >= tol, so they are "
+                   "not fixed and never called stable (stability 'slow')")
+    rows = np.flatnonzero(fixed & (fps.stability == "marginal"))
+    if rows.size:
+        out.append(f"{rows.size} fixed point(s) marginal (rows {_rows(rows)}): a multiplier "
+                   "lies within marginal_tol of the unit circle, so linear stability is "
+                   "undecided (rounding, a continuum of fixed points, or a bifurcation)")
+    stable_map = fps.stable
+    rows = np.flatnonzero(fixed & (stable_map != fps.stable_flow))
+    if rows.size:
+        out.append(f"the Euler map (alpha = dt/tau = {alpha:g}) and the flow disagree at "
+                   f"{rows.size} fixed point(s) (rows {_rows(rows)}): 'stable' and "
+                   "'stability' are the map's verdict (the dynamics as simulated), "
+                   "'stable_flow' the flow's")
+    return out
+
+
+def _rows(rows, k=8):
+    text = ", ".join(str(int(r)) for r in rows[:k])
+    return text + (", ..." if rows.size > k else "")

@@ -17,6 +17,8 @@ readouts that solve the task, Mastrogiuseppe & Ostojic 2019) are decided here fr
 network's *own* fixed points rather than from the mean-field boundaries:
 
 * ``"unstable target"``: the fixed point at the target is linearly unstable (or absent);
+  "at the target" is the package's one target rule, ``|z_k - A_k| <= atol + rtol |A_k|``
+  (defaults 0.01 and 0.02), the rule of the stability report and the theory comparison;
 * ``"bistable"``: the target is stable but another stable fixed point exists;
 * ``"input-driven"``: the target is the only stable fixed point and ``sigma_nm <= 0``
   (the readout is orthogonal to, or anti-aligned with, the feedback: negative feedback;
@@ -38,6 +40,7 @@ from .._checks import as_float_array
 from .._results import ResultMixin
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
+from ._target import TARGET_ATOL, TARGET_RTOL
 
 #: The solution classes, in the order of increasing readout-feedback overlap.
 CLASSES = ("input-driven", "weak positive feedback", "bistable", "unstable target")
@@ -121,6 +124,7 @@ def classify_solution(overlap_nm: float, target_stable: bool, n_spurious: int) -
 
 
 def readout_geometry(net: Network, u=None, x=None, *, target=None, report=None,
+                     target_atol: float = TARGET_ATOL, target_rtol: float = TARGET_RTOL,
                      rng=None) -> ReadoutGeometry:
     """Overlaps of the readout with the input and feedback vectors, and the solution class.
 
@@ -138,7 +142,15 @@ def readout_geometry(net: Network, u=None, x=None, *, target=None, report=None,
         computed from :func:`~reservoir.analysis.global_stability.stability_report`
         (fixed points and their stability; basins are not needed and not simulated).
     report : StabilityReport, optional
-        Use this report instead of computing one.
+        Use this report instead of computing one (its target point, found by the rule it
+        was computed with, is used as it is).
+    target_atol : float
+        Absolute part of the target rule ``|z_k - A_k| <= target_atol + target_rtol
+        |A_k|`` (readout units), the rule shared with
+        :func:`~reservoir.analysis.global_stability.stability_report` and
+        :func:`~reservoir.predict`; default 0.01. Used when a ``target`` is given.
+    target_rtol : float
+        Relative part of the target rule (fraction of ``|A_k|``); default 0.02.
     rng : None, int, SeedSequence or Generator
         Seed of the fixed-point search, if one is run.
 
@@ -176,7 +188,8 @@ def readout_geometry(net: Network, u=None, x=None, *, target=None, report=None,
     cls = None
     if report is None and target is not None:
         from .global_stability import stability_report
-        report = stability_report(net, u, target, n_init=1, lyapunov=False, rng=rng)
+        report = stability_report(net, u, target, n_init=1, lyapunov=False,
+                                  target_atol=target_atol, target_rtol=target_rtol, rng=rng)
     ov_nm = np.einsum("kn,kn->k", n, m) / N
     cos_nm = np.array([_cos(n[k], m[k]) for k in range(K)])
     if report is not None:

@@ -8,7 +8,13 @@ output: *is the target a stable attractor, and is it the only one?* It combines
 * basins, estimated by simulating many random initial states (batched) until they
   converge, and assigning each to the fixed point it reached;
 * the largest Lyapunov exponent of a closed-loop trajectory (Benettin's two-trajectory
-  method), positive for a chaotic attractor.
+  method, with a perturbation relative to the state's size), positive for a chaotic
+  attractor; a trajectory that grows without bound gives ``+inf`` and a message, never a
+  calm "not chaotic".
+
+Whether a readout is "at the target" is decided by one rule, ``|z_k - A_k| <= atol +
+rtol |A_k|`` (:mod:`reservoir.analysis._target`), shared with the readout geometry and the
+theory comparison.
 """
 
 from __future__ import annotations
@@ -22,6 +28,9 @@ from .._results import ResultMixin
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
 from .._simulate import simulate
+from ..errors import SimulationDivergedError
+from ._target import (TARGET_ATOL, TARGET_RTOL, at_target, deprecated_target_tol,
+                      describe_rule, match_target)
 from .fixed_points import FixedPoints, find_fixed_points
 
 
@@ -39,7 +48,9 @@ class StabilityReport(ResultMixin):
     target : ndarray, shape (K,) or None
         The trained output (readout units), if given.
     target_index : int or None
-        Row of ``fixed_points`` whose readout is within ``target_tol`` of ``target``.
+        Row of ``fixed_points`` (a fixed point, not a slow point) that is the target: its
+        readout is at ``target`` by the target rule ``|z_k - A_k| <= target_atol +
+        target_rtol |A_k|`` (the nearest such row).
     target_stable : bool
         The target fixed point exists and is linearly stable.
     spurious : ndarray of int
@@ -48,22 +59,25 @@ class StabilityReport(ResultMixin):
     basin_fraction : ndarray, shape (P,)
         Fraction of the random initial states that converged to each fixed point.
     fraction_to_target : float
-        Fraction of initial states whose readout ended within ``target_tol`` of the target
-        (nan without a target).
+        Fraction of initial states that settled with their readout at the target (the
+        target rule; nan without a target).
     fraction_unconverged : float
-        Fraction that did not settle (chaos, oscillation, or slow convergence).
+        Fraction that did not settle (chaos, oscillation, slow convergence, or
+        divergence: see ``n_diverged``).
     final_z : ndarray, shape (n_init, K)
         Readout of every simulated trial at the end (readout units).
     converged : ndarray of bool, shape (n_init,)
         Whether each trial settled (``max |F(x)| < converged_tol``).
     lyapunov_exponent : float
         Largest Lyapunov exponent estimate (1/time) of a closed-loop trajectory from a
-        random initial state (nan if not computed).
+        random initial state (nan if not computed; ``+inf`` if that trajectory diverged,
+        see ``divergence_time``).
     chaotic : bool
-        ``lyapunov_exponent > 0.01 / tau`` and the trajectory did not settle.
+        ``lyapunov_exponent`` is finite and above ``0.01 / tau``, and some trial did not
+        settle. A diverging trajectory is not chaos: False, with a message.
     globally_stable : bool
-        The target is stable, no other stable fixed point exists, and every initial
-        state reached it.
+        The target is stable, no other stable fixed point exists, every initial state
+        reached it and no trajectory diverged.
     success : bool
         The analysis can be trusted: the fixed-point search succeeded
         (``fixed_points.success``) and every trial that settled settled on one of the
@@ -76,6 +90,13 @@ class StabilityReport(ResultMixin):
         Simulation chunks of ``chunk`` time units run for the basins.
     n_unmatched : int
         Trials that settled on a state that is not among the fixed points found.
+    n_diverged : int
+        Basin trials whose state left ``max_i |x_i| <= divergence_bound`` or became
+        non-finite (each is also unconverged).
+    divergence_time : float
+        Time (from its start) at which the Lyapunov trajectory was found beyond the bound
+        (to within the renormalisation interval, 1 time unit); nan if it did not diverge
+        or was not run.
     """
 
     fixed_points: FixedPoints
@@ -95,6 +116,8 @@ class StabilityReport(ResultMixin):
     messages: tuple
     n_chunks: int
     n_unmatched: int
+    n_diverged: int = 0
+    divergence_time: float = float("nan")
 
 
 def _closed_residual(net: Network, X, c):
@@ -103,17 +126,89 @@ def _closed_residual(net: Network, X, c):
     return -X + JR + (R @ net.W_out.T) @ net.W_fb.T + c
 
 
+#: Default divergence bound of :func:`lyapunov_exponent` and :func:`stability_report`:
+#: a state with ``max |x_i|`` above it (state units) counts as diverged.
+DIVERGENCE_BOUND = 1e10
+
+
+def _norm(v) -> float:
+    """Euclidean norm without overflow for entries near the largest float."""
+    m = float(np.max(np.abs(v)))
+    return m * float(np.linalg.norm(v / m)) if 0.0 < m < np.inf else m
+
+
+def _lyapunov(net: Network, u, x, duration, transient, interval, d0, bound, gen):
+    """Benettin's estimate with a relative perturbation; returns ``(exponent, t_div)``.
+
+    ``t_div`` is the time (from the start of the transient) of the first interval end at
+    which the reference or perturbed state had ``max |x_i| > bound`` or a non-finite
+    entry; the exponent is then ``+inf``. ``t_div`` is nan when nothing diverged.
+    """
+    steps = max(1, int(round(interval / net.dt)))
+    t = 0.0
+
+    def advance(X, n):
+        """Run the batch ``X`` (B, N) n steps; ``None`` if it left the bound."""
+        try:
+            X = simulate(net, np.broadcast_to(u, (X.shape[0], n, u.size)), X,
+                         mode="closed", record=()).x_final
+        except SimulationDivergedError:
+            return None
+        if not np.all(np.isfinite(X)) or np.max(np.abs(X)) > bound:
+            return None
+        return X
+
+    if not np.all(np.isfinite(x)) or np.max(np.abs(x)) > bound:
+        return np.inf, 0.0
+    n_tr = int(round(transient / net.dt))
+    X = x[None, :]
+    while n_tr > 0:
+        n = min(steps, n_tr)
+        X = advance(X, n)
+        t += n * net.dt
+        if X is None:
+            return np.inf, t
+        n_tr -= n
+    x = X[0]
+    direction = gen.standard_normal(net.N)
+    scale = max(1.0, _norm(x))
+    y = x + (d0 * scale) * (direction / np.linalg.norm(direction))
+    n_int = max(1, int(round(duration / (steps * net.dt))))
+    total = 0.0
+    for _ in range(n_int):
+        both = advance(np.stack([x, y]), steps)
+        t += steps * net.dt
+        if both is None:
+            return np.inf, t
+        x, y = both[0], both[1]
+        d = _norm(y - x)
+        if d == 0.0:
+            return -np.inf, np.nan
+        total += np.log(d / (d0 * scale))
+        scale = max(1.0, _norm(x))
+        y = x + (d0 * scale / d) * (y - x)
+    return total / (n_int * steps * net.dt), np.nan
+
+
 def lyapunov_exponent(net: Network, u=None, x0=None, *, duration: float = 200.0,
                       transient: float = 50.0, interval: float = 1.0, d0: float = 1e-8,
-                      rng=None) -> float:
+                      divergence_bound: float = DIVERGENCE_BOUND, rng=None) -> float:
     """Largest Lyapunov exponent (1/time) of the closed loop at constant input.
 
-    Benettin's method: a reference and a perturbed trajectory (distance ``d0``) are run
-    side by side; every ``interval`` time units the growth of their distance is logged
-    and the perturbation renormalised to ``d0``. The mean log growth rate over
-    ``duration`` (after ``transient``) estimates the exponent: positive for chaos,
-    negative (the leading eigenvalue's real part) when the trajectory settles on a fixed
-    point.
+    Benettin's method: a reference and a perturbed trajectory are run side by side; every
+    ``interval`` time units the growth of their distance is logged and the perturbation
+    renormalised. The perturbation is *relative*: its length is ``d0 max(1, |x|)`` (``|x|``
+    the Euclidean norm of the reference state at the renormalisation), so that it stays far
+    above the rounding of the state however large the state grows. The mean log growth
+    rate over ``duration`` (after ``transient``) estimates the exponent of the simulated
+    (Euler) dynamics: positive for chaos, and, when the trajectory settles on a fixed point,
+    ``log|1 - alpha + alpha mu_1| / dt`` with ``mu_1`` the eigenvalue of ``J_cl D`` that
+    maximises it (``Re(mu_1) - 1`` over ``tau`` as ``dt -> 0``).
+
+    Divergence is not stability: when the reference or the perturbed state leaves the bound
+    (``max_i |x_i| > divergence_bound``) or becomes non-finite, during the transient or the
+    averaging, the result is ``+inf`` (the growth is unbounded; no exception is raised).
+    :func:`stability_report` gives the time at which the bound was crossed.
 
     Parameters
     ----------
@@ -128,58 +223,76 @@ def lyapunov_exponent(net: Network, u=None, x0=None, *, duration: float = 200.0,
     transient : float
         Time (time units) simulated and discarded first.
     interval : float
-        Time (time units) between renormalisations.
+        Time (time units) between renormalisations (and divergence checks).
     d0 : float
-        Distance (state units) of the perturbed trajectory.
+        Relative length of the perturbation: ``d0 max(1, |x|)`` (state units; ``d0``
+        itself while ``|x| <= 1``).
+    divergence_bound : float
+        A state with ``max_i |x_i|`` above this (state units) has diverged.
     rng : None, int, SeedSequence or Generator
         Initial state and perturbation direction.
 
     Returns
     -------
     float
-        The exponent (1/time); ``-inf`` if the two trajectories merged exactly.
+        The exponent (1/time); ``+inf`` if the trajectory diverged (left the bound or
+        became non-finite); ``-inf`` if the two trajectories merged exactly (a map that
+        contracts to a point in finitely many steps).
 
     Raises
     ------
     TypeError
         If an argument has the wrong type.
     ValueError
-        If a duration, ``interval`` or ``d0`` is not positive, or an array is not finite.
+        If a duration, ``interval``, ``d0`` or ``divergence_bound`` is not positive, or an
+        array is not finite.
     """
+    lam, _ = _lyapunov_checked(net, u, x0, duration, transient, interval, d0,
+                               divergence_bound, rng)
+    return lam
+
+
+def _lyapunov_checked(net, u, x0, duration, transient, interval, d0, bound, rng):
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
     duration = as_positive_float(duration, "duration")
     transient = as_positive_float(transient, "transient", allow_zero=True)
     interval = as_positive_float(interval, "interval")
     d0 = as_positive_float(d0, "d0")
+    bound = as_positive_float(bound, "divergence_bound")
     gen = as_rng(rng)
     u = np.zeros(net.n_inputs) if u is None else as_float_array(u, "u", 1, allow_empty=True)
-    x = gen.standard_normal(net.N) if x0 is None else as_float_array(x0, "x0", 1).copy()
-    steps = max(1, int(round(interval / net.dt)))
-    n_tr = int(round(transient / net.dt))
-    if n_tr:
-        x = simulate(net, np.broadcast_to(u, (n_tr, u.size)), x, mode="closed",
-                     record=()).x_final
-    direction = gen.standard_normal(net.N)
-    y = x + d0 * direction / np.linalg.norm(direction)
-    n_int = max(1, int(round(duration / (steps * net.dt))))
-    U = np.broadcast_to(u, (2, steps, u.size))
-    total = 0.0
-    for _ in range(n_int):
-        both = simulate(net, U, np.stack([x, y]), mode="closed", record=()).x_final
-        x, y = both[0], both[1]
-        d = np.linalg.norm(y - x)
-        if d == 0.0:
-            return -np.inf
-        total += np.log(d / d0)
-        y = x + (d0 / d) * (y - x)
-    return total / (n_int * steps * net.dt)
+    if u.shape != (net.n_inputs,):
+        raise ValueError(f"u must have shape ({net.n_inputs},), got {u.shape}")
+    if x0 is None:
+        x = gen.standard_normal(net.N)
+    else:
+        x = as_float_array(x0, "x0", 1).copy()
+        if x.shape != (net.N,):
+            raise ValueError(f"x0 must have shape ({net.N},), got {x.shape}")
+    return _lyapunov(net, u, x, duration, transient, interval, d0, bound, gen)
 
 
+@deprecated_target_tol
 def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
                      init_scale: float = 1.0, duration: float = 100.0, chunk: float = 5.0,
-                     converged_tol: float = 1e-6, target_tol: float = 1e-3,
-                     match_tol: float = 1e-3, lyapunov: bool = True,
+                     converged_tol: float = 1e-6, target_atol: float = TARGET_ATOL,
+                     target_rtol: float = TARGET_RTOL, match_tol: float = 1e-3,
+                     lyapunov: bool = True, divergence_bound: float = DIVERGENCE_BOUND,
                      fixed_points: FixedPoints | None = None, rng=None) -> StabilityReport:
     """Local and global stability of the closed loop at constant input ``u``.
+
+    The target rule is the package's one rule (shared with :func:`readout_geometry` and
+    :func:`~reservoir.predict`): a readout ``z`` is at the target ``A`` when
+    ``|z_k - A_k| <= target_atol + target_rtol |A_k|`` for every readout ``k``; the target
+    point is the nearest such fixed point. The keyword ``target_tol=t`` of earlier
+    releases is deprecated and means ``target_atol=t, target_rtol=0``.
+
+    Divergence is reported, not read as stability: basin trials whose state leaves
+    ``max_i |x_i| <= divergence_bound`` (or becomes non-finite) are counted in
+    ``n_diverged``; a diverging Lyapunov trajectory gives ``lyapunov_exponent = +inf`` and
+    ``divergence_time``; either one adds a message, and then neither ``chaotic`` nor
+    ``globally_stable`` is True.
 
     Parameters
     ----------
@@ -201,14 +314,17 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
         Time (time units) simulated between two convergence checks.
     converged_tol : float
         A trial has settled when ``max |F(x)|`` (state units) is below this.
-    target_tol : float
-        A readout within this distance (max-norm, readout units) of ``target`` counts as
-        the target.
+    target_atol : float
+        Absolute part of the target rule (readout units); default 0.01.
+    target_rtol : float
+        Relative part of the target rule (fraction of ``|A_k|``); default 0.02.
     match_tol : float
         A converged state within this max-norm distance (state units) of a fixed point
         belongs to it.
     lyapunov : bool
         Estimate the largest Lyapunov exponent (:func:`lyapunov_exponent`).
+    divergence_bound : float
+        A state with ``max_i |x_i|`` above this (state units) has diverged.
     fixed_points : FixedPoints, optional
         Reuse a previous :func:`find_fixed_points` result (same ``u``).
     rng : None, int, SeedSequence or Generator
@@ -218,12 +334,13 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     -------
     StabilityReport
         Fixed points, basins, Lyapunov exponent and the verdicts, with ``success``,
-        ``messages`` and the counters ``n_chunks``, ``n_unmatched``.
+        ``messages`` and the counters ``n_chunks``, ``n_unmatched``, ``n_diverged``.
 
     Raises
     ------
     TypeError
-        If ``net`` is not a :class:`~reservoir.Network` or an argument has the wrong type.
+        If ``net`` is not a :class:`~reservoir.Network` or an argument has the wrong type,
+        or both ``target_tol`` and ``target_atol`` are given.
     ValueError
         If ``u`` or ``target`` has the wrong shape, a count or tolerance is out of range,
         or ``fixed_points`` were computed for another input.
@@ -244,8 +361,12 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     duration = as_positive_float(duration, "duration")
     chunk = as_positive_float(chunk, "chunk")
     converged_tol = as_positive_float(converged_tol, "converged_tol")
-    target_tol = as_positive_float(target_tol, "target_tol")
+    target_atol = as_positive_float(target_atol, "target_atol", allow_zero=True)
+    target_rtol = as_positive_float(target_rtol, "target_rtol", allow_zero=True)
+    if target_atol == 0.0 and target_rtol == 0.0:
+        raise ValueError("target_atol and target_rtol cannot both be 0")
     match_tol = as_positive_float(match_tol, "match_tol")
+    bound = as_positive_float(divergence_bound, "divergence_bound")
     gen = as_rng(rng)
     messages = []
     fps = fixed_points if fixed_points is not None else find_fixed_points(net, u, rng=gen)
@@ -253,39 +374,54 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
         raise ValueError("fixed_points were computed for another input u")
     messages.extend(fps.messages)
 
+    rule = describe_rule(target_atol, target_rtol)
     target_index = None
     if target is not None and len(fps):
-        dist = np.max(np.abs(fps.z - target), axis=1)
-        dist = np.where(fps.is_fixed, dist, np.inf)
-        if dist.min() <= target_tol:
-            target_index = int(np.argmin(dist))
-        else:
-            messages.append(f"no fixed point has its readout within {target_tol} of the target")
+        target_index = match_target(fps.z, target, target_atol, target_rtol,
+                                    candidates=fps.is_fixed)
+        if target_index is None:
+            messages.append(f"no fixed point has its readout at the target ({rule})")
     target_stable = target_index is not None and bool(fps.stable[target_index])
     stable_rows = np.flatnonzero(fps.stable & fps.is_fixed)
     spurious = stable_rows[stable_rows != target_index] if target_index is not None \
         else stable_rows
 
-    # basins: batched simulation of random initial states, converged trials dropped
+    # basins: batched simulation of random initial states, converged and diverged trials
+    # dropped
     c = net.W_in @ u + net.b
     X = init_scale * gen.standard_normal((n_init, net.N))
     active = np.arange(n_init)
     converged = np.zeros(n_init, dtype=bool)
+    diverged = np.zeros(n_init, dtype=bool)
     steps = max(1, int(round(chunk / net.dt)))
     n_chunks = max(1, int(np.ceil(duration / (steps * net.dt))))
     n_run = 0
     for _ in range(n_chunks):
         n_run += 1
-        Ua = np.broadcast_to(u, (active.size, steps, u.size))
-        X[active] = simulate(net, Ua, X[active], mode="closed", record=()).x_final
+        while active.size:
+            Ua = np.broadcast_to(u, (active.size, steps, u.size))
+            try:
+                X[active] = simulate(net, Ua, X[active], mode="closed",
+                                     record=()).x_final
+                break
+            except SimulationDivergedError as err:  # rerun the chunk without that trial
+                diverged[active[err.trial]] = True
+                active = np.delete(active, err.trial)
+        if active.size == 0:
+            break
+        big = ~np.all(np.isfinite(X[active]), axis=1) | \
+            (np.max(np.abs(X[active]), axis=1) > bound)
+        diverged[active[big]] = True
+        active = active[~big]
         res = np.max(np.abs(_closed_residual(net, X[active], c)), axis=1)
         done = res < converged_tol
         converged[active[done]] = True
         active = active[~done]
         if active.size == 0:
             break
-    R = get_nonlinearity(net.phi).phi(X)
-    final_z = R @ net.W_out.T
+    with np.errstate(over="ignore", invalid="ignore"):
+        R = get_nonlinearity(net.phi).phi(X)
+        final_z = R @ net.W_out.T
     counts = np.zeros(len(fps))
     unmatched = 0
     for i in np.flatnonzero(converged):
@@ -299,26 +435,45 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     if unmatched:
         messages.append(f"{unmatched} trial(s) converged to a state that is not among the "
                         "fixed points found: the search missed an attractor")
-    n_unconverged = int(np.count_nonzero(~converged))
+    n_diverged = int(np.count_nonzero(diverged))
+    if n_diverged:
+        messages.append(f"{n_diverged} of {n_init} trial(s) diverged (max |x_i| exceeded "
+                        f"divergence_bound = {bound:g} or became non-finite): the closed "
+                        "loop has unbounded trajectories, so it is not globally stable")
+    n_unconverged = int(np.count_nonzero(~converged & ~diverged))
     if n_unconverged:
         messages.append(f"{n_unconverged} of {converged.size} trial(s) did not settle on a "
                         f"fixed point within duration = {duration}: a longer duration, a "
                         "slow approach, a limit cycle or chaos")
     frac_target = float("nan")
     if target is not None:
-        frac_target = float(np.mean(converged & (np.max(np.abs(final_z - target), axis=1)
-                                                 <= target_tol)))
+        frac_target = float(np.mean(converged & at_target(final_z, target, target_atol,
+                                                          target_rtol)))
     lyap = float("nan")
+    t_div = float("nan")
     chaotic = False
     if lyapunov:
-        lyap = lyapunov_exponent(net, u, rng=gen)
-        chaotic = bool(lyap > 0.01 / net.tau) and not np.all(converged)
+        lyap, t_div = _lyapunov(net, u, gen.standard_normal(net.N), 200.0, 50.0, 1.0,
+                                1e-8, bound, gen)
+        lyap, t_div = float(lyap), float(t_div)
+        if np.isfinite(t_div):
+            messages.append(f"the Lyapunov trajectory diverged at t = {t_div:g} (max |x_i| "
+                            f"exceeded divergence_bound = {bound:g} or became non-finite): "
+                            "lyapunov_exponent = +inf is unbounded growth, not chaos "
+                            "(chaotic = False)")
+        chaotic = bool(np.isfinite(lyap) and lyap > 0.01 / net.tau) and \
+            not np.all(converged)
     globally = bool(target_stable and spurious.size == 0 and unmatched == 0
-                    and np.all(converged) and frac_target == 1.0)
+                    and np.all(converged) and frac_target == 1.0 and n_diverged == 0
+                    and not np.isfinite(t_div))
+    if target_stable and not globally and (n_diverged or np.isfinite(t_div)):
+        messages.append("the target is stable but not globally stable: some trajectories "
+                        "diverge")
     return StabilityReport(
         fixed_points=fps, target=target, target_index=target_index,
         target_stable=target_stable, spurious=spurious, basin_fraction=counts / n_init,
         fraction_to_target=frac_target, fraction_unconverged=float(1 - converged.mean()),
         final_z=final_z, converged=converged, lyapunov_exponent=lyap, chaotic=chaotic,
         globally_stable=globally, success=bool(fps.success and unmatched == 0),
-        messages=tuple(messages), n_chunks=n_run, n_unmatched=unmatched)
+        messages=tuple(messages), n_chunks=n_run, n_unmatched=unmatched,
+        n_diverged=n_diverged, divergence_time=t_div)
