@@ -47,7 +47,7 @@ def test_repr_is_short_for_any_size(P, n_messages):
     pts = make(P, N=7, n_messages=n_messages)
     text = repr(pts)
     assert len(text.splitlines()) < 25
-    assert text.splitlines()[0] == f"Points({P} points, success=False)"
+    assert text.splitlines()[0] == f"Points({P} point{'' if P == 1 else 's'}, success=False)"
     assert repr(Plain(1.5, np.zeros((500, 500)), pts)).count("\n") < 25
 
 
