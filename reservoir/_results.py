@@ -70,14 +70,16 @@ class ResultMixin:
         lines = [self._headline()]
         fields = [f.name for f in dataclasses.fields(self)
                   if f.repr and f.name not in ("success", "messages")]
-        for name in fields[:18]:
+        for name in fields[:17]:
             lines.append(f"  {name}: {_describe(getattr(self, name))}")
-        if len(fields) > 18:
-            lines.append(f"  ... {len(fields) - 18} more fields")
+        if len(fields) > 17:
+            lines.append(f"  ... {len(fields) - 17} more fields")
         messages = tuple(getattr(self, "messages", ()) or ())
+        if messages:
+            lines.append("  messages:")
         for m in messages[:_MAX_MESSAGES]:
             m = str(m)
-            lines.append("  message: " + (m if len(m) <= 100 else m[:97] + "..."))
+            lines.append("    - " + (m if len(m) <= 100 else m[:97] + "..."))
         if len(messages) > _MAX_MESSAGES:
             lines.append(f"  ... {len(messages) - _MAX_MESSAGES} more messages")
         return "\n".join(lines)

@@ -108,9 +108,18 @@ def sine_sum_target(t, amplitude: float = 1.3, period: float = 120.0) -> np.ndar
     -------
     ndarray
         ``f(t)``, the shape of ``t`` (readout units).
+
+    Raises
+    ------
+    TypeError
+        If an argument is not real-valued.
+    ValueError
+        If ``t`` is not finite, ``amplitude < 0`` or ``period`` is not positive.
     """
+    amplitude = as_positive_float(amplitude, "amplitude", allow_zero=True)
+    period = as_positive_float(period, "period")
     w = 2 * np.pi / period
-    t = np.asarray(t, dtype=np.float64)
+    t = np.asarray(as_float_array(t, "t", tuple(range(0, 4))), dtype=np.float64)
     return (amplitude / 1.5) * (np.sin(w * t) + np.sin(2 * w * t) / 2 + np.sin(3 * w * t) / 6
                                 + np.sin(4 * w * t) / 3)
 

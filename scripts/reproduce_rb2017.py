@@ -117,7 +117,7 @@ def output_ode(N, n_real, out_json):
         tr = rs.simulate(fine, None, x0, mode="closed", n_steps=801, record=("z",))
         sims.append(tr.z[::10, 0] - A)
     sims = np.array(sims)
-    mf = eps * th.K * np.exp(th.s_star * t)
+    mf = eps * th.loop_gain * np.exp(th.s_star * t)
     fig, ax = plt.subplots(figsize=(5, 3.5), constrained_layout=True)
     for s in sims:
         ax.plot(t, s, color="0.6", lw=1)
@@ -153,7 +153,7 @@ def output_ode_three_targets(N, n_real, out_json, eps=0.02, t_end=10.0):
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.4), constrained_layout=True)
     res = []
     for k, (ax, att) in enumerate(zip(axes, mt.attractors)):
-        Mm = att.M - np.eye(len(targets))
+        Mm = att.M_k - np.eye(len(targets))
         theory = np.array([eps * att.a @ scipy.linalg.expm(Mm * ti) @ att.b_k for ti in t])
         for sim in sims[k]:
             ax.plot(t, sim, color="0.6", lw=1)
@@ -466,7 +466,7 @@ def robustness_figure(Ns, n_real, n_vec, out_json):
     (MF 0: no coherent path; finite N: O(N^-1/2))."""
     g, A = 1.0, 1.0
     th = single_target(g, A)
-    T0 = th.K / -th.s_star
+    T0 = th.loop_gain / -th.s_star
     rows = []
     for N in Ns:
         tu, tv = [], []
@@ -502,7 +502,7 @@ def checkable(out_json):
     table = []
     for g, A in [(0.5, 0.5), (0.5, 1.0), (1.0, 1.0), (1.5, 1.0), (2.0, 2.0)]:
         t = single_target(g, A)
-        table.append({"g": g, "A": A, "C": t.C, "gamma": t.gamma, "K": t.K, "H0": t.H0,
+        table.append({"g": g, "A": A, "C": t.C, "gamma": t.gamma, "K": t.loop_gain, "H0": t.H0,
                       "s_star": t.s_star, "tau_out": t.tau_out, "rho": t.bulk_radius,
                       "tau_eff": t.tau_eff})
     out_json["table_7_1"] = table

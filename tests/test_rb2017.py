@@ -37,7 +37,7 @@ def test_single_target_table_7_1(row):
     g, A, C, gamma, K, H0, s, tau, rho, tb, teff = row
     t = single_target(g, A)
     assert t.converged
-    got = [t.C, t.gamma, t.K, t.H0, t.s_star, t.bulk_radius, t.tau_eff]
+    got = [t.C, t.gamma, t.loop_gain, t.H0, t.s_star, t.bulk_radius, t.tau_eff]
     np.testing.assert_allclose(got, [C, gamma, K, H0, s, rho, teff], atol=1.5e-3)
     assert t.tau_out == pytest.approx(tau, rel=1e-3)
     assert t.bulk_time == pytest.approx(tb, rel=2e-3)
@@ -63,7 +63,7 @@ def test_relu_single_target_closed_forms(g, CA2, gamma, K):
     for A in (0.5, 2.0):
         t = single_target(g, A, phi="relu")
         assert t.C / A**2 == pytest.approx(CA2, abs=1e-5)
-        assert t.gamma == pytest.approx(gamma, abs=1e-12) and t.K == pytest.approx(K, abs=1e-9)
+        assert t.gamma == pytest.approx(gamma, abs=1e-12) and t.loop_gain == pytest.approx(K, abs=1e-9)
         assert abs(t.s_star) < 1e-9 and t.H0 == pytest.approx(1.0, abs=1e-9)
 
 

@@ -173,7 +173,7 @@ def test_attractor_b_renamed_b_k():
     with pytest.warns(DeprecationWarning, match="b_k"):
         np.testing.assert_array_equal(att.b, att.b_k)
     # the transfer function uses b_k: T(0) = a^T (-(M - I))^{-1} b_k
-    want = att.a @ np.linalg.solve(np.eye(2) - att.M, att.b_k)
+    want = att.a @ np.linalg.solve(np.eye(2) - att.M_k, att.b_k)
     np.testing.assert_allclose(att.transfer(0.0)[0], want, rtol=1e-12)
 
 
@@ -185,3 +185,24 @@ def test_bivariate_grid_keywords_are_validated_by_name():
         bivariate_average("tanh", 1.0, 1.0, 0.5, grid_radius=-1.0)
     fine = bivariate_average("tanh", 1.0, 2.0, 0.5, grid_step=0.03, grid_radius=9.0)
     np.testing.assert_allclose(fine, bivariate_average("tanh", 1.0, 2.0, 0.5), rtol=1e-9)
+
+
+def test_output_dynamics_renames_loop_gain_and_M_k():
+    from reservoir.meanfield import multi_target, single_target
+    t = single_target(0.8, 1.0)
+    with pytest.warns(DeprecationWarning, match="loop_gain"):
+        assert t.K == t.loop_gain
+    # the single-target pole is gamma + K - 1 (Rivkind & Barak's single-target formula)
+    np.testing.assert_allclose(t.s_star, t.gamma + t.loop_gain - 1, rtol=1e-12)
+    att = multi_target(0.8, [1.0, 2.0]).attractors[1]
+    with pytest.warns(DeprecationWarning, match="M_k"):
+        np.testing.assert_array_equal(att.M, att.M_k)
+    np.testing.assert_allclose(np.sort_complex(att.poles),
+                               np.sort_complex(np.linalg.eigvals(att.M_k) - 1), rtol=1e-12)
+
+
+def test_ls_transfer_iterations_renamed():
+    from reservoir.meanfield import MeanFieldParams, ls_transfer
+    tr = ls_transfer(MeanFieldParams(g=0.5, var_m=1.0, var_I=0.25), 1.0, [0.0, 0.5])
+    with pytest.warns(DeprecationWarning, match="n_iterations"):
+        np.testing.assert_array_equal(tr.iterations, tr.n_iterations)

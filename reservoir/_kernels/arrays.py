@@ -3,8 +3,12 @@
 A kernel used to take ``J``, the three CSR arrays, ``W_in``, ``W_fb``, ``W_out`` and ``b``
 as separate positional arguments; two arrays of the same type and rank (``W_in`` and
 ``W_fb`` when ``M = K``) could be swapped and the kernel would compile and run. A kernel now
-takes one :class:`NetworkArrays` and reads its fields by name (``arrays.W_fb``), so the only
-way to fill a field is by its name, here, in :func:`network_arrays`.
+takes one :class:`NetworkArrays` and reads its fields by name (``arrays.W_fb``), and the
+package builds every bundle in one place, :func:`network_arrays`, which fills each field from
+the network attribute of the same name. (A namedtuple can still be built positionally by
+hand; nothing in the package does.) The other array arguments of the kernels (inputs,
+targets, recordings, gradients) are still positional: their shapes differ from the weights'
+and are checked by the Python callers.
 
 The bundle is a ``typing.NamedTuple``: Numba compiles a function of it like a function of
 its fields (one compiled version per combination of field types, cached on disk with

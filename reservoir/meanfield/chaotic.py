@@ -148,6 +148,13 @@ def nested_gaussian_average(f, delta0, delta_inf, *, n_points: int | None = None
     -------
     ndarray, shape of ``delta_inf``
         The nested averages.
+
+    Raises
+    ------
+    TypeError
+        If ``delta0`` or ``delta_inf`` is not a real number (array).
+    ValueError
+        If ``delta0 < 0`` or ``delta_inf`` lies outside ``[0, delta0]``.
     """
     d0 = as_positive_float(float(delta0), "delta0", allow_zero=True)
     dinf = np.asarray(as_float_array(delta_inf, "delta_inf", (0, 1)), dtype=float)
@@ -352,7 +359,9 @@ class ChaoticSolution(ResultMixin):
         """Deprecated alias of ``regime`` and ``success``: ``"converged"``, ``"no chaotic
         solution"`` or ``"not converged"``."""
         warnings.warn("ChaoticSolution.status is deprecated and will be removed in the next "
-                      "release; use .regime and .success", DeprecationWarning, stacklevel=2)
+                      "release; use .regime and .success (the old 'converged' is regime 'chaotic', "
+                      "'no chaotic solution' is 'static', 'not converged' is 'undetermined')",
+                      DeprecationWarning, stacklevel=2)
         return _STATUS_OF[self.regime]
 
     @property
@@ -573,7 +582,9 @@ class ChaoticClosedLoop(PointSetMixin):
     def status(self) -> tuple:
         """Deprecated alias of ``regime``: the former status strings of the roots."""
         warnings.warn("ChaoticClosedLoop.status is deprecated and will be removed in the "
-                      "next release; use .regime", DeprecationWarning, stacklevel=2)
+                      "next release; use .regime (the old 'converged' is regime 'chaotic', 'no "
+                      "chaotic solution' is 'static', 'not converged' is 'undetermined')",
+                      DeprecationWarning, stacklevel=2)
         return tuple(_STATUS_OF[r] for r in self.regime)
 
 

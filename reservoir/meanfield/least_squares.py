@@ -168,7 +168,7 @@ def ls_target_state(params: MeanFieldParams, A) -> TargetState:
                        ("Delta0(A) of the target state did not converge",))
 
 
-@renamed_fields(target="target_state")
+@renamed_fields(target="target_state", iterations="n_iterations")
 @dataclass(frozen=True, eq=False, repr=False)
 class LSTransfer(ResultMixin):
     """The LS readout ``F_LS(z)`` of the open-loop network clamped at ``z``.
@@ -192,7 +192,7 @@ class LSTransfer(ResultMixin):
     converged : ndarray of bool, shape (P,)
         Both ``Delta0(z)`` and ``c(z)`` converged (``|residual| < tol max(sqrt(Delta_A
         Delta_z), 1e-6)``).
-    iterations : ndarray of int, shape (P,)
+    n_iterations : ndarray of int, shape (P,)
         Newton iterations spent on ``c`` at each ``z``.
     success : bool
         Every entry converged (and the target state did).
@@ -208,7 +208,7 @@ class LSTransfer(ResultMixin):
     cov: np.ndarray
     moments: np.ndarray
     converged: np.ndarray
-    iterations: np.ndarray
+    n_iterations: np.ndarray
     success: bool
     messages: tuple
 
@@ -318,7 +318,7 @@ def ls_transfer(params: MeanFieldParams, A, z, *, tol: float = 1e-13,
         messages.append(f"the covariance c(z) did not converge in {max_iter} Newton "
                         f"iterations at {np.count_nonzero(~okc)} of {z.size} points")
     return LSTransfer(target_state=tgt, z=z, F=F, slope=slope, delta0=dz, cov=c,
-                      moments=mom, converged=conv, iterations=its,
+                      moments=mom, converged=conv, n_iterations=its,
                       success=bool(np.all(conv)), messages=tuple(messages))
 
 

@@ -74,7 +74,7 @@ _PAIR_STEP = 0.03
 _PAIR_RADIUS = 9.0
 
 
-@renamed_fields(var_u="var_m", rho="bulk_radius", delta="delta0")
+@renamed_fields(var_u="var_m", rho="bulk_radius", delta="delta0", K="loop_gain")
 @dataclass(frozen=True, eq=False, repr=False)
 class SingleTarget(ResultMixin):
     """Mean-field quantities of one trained target ``A`` (Rivkind & Barak 2017, single target).
@@ -93,7 +93,7 @@ class SingleTarget(ResultMixin):
         Variance of ``x`` at the target, ``g^2 C + var_m A^2`` (state units squared).
     gamma : float
         ``g^2 <phi'^2 + phi phi''>`` (dimensionless).
-    K : float
+    loop_gain : float
         ``A <m phi phi'> / C`` (dimensionless).
     H0 : float
         Open-loop gain ``H(0) = K / (1 - gamma)``.
@@ -123,7 +123,7 @@ class SingleTarget(ResultMixin):
     C: float
     delta0: float
     gamma: float
-    K: float
+    loop_gain: float
     H0: float
     s_star: float
     tau_out: float
@@ -237,7 +237,7 @@ def single_target(g: float, A: float, *, var_m: float = 1.0, feedback_dist: str 
         messages.append("non-finite mean-field averages")
     with np.errstate(divide="ignore"):
         return SingleTarget(g=g, A=A, var_m=var_m, C=C, delta0=d_eta + var_m * A * A,
-                            gamma=gamma, K=K, H0=K / (1 - gamma), s_star=s_star,
+                            gamma=gamma, loop_gain=K, H0=K / (1 - gamma), s_star=s_star,
                             tau_out=-1 / s_star if s_star != 0 else np.inf, bulk_radius=rho,
                             bulk_time=1 / (1 - rho) if rho != 1 else np.inf,
                             tau_eff=K / (1 - gamma) ** 2, converged=converged,
@@ -333,7 +333,7 @@ Returns
 ndarray of complex, shape (n_s,)"""
 
 
-@renamed_fields(chi="char_poly", rho="bulk_radius", b="b_k")
+@renamed_fields(chi="char_poly", rho="bulk_radius", b="b_k", M="M_k")
 @dataclass(frozen=True, eq=False, repr=False)
 class Attractor(ResultMixin):
     """Mean-field linear dynamics near one trained attractor ``A_k`` (Rivkind & Barak 2017).
@@ -342,7 +342,7 @@ class Attractor(ResultMixin):
     ----------
     A : float
         The target ``A_k`` (readout units).
-    M : ndarray, shape (n_targets, n_targets)
+    M_k : ndarray, shape (n_targets, n_targets)
         ``M_k``; the output ODE is ``det((1 + d/dt) I - M_k) dz = 0``.
     Lambda : ndarray, shape (n_targets, n_targets)
         Open-loop matrix of the overlap dynamics.
@@ -368,7 +368,7 @@ class Attractor(ResultMixin):
     """
 
     A: float
-    M: np.ndarray
+    M_k: np.ndarray
     Lambda: np.ndarray
     b_k: np.ndarray
     a: np.ndarray
@@ -388,7 +388,7 @@ class Attractor(ResultMixin):
             ``T_k`` at each ``s`` (dimensionless).
         """
         s = np.atleast_1d(np.asarray(s, dtype=complex))
-        Mm = self.M - np.eye(self.M.shape[0])
+        Mm = self.M_k - np.eye(self.M_k.shape[0])
         return np.array([self.a @ np.linalg.solve(si * np.eye(Mm.shape[0]) - Mm, self.b_k)
                          for si in s])
 
@@ -554,7 +554,7 @@ def multi_target(g: float, targets, *, phi: str = "tanh", var_m: float = 1.0,
         att_messages = list(messages)
         if not np.all(np.isfinite(poles)):
             att_messages.append("non-finite poles")
-        atts.append(Attractor(A=float(A[k]), M=Mk, Lambda=Lam, b_k=b, a=a, poles=poles,
+        atts.append(Attractor(A=float(A[k]), M_k=Mk, Lambda=Lam, b_k=b, a=a, poles=poles,
                               char_poly=np.real(np.poly(Mk - np.eye(n))), bulk_radius=radius,
                               H0=H0, stable=bool(radius < 1 and np.all(poles.real < 0)),
                               success=not att_messages, messages=tuple(att_messages)))

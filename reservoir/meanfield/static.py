@@ -365,7 +365,19 @@ def stability_matrix(params: MeanFieldParams, z: float, delta0: float):
         Its eigenvalues, sorted by decreasing real part.
     slope : float
         ``dF/dz`` at the solution.
+
+    Raises
+    ------
+    TypeError
+        If ``params`` is not a :class:`MeanFieldParams` or ``z``, ``delta0`` is not a real
+        number.
+    ValueError
+        If ``z`` is not finite or ``delta0`` is negative or not finite.
     """
+    if not isinstance(params, MeanFieldParams):
+        raise TypeError(f"params must be MeanFieldParams, got {type(params).__name__}")
+    z = float(as_float_array(z, "z", 0))
+    delta0 = as_positive_float(delta0, "delta0", allow_zero=True)
     p = params
     M11 = p.g**2 * float(_avg(p, "dphi2", delta0) + _avg(p, "phi_ddphi", delta0))
     M12 = 2 * (p.var_m * z + p.cov_mI)
