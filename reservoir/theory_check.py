@@ -2,16 +2,28 @@
 
 :func:`predict` reads the statistics of a network with one readout (feedback vector
 ``m = W_fb[:, 0]``, input vector ``I = W_in u + b``, readout ``n = N W_out[0]``, gain
-``g = sqrt(sum J^2 / N)``), solves the static mean-field theory of Mastrogiuseppe &
-Ostojic with them, finds the network's own fixed points, and lines the two up: readout
-values, outliers, bulk radii, stability and the solution class.
+``g = sqrt(sum J^2 / N)``), solves a static mean-field theory with them, finds the
+network's own fixed points, and lines the two up: readout values, outliers, bulk radii,
+stability and the solution class.
 
-The theory treats the readout as uncorrelated with the bulk ``J``. Readouts trained by
-least squares are correlated with it (Mastrogiuseppe & Ostojic 2019 assume an uncorrelated
-readout; we found that part of a least-squares readout is carried by its component
-correlated with ``J``, which shifts the predicted spurious fixed points and outliers), so
-disagreements on trained networks are information, not bugs; on networks built with
-independent vectors the two agree within finite-size error.
+Two theories are available (``theory=``):
+
+* ``"uncorrelated"``: the static theory of Mastrogiuseppe & Ostojic 2019
+  (:func:`~reservoir.meanfield.mf_fixed_points`), which treats the readout as uncorrelated
+  with the bulk ``J``. It describes networks built with independent vectors (the two agree
+  within finite-size error), not readouts trained by least squares: those are correlated
+  with ``J`` through the trained state, which moves the fixed points (on the README's
+  example the theory has no root at the target).
+* ``"ls"``: the exact least-squares mean field (:func:`~reservoir.meanfield.ls_fixed_points`)
+  of a readout fitted by least squares with the feedback clamped at a constant target
+  ``A`` (teacher forcing on a stationary task). It needs ``A``; ``z = A`` is always one of
+  its roots.
+
+``"auto"`` (the default) takes ``"ls"`` when ``net.meta["readout_fit"]`` (written by
+:func:`~reservoir.train.fit_ridge`) records a teacher-forced ridge fit of the network's
+current readout at a constant target and input, and ``target`` and ``u`` are that target
+and input; otherwise ``"uncorrelated"``, with a message saying why when the readout was
+fitted by least squares.
 """
 
 from __future__ import annotations
@@ -21,12 +33,18 @@ from dataclasses import dataclass
 import numpy as np
 
 from .analysis.fixed_points import FixedPoints, find_fixed_points
-from .analysis._target import TARGET_ATOL, TARGET_RTOL, at_target, match_target
+from .analysis._target import (TARGET_ATOL, TARGET_RTOL, at_target, describe_rule,
+                                match_target)
 from .analysis.geometry import classify_solution
 from .analysis.linearisation import spectrum
 from ._results import ResultMixin
 from .network import Network
+from .meanfield.least_squares import LSFixedPoints, ls_fixed_points, ls_overlaps
 from .meanfield.static import MeanFieldParams, MeanFieldSolution, mf_fixed_points
+from .train._ridge import _readout_fingerprint
+
+#: The theories :func:`predict` can hold against a network.
+THEORIES = ("auto", "ls", "uncorrelated")
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -37,8 +55,8 @@ class Prediction(ResultMixin):
     ----------
     params : MeanFieldParams
         The network's empirical statistics.
-    theory : MeanFieldSolution
-        The mean-field fixed points.
+    theory : MeanFieldSolution or LSFixedPoints
+        The mean-field fixed points (of the theory named by ``theory_name``).
     measured : FixedPoints
         The network's own fixed points.
     rows : list of dict
@@ -52,18 +70,24 @@ class Prediction(ResultMixin):
     unmatched_measured : ndarray
         Readouts of measured fixed points that no theoretical one explains.
     class_theory : str or None
-        Solution class predicted by the theory (with a target).
+        Solution class predicted by the theory (with a target); None without a target or
+        when the target is not a fixed point of the theory (said in ``messages``).
     class_measured : str or None
         Solution class of the network's fixed points (with a target).
     success : bool
         Both the mean-field solve (``theory.success``) and the fixed-point search
         (``measured.success``) succeeded.
     messages : tuple of str
-        Their messages, prefixed ``"theory: "`` and ``"network: "``.
+        Their messages, prefixed ``"theory: "`` and ``"network: "``, then the findings
+        (which theory was used and why, unexplained points, a target the theory misses).
+    theory_name : {"ls", "uncorrelated"}
+        The theory used: ``"ls"`` (exact least-squares mean field,
+        :func:`~reservoir.meanfield.ls_fixed_points`) or ``"uncorrelated"`` (Mastrogiuseppe
+        & Ostojic 2019, :func:`~reservoir.meanfield.mf_fixed_points`).
     """
 
     params: MeanFieldParams
-    theory: MeanFieldSolution
+    theory: MeanFieldSolution | LSFixedPoints
     measured: FixedPoints
     rows: list
     unmatched_measured: np.ndarray
@@ -71,6 +95,7 @@ class Prediction(ResultMixin):
     class_measured: str | None
     success: bool
     messages: tuple
+    theory_name: str = "uncorrelated"
 
     def table(self) -> str:
         """A plain-text table of theory against measurement.
@@ -84,7 +109,7 @@ class Prediction(ResultMixin):
         """
         head = ("   z theory  z network | outlier th.  outlier net | bulk th.  bulk net | "
                 "stable th./net")
-        lines = [head, "-" * len(head)]
+        lines = [f"theory: {_THEORY_WORDS[self.theory_name]}", head, "-" * len(head)]
         for r in self.rows:
             lines.append(
                 f"{r['z_theory']:10.4f} {r['z_measured']:10.4f} | "
@@ -100,7 +125,87 @@ class Prediction(ResultMixin):
         return "\n".join(lines)
 
 
-def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | None = None,
+_THEORY_WORDS = {"ls": "exact least-squares mean field (ls_fixed_points)",
+                 "uncorrelated": "uncorrelated readout, Mastrogiuseppe & Ostojic 2019 "
+                                 "(mf_fixed_points)"}
+
+
+def _ls_record(net: Network):
+    """``(record, reason)``: the ``meta["readout_fit"]`` of a teacher-forced least-squares
+    fit of the current readout at a constant target and input, or ``(None, why not)``
+    (``why not`` is None when no least-squares fit is recorded at all)."""
+    rec = net.meta.get("readout_fit")
+    if not isinstance(rec, dict) or rec.get("method") != "ridge":
+        return None, None
+    if rec.get("W_out_sha256") != _readout_fingerprint(net.W_out):
+        return None, ("net.meta records a least-squares (ridge) fit of another readout (the "
+                      "current W_out was set otherwise)")
+    if rec.get("mode") != "teacher":
+        return None, (f"the readout was fitted by least squares in mode "
+                      f"{rec.get('mode')!r}, not with teacher forcing")
+    if rec.get("target") is None:
+        return None, ("the readout was fitted by least squares to targets that are not "
+                      "constant")
+    if rec.get("input") is None:
+        return None, ("the readout was fitted by least squares with an input that is not "
+                      "constant")
+    return rec, None
+
+
+def _choose_theory(theory, net, u, target, method, atol, rtol):
+    """``(name, notes)``: the theory to use and what to say about the choice."""
+    if not isinstance(theory, str) or theory not in THEORIES:
+        raise ValueError(f"theory must be one of {THEORIES}, got {theory!r}")
+    if theory == "ls":
+        if target is None:
+            raise ValueError("target is required with theory='ls' (the least-squares "
+                             "theory is solved at the trained target A)")
+        if method != "accurate":
+            raise ValueError(f"method must be 'accurate' with theory='ls', got {method!r}")
+        rec, _ = _ls_record(net)
+        if rec is None:
+            return "ls", ["the theory is the least-squares one as requested, but net.meta "
+                          "does not record a "
+                          "teacher-forced least-squares fit of this readout at a constant "
+                          "target; the least-squares theory describes that readout"]
+        return "ls", []
+    if theory == "uncorrelated":
+        return "uncorrelated", []
+    rec, why = _ls_record(net)
+    fallback = ("; it does not describe least-squares readouts (theory='ls' forces the "
+                "least-squares theory)")
+    lead = "the theory used is the uncorrelated one: "
+    if rec is None:
+        return "uncorrelated", ([] if why is None else [lead + why + fallback])
+    A_fit = rec["target"]
+    if len(A_fit) != 1:
+        return "uncorrelated", []
+    if target is None:
+        return "uncorrelated", [
+            f"{lead}the readout was fitted by least squares at the constant target "
+            f"{A_fit[0]:g}, but no target was given and the least-squares theory needs "
+            f"it{fallback}; pass target={A_fit[0]:g}"]
+    if not at_target([[float(target)]], A_fit, atol, rtol)[0]:
+        return "uncorrelated", [
+            f"{lead}the readout was fitted by least squares at the target {A_fit[0]:g}, "
+            f"not at "
+            f"the target given ({float(target):g}){fallback}"]
+    u_fit = np.asarray(rec["input"], dtype=float)
+    if u_fit.shape != u.shape or not np.allclose(u, u_fit, rtol=1e-9, atol=1e-12):
+        return "uncorrelated", [
+            f"{lead}the readout was fitted by least squares with the input "
+            f"{u_fit.tolist()}, not "
+            f"the input given ({u.tolist()}){fallback}"]
+    if method != "accurate" or net.phi not in ("tanh", "sigmoid", "relu"):
+        return "uncorrelated", [
+            f"{lead}the least-squares theory needs method='accurate' and phi in tanh, "
+            f"sigmoid, "
+            f"relu (got method={method!r}, phi={net.phi!r}){fallback}"]
+    return "ls", []
+
+
+def predict(net: Network, u=None, target=None, *, theory: str = "auto",
+            fixed_points: FixedPoints | None = None,
             match_tol: float = 0.05, target_atol: float = TARGET_ATOL,
             target_rtol: float = TARGET_RTOL, margin: float = 0.05,
             method: str = "accurate", rng=None) -> Prediction:
@@ -113,7 +218,18 @@ def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | No
     u : array_like, shape (M,), optional
         Constant input (default 0).
     target : float, optional
-        The trained output, for the solution classes.
+        The trained output, for the solution classes (required by the least-squares
+        theory).
+    theory : {"auto", "ls", "uncorrelated"}
+        ``"uncorrelated"``: Mastrogiuseppe & Ostojic 2019's static theory
+        (:func:`~reservoir.meanfield.mf_fixed_points`), readout uncorrelated with ``J``.
+        ``"ls"``: the exact least-squares mean field
+        (:func:`~reservoir.meanfield.ls_fixed_points`) at ``A = target``. ``"auto"``:
+        ``"ls"`` when ``net.meta["readout_fit"]`` records a teacher-forced least-squares
+        fit (:func:`~reservoir.train.fit_ridge`) of the current readout at a constant
+        target and input, and ``target`` (by the target rule) and ``u`` are those;
+        otherwise ``"uncorrelated"``, with a message when the readout was fitted by least
+        squares.
     fixed_points : FixedPoints, optional
         Reuse a previous search (same ``u``).
     match_tol : float
@@ -127,7 +243,8 @@ def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | No
         Relative margin beyond the bulk edge for a measured eigenvalue to be an outlier.
     method : str
         Quadrature of the Gaussian averages of the mean-field theory (passed to
-        :meth:`~reservoir.meanfield.MeanFieldParams.from_network`).
+        :meth:`~reservoir.meanfield.MeanFieldParams.from_network`); the least-squares
+        theory needs ``"accurate"``.
     rng : None, int, SeedSequence or Generator
         Seeds of the fixed-point search, if one is run.
 
@@ -135,33 +252,44 @@ def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | No
     -------
     Prediction
         Theory, measurement, the matched rows and the solution classes, with ``success``
-        and ``messages`` gathered from both sides.
+        and ``messages`` gathered from both sides and the theory used in ``theory_name``.
 
     Raises
     ------
     TypeError
         If ``net`` is not a :class:`~reservoir.Network`.
     ValueError
-        If the network does not have one readout, or an argument is invalid for the
-        mean-field theory or the fixed-point search.
+        If ``theory`` is not one of ``"auto"``, ``"ls"``, ``"uncorrelated"``; if
+        ``theory="ls"`` without a ``target`` or with ``method`` other than
+        ``"accurate"``; if the network does not have one readout, or an argument is
+        invalid for the mean-field theory or the fixed-point search.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     u = np.zeros(net.n_inputs) if u is None else np.asarray(u, dtype=float)
     params = MeanFieldParams.from_network(net, u, method=method)
-    theory = mf_fixed_points(params)
+    name, choice_notes = _choose_theory(theory, net, u, target, method, target_atol,
+                                        target_rtol)
+    if name == "ls":
+        A = float(target)
+        theory_sol = ls_fixed_points(params, A)
+        nm_theory = float(ls_overlaps(params, A)[0])
+    else:
+        theory_sol = mf_fixed_points(params)
+        nm_theory = params.overlap_nm
+    th = theory_sol
     fps = fixed_points if fixed_points is not None else find_fixed_points(net, u, rng=rng)
     fixed = np.flatnonzero(fps.is_fixed)
     used = set()
     rows = []
-    for k in range(len(theory)):
-        row = {"z_theory": float(theory.z[k]), "outlier_theory": float(theory.outlier[k].real),
-               "bulk_theory": float(theory.bulk_radius[k]),
-               "stable_theory": bool(theory.stable[k]), "z_measured": np.nan,
+    for k in range(len(th)):
+        row = {"z_theory": float(th.z[k]), "outlier_theory": float(th.outlier[k].real),
+               "bulk_theory": float(th.bulk_radius[k]),
+               "stable_theory": bool(th.stable[k]), "z_measured": np.nan,
                "outlier_measured": np.nan, "bulk_measured": np.nan, "stable_measured": None,
                "stable_map_measured": None}
         if fixed.size:
-            d = np.abs(fps.z[fixed, 0] - theory.z[k])
+            d = np.abs(fps.z[fixed, 0] - th.z[k])
             j = int(fixed[np.argmin(d)])
             if d.min() < match_tol and j not in used:
                 used.add(j)
@@ -175,35 +303,42 @@ def predict(net: Network, u=None, target=None, *, fixed_points: FixedPoints | No
         rows.append(row)
     unmatched = np.array([fps.z[j, 0] for j in fixed if j not in used])
     cls_th = cls_net = None
+    th_at_target = False
     if target is not None:
         A = float(target)
-        nm = params.overlap_nm
-        kt = match_target(theory.z[:, None], [A], target_atol, target_rtol)
-        if kt is not None:
-            cls_th = classify_solution(nm, bool(theory.stable[kt]),
-                                       int(theory.stable.sum()) - int(theory.stable[kt]))
-        else:
-            cls_th = "unstable target"
+        kt = match_target(th.z[:, None], [A], target_atol, target_rtol)
+        th_at_target = kt is not None
+        if th_at_target:
+            cls_th = classify_solution(nm_theory, bool(th.stable[kt]),
+                                       int(th.stable.sum()) - int(th.stable[kt]))
         jt = match_target(fps.z, [A], target_atol, target_rtol, candidates=fps.is_fixed)
         if jt is not None:
             stable_j = bool(fps.stable_flow[jt])
             n_sp = int(fps.stable_flow[fixed].sum()) - int(stable_j)
-            cls_net = classify_solution(nm, stable_j, n_sp)
+            cls_net = classify_solution(params.overlap_nm, stable_j, n_sp)
         else:
             cls_net = "unstable target"
-    notes = []
+    notes = list(choice_notes)
     if unmatched.size:
         notes.append(f"the theory explains no fixed point near the network's z = "
-                     f"{np.round(unmatched, 4).tolist()} (within match_tol = {match_tol})")
-    if target is not None and not at_target(theory.z[:, None], [float(target)], target_atol,
-                                            target_rtol).any():
-        notes.append(f"the target {float(target)} is not a fixed point of the theory: the "
-                     "static theory assumes a readout uncorrelated with J, which a trained "
-                     "readout is not (see reservoir.meanfield.ls_fixed_points for "
-                     "least-squares readouts)")
-    return Prediction(params=params, theory=theory, measured=fps, rows=rows,
+                     f"{np.round(unmatched, 4).tolist()} (theory {name!r}, within "
+                     f"match_tol = {match_tol})")
+    if target is not None and not th_at_target:
+        if name == "uncorrelated":
+            why = ("the uncorrelated theory (Mastrogiuseppe & Ostojic 2019) assumes a "
+                   "readout uncorrelated with J, which a trained readout is not (see "
+                   "reservoir.meanfield.ls_fixed_points, theory='ls', for least-squares "
+                   "readouts)")
+        else:
+            why = ("the least-squares theory has z = A as a root by construction, so its "
+                   "solve failed there (see the theory's messages)")
+        notes.append(f"the target {float(target)} is not a fixed point of the theory "
+                     f"(theory {name!r}; rule {describe_rule(target_atol, target_rtol)}): "
+                     f"{why}; class_theory is None")
+    return Prediction(params=params, theory=th, measured=fps, rows=rows,
                       unmatched_measured=unmatched, class_theory=cls_th,
                       class_measured=cls_net,
-                      success=bool(theory.success and fps.success),
-                      messages=tuple(f"theory: {m}" for m in theory.messages)
-                      + tuple(f"network: {m}" for m in fps.messages) + tuple(notes))
+                      success=bool(th.success and fps.success),
+                      messages=tuple(f"theory: {m}" for m in th.messages)
+                      + tuple(f"network: {m}" for m in fps.messages) + tuple(notes),
+                      theory_name=name)

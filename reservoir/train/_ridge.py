@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +22,8 @@ class RidgeResult(ResultMixin):
     Parameters
     ----------
     network : Network
-        The input network with the fitted ``W_out``.
+        The input network with the fitted ``W_out``; its ``meta["readout_fit"]`` records
+        how the readout was fitted (see :func:`fit_ridge`).
     W_out : ndarray, shape (K, N)
         The fitted readout.
     x_final : ndarray, shape (N,) or (B, N)
@@ -144,6 +147,22 @@ def ridge_regression(R, Y, reg: float, weights=None) -> np.ndarray:
     return ridge_readout(R.T @ R, R.T @ Y, reg)
 
 
+def _readout_fingerprint(W_out) -> str:
+    """SHA-256 of the readout's float64 bytes: ties a ``meta["readout_fit"]`` record to the
+    readout it describes (a readout set later by hand no longer matches)."""
+    return hashlib.sha256(np.ascontiguousarray(W_out, dtype=float).tobytes()).hexdigest()
+
+
+def _constant_value(lo, hi):
+    """The common value of samples whose minimum is ``lo`` and maximum ``hi`` (per
+    component), as a list, or None if they differ beyond rounding."""
+    if not (np.all(np.isfinite(lo)) and np.all(np.isfinite(hi))):
+        return None
+    if np.all(hi - lo <= 1e-12 * np.maximum(1.0, np.abs(hi))):
+        return [float(v) for v in 0.5 * (lo + hi)]
+    return None
+
+
 def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, washout: int = 0,
               mask=None, x0=None, n_steps=None, noise_std: float = 0.0, rng=None,
               max_chunk_bytes: int | None = None) -> RidgeResult:
@@ -189,7 +208,14 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
     -------
     RidgeResult
         The fitted readout, the network carrying it, the training error and how the
-        system was solved.
+        system was solved. The network's ``meta["readout_fit"]`` (JSON, kept by
+        :func:`~reservoir.save`) records the fit: ``method`` (``"ridge"``), ``mode``
+        (``"teacher"``), ``reg``, ``solver``, ``washout``, ``noise_std``, ``target`` (the
+        K target values when the targets are constant over every sample used, else
+        None), ``input`` (the M input values when constant over them, else None),
+        ``train_mse`` and ``W_out_sha256`` (SHA-256 of the fitted readout's float64
+        bytes, so that a readout set later by other means is not taken for this one).
+        :func:`~reservoir.predict` reads it to choose the least-squares theory.
 
     Raises
     ------
@@ -237,6 +263,8 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
     RtR = np.zeros((N, N))
     RtY = np.zeros((N, K))
     YtY = np.zeros(K)
+    y_lo, y_hi = np.full(K, np.inf), np.full(K, -np.inf)
+    u_lo, u_hi = np.full(U.shape[-1], np.inf), np.full(U.shape[-1], -np.inf)
     empty_x = np.empty((B, 0, N))
     for s in range(0, T, budget_steps):
         e = min(T, s + budget_steps)
@@ -251,6 +279,10 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
             continue
         R = out_r.reshape(-1, N)[keep]
         Yc = Y[:, s:e].reshape(-1, K)[keep]
+        y_lo, y_hi = np.minimum(y_lo, Yc.min(0)), np.maximum(y_hi, Yc.max(0))
+        if U.shape[-1]:
+            Uc = U[:, s:e].reshape(-1, U.shape[-1])[keep]
+            u_lo, u_hi = np.minimum(u_lo, Uc.min(0)), np.maximum(u_hi, Uc.max(0))
         sw = np.sqrt(w[keep])[:, None]
         Rw = R * sw
         Yw = Yc * sw
@@ -271,7 +303,17 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
     success = bool(np.all(np.isfinite(W_out)) and np.all(np.isfinite(train_mse)))
     if not success:
         messages.append("the readout or its training error is not finite")
-    return RidgeResult(network=net.with_readout(W_out) if success else net, W_out=W_out,
+    fitted = net
+    if success:
+        fitted = net.with_readout(W_out)
+        record = {"method": "ridge", "mode": "teacher", "reg": reg, "solver": solver,
+                  "washout": washout, "noise_std": noise_std,
+                  "target": _constant_value(y_lo, y_hi),
+                  "input": _constant_value(u_lo, u_hi) if U.shape[-1] else [],
+                  "train_mse": [float(v) for v in train_mse],
+                  "W_out_sha256": _readout_fingerprint(fitted.W_out)}
+        fitted = dataclasses.replace(fitted, meta={**net.meta, "readout_fit": record})
+    return RidgeResult(network=fitted, W_out=W_out,
                        x_final=X if batched else X[0], train_mse=train_mse,
                        n_samples=n_samples, reg=reg, success=success,
                        messages=tuple(messages), solver=solver, n_dropped=n_dropped)
