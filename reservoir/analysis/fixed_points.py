@@ -14,8 +14,14 @@ Ostojic 2019). The curve
 ``x(z)`` is followed by continuation (tangent predictor ``dx/dz = (I - J D)^{-1} W_fb``,
 Newton corrector with the analytic Jacobian, steps limited by the change of the rates),
 every sign change of ``G`` is bracketed and refined (Brent in ``z``), then polished by full
-N-dimensional Newton on ``F``. Near-tangential roots (local minima of ``|G|`` close to 0)
-are tried with Newton as well. Where the scan is unreliable -- Newton fails, or
+N-dimensional Newton on ``F``. Two roots can hide inside one step (near a saddle-node
+fold of the closed loop): each step is checked with the cubic Hermite interpolant through
+``G`` and ``G' = W_out D dx/dz - 1`` at its ends (the tangent is already computed), and
+subdivided, down to a minimum width, where the interpolant has interior sign changes, dips
+towards zero, or the end slopes have opposite signs at small ``|G|``; what stays unresolved
+at the minimum width is reported in ``unreliable``. Near-tangential roots (local minima of
+``|G|`` close to 0) are tried with Newton as well. Where the open loop provably contracts
+(``||J||_2 sup|phi'| < 1``), ``x(z)`` is unique and no fold alarm is raised. Where the scan is unreliable -- Newton fails, or
 ``det(I - J D)`` changes sign (a fold: ``x(z)`` is not unique there) -- the interval is
 reported in ``unreliable``, not silently skipped.
 
@@ -349,21 +355,138 @@ def _start(sys: _ClosedLoop, z, tol):
     return x, ok
 
 
+_SUP_DPHI = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}
+
+
+def _open_loop_contracts(sys: _ClosedLoop) -> bool:
+    """Proof that ``x(z)`` is unique for every ``z``: ``||J||_2 sup|phi'| < 1`` (then
+    ``x -> J phi(x) + c + W_fb z`` is a contraction). Cheap upper bounds of ``||J||_2``
+    first, the exact norm for moderate ``N``."""
+    sup = _SUP_DPHI.get(sys.net.phi)
+    if sup is None:
+        return False
+    J = sys.J
+    bound = min(float(np.sqrt(sys.col_sq.sum())),
+                float(np.sqrt(np.abs(J).sum(axis=0).max() * np.abs(J).sum(axis=1).max())))
+    if bound * sup < 1.0:
+        return True
+    # lower bounds of ||J||_2 (largest column norm, a few power iterations) spare the SVD
+    # where the loop cannot be proved contracting this way
+    lower = float(np.sqrt(sys.col_sq.max()))
+    v = np.ones(sys.N) / np.sqrt(sys.N)
+    for _ in range(8):
+        w = J.T @ (J @ v)
+        nw = np.linalg.norm(w)
+        if nw == 0.0:
+            break
+        v = w / nw
+    lower = max(lower, float(np.linalg.norm(J @ v)))
+    if lower * sup >= 1.0:
+        return False
+    if sys.N <= 1500:
+        return float(np.linalg.norm(J, 2)) * sup * (1 + 1e-12) < 1.0
+    return False
+
+
+def _hermite_flag(h0, d0, h1, d1, dz):
+    """Whether the cubic Hermite interpolant through ``(h, h')`` at the two ends of a scan
+    interval of width ``dz`` hints at roots the end values do not show: more interior
+    sign changes than the ends show, an interior dip towards zero, or slopes of opposite
+    signs at small ``|h|``."""
+    s0, s1 = d0 * dz, d1 * dz
+    # p(t) = h0 + s0 t + a t^2 + b t^3
+    a = 3 * (h1 - h0) - 2 * s0 - s1
+    b = 2 * (h0 - h1) + s0 + s1
+    coeffs = np.array([b, a, s0, h0])
+    with np.errstate(all="ignore"):
+        r = np.roots(coeffs) if np.any(coeffs[:3] != 0) else np.array([])
+    r = r[(np.abs(r.imag) < 1e-9) & (r.real > 0) & (r.real < 1)].real
+    crossing = (h0 > 0) != (h1 > 0)
+    if r.size != (1 if crossing else 0):
+        return True
+    if crossing:
+        return False
+    # interior extrema of p that dip towards zero
+    with np.errstate(all="ignore"):
+        c = np.roots([3 * b, 2 * a, s0]) if (b != 0 or a != 0) else np.array([])
+    c = c[(np.abs(c.imag) < 1e-9) & (c.real > 0) & (c.real < 1)].real
+    hmin, hmax = min(abs(h0), abs(h1)), max(abs(h0), abs(h1))
+    for t in c:
+        pt = abs(h0 + s0 * t + a * t * t + b * t ** 3)
+        if pt < hmin and (pt < 0.1 * hmax or pt < abs(b)):
+            return True
+    # slopes of opposite signs with small |h|: the curve may turn round to zero inside
+    if s0 * s1 < 0 and hmin < 0.5 * max(abs(s0), abs(s1)):
+        return True
+    return False
+
+
+def _resolve_interval(sys, A, B, tol, w_min, roots, unreliable, extra, depth=0):
+    """Check the scan interval between the points ``A`` and ``B`` (tuples
+    ``(z, x, h, h', lu, v)``) with the Hermite test; subdivide where it is flagged (new
+    points by Newton from the chord), refine sign changes into ``roots``, report
+    intervals that stay flagged at width ``w_min`` in ``unreliable``. New scan points are
+    appended to ``extra``."""
+    za, xa, ha, da, lua, va = A
+    zb, xb, hb, db, lub, vb = B
+    dz = zb - za
+    flagged = _hermite_flag(ha, da, hb, db, dz)
+    if not flagged or abs(dz) <= w_min or depth > 60:
+        if ha != 0.0 and hb != 0.0 and (ha > 0) != (hb > 0):
+            roots.append(_refine_root(sys, (za, xa, ha), (zb, xb, hb), lua, tol))
+        if flagged:
+            unreliable.append((min(za, zb), max(za, zb),
+                               "h(z) = W_out phi(x(z)) - z comes close to zero between scan "
+                               "points (a fold of the closed loop, double root or root pair) "
+                               "that subdivision down to the minimum width could not resolve"))
+        return
+    zm = 0.5 * (za + zb)
+    xg = 0.5 * (xa + xb) + 0.125 * dz * (va - vb)   # cubic Hermite predictor of x(zm)
+    xm, ok, _ = _newton(sys, xg, tol, 12, z=np.array([zm]), lu=lua, chord_iters=8)
+    if ok:
+        jump = np.linalg.norm(xm - xg) / np.sqrt(sys.N)
+        ok = jump < 0.5 * (np.linalg.norm(xb - xa) / np.sqrt(sys.N)) + 10 * tol
+    if not ok:
+        if ha != 0.0 and hb != 0.0 and (ha > 0) != (hb > 0):
+            roots.append(_refine_root(sys, (za, xa, ha), (zb, xb, hb), lua, tol))
+        unreliable.append((min(za, zb), max(za, zb),
+                           "h(z) may have roots between scan points, and Newton could not "
+                           "follow x(z) inside the interval to check"))
+        return
+    lum = sys.lu(sys.minus_jacobian(xm, closed=False))
+    vm = sla.lu_solve(lum, sys.W_fb[:, 0], check_finite=False)
+    n = sys.W_out[0]
+    hm = n @ sys.phi(xm) - zm
+    dm = n @ (sys.dphi(xm) * vm) - 1.0
+    extra.append((zm, hm, xm))
+    M = (zm, xm, hm, dm, lum, vm)
+    if hm == 0.0:
+        roots.append(xm)
+    _resolve_interval(sys, A, M, tol, w_min, roots, unreliable, extra, depth + 1)
+    _resolve_interval(sys, M, B, tol, w_min, roots, unreliable, extra, depth + 1)
+
+
 def _follow(sys: _ClosedLoop, z, x, z_end, tol, max_rate_step, dz_max, dz_min, roots,
-            unreliable):
-    """Continue x(z) from (z, x) towards z_end. Sign changes of G are refined into
-    ``roots``; folds are added to ``unreliable``. Returns the visited (z, G, x) lists and
-    the z where following failed (None if z_end was reached)."""
+            unreliable, contracts=False):
+    """Continue x(z) from (z, x) towards z_end. Each step is checked with the derivative
+    ``h'(z) = W_out D(x) dx/dz - 1`` at both ends (:func:`_resolve_interval`), which
+    subdivides where roots may hide between scan points and refines sign changes into
+    ``roots``; folds are added to ``unreliable``. ``contracts``: the open loop is proved
+    contracting (``x(z)`` unique), so no fold alarm is raised. Returns the visited
+    (z, G, x) lists and the z where following failed (None if z_end was reached)."""
     N = sys.N
     n = sys.W_out[0]
     m = sys.W_fb[:, 0]
     direction = 1.0 if z_end > z else -1.0
     lu = sys.lu(sys.minus_jacobian(x, closed=False))
     det_sign = _det_sign(lu)
+    v = sla.lu_solve(lu, m, check_finite=False)   # dx/dz
     zs, hs, xs = [z], [n @ sys.phi(x) - z], [x]
+    ds = n @ (sys.dphi(x) * v) - 1.0
+    extra = []
     if hs[0] == 0.0:
         roots.append(x)
-    chaotic_from = z if sys.bulk_radius(x) >= 1.0 else None
+    chaotic_from = z if (not contracts and sys.bulk_radius(x) >= 1.0) else None
 
     def close_bulk_interval(z_stop):
         if chaotic_from is not None:
@@ -371,45 +494,66 @@ def _follow(sys: _ClosedLoop, z, x, z_end, tol, max_rate_step, dz_max, dz_min, r
                                "open-loop bulk radius >= 1: x(z) may not be unique (other "
                                "branches or chaos)"))
 
+    def finish(z_fail):
+        close_bulk_interval(z)
+        for ze, he, xe in extra:
+            zs.append(ze)
+            hs.append(he)
+            xs.append(xe)
+        order = np.argsort(np.array(zs) * direction, kind="stable")
+        return ([zs[i] for i in order], [hs[i] for i in order], [xs[i] for i in order],
+                z_fail)
+
     while direction * (z_end - z) > 0:
-        v = sla.lu_solve(lu, m, check_finite=False)   # dx/dz
+        rem = abs(z_end - z)
         dr = np.linalg.norm(sys.dphi(x) * v) / np.sqrt(N)
-        dz = min(dz_max, max_rate_step / max(dr, 1e-12), abs(z_end - z))
+        dz = min(dz_max, max_rate_step / max(dr, 1e-12))
+        if dz >= rem - dz_min:
+            dz = rem   # no sliver of width < dz_min left at the end of the range
         accepted = False
-        while dz >= dz_min:
-            z_new = z_end if dz == abs(z_end - z) else z + direction * dz
+        while dz >= min(dz_min, rem):
+            z_new = z_end if dz == rem else z + direction * dz
             x_pred = x + (z_new - z) * v
             x_new, ok, _ = _newton(sys, x_pred, tol, 12, z=np.array([z_new]), lu=lu,
                                    chord_iters=6)
             jump = np.linalg.norm(x_new - x_pred) / np.sqrt(N)
-            if ok and jump < 10 * max_rate_step:
+            if ok and (contracts or jump < 10 * max_rate_step):
                 accepted = True
                 break
             dz *= 0.5
+        if not accepted and contracts:
+            # x(z) is unique: any converged open-loop fixed point is the branch
+            z_new = z + direction * min(rem, max(dz_min, min(dz_max, rem)))
+            x_new, accepted = _start(sys, z_new, tol)
         if not accepted:
-            close_bulk_interval(z)
-            return zs, hs, xs, z
-        radius = sys.bulk_radius(x_new)
-        if radius >= 1.0 and chaotic_from is None:
-            chaotic_from = z
-        elif radius < 1.0 and chaotic_from is not None:
-            close_bulk_interval(z_new)
-            chaotic_from = None
+            return finish(z)
+        if not contracts:
+            radius = sys.bulk_radius(x_new)
+            if radius >= 1.0 and chaotic_from is None:
+                chaotic_from = z
+            elif radius < 1.0 and chaotic_from is not None:
+                close_bulk_interval(z_new)
+                chaotic_from = None
         lu_new = sys.lu(sys.minus_jacobian(x_new, closed=False))
         s_new = _det_sign(lu_new)
-        if s_new != det_sign:
+        if s_new != det_sign and not contracts:
             unreliable.append((min(z, z_new), max(z, z_new),
                                "det(I - J D) changed sign: x(z) is not unique here"))
-            det_sign = s_new
+        det_sign = s_new
+        v_new = sla.lu_solve(lu_new, m, check_finite=False)
         h_new = n @ sys.phi(x_new) - z_new
-        if hs[-1] != 0.0 and (h_new == 0.0 or np.sign(h_new) != np.sign(hs[-1])):
-            roots.append(_refine_root(sys, (z, x, hs[-1]), (z_new, x_new, h_new), lu, tol))
-        z, x, lu = z_new, x_new, lu_new
+        d_new = n @ (sys.dphi(x_new) * v_new) - 1.0
+        if h_new == 0.0:
+            roots.append(x_new)
+        A, B = (z, x, hs[-1], ds, lu, v), (z_new, x_new, h_new, d_new, lu_new, v_new)
+        if direction < 0:
+            A, B = B, A
+        _resolve_interval(sys, A, B, tol, dz_min, roots, unreliable, extra)
+        z, x, lu, v, ds = z_new, x_new, lu_new, v_new, d_new
         zs.append(z)
         hs.append(h_new)
         xs.append(x)
-    close_bulk_interval(z)
-    return zs, hs, xs, None
+    return finish(None)
 
 
 def _scan(sys: _ClosedLoop, z_range, tol, max_rate_step):
@@ -420,12 +564,13 @@ def _scan(sys: _ClosedLoop, z_range, tol, max_rate_step):
     span = hi - lo
     dz_max, dz_min = span / 32, span * 1e-7
     roots, unreliable = [], []
+    contracts = _open_loop_contracts(sys)
     x_lo, ok_lo = _start(sys, lo, tol)
     if not ok_lo:
         unreliable.append((lo, lo, "no open-loop fixed point found at the low end"))
         return roots, np.array([]), np.array([]), np.empty((0, sys.N)), unreliable
     zs, hs, xs, z_fail = _follow(sys, lo, x_lo, hi, tol, max_rate_step, dz_max, dz_min,
-                                 roots, unreliable)
+                                 roots, unreliable, contracts)
     if z_fail is not None:
         x_hi, ok_hi = _start(sys, hi, tol)
         if not ok_hi:
@@ -433,7 +578,7 @@ def _scan(sys: _ClosedLoop, z_range, tol, max_rate_step):
                                             "fixed point found at the high end"))
         else:
             zb, hb, xb, z_fail_b = _follow(sys, hi, x_hi, z_fail, tol, max_rate_step, dz_max,
-                                           dz_min, roots, unreliable)
+                                           dz_min, roots, unreliable, contracts)
             if z_fail_b is not None:
                 unreliable.append((z_fail, z_fail_b, "Newton failed to follow x(z) "
                                                      "(a fold, or no open-loop fixed point)"))
