@@ -184,7 +184,7 @@ def bench_fixed_points(N, repeats, results):
                             feedback_dist="normal", feedback_scale=1.2, rng=1)
     task = rs.tasks.stationary(target=2.0, duration=100.0, dt=0.1, washout=60.0)
     net = rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=1e-10).network
-    find = median_time(lambda: rs.find_fixed_points(net, u=[1.0], eigenvalues=False), repeats)
+    find = median_time(lambda: rs.find_fixed_points(net, u=[1.0], compute_eigenvalues=False), repeats)
     fps = rs.find_fixed_points(net, u=[1.0])
     full = median_time(lambda: rs.find_fixed_points(net, u=[1.0]), max(1, repeats // 2))
     report = median_time(lambda: rs.stability_report(net, u=[1.0], target=2.0, n_init=1000,

@@ -247,14 +247,14 @@ def ls_trained_network(N, A, seed):
     return net.with_readout((A * r / (r @ r))[None, :])
 
 
-def rls_trained_network(N, A, seed, T_train=100.0, alpha=1.0):
+def rls_trained_network(N, A, seed, T_train=100.0, reg=1.0):
     """The same exact-overlap network, readout trained online by RLS (FORCE, an update
-    every step, ``P(0) = I / alpha``) in closed loop on the constant target A for
+    every step, ``P(0) = I / reg``) in closed loop on the constant target A for
     ``T_train`` time units from a random state ``0.5 N(0, 1)``."""
     net = untrained_example_network(N, seed)
     n = int(round(T_train / net.dt))
     return rs.force(net.with_readout(np.zeros((1, N))), np.ones((n, 1)), np.full((n, 1), A),
-                    alpha=alpha, update_every=1, rng=seed).network
+                    reg=reg, update_every=1, rng=seed).network
 
 
 def training_success_networks(A_values, N, n_real, n_random, z0_grid, T=150.0, seed0=100,
