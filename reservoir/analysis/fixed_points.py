@@ -150,7 +150,9 @@ class FixedPoints(PointSetMixin):
     success : bool
         The scan covered its whole range with no unreliable interval (``method="scan"`` or
         ``"auto"`` with ``K = 1``), or at least one seed of the slow-point search reached a
-        fixed point (``method="slow"``, and ``"auto"`` with ``K > 1``).
+        fixed point (``method="slow"``, and ``"auto"`` with ``K > 1``). This says the
+        search ran as intended; it is not a proof that no fixed point was missed (the
+        between-step check of the scan is a heuristic).
     messages : tuple of str
         Everything worth knowing about the search (empty when there is nothing to say).
     n_lu : int
