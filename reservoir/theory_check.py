@@ -207,7 +207,7 @@ def _choose_theory(theory, net, u, target, method, atol, rtol):
 def predict(net: Network, u=None, target=None, *, theory: str = "auto",
             fixed_points: FixedPoints | None = None,
             match_tol: float = 0.05, target_atol: float = TARGET_ATOL,
-            target_rtol: float = TARGET_RTOL, margin: float = 0.05,
+            target_rtol: float = TARGET_RTOL, margin=None,
             method: str = "accurate", rng=None) -> Prediction:
     """Mean-field prediction next to the measured fixed points of ``net``.
 
@@ -239,8 +239,9 @@ def predict(net: Network, u=None, target=None, *, theory: str = "auto",
         The target rule shared with :func:`~reservoir.analysis.stability_report` and
         :func:`~reservoir.analysis.readout_geometry`: a readout ``z`` is at the target
         ``A`` when ``|z - A| <= target_atol + target_rtol |A|``.
-    margin : float
-        Relative margin beyond the bulk edge for a measured eigenvalue to be an outlier.
+    margin : float, optional
+        Relative margin beyond the bulk edge for a measured eigenvalue to be an outlier
+        (default: the automatic margin of :func:`~reservoir.analysis.spectrum`).
     method : str
         Quadrature of the Gaussian averages of the mean-field theory (passed to
         :meth:`~reservoir.meanfield.MeanFieldParams.from_network`); the least-squares

@@ -228,3 +228,48 @@ def test_bulk_method_is_validated():
         rs.spectrum(_net(np.ones((1, 1))), np.zeros(1), bulk_method="column-centred")
     # N = 1: auto falls back to the zero-mean estimate
     assert rs.spectrum(_net(np.ones((1, 1))), np.zeros(1)).bulk_method == "zero-mean"
+
+
+# ---------------------------------------------------------------------------------------
+# (d) the automatic outlier margin: no false outliers at moderate N, real ones found
+
+def _neff(J, d):
+    w = d**2 * (J**2).sum(axis=0)
+    return w.sum() ** 2 / (w**2).sum()
+
+
+@pytest.mark.parametrize("n", [100, 300])
+def test_default_margin_lists_no_bulk_eigenvalue(n):
+    """Zero-mean Gaussian J at random tanh states, 12 seeds: the default margin
+    3 / sqrt(n_eff) (n_eff written out here) lists no outlier, while the old fixed 0.05
+    listed bulk eigenvalues as outliers at N = 300-400 (counted here too, so the test
+    shows what the default guards against)."""
+    false_at_005 = 0
+    for seed in range(12):
+        rng = np.random.default_rng(100 + seed)
+        J = rng.standard_normal((n, n)) / np.sqrt(n)
+        x = rng.standard_normal(n)
+        d = _dphi(x)
+        spec = rs.spectrum(_net(J), x, mode="open")
+        assert spec.margin == pytest.approx(3.0 / np.sqrt(_neff(J, d)), rel=1e-12)
+        assert len(spec.outliers) == 0
+        false_at_005 += len(rs.spectrum(_net(J), x, mode="open", margin=0.05).outliers) > 0
+    assert false_at_005 >= 2
+
+
+def test_default_margin_finds_a_rank_one_outlier():
+    """J = X + theta u v^T / (v^T D u) with u, v random unit vectors: J D has an eigenvalue
+    within O(r / sqrt(N)) of theta (a rank-one perturbation of a bulk of radius r, Tao 2013),
+    here theta = 1.5 r at N = 400: listed by the default margin (0.15 at N = 400), and the
+    only one listed."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((N, N)) / np.sqrt(N)
+    x = 0.5 * rng.standard_normal(N)
+    d = _dphi(x)
+    r = rs.spectrum(_net(X), x, mode="open").bulk_radius
+    u = rng.standard_normal(N)
+    u /= np.linalg.norm(u)
+    J = X + 1.5 * r * np.outer(u, u) / (u @ (d * u))
+    spec = rs.spectrum(_net(J), x, mode="open")
+    assert len(spec.outliers) == 1
+    assert abs(spec.outliers[0] - 1.5 * r) < 0.15 * r
