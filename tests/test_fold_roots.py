@@ -158,3 +158,62 @@ def test_root_count_property_near_the_fold(scale):
         np.testing.assert_allclose(z, ref, atol=1e-8, rtol=0)
     else:  # only an honest, non-degenerate report of an unresolved near-double root
         assert all(b > a for a, b, _ in fp.unreliable)
+
+
+# ---------------------------------------------------------------------------------------
+# another branch of x(z): a bistable open loop (J = beta xi xi^T / N, beta = 2 > 1)
+
+def _bistable_net():
+    """x = J tanh(x) + m z + b0 xi with J = beta xi xi^T / N, m orthogonal to xi and b = b0 xi:
+    every fixed point has x = kappa xi + m z, so the closed loop reduces exactly to two
+    scalar equations in (kappa, z) (solved independently in the test). The open loop is
+    bistable in kappa at every clamped z: the scan's single branch cannot hold every root."""
+    N = 120
+    rng = np.random.default_rng(0)
+    xi = rng.choice([-1.0, 1.0], N)
+    m = rng.standard_normal(N)
+    m -= (m @ xi) / N * xi
+    n = 2.0 * m / N
+    net = rs.Network(J=2.0 * np.outer(xi, xi) / N, W_in=np.zeros((N, 1)), W_fb=m[:, None],
+                     W_out=n[None, :], b=0.05 * xi, phi="tanh")
+    return net, xi, m, n
+
+
+def _reduced_roots(xi, m, n, beta=2.0, b0=0.05):
+    """All roots of kappa = beta <xi tanh(kappa xi + m z)> + b0, z = n . tanh(kappa xi + m z)
+    from a 41 x 41 grid of fsolve starts (residuals < 1e-12)."""
+    def R(p):
+        r = np.tanh(p[0] * xi + m * p[1])
+        return [beta * np.mean(xi * r) + b0 - p[0], n @ r - p[1]]
+    sols = []
+    for k0 in np.linspace(-3, 3, 41):
+        for z0 in np.linspace(-2, 2, 41):
+            s, _, ier, _ = scipy.optimize.fsolve(R, [k0, z0], full_output=True, xtol=1e-14)
+            if (ier == 1 and np.max(np.abs(R(s))) < 1e-12
+                    and not any(np.allclose(s, t, atol=1e-8) for t in sols)):
+                sols.append(s)
+    return np.array(sorted(sols, key=lambda s: (round(s[1], 8), s[0])))
+
+
+def test_other_branch_of_the_open_loop_is_found_or_reported():
+    """main scanned one branch, found one of the five fixed points and said success=True.
+    Now clamped runs from random states find the other stable branch of the open loop:
+    the scan follows it too (four of the five), reports the whole range unreliable (the
+    unstable middle branch cannot be found this way), and method='auto' adds the
+    slow-point search, which finds the fifth (a saddle on the middle branch)."""
+    net, xi, m, n = _bistable_net()
+    ref = _reduced_roots(xi, m, n)
+    assert len(ref) == 5
+    scan = rs.find_fixed_points(net, u=[0.0], method="scan")
+    assert not scan.success
+    assert any("off the scanned branch" in r for _, _, r in scan.unreliable)
+    assert len(scan) >= 4
+    fps = rs.find_fixed_points(net, u=[0.0], rng=1)
+    fixed = fps[fps.is_fixed]
+    got = np.array(sorted(zip(fixed.x @ xi / len(xi), fixed.z[:, 0]),
+                          key=lambda s: (round(s[1], 8), s[0])))
+    assert got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, atol=1e-8)
+    # each is an exact fixed point of the full network (plain NumPy residual)
+    F = -fixed.x + np.tanh(fixed.x) @ (net.J + net.W_fb @ net.W_out).T + net.b
+    assert np.max(np.abs(F)) < 1e-10

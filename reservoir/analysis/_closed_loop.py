@@ -36,6 +36,7 @@ class _ClosedLoop:
         self.relu = net.phi == "relu"
         self.WeffT = self.Weff.T
         self.n_lu = 0
+        self.branch_seeds = []  # open-loop states off the scanned branch (_zscan._scan)
 
     def Jr(self, r):
         return dgemv(1.0, self.JT, r, trans=1)

@@ -74,6 +74,26 @@ def _hermite_flag(h0, d0, h1, d1, dz):
     return False
 
 
+#: |G| (relative to 1 + |z|) and |G'| below which both ends of a step count as G = 0 to
+#: rounding (the Newton tolerance on x(z) moves G by about ||W_out|| tol).
+_FLAT_H, _FLAT_D = 1e-8, 1e-6
+_FLAT_REASON = ("G(z) and G'(z) vanish to rounding along the interval: a continuum of roots "
+                "(fixed points) or a degenerate root, not resolved by subdivision")
+
+
+def _merge_flat(unreliable):
+    """Merge touching intervals that share the flat-G reason into one stretch."""
+    flat = sorted(iv for iv in unreliable if iv[2] == _FLAT_REASON)
+    rest = [iv for iv in unreliable if iv[2] != _FLAT_REASON]
+    merged = []
+    for a, b, r in flat:
+        if merged and a <= merged[-1][1] * (1 + 1e-12) + 1e-12:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], b), r)
+        else:
+            merged.append((a, b, r))
+    return rest + merged
+
+
 def _resolve_interval(sys, A, B, tol, w_min, roots, unreliable, extra, depth=0):
     """Check the scan interval between the points ``A`` and ``B`` (tuples
     ``(z, x, h, h', lu, v)``) with the Hermite test; subdivide where it is flagged (new
@@ -83,6 +103,15 @@ def _resolve_interval(sys, A, B, tol, w_min, roots, unreliable, extra, depth=0):
     za, xa, ha, da, lua, va = A
     zb, xb, hb, db, lub, vb = B
     dz = zb - za
+    flat = (max(abs(ha), abs(hb)) <= _FLAT_H * (1.0 + max(abs(za), abs(zb)))
+            and max(abs(da), abs(db)) <= _FLAT_D)
+    if flat and abs(dz) > w_min:
+        # G and G' vanish to rounding at both ends: G = 0 along the interval (a continuum
+        # of roots) or a degenerate root; subdividing would only chase rounding
+        if ha != 0.0 and hb != 0.0 and (ha > 0) != (hb > 0):
+            roots.append(_refine_root(sys, (za, xa, ha), (zb, xb, hb), lua, tol))
+        unreliable.append((min(za, zb), max(za, zb), _FLAT_REASON))
+        return
     flagged = _hermite_flag(ha, da, hb, db, dz)
     if not flagged or abs(dz) <= w_min or depth > 60:
         if ha != 0.0 and hb != 0.0 and (ha > 0) != (hb > 0):
@@ -209,10 +238,58 @@ def _follow(sys: _ClosedLoop, z, x, z_end, tol, max_rate_step, dz_max, dz_min, r
     return finish(None)
 
 
-def _scan(sys: _ClosedLoop, z_range, tol, max_rate_step):
+def _probe_branches(sys: _ClosedLoop, z_grid, x_grid, tol, gen, n_z=5, n_probe=8):
+    """Look for other branches of the open loop: clamped runs (the readout held at ``z``)
+    from random states at ``n_z`` scanned readout values, polished by Newton where they
+    settle away from the scanned ``x(z)``. Returns ``(z, x)`` pairs of open-loop fixed
+    points distinct from the scanned branch (each a proof that ``x(z)`` is not unique)."""
+    if z_grid.size < 3:
+        return []
+    idx = np.unique(np.round(np.linspace(0, z_grid.size - 1, n_z + 2)[1:-1]).astype(int))
+    B = idx.size * n_probe
+    scale = np.repeat(np.tile(np.r_[np.ones(n_probe // 2), 3 * np.ones(n_probe
+                                                                         - n_probe // 2)],
+                              idx.size), 1)
+    X0 = scale[:, None] * gen.standard_normal((B, sys.N))
+    T = int(np.ceil(40.0 / sys.net.alpha))
+    U = np.broadcast_to(sys.u, (B, T, sys.u.size))
+    Z = np.broadcast_to(np.repeat(z_grid[idx], n_probe)[:, None, None], (B, T, 1))
+    tr = simulate(sys.net, U, X0, mode="teacher", targets=Z, record=())
+    found = []
+    for b in range(B):
+        k = idx[b // n_probe]
+        xs = x_grid[k]
+        xT = tr.x_final[b]
+        if not np.all(np.isfinite(xT)):
+            continue
+        if np.max(np.abs(xT - xs)) <= 1e-3 * (1.0 + np.max(np.abs(xs))):
+            continue
+        x, ok, _ = _newton(sys, xT, tol, 30, z=np.array([z_grid[k]]))
+        if ok and np.max(np.abs(x - xs)) > 1e-6 * (1.0 + np.max(np.abs(xs))):
+            if not any(zz == z_grid[k] and np.max(np.abs(x - xx)) <= 1e-6 * (1 + np.max(
+                    np.abs(xx))) for zz, xx in found):
+                found.append((float(z_grid[k]), x))
+    return found
+
+
+def _on_branch(sys: _ClosedLoop, z, x, bz, bx, tol):
+    """Whether the open-loop fixed point ``x`` at ``z`` lies on the branch scanned at the
+    points ``(bz, bx)`` (Newton at ``z`` from the nearest scanned state lands on ``x``)."""
+    k = int(np.argmin(np.abs(bz - z)))
+    xb, ok, _ = _newton(sys, bx[k], tol, 30, z=np.array([z]))
+    return bool(ok and np.max(np.abs(xb - x)) <= 1e-6 * (1.0 + np.max(np.abs(x))))
+
+
+def _scan(sys: _ClosedLoop, z_range, tol, max_rate_step, gen=None):
     """Continuation of x(z) over ``z_range``, from the low end upwards and, if that stops
     at a fold, from the high end downwards (a strong clamped readout makes x(z) unique at
-    both ends). Returns roots, the scan arrays and the unreliable intervals."""
+    both ends). Where the open loop is not proved contracting, clamped runs from random
+    states look for other branches of ``x(z)`` (:func:`_probe_branches`; ``gen`` seeds
+    them, default a fixed seed); each branch found is scanned too (its roots join the
+    others; the returned scan arrays are those of the first branch), and the whole range
+    is reported unreliable (unstable branches of the open loop are not found this way).
+    The states found off the first branch are left in ``sys.branch_seeds``. Returns
+    roots, the scan arrays and the unreliable intervals."""
     lo, hi = z_range
     span = hi - lo
     dz_max, dz_min = span / 32, span * 1e-7
@@ -237,6 +314,28 @@ def _scan(sys: _ClosedLoop, z_range, tol, max_rate_step):
                                                      "(a fold, or no open-loop fixed point)"))
             zs, hs, xs = zs + zb[::-1], hs + hb[::-1], xs + xb[::-1]
     z_grid, G_grid, x_grid = np.array(zs), np.array(hs), np.array(xs)
+    if not contracts:
+        gen = np.random.default_rng(0) if gen is None else gen
+        other = _probe_branches(sys, z_grid, x_grid, tol, gen)
+        if other:
+            zo = ", ".join(f"{zz:.4g}" for zz, _ in other[:4])
+            unreliable.append((lo, hi, f"the open loop has fixed points off the scanned "
+                                       f"branch x(z) (at z = {zo}; found by clamped runs "
+                                       "from random states): x(z) is not unique; those "
+                                       "branches were scanned too, but unstable branches of "
+                                       "the open loop may remain unseen"))
+        sys.branch_seeds = [x for _, x in other]
+        branches = []
+        for zk, xk in other:
+            if any(_on_branch(sys, zk, xk, bz, bx, tol) for bz, bx in branches):
+                continue
+            bz, bx = [zk], [xk]
+            for z_end in (hi, lo):
+                zb, _, xb, z_fail_b = _follow(sys, zk, xk, z_end, tol, max_rate_step, dz_max,
+                                              dz_min, roots, unreliable, contracts)
+                bz.extend(zb[1:])
+                bx.extend(xb[1:])
+            branches.append((np.array(bz), np.array(bx)))
     # near-tangential roots: interior local minima of |G| that come close to zero
     scale = max(1.0, float(np.max(np.abs(G_grid))))
     for k in range(1, G_grid.size - 1):
@@ -244,7 +343,7 @@ def _scan(sys: _ClosedLoop, z_range, tol, max_rate_step):
         same = np.sign(G_grid[k - 1]) == np.sign(G_grid[k]) == np.sign(G_grid[k + 1])
         if same and b_ <= a and b_ <= c_ and b_ < 0.05 * scale:
             roots.append(x_grid[k])
-    return roots, z_grid, G_grid, x_grid, unreliable
+    return roots, z_grid, G_grid, x_grid, _merge_flat(unreliable)
 
 
 def _refine_root(sys, left, right, lu, tol):

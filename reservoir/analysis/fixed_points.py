@@ -38,6 +38,26 @@ Newton stalls. Minima with ``|F| < tol`` are fixed points; other local minima ar
 points*. Duplicates are merged and points far from the seeds are dropped (distance
 outliers, as in FixedPointFinder).
 
+**Seeds, hits and what they missed.** The user's ``initial_states`` (e.g. states sampled
+from task trajectories, the Sussillo & Barak / FixedPointFinder workflow) can replace the
+sampled seeds. Each point counts the seeds that ended at it (``n_hits``); from how often
+seeds land on points already found, Chao's (1984) estimator gives ``n_unseen``, the number
+of fixed points the seeds probably missed (assuming equal basins of seeds).
+
+**Continua.** At a fixed point whose Jacobian is singular within the rounding tolerance
+(a gain eigenvalue within ``marginal_tol`` of 1), steps along the near-null directions are
+re-converged by Gauss-Newton on ``F = 0`` restricted to the slice orthogonal to them; a
+distinct fixed point reached mostly along the step shows a continuum (``continuum_dim``,
+a message, ``complete=False``): line and plane attractors, or the exact zero pole of
+trained ReLU networks (Rivkind & Barak 2017).
+
+**Completeness.** Neither the scan's between-step check nor the seeds prove that no point
+was missed. Where the open loop contracts (``||J||_2 sup|phi'| < 1``, tanh or sigmoid) and
+``K <= 3``, :func:`~reservoir.analysis.certify_fixed_points` proves it: the fixed points
+are then in one-to-one correspondence with the roots of ``h(z) = W_out phi(x(z)) - z``,
+and subdivision with rigorous derivative bounds encloses every root (``certificate``);
+``complete=True`` only when it succeeds and agrees with the points found.
+
 **Stability** is judged for the dynamics as simulated: the Euler map
 ``x -> x + alpha F(x)`` with the network's ``alpha = dt / tau``, whose multipliers are
 ``1 - alpha + alpha mu`` (``mu``: eigenvalues of the gain matrix ``(J + W_fb W_out) D`` at
@@ -58,13 +78,16 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import scipy.linalg as sla
 
 from .._checks import as_float_array, as_int, as_positive_float, as_rng
 from .._deprecation import renamed_fields, renamed_kwargs
 from .._results import PointSetMixin
 from ..network import Network
-from ._closed_loop import _ClosedLoop, _newton, _point_stability
-from ._slow_points import KINDS, _dedupe, _minimise_q, _seed_states
+from ._closed_loop import _ClosedLoop, _newton, _open_loop_contracts, _point_stability
+from .certify import Certificate, certify_fixed_points
+from ._slow_points import (KINDS, _chao1, _continuum_directions, _dedupe, _minimise_q,
+                          _null_basis, _seed_states)
 from ._zscan import _hermite_flag, _scan, _z_range  # noqa: F401  (_hermite_flag: tests)
 
 
@@ -129,9 +152,30 @@ class FixedPoints(PointSetMixin):
         |1 - mu|) tol`` (``|m|^2 - 1 = alpha (alpha |1 - mu|^2 - 2 Re(1 - mu))`` is computed
         without cancelling against 1). Per point.
     found_by : ndarray of str, shape (P,)
-        ``"z-scan"`` (found by the scan), ``"newton"`` (a fixed point found by the
+        ``"z-scan"`` (found by the scan), ``"certificate"`` (a root enclosed by the
+        certificate that the search had missed), ``"newton"`` (a fixed point found by the
         slow-point search) or ``"slow-point"`` (a local minimum of ``q`` with ``|F| >= tol``).
         Per point.
+    n_hits : ndarray of int, shape (P,)
+        Number of seeds of the slow-point search that ended at the point (converged to it,
+        or to a duplicate merged into it); 0 for points found by the scan alone. Per point.
+    continuum_dim : ndarray of int, shape (P,)
+        Dimension of the set of fixed points through the point, as detected: 0 for an
+        isolated fixed point (no gain eigenvalue ``mu`` within ``marginal_tol`` of 1, so the
+        Jacobian of ``F`` is nonsingular and the implicit function theorem isolates the
+        point; or, on a ReLU kink, a contraction bound proves it); ``d > 0`` when the
+        Jacobian is singular within the tolerance and a continuum was found along ``d``
+        of its near-null directions: a step ``x + s w`` along a near-null direction ``w``
+        re-converged (Gauss-Newton on ``F = 0`` restricted to the slice orthogonal to the
+        near-null space) to a distinct fixed point that differs from ``x`` mostly along
+        ``w`` (or the point lies, along those directions, on a continuum detected through
+        another row); -1 when undecided (a singular Jacobian along which no step
+        re-converged: a bifurcation point or a continuum the steps missed; a ReLU kink
+        without a proof) or not computed (slow points, ``compute_eigenvalues=False``).
+        Examples: the exact zero pole of trained ReLU networks without bias or input
+        (Rivkind & Barak 2017: ``phi`` is positively homogeneous, so with ``c = 0`` every
+        ``s x``, ``s > 0``, is fixed: dimension 1), line and plane attractors. A point on a
+        continuum has a multiplier at +1, so its stability is ``"marginal"``. Per point.
     u : ndarray, shape (M,)
         The constant input.
     z_grid : ndarray, shape (n_grid,)
@@ -143,12 +187,36 @@ class FixedPoints(PointSetMixin):
     unreliable : tuple of (float, float, str)
         Intervals of ``z`` where the scan could not follow ``x(z)`` uniquely, with the
         reason.
+    n_unseen : float
+        Estimate of the number of fixed points the seeds of the slow-point search missed
+        (NaN when no seeded search ran or no seed reached a fixed point): Chao's (1984)
+        species-richness estimator ``f1^2 / (2 f2)`` (bias-corrected ``f1 (f1 - 1) / 2``
+        when ``f2 = 0``), with ``f1``, ``f2`` the numbers of fixed points whose ``n_hits``
+        is exactly 1 and 2 (the points of one detected continuum count as one, with their
+        hits summed). It assumes every fixed point is as likely to be reached by a seed
+        (equal basins of seeds); unstable points and saddles are usually reached less often
+        than the stable points trajectories visit, so read it as a lower bound on what
+        remains: ``n_unseen > 0`` says to seed more or elsewhere, ``n_unseen = 0`` is no
+        proof of completeness.
+    complete : bool or None
+        ``True``: proved that no fixed point in the stated region was missed; ``False``:
+        known to be incomplete (a continuum of fixed points was detected: finitely many
+        rows can only sample it); ``None``: not decided. The z-scan alone proves nothing
+        (its between-step check is a heuristic) and the slow-point search never proves
+        completeness: ``True`` comes only from ``certificate`` (a contracting open loop,
+        ``K <= 3``, bounded ``phi``), when it proves its region complete and every point
+        found with a readout in that region is one of its roots.
+    certificate : Certificate or None
+        The proof of completeness (:func:`~reservoir.analysis.certify_fixed_points`: its
+        ``region``, the bounds used, undecided boxes), or None when none was attempted
+        (see ``certify`` of :func:`find_fixed_points`).
     success : bool
         The scan covered its whole range with no unreliable interval (``method="scan"`` or
-        ``"auto"`` with ``K = 1``), or at least one seed of the slow-point search reached a
+        ``"auto"`` with ``K = 1``; intervals on a detected continuum, where ``G = 0``
+        along it, do not count), or at least one seed of the slow-point search reached a
         fixed point (``method="slow"``, and ``"auto"`` with ``K > 1``). This says the
-        search ran as intended; it is not a proof that no fixed point was missed (the
-        between-step check of the scan is a heuristic).
+        search ran as intended; it is not a proof that no fixed point was missed: that is
+        ``complete``.
     messages : tuple of str
         Everything worth knowing about the search (empty when there is nothing to say).
     n_lu : int
@@ -157,10 +225,18 @@ class FixedPoints(PointSetMixin):
         Continuation steps of the z-scan (0 without a scan).
     n_seeds : int
         Seeds of the slow-point search (0 when it did not run).
+
+    References
+    ----------
+    A. Chao, Nonparametric estimation of the number of classes in a population,
+    Scandinavian Journal of Statistics 11:265-270 (1984) (``n_unseen``). A. Rivkind and
+    O. Barak, Local dynamics in trained recurrent neural networks, Physical Review Letters
+    118:258101 (2017) (the zero pole of ReLU networks).
     """
 
     _point_fields = ("x", "z", "residual", "jacobian_eigenvalues", "multipliers", "stable",
-                     "stable_flow", "n_unstable", "n_marginal", "marginal_tol", "found_by")
+                     "stable_flow", "n_unstable", "n_marginal", "marginal_tol", "found_by",
+                     "n_hits", "continuum_dim")
 
     x: np.ndarray
     z: np.ndarray
@@ -173,10 +249,15 @@ class FixedPoints(PointSetMixin):
     n_marginal: np.ndarray
     marginal_tol: np.ndarray
     found_by: np.ndarray
+    n_hits: np.ndarray
+    continuum_dim: np.ndarray
     u: np.ndarray
     z_grid: np.ndarray
     G_grid: np.ndarray
     unreliable: tuple
+    n_unseen: float
+    complete: bool | None
+    certificate: Certificate | None
     success: bool
     messages: tuple
     n_lu: int
@@ -231,12 +312,14 @@ class FixedPoints(PointSetMixin):
 
 
 @renamed_kwargs(eigenvalues="compute_eigenvalues")
-def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=None,
+def find_fixed_points(net: Network, u=None, *, method: str = "auto", initial_states=None,
+                      z_range=None,
                       tol: float = 1e-10, max_rate_step: float = 0.1, n_seeds: int = 32,
                       seed_scale: float = 1.0, seed_noise: float = 0.1,
                       seed_duration: float = 20.0, max_iter: int = 100,
                       tol_unique: float = 1e-6, slow_tol_unique: float = 1e-3,
-                      compute_eigenvalues: bool = True, rng=None) -> FixedPoints:
+                      compute_eigenvalues: bool = True, certify=None,
+                      rng=None) -> FixedPoints:
     """Find the fixed points of the closed loop at constant input ``u``.
 
     Parameters
@@ -248,7 +331,16 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
     method : {"auto", "scan", "slow"}
         ``"scan"``: the z-scan (needs ``K = 1``); ``"slow"``: slow-point search;
         ``"auto"``: the scan for ``K = 1``, plus the slow-point search when the scan
-        reports an unreliable interval, and the slow-point search alone for ``K > 1``.
+        reports an unreliable interval or ``initial_states`` are given, and the slow-point
+        search alone for ``K > 1``.
+    initial_states : array_like, shape (S, N), optional
+        Seeds of the slow-point search chosen by the user (state units), for example
+        states sampled from task trajectories (the workflow of Sussillo & Barak 2013 and
+        of FixedPointFinder). They replace the sampled seeds (``n_seeds``,
+        ``seed_scale``, ``seed_noise`` and ``seed_duration`` are then unused and ``rng``
+        is not drawn from) and are used as given, without noise: add noise to them to
+        explore around them. How often they land on the same points gives ``n_hits`` and
+        ``n_unseen``.
     z_range : (float, float), optional
         Interval of readout values to scan (default: the bound implied by ``phi``).
     tol : float
@@ -274,6 +366,13 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
         Compute the eigenvalues of each point (``O(N^3)`` each) and the stability verdicts
         from them; without them ``stable`` and ``stable_flow`` are all False,
         ``n_unstable`` and ``n_marginal`` are -1 and ``stability`` is ``"unknown"``.
+    certify : bool or None
+        Prove completeness with :func:`~reservoir.analysis.certify_fixed_points` (over
+        ``z_range`` for ``K = 1``, else over the box implied by ``phi``) and add any root it
+        encloses that the search missed (``found_by == "certificate"``). ``None`` (default):
+        for ``K = 1`` with ``method`` ``"auto"`` or ``"scan"`` when the open loop is proved
+        contracting (cheap there); ``True``: also for ``K = 2, 3`` and ``method="slow"``
+        (subdivision in 2-3 dimensions can take seconds to minutes); ``False``: never.
     rng : None, int, SeedSequence or Generator
         Seeds of the slow-point search.
 
@@ -289,8 +388,9 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
         If ``net`` is not a :class:`~reservoir.Network`, or an argument has the wrong type.
     ValueError
         If ``u`` has the wrong shape, ``method`` is unknown, ``method="scan"`` is asked for
-        with ``K != 1``, ``z_range`` is not two finite numbers ``lo < hi``, or a tolerance,
-        count or scale is out of range.
+        with ``K != 1``, ``z_range`` is not two finite numbers ``lo < hi``,
+        ``initial_states`` is not a non-empty real finite array of shape (S, N),
+        ``certify=True`` with ``K > 3``, or a tolerance, count or scale is out of range.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
@@ -308,12 +408,17 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
     seed_scale = as_positive_float(seed_scale, "seed_scale", allow_zero=True)
     seed_noise = as_positive_float(seed_noise, "seed_noise", allow_zero=True)
     seed_duration = as_positive_float(seed_duration, "seed_duration")
+    seeds_given = _as_initial_states(initial_states, net.N)
     K = net.n_outputs
+    if certify is not None and not isinstance(certify, (bool, np.bool_)):
+        raise TypeError(f"certify must be True, False or None, got {certify!r}")
+    if certify is True and K > 3:
+        raise ValueError(f"certify=True needs K <= 3 readouts, the network has K = {K}")
     if method == "scan" and K != 1:
         raise ValueError(f"method='scan' needs one readout (K = 1), the network has K = {K}")
     sys = _ClosedLoop(net, u)
     messages, unreliable = [], []
-    cand_x, cand_kind = [], []
+    cand_x, cand_kind, cand_seeded = [], [], []
     z_grid = G_grid = np.array([])
     x_grid = np.empty((0, net.N))
     n_steps = 0
@@ -327,59 +432,96 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
             if ok:
                 cand_x.append(x)
                 cand_kind.append("z-scan")
+                cand_seeded.append(False)
         success = not unreliable
         if unreliable:
             messages.append(f"the z-scan is unreliable on {len(unreliable)} interval(s); "
                             + ("running the slow-point search too" if method == "auto"
                                else "use method='auto' or 'slow' to search there"))
-    run_slow = method == "slow" or (method == "auto" and (K != 1 or unreliable))
+    run_slow = method == "slow" or (method == "auto" and (K != 1 or bool(unreliable)
+                                                          or seeds_given is not None))
+    seeds = np.empty((0, net.N))
     if run_slow:
-        gen = as_rng(rng)
-        seeds = _seed_states(net, u, n_seeds, gen, seed_scale, seed_noise, seed_duration)
+        if seeds_given is not None:
+            seeds = seeds_given
+        else:
+            seeds = _seed_states(net, u, n_seeds, as_rng(rng), seed_scale, seed_noise,
+                                 seed_duration)
         if K == 1 and unreliable:
             # unstable fixed points are rarely near trajectories: also start from the scanned
             # states and the input-driven guesses c + W_fb z inside the unreliable intervals
             extra = []
+            extra.extend(sys.branch_seeds)   # states on other branches of x(z)
             for a, b, _ in unreliable:
                 inside = (z_grid >= a) & (z_grid <= b)
                 extra.extend(x_grid[inside])
                 extra.extend(sys.c + sys.W_fb[:, 0] * zz for zz in np.linspace(a, b, 5))
-            seeds = np.vstack([seeds] + [np.array(extra)] if extra else [seeds])
+            if len(extra) > 4 * n_seeds:
+                # many intervals (a continuum of roots, G = 0 along it): an even subset
+                pick = np.linspace(0, len(extra) - 1, 4 * n_seeds).round().astype(int)
+                extra = [extra[k] for k in pick]
+            if extra:
+                seeds = np.vstack([seeds, np.array(extra)])
         centroid = seeds.mean(axis=0)
-        spread = np.mean(np.linalg.norm(seeds - centroid, axis=1)) + 1e-12
-        n_conv = 0
+        spread = float(np.mean(np.linalg.norm(seeds - centroid, axis=1)))
+        # distance outliers (FixedPointFinder's rule), relative to the seeds' own spread;
+        # not judged where the seeds have no spread to speak of
+        judge = spread > 1e-8 * (1.0 + float(np.mean(np.linalg.norm(seeds, axis=1))))
+        n_conv = n_out = 0
         for s in seeds:
             x, err, fixed = _minimise_q(sys, s, tol, max_iter)
-            if np.linalg.norm(x - centroid) > 10 * spread:
-                continue  # distance outlier
+            if judge and np.linalg.norm(x - centroid) > 10 * spread:
+                n_out += 1
+                continue
             n_conv += fixed
             cand_x.append(x)
             cand_kind.append("newton" if fixed else "slow-point")
+            cand_seeded.append(True)
         if method == "slow":
             success = n_conv > 0
         messages.append(f"slow-point search: {n_conv} of {len(seeds)} seeds reached a fixed "
-                        "point")
+                        "point" + (f" ({n_out} ended far from the seeds and were dropped)"
+                                   if n_out else ""))
+    cert = None
+    if certify is None:
+        certify = (K == 1 and method in ("auto", "scan") and net.phi in ("tanh", "sigmoid")
+                   and _open_loop_contracts(sys))
+    if certify:
+        region = (np.array([_z_range(net, z_range, [])])
+                  if K == 1 and z_range is not None else None)
+        cert = certify_fixed_points(net, u, region=region, tol=tol)
+        sys.n_lu += cert.n_lu
+        for x in cert.x:
+            cand_x.append(x)
+            cand_kind.append("certificate")
+            cand_seeded.append(False)
     N = net.N
     if cand_x:
         X = np.array(cand_x)
         res = np.array([np.max(np.abs(sys.F(x))) for x in X])
         kinds = np.array(cand_kind, dtype=object)
         tols = np.where(kinds == "slow-point", slow_tol_unique, tol_unique)
-        keep = _dedupe(X, res, kinds, tols)
+        keep, owner = _dedupe(X, res, kinds, tols, return_owner=True)
+        hits = np.bincount(owner[np.array(cand_seeded, dtype=bool)], minlength=len(keep))
         X, res, kinds = X[keep], res[keep], kinds[keep]
     else:
         X, res, kinds = np.empty((0, N)), np.empty(0), np.empty(0, dtype=object)
+        hits = np.zeros(0, dtype=int)
     Z = (net.W_out @ sys.phi(X).T).T if len(X) else np.empty((0, K))
     P = len(X)
     alpha = net.alpha
     slow = kinds == "slow-point"
+    cdim = np.full(P, -1)
     if compute_eigenvalues and P:
         ev, mult = [], []
         n_unst, n_marg = np.zeros(P, int), np.zeros(P, int)
         stable_flow, mtol, kink = np.zeros(P, bool), np.zeros(P), np.zeros(P, bool)
+        n_null = np.zeros(P, int)
         for p, x in enumerate(X):
             nu, n_unst[p], n_marg[p], stable_flow[p], mtol[p], kink[p] = \
                 _point_stability(sys, x, alpha, tol)
+            # gain eigenvalues mu = 1 - nu within the tolerance of +1: Jacobian of F singular
+            n_null[p] = int(np.sum(np.abs(nu) <= mtol[p]))
             lam = -nu / net.tau                             # flow Jacobian
             ev.append(lam[np.argsort(-lam.real, kind="stable")])
             m = 1.0 - alpha * nu                            # Euler-map multipliers
@@ -387,6 +529,20 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
         ev, mult = np.array(ev), np.array(mult)
         stable = (n_unst == 0) & (n_marg == 0) & ~slow
         stable_flow &= ~slow
+        proved = kink & (n_unst == 0) & (n_marg == 0)       # contraction bound on the kink
+        cdim = np.where(slow, -1, np.where((n_null == 0) & (~kink | proved), 0, -1))
+        # isolation needs a well-conditioned point too: a Newton correction beyond
+        # tol_unique means |F| < tol only because F is flat there (near a singular point)
+        ill = np.zeros(P, bool)
+        for p in np.flatnonzero(cdim == 0):
+            try:
+                step = sla.lu_solve(sys.lu(sys.minus_jacobian(X[p], closed=True)),
+                                    sys.F(X[p]), check_finite=False)
+                ill[p] = not np.max(np.abs(step)) <= tol_unique
+            except (np.linalg.LinAlgError, ValueError):
+                ill[p] = True
+        cdim[ill] = -1
+        groups = _detect_continua(sys, X, n_null, ~slow, cdim, tol, tol_unique)
         if np.any(kink & ~slow):
             k = np.flatnonzero(kink & ~slow)
             undecided = int(np.sum(n_unst[k] < 0))
@@ -404,20 +560,189 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", z_range=Non
         mtol = np.full(P, np.nan)
         stable = np.zeros(P, dtype=bool)
         stable_flow = np.zeros(P, dtype=bool)
+        groups = np.full(P, -1)
+        n_null = np.zeros(P, int)
+        ill = np.zeros(P, bool)
         if P:
             messages.append("compute_eigenvalues=False: stability not computed")
+    # the seeds' estimate of what they missed: the points of one continuum are one class
+    n_unseen = float("nan")
+    if run_slow:
+        fixed = ~slow
+        cls = np.where(groups >= 0, P + groups, np.arange(P))[fixed]
+        counts = np.bincount(cls, weights=hits[fixed], minlength=2 * P + 1) if P else []
+        n_unseen = _chao1(np.round(np.asarray(counts)).astype(int))
+    complete = False if np.any(groups >= 0) else None
+    if cert is not None:
+        complete, note = _certified_complete(cert, X, Z, slow, complete, tol_unique)
+        messages.append(note)
+    if unreliable and np.any(groups >= 0) and K == 1:
+        spans = [_root_span(Z[groups == g, 0], z_grid, G_grid, tol)
+                 for g in np.unique(groups[groups >= 0])]
+        if all(any(_overlaps(iv, sp) for sp in spans) for iv in unreliable):
+            # a continuum of roots (G = 0 along it) is what the scan could not resolve
+            messages.append("every unreliable interval of the z-scan overlaps the readout "
+                            "range of a detected continuum of fixed points (G(z) = 0 along "
+                            "it, a continuum of roots the scan cannot resolve): they do not "
+                            "count against success")
+            success = True
     order = np.argsort(Z[:, 0], kind="stable") if P else np.arange(0)
+    rank = np.empty(P, dtype=int)
+    rank[order] = np.arange(P)
     fps = FixedPoints(x=X[order], z=Z[order], residual=res[order],
                       jacobian_eigenvalues=ev[order], multipliers=mult[order],
                       stable=stable[order], stable_flow=stable_flow[order],
                       n_unstable=n_unst[order], n_marginal=n_marg[order],
-                      marginal_tol=mtol[order], found_by=kinds[order], u=u, z_grid=z_grid,
-                      G_grid=G_grid, unreliable=tuple(unreliable), success=bool(success),
-                      messages=(), n_lu=sys.n_lu, n_steps=n_steps,
-                      n_seeds=len(seeds) if run_slow else 0)
+                      marginal_tol=mtol[order], found_by=kinds[order],
+                      n_hits=hits[order].astype(int), continuum_dim=cdim[order].astype(int),
+                      u=u, z_grid=z_grid, G_grid=G_grid, unreliable=tuple(unreliable),
+                      n_unseen=n_unseen, complete=complete, certificate=cert,
+                      success=bool(success),
+                      messages=(), n_lu=sys.n_lu, n_steps=n_steps, n_seeds=len(seeds))
     if compute_eigenvalues and P:
         messages.extend(_stability_messages(fps, alpha))
+        undecided = ~slow & (n_null > 0) & (cdim < 0)
+        messages.extend(_continuum_messages(fps, groups[order], undecided[order]))
+        if np.any(ill):
+            rows = np.flatnonzero(ill[order])
+            messages.append(f"{rows.size} fixed point(s) (rows {_rows(rows)}) are ill-"
+                            "conditioned: |F| < tol, but a Newton step from them would move "
+                            "farther than tol_unique (F is flat there, near a singular "
+                            "point): whether they are isolated is undecided "
+                            "(continuum_dim = -1)")
+    if run_slow:
+        messages.append(_unseen_message(fps))
     return dataclasses.replace(fps, messages=tuple(messages))
+
+
+def _certified_complete(cert, X, Z, slow, complete, tol_unique):
+    """``complete`` and a message from the certificate: True only when it proves its
+    region complete and every fixed point found with a readout in the region is one of
+    its roots (a continuum, ``complete=False``, wins)."""
+    if complete is False:
+        return False, ("certificate: a continuum of fixed points was detected, so the list "
+                       "is not complete whatever the certificate says")
+    if cert.complete is not True:
+        why = cert.messages[0] if cert.messages else "the certificate was not completed"
+        return None, f"completeness not proved (complete=None): {why}"
+    lo, hi = cert.region[:, 0], cert.region[:, 1]
+    for x, z, s in zip(X, Z, slow):
+        if s or not np.all((z >= lo) & (z <= hi)):
+            continue
+        if cert.x.shape[0] == 0 or np.min(np.max(np.abs(cert.x - x), axis=1)) > tol_unique:
+            return None, ("completeness not proved (complete=None): a fixed point found at "
+                          f"z = {np.round(z, 6).tolist()} is not among the certificate's "
+                          "roots (the two disagree; please report this)")
+    box = ", ".join(f"[{a:.6g}, {b:.6g}]" for a, b in cert.region)
+    return True, (f"complete: the certificate proves these are all {cert.z.shape[0]} fixed "
+                  f"point(s) with readout in {box} (open loop contracts: ||J||_2 sup|phi'| "
+                  f"<= {cert.contraction:.4g} < 1; {cert.n_boxes} intervals/boxes checked)")
+
+
+def _as_initial_states(initial_states, N):
+    """Validated copy of the user's seed states, shape (S, N), or None."""
+    if initial_states is None:
+        return None
+    try:
+        S = np.array(initial_states, copy=True)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"initial_states must be an array of shape (S, {N}): {err}") from None
+    if S.dtype == object or not (np.issubdtype(S.dtype, np.number) or S.dtype == bool):
+        raise TypeError(f"initial_states must be a numeric array of shape (S, {N}), got "
+                        f"dtype {S.dtype}")
+    if np.iscomplexobj(S):
+        raise ValueError("initial_states must be real (states are currents), got a complex "
+                         "array")
+    if S.ndim != 2 or S.shape[0] < 1 or S.shape[1] != N:
+        raise ValueError(f"initial_states must have shape (S, {N}) with S >= 1 (one state "
+                         f"per row), got {S.shape}")
+    S = S.astype(np.float64)
+    if not np.all(np.isfinite(S)):
+        raise ValueError("initial_states must be finite (no NaN or inf)")
+    return S
+
+
+def _detect_continua(sys, X, n_null, fixed, cdim, tol, tol_unique):
+    """Continua of fixed points through the points with a singular Jacobian (``n_null``
+    gain eigenvalues within the tolerance of +1). Sets ``cdim`` in place and returns each
+    point's continuum label (-1: none). A point joins a continuum already found when it has
+    as many near-null directions and lies, from the continuum's tested point, along its
+    near-null space (the part of the difference off it below 5 %); otherwise steps along
+    its own near-null directions are tested (:func:`_continuum_directions`)."""
+    groups = np.full(len(X), -1)
+    reps = []                       # (row, basis, dimension, label)
+    for p in np.flatnonzero(fixed & (n_null > 0)):
+        for q, Wq, dq, g in reps:
+            if Wq.shape[1] != n_null[p]:
+                continue
+            d = X[p] - X[q]
+            nd = np.linalg.norm(d)
+            if nd > 0 and np.linalg.norm(d - Wq @ (Wq.T @ d)) <= 0.05 * nd:
+                cdim[p], groups[p] = dq, g
+                break
+        else:
+            W = _null_basis(sys, X[p], int(n_null[p]))
+            dim = _continuum_directions(sys, X[p], W, tol, tol_unique)
+            cdim[p] = dim if dim > 0 else -1
+            if dim > 0:
+                groups[p] = len(reps)
+                reps.append((p, W, dim, len(reps)))
+    return groups
+
+
+def _root_span(zs, z_grid, G_grid, tol):
+    """The readout range of a continuum: from its points' readouts ``zs``, extended over
+    the contiguous scan points where ``|G| <= 100 tol`` (``G = 0`` along a continuum of
+    roots)."""
+    lo, hi = float(zs.min()), float(zs.max())
+    if z_grid.size:
+        order = np.argsort(z_grid, kind="stable")
+        zg, small = z_grid[order], np.abs(G_grid[order]) <= 100 * tol
+        k = np.searchsorted(zg, lo, side="right") - 1
+        while k >= 0 and small[k]:
+            lo = min(lo, float(zg[k]))
+            k -= 1
+        k = np.searchsorted(zg, hi, side="left")
+        while k < zg.size and small[k]:
+            hi = max(hi, float(zg[k]))
+            k += 1
+    return lo, hi
+
+
+def _overlaps(interval, span):
+    pad = 1e-9 * (1.0 + abs(span[0]) + abs(span[1]))
+    return interval[0] <= span[1] + pad and interval[1] >= span[0] - pad
+
+
+def _continuum_messages(fps: FixedPoints, groups, undecided) -> list:
+    """One message per detected continuum, and one for the undecided singular points."""
+    out = []
+    for g in np.unique(groups[groups >= 0]):
+        rows = np.flatnonzero(groups == g)
+        d = int(fps.continuum_dim[rows[0]])
+        out.append(f"a continuum of fixed points of dimension {d} through rows {_rows(rows)}"
+                   f" ({rows.size} row(s), one continuum): the list is a sample of it, not "
+                   "complete (complete=False); its points have a multiplier at +1 "
+                   "(stability 'marginal')")
+    rows = np.flatnonzero(undecided)
+    if rows.size:
+        out.append(f"{rows.size} fixed point(s) (rows {_rows(rows)}) have a singular Jacobian "
+                   "within the tolerance, but no step along its near-null directions reached "
+                   "another fixed point: isolated or on a continuum, undecided "
+                   "(continuum_dim = -1)")
+    return out
+
+
+def _unseen_message(fps: FixedPoints) -> str:
+    """What the seeds say about the fixed points they may have missed."""
+    if not np.isfinite(fps.n_unseen):
+        return "no seed reached a fixed point: no estimate of the unseen ones (n_unseen = NaN)"
+    fixed = fps.is_fixed
+    n_seen = int(np.sum(fixed & (fps.n_hits > 0)))
+    return (f"the seeds reached {n_seen} fixed point(s) (n_hits); Chao1 estimate of fixed "
+            f"points they missed: n_unseen = {fps.n_unseen:.3g} (assumes every fixed point "
+            "is as likely to be reached by a seed; saddles are usually reached less often, "
+            "so it is a lower bound; 0 is no proof of completeness)")
 
 
 def _stability_messages(fps: FixedPoints, alpha: float) -> list:
