@@ -157,9 +157,10 @@ def bench_batch(N, B, repeats, T, results):
 
 def bench_ridge(N, repeats, T, results, reg=1e-3):
     """Readout fit from T recorded states at a penalty ``reg`` above the rounding level of
-    R^T R (both libraries then solve the same well-posed system; ours by Cholesky), and
-    ours at 1e-6, which for N >= 2000 is below that level and takes the minimum-norm
-    eigenbasis path (reservoirpy has no such path: it solves the near-singular system)."""
+    the states (both libraries then solve the same well-posed system; ours by a streaming
+    QR of the states), and ours at 1e-6, which for large N is at that level and takes the
+    SVD path (the minimum-norm readout over the numerical rank; reservoirpy has no such
+    path: it solves the near-singular normal equations)."""
     net = rs.random_network(N, 1.5, 1, 1, dt=0.1, rng=0)
     task = rs.tasks.sine_sum(duration=T * 0.1, dt=0.1)
     states = rs.simulate(net, task.inputs, mode="teacher", targets=task.targets,

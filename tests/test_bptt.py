@@ -438,3 +438,74 @@ def test_blas_thread_limit_is_restored_after_nested_and_concurrent_use():
     U = np.zeros((32, 5, 2))
     loss_and_gradients(net, U, U[..., :1], workspace=BPTTWorkspace(2))
     assert blas_threads() == before
+
+
+# ------------------------------------------------------------------ blow-ups (issue 13, 10)
+def _blow_up_task():
+    net = rs.random_network(10, 1.0, 1, 1, dt=1.0, rng=1)
+    rng = np.random.default_rng(0)
+    U = rng.standard_normal((16, 12, 1))
+    task = rs.tasks.Task(inputs=U, targets=np.cumsum(U, axis=1) * 0.2,
+                         mask=np.ones((16, 12)), dt=1.0)
+    return net, task
+
+
+@pytest.mark.parametrize("backend", ["blas", "numba"])
+def test_learning_rate_that_blows_up_returns_the_last_good_network(backend):
+    """lr = 1e153 (found by a scan: the first Adam step puts |W_out| ~ 1e153, so the next
+    mini-batch loss overflows): no FloatingPointError; success False, where it happened,
+    and the network of the last completed epoch, here the initial one."""
+    net, task = _blow_up_task()
+    with np.errstate(over="ignore"):
+        res = rs.bptt(net, task, epochs=5, batch_size=4, lr=1e153, rng=3, train=("W_out",),
+                      backend=backend)
+    assert res.success is False and res.blow_up == (1, 2)
+    assert res.n_epochs == 0 and res.n_batches == 0 and len(res.loss_history) == 0
+    assert res.network == net
+    msg = res.messages[0]
+    assert "epoch 1 of 5, mini-batch 2 of 4" in msg and "non-finite loss" in msg
+    assert "initial network" in msg
+    # a learning rate that does not blow up keeps blow_up None
+    ok = rs.bptt(net, task, epochs=2, batch_size=4, lr=1e-2, rng=3)
+    assert ok.success is True and ok.blow_up is None
+
+
+@pytest.mark.parametrize("kind", ["forward", "gradient"])
+def test_blow_up_in_a_later_epoch_keeps_the_network_of_the_previous_epoch(kind,
+                                                                         monkeypatch):
+    """A blow-up in mini-batch 3 of epoch 3 (injected: the forward pass raising, or an
+    infinite gradient making the Adam step non-finite) returns the network that bptt with
+    epochs=2 and the same rng returns, bit for bit, and the record of those 2 epochs."""
+    import reservoir.train._bptt as mod
+    net, task = _blow_up_task()
+    kwargs = dict(batch_size=4, lr=1e-2, rng=3)
+    ref = rs.bptt(net, task, epochs=2, **kwargs)
+    original = mod.loss_and_gradients
+    calls = []
+
+    def faulty(*args, **kw):
+        calls.append(1)
+        loss, grads = original(*args, **kw)
+        if len(calls) == 2 * 4 + 3:                  # epoch 3, mini-batch 3
+            if kind == "forward":
+                raise FloatingPointError("BPTT forward pass produced a non-finite loss")
+            grads = dict(grads, J=np.full_like(grads["J"], np.inf))
+        return loss, grads
+
+    monkeypatch.setattr(mod, "loss_and_gradients", faulty)
+    res = rs.bptt(net, task, epochs=6, **kwargs)
+    assert len(calls) == 11                          # stopped at the blow-up
+    assert res.success is False and res.blow_up == (3, 3)
+    assert res.network == ref.network
+    np.testing.assert_array_equal(res.loss_history, ref.loss_history)
+    np.testing.assert_array_equal(res.batch_losses, ref.batch_losses)
+    assert res.n_epochs == 2 and res.n_batches == 8
+    msg = res.messages[0]
+    assert "epoch 3 of 6, mini-batch 3 of 4" in msg
+    assert "after the last completed epoch (2 of 6)" in msg
+    assert ("non-finite loss" in msg) if kind == "forward" else ("non-finite J" in msg)
+    # with an early_stop threshold: the same blow-up, no second message about the loss
+    calls.clear()
+    res2 = rs.bptt(net, task, epochs=6, early_stop=1e-12, **kwargs)
+    assert res2.blow_up == (3, 3) and len(res2.messages) == 1
+    assert res2.network == ref.network

@@ -65,23 +65,23 @@ def _rank_deficient(N=30, T=10, seed=0):
     return net, rng.standard_normal((T, 1)), rng.standard_normal((T, 1))
 
 
-def test_ridge_reports_the_truncated_solve_below_the_rounding_level():
+def test_ridge_reports_the_directions_dropped_below_the_cutoff():
     net, U, Y = _rank_deficient()
     res = rs.fit_ridge(net, U, Y, reg=0.0)
     assert res.success is True
-    assert res.solver == "eigh" and res.reg == 0.0
-    # 10 samples: R^T R has rank <= 10, so at least 20 of the 30 directions are dropped
-    assert 20 <= res.n_dropped < 30
+    assert res.solver == "svd" and res.reg == 0.0
+    # 10 samples (the first at x0 = 0): rank <= 10, so at least 20 of the 30 directions drop
+    assert 20 <= res.n_dropped < 30 and res.rank == 30 - res.n_dropped
     assert len(res.messages) == 1
     msg = res.messages[0]
-    assert "rounding level" in msg and f"{res.n_dropped} of 30 directions" in msg
-    assert "penalty requested" in msg
+    assert f"numerical rank {res.rank} < N = 30" in msg
+    assert f"{res.n_dropped} singular values" in msg and "minimum-norm" in msg
     # the dropped directions are really absent: the readout lies in the span of the rates
     R = rs.simulate(net, U, mode="teacher", targets=Y, record=("r",)).r
     P = R.T @ np.linalg.pinv(R.T)
     np.testing.assert_allclose(P @ res.W_out[0], res.W_out[0], atol=1e-10)
     ok = rs.fit_ridge(net, U, Y, reg=1e-3)
-    assert ok.success is True and ok.solver == "cholesky" and ok.n_dropped == 0
+    assert ok.success is True and ok.solver == "qr" and ok.n_dropped == 0
     assert ok.messages == ()
 
 

@@ -369,15 +369,22 @@ class BPTTResult(ResultMixin):
         The epoch loss went below ``early_stop``.
     success : bool
         With an ``early_stop`` threshold: the loss went below it. Without one: every
-        epoch run had a finite loss.
+        epoch run had a finite loss. False after a blow-up (``blow_up``).
     messages : tuple of str
         Why training stopped when it did not run all epochs, or why it failed.
     n_epochs : int
-        Number of epochs run.
+        Number of epochs completed (the epochs of ``loss_history``; after a blow-up, the
+        epochs before the one that blew up).
     n_batches : int
-        Number of mini-batches (Adam steps) run.
+        Number of mini-batches (Adam steps) of those epochs.
     dale_signs : ndarray, shape (N,), or None
         The sign of each presynaptic unit under Dale's law (``None`` without ``dale``).
+    blow_up : tuple of int, or None
+        ``(epoch, batch)``, both counted from 1, of the mini-batch where training blew up
+        (a non-finite loss, or an Adam step giving non-finite parameters); ``None`` when
+        it did not. ``network`` is then the network after the last completed epoch (the
+        one :func:`bptt` with ``epochs=epoch - 1`` and the same ``rng`` returns; the
+        initial network when ``epoch == 1``), and a message says what happened.
     """
 
     network: Network
@@ -389,6 +396,7 @@ class BPTTResult(ResultMixin):
     n_epochs: int
     n_batches: int
     dale_signs: np.ndarray | None = None
+    blow_up: tuple | None = None
 
 
 def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
@@ -442,7 +450,10 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
     -------
     BPTTResult
         The trained network, the loss record and whether the loss reached
-        ``early_stop``.
+        ``early_stop``. A floating-point blow-up (a non-finite mini-batch loss, or an
+        update giving non-finite parameters) does not raise: training stops, the result
+        has ``success=False``, ``blow_up=(epoch, batch)``, a message saying where, and
+        the network after the last completed epoch (see :class:`BPTTResult`).
 
     Raises
     ------
@@ -452,8 +463,6 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
         If ``J`` is sparse, the task is not batched, or a setting is out of range
         (``train`` naming a parameter that ``mode`` does not train, ``dale`` outside
         (0, 1], ...).
-    FloatingPointError
-        If a mini-batch loss is not finite.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
@@ -495,23 +504,51 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
     current = dataclasses.replace(net, J=params["J"])
     history, batch_losses, messages = [], [], []
     stopped = False
+    blow_up = None
+    n_per_epoch = -(-B // batch_size)
     for epoch in range(epochs):
         order = gen.permutation(B)
         losses = []
-        for s in range(0, B, batch_size):
+        last_good = current        # the network after the previous epoch (immutable)
+        for j, s in enumerate(range(0, B, batch_size)):
             idx = order[s:s + batch_size]
-            loss, grads = loss_and_gradients(current, task.inputs[idx], task.targets[idx],
-                                             task.mask[idx], mode=mode, backend=backend,
-                                             dtype=dtype, workspace=workspace)
+            where = (f"epoch {epoch + 1} of {epochs}, mini-batch {j + 1} of {n_per_epoch} "
+                     f"(learning rate lr = {lr:.4g})")
+            try:
+                loss, grads = loss_and_gradients(
+                    current, task.inputs[idx], task.targets[idx], task.mask[idx],
+                    mode=mode, backend=backend, dtype=dtype, workspace=workspace)
+            except FloatingPointError:
+                blow_up = (epoch + 1, j + 1)
+                messages.append(f"floating-point blow-up in {where}: the forward pass gave "
+                                "a non-finite loss")
+                break
+            with np.errstate(over="ignore", invalid="ignore"):   # checked just below
+                new = adam_update({p: params[p] for p in train}, grads, state, lr=lr,
+                                  decay=decay, clip_norm=clip_norm)
+            if not all(np.all(np.isfinite(v)) for v in new.values()):
+                blow_up = (epoch + 1, j + 1)
+                bad = [p for p, v in new.items() if not np.all(np.isfinite(v))]
+                messages.append(f"floating-point blow-up in {where}: the Adam step gave "
+                                f"non-finite {', '.join(bad)} (gradient not finite or too "
+                                f"large; mini-batch loss {loss:.4g})")
+                break
             losses.append(loss)
-            new = adam_update({p: params[p] for p in train}, grads, state, lr=lr,
-                              decay=decay, clip_norm=clip_norm)
             params.update(new)
             if signs is not None:
                 params["J"] = project_dale(params["J"], signs)
             current = dataclasses.replace(current, J=params["J"], W_in=params["W_in"],
                                           b=params["b"], W_out=params["W_out"],
                                           W_fb=params["W_fb"])
+        if blow_up is not None:
+            current = last_good
+            messages[-1] += (f"; returning the network after the last completed epoch "
+                             f"({epoch} of {epochs}"
+                             + (", the initial network)" if epoch == 0 else ")")
+                             + f"; the {len(losses)} mini-batch step(s) of epoch "
+                             f"{epoch + 1} before it are discarded (try a smaller lr or "
+                             "clip_norm)")
+            break
         batch_losses.extend(losses)
         epoch_loss = float(np.mean(losses))
         history.append(epoch_loss)
@@ -523,12 +560,12 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
             messages.append(f"stopped early after epoch {epoch + 1} of {epochs}: mean loss "
                             f"{epoch_loss:.4g} < early_stop = {early_stop:.4g}")
             break
-    success = bool(np.all(np.isfinite(history)))
-    if early_stop is not None and not stopped:
+    success = bool(np.all(np.isfinite(history))) and blow_up is None
+    if early_stop is not None and not stopped and blow_up is None:
         success = False
         messages.append(f"the mean loss of the last epoch, {history[-1]:.4g}, is not below "
                         f"early_stop = {early_stop:.4g} after {len(history)} epochs")
     return BPTTResult(network=current, loss_history=np.array(history),
                       batch_losses=np.array(batch_losses), stopped_early=stopped,
                       success=success, messages=tuple(messages), n_epochs=len(history),
-                      n_batches=len(batch_losses), dale_signs=signs)
+                      n_batches=len(batch_losses), dale_signs=signs, blow_up=blow_up)
