@@ -19,8 +19,13 @@ Noise
 -----
 ``noise_std = sigma`` adds white noise to the continuous-time dynamics,
 ``tau dx = (...) dt + sigma sqrt(tau) dW``; Euler–Maruyama adds
-``sigma * sqrt(dt / tau) * xi`` with ``xi ~ N(0, I)`` to each update, so the stationary
-variance of a leaky unit, ``sigma**2 / 2``, does not depend on ``dt``.
+``sigma * sqrt(dt / tau) * xi`` with ``xi ~ N(0, I)`` to each update. The continuous
+process has stationary variance ``sigma**2 / 2`` for a leaky unit (no recurrence, input or
+feedback: an Ornstein-Uhlenbeck process); the simulated one does not. With
+``alpha = dt / tau`` such a unit follows ``x[t+1] = (1 - alpha) x[t] + sigma sqrt(alpha) xi[t]``,
+so its stationary variance ``v`` solves ``v = (1 - alpha)**2 v + sigma**2 alpha``:
+``v = sigma**2 / (2 - alpha)`` (``sigma**2`` at ``alpha = 1``), which tends to ``sigma**2 / 2``
+only as ``dt / tau -> 0`` (relative excess ``alpha / (2 - alpha)``, about ``alpha / 2``).
 """
 
 from __future__ import annotations

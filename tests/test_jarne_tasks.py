@@ -107,3 +107,146 @@ def test_generators_are_seed_reproducible_and_accuracy_rule():
         rs.tasks.xor(0)
     with pytest.raises(ValueError, match="noise_std"):
         rs.tasks.xor(5, noise_std=-1.0)
+
+
+# ------------------------------------------------------------------ time grids (issue 13, 9)
+# The pulses every generator should contain are rebuilt here from the generator's own
+# onset/amplitude info, with exact rational arithmetic (Fraction of the decimal dt), and
+# compared with the inputs step by step; the grid rule (every boundary a whole number of
+# steps, a waveform sampled at least twice per period) is decided from hand-listed
+# boundaries, independently of reservoir.tasks.
+import math
+import warnings
+from fractions import Fraction
+
+PAIRS = [(0, 0), (1, 0), (0, 1), (1, 1)]
+K8 = [120 * k for k in range(8)]
+#: name: (trial ms, every boundary a trial can contain (ms), shortest waveform period or None)
+GRID_SPEC = {
+    "xor": (200, [30, 50, 70, 200], None),
+    "not_": (200, [30, 50, 70, 200], None),
+    "flip_flop": (1010, [b + k for k in K8 for b in (50, 70, 90, 210)] + [1010], None),
+    "time_reproduction": (300, [50, 70, 90, 110, 300], None),
+    "oscillation": (420, [100, 140, 160, 380, 420], 35),
+    "flip_flop_3bit": (340, list(range(10, 341)), None),
+}
+DTS = (0.1, 0.25, 0.5, 0.7, 1.0, 2.0, 2.5, 3.0, 5.0, 7.0, 10.0, 15.0, 20.0, 25.0, 40.0)
+
+
+def representable(name, dt):
+    trial, bounds, period = GRID_SPEC[name]
+    q = Fraction(repr(dt))
+    on_grid = all((Fraction(b) / q).denominator == 1 for b in bounds)
+    return on_grid and (period is None or q < Fraction(period, 2))
+
+
+def expected_pulses(name, task):
+    """(trial, channel, onset, width, amplitude) of every pulse inside the trial, from info."""
+    info, out = task.info, []
+    B = task.inputs.shape[0]
+    if name == "xor":
+        for i, k in enumerate(info["trial_types"]):
+            out += [(i, c, 30, 20, 1.0) for c in (0, 1) if PAIRS[k][c]]
+    elif name == "not_":
+        out = [(i, 0, 30, 20, 1.0) for i in range(B) if info["trial_types"][i] == 1]
+    elif name == "flip_flop":
+        out = [(i, int(info["channels"][i, k]), 50 + K8[k], 20, 1.0)
+               for i in range(B) for k in range(8)]
+    elif name == "time_reproduction":
+        out = [(i, 0, 50, 20, None) for i in range(B) if info["trial_types"][i] == 1]
+    elif name == "oscillation":
+        out = [(i, 0, 100, 40, None) for i in range(B) if info["trial_types"][i] == 1]
+    else:
+        on, amp = info["onsets"], info["amplitudes"]
+        out = [(i, c, int(on[i, c, p]), 20, amp[i, c, p]) for i in range(B) for c in range(3)
+               for p in range(3) if amp[i, c, p] != 0 and on[i, c, p] < 340]
+    return out
+
+
+def make(name, dt, allow_coarse=False):
+    return getattr(rs.tasks, name)(24, noise_std=0.0, dt=dt, rng=5, allow_coarse=allow_coarse)
+
+
+@pytest.mark.parametrize("dt", DTS)
+@pytest.mark.parametrize("name", sorted(GRID_SPEC))
+def test_grid_rule_and_pulse_count(name, dt):
+    trial, bounds, period = GRID_SPEC[name]
+    ok = representable(name, dt)
+    if not ok:
+        with pytest.raises(ValueError, match=r"dt = [\d.]+ ms cannot represent the "
+                                             r"(\d+ ms |oscillation of period 35 ms)"):
+            make(name, dt)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            task = make(name, dt, allow_coarse=True)
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # a representable grid warns about nothing
+            task = make(name, dt)
+    q = Fraction(repr(dt))
+    T = task.n_steps
+    assert T == round(trial / dt)
+    pulses = expected_pulses(name, task)
+    want = np.zeros(task.inputs.shape, dtype=bool)
+    want_amp = np.zeros(task.inputs.shape)
+    n_seen = n_bad = 0
+    for i, c, on, width, a in pulses:
+        stop = min(on + width, trial)
+        lo = min(math.ceil(Fraction(on) / q), T)
+        hi = min(math.ceil(Fraction(stop) / q), T)
+        if hi > lo:
+            n_seen += 1
+            want[i, lo:hi, c] = True
+            want_amp[i, lo:hi, c] = a if a is not None else 0.0
+            n_bad += lo * q != on or hi * q != stop
+        if ok:  # exactly width / dt steps, starting at the onset
+            assert hi - lo == (stop - on) / q and lo * q == on
+    np.testing.assert_array_equal(task.inputs != 0, want)  # no pulse lost, none invented
+    step = np.array([p[4] is not None for p in pulses]).all()
+    if step:
+        np.testing.assert_array_equal(task.inputs, want_amp)
+    grid = task.info["grid"]
+    assert grid["n_pulses"] == len(pulses)
+    assert grid["n_pulses"] - grid["n_pulses_lost"] == n_seen
+    assert grid["n_pulses_distorted"] == n_bad
+    if ok:
+        assert grid["n_lost"] == grid["n_distorted"] == 0
+    elif grid["n_lost"] or grid["n_distorted"]:
+        msgs = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+        assert any(f"{grid['n_lost']} of {grid['n_events']} events are lost" in m
+                   for m in msgs), msgs
+
+
+def test_issue_examples():
+    # issue 13: xor(dt=25) had no input pulse, flip_flop(dt=40) kept 0 of 8 pulses,
+    # xor(dt=15) gave a 30 ms pulse for a 20 ms one
+    with pytest.raises(ValueError, match="dt = 25 ms cannot represent the 20 ms input pulse"):
+        rs.tasks.xor(10, dt=25)
+    with pytest.raises(ValueError, match="dt = 40 ms cannot represent the 20 ms input pulse"):
+        rs.tasks.flip_flop(10, dt=40)
+    with pytest.raises(ValueError, match="dt = 15 ms .* 20 ms input pulse .*divides 10 ms"):
+        rs.tasks.xor(10, dt=15)
+    with pytest.warns(UserWarning, match="8 of 8 input pulses are lost"):
+        ff = rs.tasks.flip_flop(1, noise_std=0.0, dt=40, allow_coarse=True, rng=0)
+    assert np.all(ff.inputs == 0) and ff.info["grid"]["n_pulses_lost"] == 8
+    with pytest.warns(UserWarning, match="distorted"):
+        x = rs.tasks.xor(40, dt=15, allow_coarse=True, rng=0)
+    k = int(np.flatnonzero(x.info["trial_types"] == 3)[0])
+    assert np.count_nonzero(x.inputs[k, :, 0]) * 15 == 30  # the distortion, reported
+    with pytest.raises(ValueError, match="the oscillation of period 35 ms .*< 17.5 ms"):
+        rs.tasks.oscillation(4, dt=20)
+    with pytest.raises(ValueError, match="mem_gap"):
+        rs.tasks.time_reproduction(4, mem_gap=20.5)
+    with pytest.raises(TypeError, match="allow_coarse"):
+        rs.tasks.xor(4, allow_coarse="yes")
+
+
+def test_sine_sum_nyquist():
+    # the fastest sine has period `period / 4`: at dt = period / 8 it is sampled at its zeros
+    with pytest.raises(ValueError, match=r"dt = 15 .*fastest sine \(period / 4\)"):
+        rs.tasks.sine_sum(duration=240.0, dt=15.0)
+    with pytest.warns(UserWarning, match="1 are distorted"):
+        task = rs.tasks.sine_sum(duration=240.0, dt=15.0, allow_coarse=True)
+    assert task.info["grid"]["n_distorted"] == 1
+    fine = rs.tasks.sine_sum(duration=240.0, dt=14.9)
+    assert fine.info["grid"]["n_distorted"] == 0
