@@ -97,3 +97,55 @@ def as_rng(rng, name: str = "rng") -> np.random.Generator:
     if int(rng) < 0:
         raise ValueError(f"{name} seed must be non-negative, got {rng}")
     return np.random.default_rng(int(rng))
+
+
+def physical_memory() -> int | None:
+    """Bytes of physical memory of this machine, or None where the OS does not say.
+
+    Read with ``os.sysconf`` (POSIX: ``SC_PAGE_SIZE * SC_PHYS_PAGES``); no dependency.
+    Tests monkeypatch this function to simulate a small machine.
+    """
+    import os
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES")
+        size = os.sysconf("SC_PAGE_SIZE")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - non-POSIX
+        return None
+    if pages <= 0 or size <= 0:  # pragma: no cover
+        return None
+    return int(pages) * int(size)
+
+
+def _format_bytes(n: float) -> str:
+    for unit, scale in (("TiB", 2**40), ("GiB", 2**30), ("MiB", 2**20), ("KiB", 2**10)):
+        if n >= scale:
+            return f"{n / scale:.3g} {unit}"
+    return f"{int(n)} bytes"
+
+
+def check_memory(nbytes: float, name: str, value, what: str = "") -> None:
+    """Raise ``ValueError`` at once if ``nbytes`` cannot fit in physical memory.
+
+    Parameters
+    ----------
+    nbytes : float
+        Estimated peak bytes the request needs (a float, so huge requests do not overflow).
+    name : str
+        The argument that sets the size (named in the message).
+    value : object
+        Its value (shown in the message).
+    what : str
+        What would be allocated, e.g. ``"a dense (N, N) float64 J"``.
+
+    Raises
+    ------
+    ValueError
+        If ``nbytes`` exceeds the physical memory (unknown memory: no check).
+    """
+    total = physical_memory()
+    if total is None or nbytes <= total:
+        return
+    detail = f" for {what}" if what else ""
+    raise ValueError(
+        f"{name}={value!r} needs about {_format_bytes(float(nbytes))} of memory{detail}, "
+        f"more than this machine's {_format_bytes(float(total))} of physical memory")

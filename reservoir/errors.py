@@ -30,3 +30,38 @@ class SimulationDivergedError(RuntimeError):
             f"(trial {self.trial}); reduce dt/tau, the gain g, the feedback or the "
             "readout weights"
         )
+
+
+class NetworkFileError(ValueError):
+    """A network file is malformed: the one error :func:`~reservoir.load` raises for a bad file.
+
+    A network file is untrusted input. Every defect of one (empty, truncated or corrupted,
+    not a zip archive, a missing, unknown or duplicated member, an array of the wrong shape
+    or dtype, an object array, a broken CSR structure, a bad header) raises this error,
+    which names the file and the problem. It is a ``ValueError``, so ``except ValueError``
+    catches it too. A file that cannot be opened at all (missing, no permission) raises
+    ``OSError`` instead.
+
+    Parameters
+    ----------
+    path : str
+        The file (as given to :func:`~reservoir.load`).
+    problem : str
+        What is wrong with it.
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    problem : str
+        What is wrong with it.
+    """
+
+    def __init__(self, path, problem: str):
+        self.path = str(path)
+        self.problem = str(problem)
+        super().__init__(f"{self.path}: not a valid reservoir network file: {self.problem}")
+
+    def __reduce__(self):
+        # picklable across processes (the default would call __init__ with the message only)
+        return (type(self), (self.path, self.problem))

@@ -1,15 +1,23 @@
-"""Save and load networks as ``.npz`` archives with JSON metadata (no pickle)."""
+"""Save and load networks as ``.npz`` archives with JSON metadata (no pickle).
+
+A network file is untrusted input: :func:`load` validates every member and the whole CSR
+structure of a sparse ``J``, and raises :class:`~reservoir.errors.NetworkFileError` for any
+malformed file.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import zipfile
 
 import numpy as np
-import scipy.sparse as sp
+from numpy.lib import format as npformat
 
+from . import _checks
 from ._version import __version__
-from .network import Network
+from .errors import NetworkFileError
+from .network import Network, _canonical_csr
 
 FORMAT = "reservoir.network"
 FORMAT_VERSION = 1
@@ -65,8 +73,107 @@ def save(net: Network, path, *, metadata: dict | None = None) -> None:
         np.savez(fh, header=np.array(text), **arrays)
 
 
+#: Members of a network file, besides ``header``: the dense or the CSR form of ``J``.
+_COMMON = ("W_in", "W_fb", "W_out", "b")
+_DENSE = ("J",)
+_SPARSE = ("J_data", "J_indices", "J_indptr")
+_CHUNK = 1 << 24
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, kinds: str, ndim: int,
+                 fail) -> np.ndarray:
+    """Read one ``.npy`` member without trusting it.
+
+    The ``.npy`` header is parsed first; the dtype must be of one of ``kinds`` (never an
+    object array: nothing is unpickled) and the data it announces must be exactly the rest
+    of the member, so a forged shape allocates nothing. Reading to the member's end makes
+    ``zipfile`` check its CRC-32, so corrupted bytes anywhere in the member are an error,
+    not a different network.
+    """
+    name = info.filename
+    if info.file_size > _memory_limit():
+        fail(f"member {name!r} claims {info.file_size} bytes, more than physical memory")
+    with zf.open(info) as fh:
+        try:
+            version = npformat.read_magic(fh)
+            readers = {(1, 0): npformat.read_array_header_1_0,
+                       (2, 0): npformat.read_array_header_2_0}
+            if version in readers:
+                shape, fortran, dtype = readers[version](fh)
+        except (ValueError, SyntaxError, TypeError, OverflowError, EOFError,
+                MemoryError, RecursionError) as exc:
+            fail(f"member {name!r} has a malformed .npy header ({exc})")
+        if version not in readers:
+            fail(f"member {name!r} has an unsupported .npy format version {version}")
+        if dtype.hasobject or dtype.kind not in kinds or dtype.fields is not None \
+                or dtype.subdtype is not None:
+            fail(f"member {name!r} has dtype {dtype}, expected "
+                 + {"f": "float64", "iu": "an integer dtype", "U": "a unicode string"}[kinds])
+        if kinds == "f" and dtype.itemsize != 8:
+            fail(f"member {name!r} has dtype {dtype}, expected float64")
+        if len(shape) != ndim or any(int(d) < 0 for d in shape):
+            fail(f"member {name!r} must have {ndim} dimensions, got shape {shape}")
+        count = 1
+        for d in shape:
+            count *= int(d)
+        nbytes = count * dtype.itemsize
+        if fh.tell() + nbytes != info.file_size:
+            fail(f"member {name!r}: its header announces shape {shape} of {dtype} "
+                 f"({nbytes} bytes), but the member holds {info.file_size - fh.tell()} "
+                 "bytes of data")
+        flat = np.empty(count, dtype=dtype)
+        view = flat.view(np.uint8)  # the raw bytes, filled chunk by chunk
+        pos = 0
+        while pos < nbytes:
+            chunk = fh.read(min(nbytes - pos, _CHUNK))
+            if not chunk:
+                fail(f"member {name!r} is truncated")
+            view[pos:pos + len(chunk)] = np.frombuffer(chunk, dtype=np.uint8)
+            pos += len(chunk)
+        if fh.read(1):  # also reaches the end, where zipfile checks the CRC
+            fail(f"member {name!r} has data after its array")
+    order = "F" if fortran else "C"
+    return flat.reshape(shape, order=order)
+
+
+def _memory_limit() -> int:
+    total = _checks.physical_memory()
+    return total if total is not None else 2**62
+
+
+def _header(raw: np.ndarray, fail) -> dict:
+    try:
+        header = json.loads(str(raw[()]))
+    except (ValueError, RecursionError) as exc:
+        fail(f"the header is not valid JSON ({exc})")
+    if not isinstance(header, dict) or header.get("format") != FORMAT:
+        fail("not a reservoir network file (its header names another format)")
+    version = header.get("format_version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        fail(f"header field 'format_version' must be an int, got {version!r}")
+    if version > FORMAT_VERSION:
+        fail(f"written by a newer reservoir ({header.get('version')}, format version "
+             f"{version}); upgrade to read it")
+    want = {"N": int, "sparse": bool, "phi": str, "tau": (int, float), "dt": (int, float),
+            "meta": dict, "metadata": dict}
+    for key, kind in want.items():
+        value = header.get(key, {} if key in ("meta", "metadata") else None)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            fail(f"header field {key!r} is missing or has the wrong type ({value!r})")
+    if header["N"] < 1:
+        fail(f"header field 'N' must be >= 1, got {header['N']}")
+    return header
+
+
 def load(path) -> Network:
-    """Read a network written by :func:`save`.
+    """Read a network written by :func:`save`, treating the file as untrusted input.
+
+    The archive must hold exactly the members :func:`save` writes, each a ``.npy`` array of
+    the expected dtype and number of dimensions (float64 weights, integer CSR indices, a
+    JSON header); nothing is unpickled. Every member is read to its end, so ``zipfile``
+    checks its CRC-32 (a corrupted byte is an error, not a different network). The arrays
+    then pass the checks of :class:`~reservoir.Network`, including the whole CSR structure
+    of a sparse ``J`` (index bounds, ``indptr``), before any compiled code uses them.
 
     Parameters
     ----------
@@ -81,28 +188,76 @@ def load(path) -> Network:
 
     Raises
     ------
-    ValueError
-        If the file is not a reservoir network file, or was written by a newer format
-        version.
+    NetworkFileError
+        (a ``ValueError``) If the file is malformed in any way: empty, truncated or
+        corrupted, not a zip archive, a missing, unknown or duplicated member, a wrong
+        shape or dtype, an object array, a broken CSR structure, a bad header, or written
+        by a newer format version. The message names the file and the problem.
     OSError
-        If the file cannot be read.
+        If the file cannot be opened (missing, a directory, no permission).
+    TypeError
+        If ``path`` is not a str or path-like.
     """
-    with np.load(os.fspath(path), allow_pickle=False) as f:
-        if "header" not in f:
-            raise ValueError(f"{path} is not a reservoir network file (no header)")
-        header = json.loads(str(f["header"]))
-        if header.get("format") != FORMAT:
-            raise ValueError(f"{path} is not a reservoir network file")
-        if header.get("format_version", 0) > FORMAT_VERSION:
-            raise ValueError(f"{path} was written by a newer reservoir "
-                             f"({header.get('version')}); upgrade to read it")
-        N = int(header["N"])
+    fspath = os.fspath(path)
+
+    def fail(problem):
+        raise NetworkFileError(fspath, problem)
+
+    with open(fspath, "rb") as raw:
+        try:
+            zf = zipfile.ZipFile(raw)
+        except Exception as exc:  # BadZipFile, EOFError, ValueError, OSError, ...
+            fail(f"not a zip archive (.npz) ({type(exc).__name__}: {exc})")
+        with zf:
+            try:
+                return _load_archive(zf, fail)
+            except NetworkFileError:
+                raise
+            except (MemoryError, RecursionError) as exc:
+                fail(f"{type(exc).__name__} while reading it")
+            except Exception as exc:
+                # a corrupted archive: bad CRC or local header (BadZipFile), a forged
+                # compression method (zlib.error, OSError, LZMAError, NotImplementedError),
+                # the encryption flag (RuntimeError), ...
+                fail(f"corrupted archive ({type(exc).__name__}: {exc})")
+
+
+def _load_archive(zf: zipfile.ZipFile, fail) -> Network:
+    infos = zf.infolist()
+    names = [i.filename for i in infos]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        fail(f"duplicated members {dup}")
+    members = {n[:-4]: i for n, i in zip(names, infos) if n.endswith(".npy")}
+    if "header" not in members:
+        fail("not a reservoir network file (no header member)")
+    header = _header(_read_member(zf, members["header"], "U", 0, fail), fail)
+    N = header["N"]
+    expected = ("header",) + _COMMON + (_SPARSE if header["sparse"] else _DENSE)
+    missing = [m for m in expected if m not in members]
+    if missing:
+        fail(f"missing members {missing}")
+    unknown = sorted(set(names) - {m + ".npy" for m in expected})
+    if unknown:
+        fail(f"unknown members {unknown}")
+    arrays = {m: _read_member(zf, members[m], "f", 2 if m != "b" else 1, fail)
+              for m in _COMMON}
+    try:
         if header["sparse"]:
-            J = sp.csr_matrix((f["J_data"], f["J_indices"], f["J_indptr"]), shape=(N, N))
+            data = _read_member(zf, members["J_data"], "f", 1, fail)
+            indices = _read_member(zf, members["J_indices"], "iu", 1, fail)
+            indptr = _read_member(zf, members["J_indptr"], "iu", 1, fail)
+            J = _canonical_csr(data, indices, indptr, N, "J")
         else:
-            J = f["J"]
-        meta = dict(header.get("meta", {}))
+            J = _read_member(zf, members["J"], "f", 2, fail)
+            if J.shape != (N, N):
+                fail(f"J has shape {J.shape}, the header says N = {N}")
+        meta = dict(header["meta"])
         meta["_saved"] = {"version": header.get("version"),
-                          "metadata": header.get("metadata", {})}
-        return Network(J=J, W_in=f["W_in"], W_fb=f["W_fb"], W_out=f["W_out"], b=f["b"],
-                       phi=header["phi"], tau=header["tau"], dt=header["dt"], meta=meta)
+                          "metadata": header["metadata"]}
+        return Network(J=J, **arrays, phi=header["phi"], tau=header["tau"],
+                       dt=header["dt"], meta=meta)
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, NetworkFileError):
+            raise
+        fail(str(exc))

@@ -24,7 +24,8 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import as_float_array, as_int, as_positive_float, as_rng, check_shape
+from ._checks import (as_float_array, as_int, as_positive_float, as_rng,
+                      check_memory, check_shape)
 from ._deprecation import renamed_kwargs
 from .nonlinearities import check_phi_name
 
@@ -35,20 +36,148 @@ def _freeze(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _as_csr(J, name: str = "J") -> sp.csr_matrix:
-    csr = sp.csr_matrix(J, dtype=np.float64, copy=True)
-    csr.sum_duplicates()
-    csr.sort_indices()
-    if not np.all(np.isfinite(csr.data)):
+_INT32_MAX = 2**31 - 1
+
+
+def _index_array(arr, what: str) -> np.ndarray:
+    """An index array of a sparse matrix: 1-D and of an integer dtype (never float, bool or
+    object: a float index would be truncated, an object array could hold anything)."""
+    arr = np.asarray(arr)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(f"{what} must be an integer array, got dtype {arr.dtype}")
+    if arr.ndim != 1:
+        raise ValueError(f"{what} must be 1-D, got shape {arr.shape}")
+    return arr
+
+
+def _value_array(arr, what: str) -> np.ndarray:
+    arr = np.asarray(arr)
+    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{what} must be a real numeric array, got dtype {arr.dtype}")
+    if np.issubdtype(arr.dtype, np.complexfloating):
+        raise TypeError(f"{what} must be real, got complex dtype {arr.dtype}")
+    return arr
+
+
+def _check_compressed(indptr, indices, n_major: int, n_minor: int, name: str) -> None:
+    """Check a compressed (CSR/CSC/BSR) index structure in NumPy, before any compiled code
+    sees it: ``indptr`` has ``n_major + 1`` entries, starts at 0, never decreases and ends at
+    ``len(indices)``; every index lies in ``[0, n_minor)``."""
+    nnz = indices.size
+    if indptr.size != n_major + 1:
+        raise ValueError(f"{name}.indptr must have {n_major + 1} entries (one per row, plus "
+                         f"one), got {indptr.size}")
+    if int(indptr[0]) != 0:
+        raise ValueError(f"{name}.indptr must start at 0, got {int(indptr[0])}")
+    if int(indptr[-1]) != nnz:
+        raise ValueError(f"{name}.indptr must end at the number of stored entries "
+                         f"len({name}.indices) = {nnz}, got {int(indptr[-1])}")
+    if n_major > 0:
+        drops = np.flatnonzero(indptr[1:] < indptr[:-1])
+        if drops.size:
+            k = int(drops[0])
+            raise ValueError(f"{name}.indptr must be non-decreasing, but indptr[{k + 1}] = "
+                             f"{int(indptr[k + 1])} < indptr[{k}] = {int(indptr[k])}")
+    if nnz:
+        lo, hi = int(indices.min()), int(indices.max())
+        if lo < 0 or hi >= n_minor:
+            bad = lo if lo < 0 else hi
+            raise ValueError(f"{name}.indices must lie in [0, {n_minor}), found {bad}")
+
+
+def _canonical_csr(data, indices, indptr, N: int, name: str = "J") -> sp.csr_matrix:
+    """Validate raw CSR arrays of an (N, N) matrix and return a canonical, read-only CSR.
+
+    Every check runs in NumPy before scipy's compiled routines touch the arrays (those trust
+    them: an out-of-range index is a segfault there). Canonical: column indices sorted within
+    each row, no duplicate entries (duplicates are summed, scipy's convention, as in
+    ``toarray``), float64 data, int32 indices where ``N`` and the number of entries fit
+    (12 bytes per nonzero instead of 16: the sparse kernels stream the matrix), int64
+    otherwise. Explicit zeros are kept.
+    """
+    indptr = _index_array(indptr, f"{name}.indptr")
+    indices = _index_array(indices, f"{name}.indices")
+    data = _value_array(data, f"{name}.data")
+    if data.ndim != 1:
+        raise ValueError(f"{name}.data must be 1-D, got shape {data.shape}")
+    if data.size != indices.size:
+        raise ValueError(f"{name}.data and {name}.indices must have the same length, got "
+                         f"{data.size} and {indices.size}")
+    _check_compressed(indptr, indices, N, N, name)
+    data = np.array(data, dtype=np.float64, copy=True)
+    if not np.all(np.isfinite(data)):
         raise ValueError(f"{name} contains NaN or infinite values")
-    # 32-bit indices where they fit: 12 bytes per nonzero instead of 16 (the sparse
-    # kernels are bound by streaming the matrix)
-    itype = np.int32 if csr.nnz < 2**31 - 1 else np.int64
-    csr.indices = csr.indices.astype(itype)
-    csr.indptr = csr.indptr.astype(itype)
+    nnz = indices.size
+    itype = np.int32 if max(nnz, N) < _INT32_MAX else np.int64
+    indices = indices.astype(itype, copy=True)
+    indptr = indptr.astype(itype, copy=True)
+    canonical = True
+    if nnz > 1:
+        # pair (k, k + 1) lies in one row unless k + 1 starts a row
+        same_row = np.ones(nnz - 1, dtype=bool)
+        starts = indptr[1:-1]
+        same_row[starts[(starts > 0) & (starts < nnz)] - 1] = False
+        canonical = bool(np.all(np.diff(indices)[same_row] > 0))
+    csr = sp.csr_matrix((data, indices, indptr), shape=(N, N), copy=False)
+    if not canonical:
+        csr.sum_duplicates()  # sorts the indices of each row, then sums duplicates
+        if not np.all(np.isfinite(csr.data)):
+            raise ValueError(f"{name} contains duplicate entries whose sum overflows")
+        csr.indices = csr.indices.astype(itype, copy=False)
+        csr.indptr = csr.indptr.astype(itype, copy=False)
+    csr.has_canonical_format = True
     for arr in (csr.data, csr.indices, csr.indptr):
         arr.setflags(write=False)
     return csr
+
+
+def _as_csr(J, name: str = "J") -> sp.csr_matrix:
+    """Any scipy sparse matrix or array, validated, as a canonical read-only CSR."""
+    shape = getattr(J, "shape", None)
+    if not isinstance(shape, tuple) or len(shape) != 2:
+        raise ValueError(f"{name} must be a square (N, N) matrix, got shape {shape}")
+    n_rows, n_cols = (int(s) for s in shape)
+    if n_rows != n_cols:
+        raise ValueError(f"{name} must be a square (N, N) matrix, got shape {shape}")
+    if n_rows == 0:
+        raise ValueError(f"{name} must not be empty, got shape {shape}")
+    N = n_rows
+    fmt = getattr(J, "format", None)
+    if fmt == "csr":
+        return _canonical_csr(J.data, J.indices, J.indptr, N, name)
+    if fmt == "csc":
+        # the CSC arrays of J are the CSR arrays of J^T
+        JT = _canonical_csr(J.data, J.indices, J.indptr, N, name)
+        return _canonical_csr(*_csr_parts(JT.T.tocsr()), N, name)
+    if fmt == "bsr":
+        R, C = J.blocksize
+        indptr = _index_array(J.indptr, f"{name}.indptr")
+        indices = _index_array(J.indices, f"{name}.indices")
+        data = _value_array(J.data, f"{name}.data")
+        if data.shape != (indices.size, R, C):
+            raise ValueError(f"{name}.data must have shape ({indices.size}, {R}, {C}), got "
+                             f"{data.shape}")
+        _check_compressed(indptr, indices, N // R, N // C, name)
+        J = J.tocoo()
+    elif fmt != "coo":
+        J = J.tocoo()  # lil, dok, dia: built from Python-level checked data
+    row = _index_array(J.row, f"{name}.row")
+    col = _index_array(J.col, f"{name}.col")
+    data = _value_array(J.data, f"{name}.data")
+    if data.ndim != 1 or not data.size == row.size == col.size:
+        raise ValueError(f"{name}.data, {name}.row and {name}.col must be 1-D of one length, "
+                         f"got shapes {data.shape}, {row.shape}, {col.shape}")
+    for what, idx in (("row", row), ("col", col)):
+        if idx.size and (int(idx.min()) < 0 or int(idx.max()) >= N):
+            bad = int(idx.min()) if int(idx.min()) < 0 else int(idx.max())
+            raise ValueError(f"{name}.{what} must lie in [0, {N}), found {bad}")
+    coo = sp.coo_matrix((_value_array(data, f"{name}.data").astype(np.float64),
+                         (row.astype(np.int64), col.astype(np.int64))), shape=(N, N))
+    return _canonical_csr(*_csr_parts(coo.tocsr()), N, name)
+
+
+def _csr_parts(csr):
+    return csr.data, csr.indices, csr.indptr
 
 
 @dataclass(frozen=True, eq=False)
@@ -58,8 +187,11 @@ class Network:
     Parameters
     ----------
     J : ndarray, shape (N, N), or scipy.sparse matrix
-        Recurrent weights; ``J[i, j]`` is from unit ``j`` to unit ``i``. Sparse input is
-        stored as CSR (``scipy.sparse.csr_matrix``).
+        Recurrent weights; ``J[i, j]`` is from unit ``j`` to unit ``i``. Sparse input (any
+        scipy format) is validated as a whole (integer index arrays, every index in
+        ``[0, N)``, ``indptr`` of ``N + 1`` entries from 0 to ``nnz``, non-decreasing, finite
+        values) and stored as a canonical CSR (``scipy.sparse.csr_matrix``): column
+        indices sorted within each row, duplicate entries summed (as ``toarray`` does).
     W_in : ndarray, shape (N, M)
         Input weights (``M`` may be 0 for a network without inputs).
     W_fb : ndarray, shape (N, K)
@@ -82,10 +214,13 @@ class Network:
     Raises
     ------
     TypeError
-        If an array is not numeric or ``meta`` is not a dict.
+        If an array is not numeric, an index array of a sparse ``J`` is not of an integer
+        dtype, or ``meta`` is not a dict.
     ValueError
         If a shape does not match ``N``, ``K`` or ``M``, an array holds non-finite values,
-        ``phi`` is unknown, ``tau`` or ``dt`` is not positive, or ``dt > tau``.
+        the index structure of a sparse ``J`` is broken (an index out of ``[0, N)``, a bad
+        ``indptr``, mismatched lengths), ``phi`` is unknown, ``tau`` or ``dt`` is not
+        positive, or ``dt > tau``.
 
     Notes
     -----
@@ -107,8 +242,6 @@ class Network:
     def __post_init__(self):
         set_ = object.__setattr__
         if sp.issparse(self.J):
-            if self.J.ndim != 2 or self.J.shape[0] != self.J.shape[1]:
-                raise ValueError(f"J must be a square (N, N) matrix, got shape {self.J.shape}")
             J = _as_csr(self.J)
         else:
             J = as_float_array(self.J, "J", 2)
@@ -176,8 +309,16 @@ class Network:
         -------
         ndarray, shape (N, N)
             ``J`` itself (read-only) when dense, a fresh dense copy when sparse.
+
+        Raises
+        ------
+        ValueError
+            If a sparse ``J`` is too large for a dense copy to fit in physical memory.
         """
-        return self.J.toarray() if self.is_sparse else self.J
+        if not self.is_sparse:
+            return self.J
+        check_memory(8.0 * self.N * self.N, "N", self.N, what="a dense (N, N) copy of J")
+        return self.J.toarray()
 
     def with_readout(self, W_out) -> "Network":
         """Return a copy with other readout weights.
@@ -224,6 +365,32 @@ class Network:
                 f"tau={self.tau}, dt={self.dt}, J {kind})")
 
 
+def _bernoulli_positions(n_total: int, p: float, rng) -> np.ndarray:
+    """Sorted positions in ``[0, n_total)`` of independent Bernoulli(``p``) successes.
+
+    The gaps between successive successes of a Bernoulli sequence are i.i.d. geometric
+    (``P(gap = k) = (1 - p)^(k - 1) p``, ``k >= 1``), so the positions are the running sums
+    of geometric draws: O(number of successes) random numbers and memory instead of one
+    uniform per position. Chunks of draws are sized so that a running sum cannot overflow
+    int64.
+    """
+    expected = p * n_total
+    chunk = int(min(expected + 6.0 * np.sqrt(expected) + 64, 1 << 22))
+    chunk = max(1, min(chunk, (2**62) // (n_total + 1)))
+    parts, last = [], -1
+    while True:
+        gaps = rng.geometric(p, size=chunk)
+        np.minimum(gaps, n_total + 1, out=gaps)  # any longer gap ends the sequence anyway
+        pos = np.cumsum(gaps)
+        pos += last
+        if pos[-1] >= n_total:
+            parts.append(pos[:np.searchsorted(pos, n_total)])
+            break
+        parts.append(pos)
+        last = int(pos[-1])
+    return np.concatenate(parts)
+
+
 def _random_J(N, g, density, init, sparse, rng):
     if init == "orthogonal":
         if density != 1.0:
@@ -234,23 +401,40 @@ def _random_J(N, g, density, init, sparse, rng):
         J = g * Q
         return sp.csr_matrix(J) if sparse else J
     if density == 1.0:
-        J = rng.standard_normal((N, N)) * (g / np.sqrt(N))
+        J = rng.standard_normal((N, N))
+        J *= g / np.sqrt(N)
         return sp.csr_matrix(J) if sparse else J
-    # Each entry present independently with probability `density`; row blocks keep the
-    # temporary memory bounded for large N.
+    # Each entry present independently with probability `density` (an i.i.d. Bernoulli
+    # mask, in row-major order), drawn in O(nnz): the positions of the present entries by
+    # geometric gaps, then their values.
     scale = g / np.sqrt(density * N)
-    rows, cols, vals = [], [], []
-    block = max(1, 2_000_000 // N)
-    for start in range(0, N, block):
-        stop = min(N, start + block)
-        mask = rng.random((stop - start, N)) < density
-        r, c = np.nonzero(mask)
-        rows.append(r + start)
-        cols.append(c)
-        vals.append(rng.standard_normal(r.size) * scale)
-    J = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                      shape=(N, N))
+    pos = _bernoulli_positions(N * N, density, rng)
+    indptr = np.searchsorted(pos, np.arange(N + 1, dtype=np.int64) * N)
+    cols = pos - np.repeat(np.arange(N, dtype=np.int64) * N, np.diff(indptr))
+    del pos
+    vals = rng.standard_normal(cols.size)
+    vals *= scale
+    J = sp.csr_matrix((vals, cols, indptr), shape=(N, N))
     return J if sparse else J.toarray()
+
+
+def _random_network_bytes(N: int, M: int, K: int, density: float, init: str,
+                          sparse: bool) -> float:
+    """Estimated peak bytes of :func:`random_network` (floats: no overflow)."""
+    n = float(N)
+    vectors = 2 * 8 * n * (M + 2 * K + 1) + 2**20  # + temporaries of the checks
+    if init == "orthogonal":
+        return 5 * 8 * n * n + vectors  # A, Q, R, g Q and the network's copy (+ CSR)
+    if density == 1.0:
+        dense = 2 * 8 * n * n
+        return dense + (2 * 12 * n * n if sparse else 0) + vectors
+    nnz = density * n * n
+    nnz += 6 * np.sqrt(nnz) + 64
+    # positions, columns, values, the CSR and the network's validated copy
+    need = 56 * nnz + 32 * n
+    if not sparse:
+        need += 2 * 8 * n * n
+    return need + vectors
 
 
 def _random_vectors(rng, shape, dist, scale, name):
@@ -285,7 +469,9 @@ def random_network(N: int, g: float, n_inputs: int = 1, n_outputs: int = 1, *,
     tau, dt : float
         Time constant and Euler step (``0 < dt <= tau``).
     density : float
-        Connection probability ``p`` in (0, 1]; each entry is present independently.
+        Connection probability ``p`` in (0, 1]; each entry is present independently. A
+        sparse ``J`` is drawn in O(``p N^2``) time and memory: the gaps between present
+        entries (row-major) are geometric, then the values are drawn.
     sparse : bool, optional
         Store ``J`` as CSR. Default: sparse when ``density < 1``.
     init : {"normal", "orthogonal"}
@@ -298,7 +484,8 @@ def random_network(N: int, g: float, n_inputs: int = 1, n_outputs: int = 1, *,
     bias_scale : float
         ``b`` entries are ``bias_scale * N(0, 1)`` (default 0: no bias).
     rng : None, int, SeedSequence or numpy.random.Generator
-        Source of all randomness. Draw order: ``J``, ``W_in``, ``W_fb``, ``b``.
+        Source of all randomness. Draw order: ``J`` (for ``density < 1``: the geometric
+        gaps, then the values), ``W_in``, ``W_fb``, ``b``.
 
     Returns
     -------
@@ -311,7 +498,9 @@ def random_network(N: int, g: float, n_inputs: int = 1, n_outputs: int = 1, *,
         If ``sparse`` is not a bool or None, or a size is not an integer.
     ValueError
         If a size, scale or ``density`` is out of range, ``init``, ``input_dist``,
-        ``feedback_dist`` or ``phi`` is unknown, or ``dt > tau``.
+        ``feedback_dist`` or ``phi`` is unknown, ``dt > tau``, or the network cannot fit
+        in physical memory (raised before anything is drawn, naming ``N`` and the bytes
+        needed).
     """
     N = as_int(N, "N", minimum=1)
     g = as_positive_float(g, "g", allow_zero=True)
@@ -329,8 +518,15 @@ def random_network(N: int, g: float, n_inputs: int = 1, n_outputs: int = 1, *,
     input_scale = as_positive_float(input_scale, "input_scale", allow_zero=True)
     feedback_scale = as_positive_float(feedback_scale, "feedback_scale", allow_zero=True)
     bias_scale = as_positive_float(bias_scale, "bias_scale", allow_zero=True)
+    for arg, dist in (("input_dist", input_dist), ("feedback_dist", feedback_dist)):
+        if not isinstance(dist, str) or dist not in ("uniform", "normal"):
+            raise ValueError(f"{arg} must be 'uniform' or 'normal', got {dist!r}")
     seed = rng if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
     gen = as_rng(rng)
+    check_memory(_random_network_bytes(N, n_inputs, n_outputs, density, init, sparse), "N", N,
+                 what=("a dense (N, N) J" if not sparse else
+                       f"a sparse J of density {density:g} (about {density * N * N:.3g} "
+                       "nonzeros)") + " and the network's copy")
     J = _random_J(N, g, density, init, sparse, gen)
     W_in = _random_vectors(gen, (N, n_inputs), input_dist, input_scale, "input_dist")
     W_fb = _random_vectors(gen, (N, n_outputs), feedback_dist, feedback_scale, "feedback_dist")
@@ -472,10 +668,12 @@ def exact_overlap_network(N: int, *, g: float, Sm: float, SI: float, rho: float,
     Raises
     ------
     ValueError
-        If ``N < 3``, ``|rho| > 1`` (non-finite vectors) or ``dt`` is invalid.
+        If ``N < 3``, ``|rho| > 1`` (non-finite vectors) or ``dt`` is invalid, or the dense
+        ``J`` cannot fit in physical memory.
     """
     N = as_int(N, "N", minimum=3)
     gen = as_rng(rng)
+    check_memory(3 * 8.0 * N * N, "N", N, what="a dense (N, N) J and the network's copy")
     Q, _ = np.linalg.qr(gen.standard_normal((N, 3)))
     xi, em, eI = (Q * np.sqrt(N)).T
     s = np.sqrt(1 - rho**2)

@@ -58,3 +58,45 @@ def test_load_rejects_files_from_a_newer_format(tmp_path):
     np.savez(p, **arrays)
     with pytest.raises(ValueError, match="newer"):
         rs.load(p)
+
+
+def _members(path):
+    with np.load(path) as f:
+        return {k: f[k] for k in f.files}
+
+
+def test_load_accepts_equivalent_encodings(tmp_path):
+    """Compressed archives, int64 or unsigned CSR indices, explicit zeros in J: the same
+    network as the one saved (equality is bit for bit)."""
+    import scipy.sparse as sp
+    net = rs.random_network(40, 1.1, 1, 2, density=0.2, rng=3)
+    J = net.J.copy()
+    J.data[::3] = 0.0  # explicit zeros are kept
+    net = rs.Network(J=J, W_in=net.W_in, W_fb=net.W_fb, W_out=net.W_out, b=net.b)
+    assert net.J.nnz == J.nnz and sp.isspmatrix_csr(net.J)
+    p = tmp_path / "n.npz"
+    rs.save(net, p)
+    arrays = _members(p)
+    q = tmp_path / "c.npz"
+    np.savez_compressed(q, **arrays)
+    assert rs.load(q) == net
+    for dtype in (np.int64, np.uint32, np.uint64):
+        np.savez(q, **{**arrays, "J_indices": arrays["J_indices"].astype(dtype),
+                       "J_indptr": arrays["J_indptr"].astype(dtype)})
+        back = rs.load(q)
+        assert back == net and back.J.indices.dtype == np.int32
+
+
+def test_load_error_names_file_and_problem(tmp_path):
+    p = tmp_path / "bad.npz"
+    net = rs.random_network(5, 1.0, density=0.6, rng=0)
+    rs.save(net, p)
+    arrays = _members(p)
+    arrays["J_indices"] = arrays["J_indices"].copy()
+    arrays["J_indices"][0] = 5
+    np.savez(p, **arrays)
+    with pytest.raises(rs.errors.NetworkFileError,
+                       match=r"bad\.npz: not a valid reservoir network file: J\.indices must "
+                             r"lie in \[0, 5\), found 5") as info:
+        rs.load(p)
+    assert isinstance(info.value, ValueError) and info.value.path == str(p)

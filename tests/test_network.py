@@ -118,7 +118,7 @@ def test_circular_law_radius_and_disk_fraction():
     assert 0.99 < radius < 1.07
     assert abs(np.mean(np.abs(lam) < 0.5) - 0.25) < 0.03
     # sparse FORCE-style matrix: entry variance g^2/N, hence radius ~ g (we sampled
-    # 1.534-1.541 at N = 1000, p = 0.1)
+    # 1.522-1.546 at N = 1000, p = 0.1, seeds 2-5, with the O(nnz) construction)
     sparse = rs.random_network(1000, 1.5, 1, 1, density=0.1, rng=2)
     rad = np.abs(np.linalg.eigvals(sparse.dense_J())).max()
     assert abs(rad - 1.5) < 0.08
@@ -145,3 +145,247 @@ def test_orthogonal_init_spectrum_on_circle_of_radius_g():
 ])
 def test_random_network_bad_arguments(kwargs, exc, word):
     assert_rejects(rs.random_network, dict(N=10, g=1.0), kwargs, exc, word)
+
+
+# ------------------------------------------- sparse J in O(nnz), memory (issue 13, item 4)
+
+class CountingGenerator(np.random.Generator):
+    """A Generator that counts the random values it hands out (by output size)."""
+
+    METHODS = ("random", "uniform", "standard_normal", "normal", "geometric", "binomial",
+               "integers", "choice", "permutation", "shuffle", "exponential", "poisson")
+
+    def __init__(self, seed):
+        super().__init__(np.random.PCG64(seed))
+        self.n_values = 0
+        self.calls = []
+        for name in self.METHODS:
+            setattr(self, name, self._counted(name))
+
+    def _counted(self, name):
+        method = getattr(super(), name)
+
+        def wrapper(*args, **kwargs):
+            out = method(*args, **kwargs)
+            self.n_values += int(np.size(out)) if out is not None else int(np.size(args[0]))
+            self.calls.append(name)
+            return out
+        return wrapper
+
+
+def test_sparse_random_network_draws_O_nnz_values_and_memory_at_N_1e6():
+    import tracemalloc
+    N, p = 10**6, 2e-6  # two connections per unit on average
+    gen = CountingGenerator(0)
+    tracemalloc.start()
+    try:
+        net = rs.random_network(N, 1.0, 1, 1, density=p, rng=gen)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    nnz = net.J.nnz
+    assert abs(nnz - p * N * N) < 6 * np.sqrt(p * N * N)
+    # positions (one geometric draw each, plus the unused rest of one chunk), values,
+    # W_in, W_fb: the old mask drew N^2 = 10^12 uniforms
+    assert gen.n_values <= 2 * nnz + 2 * N + 7 * np.sqrt(p * N * N) + 100, gen.n_values
+    assert "random" not in gen.calls
+    # about 60 bytes per nonzero and 64 bytes per unit (the dense J would be 8 TB)
+    assert peak < 80 * nnz + 100 * N, peak
+
+
+def _old_mask_J(N, p, rng):
+    """The former O(N^2) construction: an i.i.d. Bernoulli(p) mask (the reference)."""
+    mask = rng.random((N, N)) < p
+    return mask
+
+
+@pytest.mark.parametrize("N, p", [(400, 0.05), (300, 0.5), (60, 0.97)])
+def test_sparse_random_network_has_the_bernoulli_mask_distribution(N, p):
+    """The pattern is an i.i.d. Bernoulli(p) mask and the values N(0, g^2 / (p N)): checked
+    by closed-form moments (binomial row and column counts, independence of J[i, j] and
+    J[j, i], the entry variance), pooled over seeds; tolerances are 5 standard errors."""
+    g = 1.7
+    rows, cols, both, vals, total = [], [], 0, [], 0
+    n_seeds = 4
+    for seed in range(n_seeds):
+        J = rs.random_network(N, g, 1, 1, density=p, rng=seed).J
+        assert sp.isspmatrix_csr(J) and J.has_canonical_format
+        coo = J.tocoo()
+        assert len(set(zip(coo.row.tolist(), coo.col.tolist()))) == J.nnz  # no duplicates
+        assert np.all(np.diff(J.indices)[np.diff(coo.row) == 0] > 0)  # sorted in each row
+        mask = J.toarray() != 0
+        rows.append(mask.sum(1))
+        cols.append(mask.sum(0))
+        iu = np.triu_indices(N, 1)
+        both += int(np.sum(mask[iu] & mask.T[iu]))
+        vals.append(J.data)
+        total += J.nnz
+    rows, cols, vals = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+    n_entries = n_seeds * N * N
+    assert abs(total - p * n_entries) < 5 * np.sqrt(n_entries * p * (1 - p))
+    var_count = N * p * (1 - p)  # binomial(N, p)
+    for counts in (rows, cols):
+        assert abs(counts.mean() - N * p) < 5 * np.sqrt(var_count / counts.size)
+        # variance of a sample variance of binomial counts ~ 2 var^2 / n (near-Gaussian)
+        assert abs(counts.var() / var_count - 1) < 5 * np.sqrt(2 / counts.size) + 0.02
+    n_pairs = n_seeds * N * (N - 1) / 2
+    assert abs(both - n_pairs * p * p) < 5 * np.sqrt(n_pairs * p * p * (1 - p * p))
+    # nonzero entries N(0, g^2 / (p N)): every row has variance g^2 / N
+    s2 = g**2 / (p * N)
+    assert abs(vals.var() / s2 - 1) < 5 * np.sqrt(2 / vals.size)
+    assert abs(vals.mean()) < 5 * np.sqrt(s2 / vals.size)
+    # the same moments hold for the former mask construction (the reference)
+    ref = _old_mask_J(N, p, np.random.default_rng(99))
+    assert abs(ref.sum(1).var() / var_count - 1) < 5 * np.sqrt(2 / N) + 0.02
+
+
+def test_sparse_random_network_pattern_matches_the_old_mask_in_distribution():
+    """Two-sample comparison with the former O(N^2) mask construction: the distribution of
+    row counts agrees (Kolmogorov-Smirnov, 200 rows x 20 seeds each)."""
+    from scipy.stats import ks_2samp
+    N, p = 200, 0.03
+    new = np.concatenate([rs.random_network(N, 1.0, 1, 1, density=p, rng=s).J.getnnz(axis=1)
+                          for s in range(20)])
+    gen = np.random.default_rng(7)
+    old = np.concatenate([_old_mask_J(N, p, gen).sum(1) for _ in range(20)])
+    assert ks_2samp(new, old).pvalue > 1e-3
+
+
+def test_huge_requests_fail_at_once_naming_N_and_the_memory():
+    with pytest.raises(ValueError, match=r"N=10000000 needs about .*PiB|N=10000000 needs"):
+        rs.random_network(10**7, 1.0)
+    with pytest.raises(ValueError, match=r"N=.* needs about .* of memory"):
+        rs.exact_overlap_network(10**7, g=1.0, Sm=1.0, SI=1.0, rho=0.5, p=1.0, p_m=0.0,
+                                 p_I=0.0, readout_scale=1.0)
+
+
+def test_memory_check_with_a_monkeypatched_small_machine(monkeypatch):
+    monkeypatch.setattr("reservoir._checks.physical_memory", lambda: 2**30)  # 1 GiB
+    # dense J at N = 10^4: 800 MB, twice while drawing: refused
+    with pytest.raises(ValueError, match=r"N=10000 needs about 1\.\d+ GiB of memory for a "
+                                         r"dense \(N, N\) J.*1 GiB of physical memory"):
+        rs.random_network(10**4, 1.0)
+    with pytest.raises(ValueError, match="N=10000"):
+        rs.random_network(10**4, 1.0, init="orthogonal")
+    with pytest.raises(ValueError, match="N=10000"):
+        rs.random_network(10**4, 1.0, density=0.1, sparse=False)
+    with pytest.raises(ValueError, match=r"N=12000.*sparse J of density 0.5"):
+        rs.random_network(12000, 1.0, density=0.5)
+    with pytest.raises(ValueError, match="N=20000"):
+        rs.exact_overlap_network(20000, g=1.0, Sm=1.0, SI=1.0, rho=0.5, p=1.0, p_m=0.0,
+                                 p_I=0.0, readout_scale=1.0)
+    # a sparse network of the same N fits, but not its dense copy
+    net = rs.random_network(20000, 1.0, density=1e-4, rng=0)
+    with pytest.raises(ValueError, match=r"N=20000.*dense \(N, N\) copy of J"):
+        net.dense_J()
+    small = rs.random_network(300, 1.0, rng=0)
+    assert small.N == 300
+    monkeypatch.setattr("reservoir._checks.physical_memory", lambda: None)  # unknown: no check
+    assert rs.random_network(50, 1.0, rng=0).N == 50
+
+
+def test_check_memory_estimate_is_an_upper_bound_of_the_measured_peak():
+    """The estimate used by the check covers the peak measured with tracemalloc."""
+    import tracemalloc
+    from reservoir.network import _random_network_bytes
+    for N, density, sparse in [(600, 1.0, False), (600, 1.0, True), (3000, 0.01, True),
+                               (600, 0.2, False)]:
+        tracemalloc.start()
+        try:
+            rs.random_network(N, 1.0, 2, 1, density=density, sparse=sparse, rng=0)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        est = _random_network_bytes(N, 2, 1, density, "normal", sparse)
+        assert peak <= est, (N, density, sparse, peak, est)
+
+
+# ------------------------------------------- sparse J validated where it enters (item 2)
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+
+def _raw_csr(data, indices, indptr, N):
+    """A csr_matrix holding exactly these arrays (scipy's constructor checks bypassed)."""
+    m = sp.csr_matrix(np.eye(N))
+    m.data, m.indices, m.indptr = np.asarray(data), np.asarray(indices), np.asarray(indptr)
+    return m
+
+
+@given(N=st.integers(1, 6), data=st.data())
+def test_any_csr_structure_is_canonicalised_or_rejected(N, data):
+    """Random CSR arrays, valid or not: the network's J equals the dense sum of the entries
+    (computed independently with ``np.add.at``) when the structure is valid, and a
+    ValueError naming J is raised otherwise."""
+    nnz = data.draw(st.integers(0, 12))
+    indices = np.array(data.draw(st.lists(st.integers(-2, N + 1), min_size=nnz,
+                                          max_size=nnz)), dtype=np.int64)
+    cuts = sorted(data.draw(st.lists(st.integers(0, nnz), min_size=N - 1, max_size=N - 1)))
+    indptr = np.array([0] + cuts + [nnz], dtype=np.int64)
+    if data.draw(st.booleans()):  # sometimes break indptr
+        k = data.draw(st.integers(0, N))
+        indptr[k] += data.draw(st.sampled_from([-1, 1, 3]))
+    vals = np.arange(1.0, nnz + 1)
+    parts = dict(W_in=np.ones((N, 1)), W_fb=np.ones((N, 1)), W_out=np.zeros((1, N)),
+                 b=np.zeros(N))
+    valid = (indptr[0] == 0 and indptr[-1] == nnz and np.all(np.diff(indptr) >= 0)
+             and np.all((indices >= 0) & (indices < N)))
+    J = _raw_csr(vals, indices, indptr, N)
+    if not valid:
+        with pytest.raises(ValueError, match=r"J\.ind"):
+            rs.Network(J=J, **parts)
+        return
+    net = rs.Network(J=J, **parts)
+    dense = np.zeros((N, N))
+    rows = np.repeat(np.arange(N), np.diff(indptr))
+    np.add.at(dense, (rows, indices), vals)
+    np.testing.assert_array_equal(net.dense_J(), dense)
+    assert net.J.has_canonical_format and net.J.indices.dtype == np.int32
+    for r in range(N):  # strictly increasing column indices in every row
+        seg = net.J.indices[net.J.indptr[r]:net.J.indptr[r + 1]]
+        assert np.all(np.diff(seg) > 0)
+    assert not (net.J.data.flags.writeable or net.J.indices.flags.writeable
+                or net.J.indptr.flags.writeable)
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo", "bsr", "lil", "dok", "dia"])
+def test_every_sparse_format_gives_the_same_canonical_network(fmt):
+    A = np.array([[0, 2.0, 0, 1], [0, 0, 0, 0], [3, 0, 0, 0], [0, 0, -1, 5]])
+    parts = _parts()
+    parts["J"] = sp.csr_matrix(A).asformat(fmt) if fmt != "bsr" else sp.bsr_matrix(
+        A, blocksize=(2, 2))
+    net = rs.Network(**parts)
+    assert sp.isspmatrix_csr(net.J) and net.J.has_canonical_format
+    np.testing.assert_array_equal(net.dense_J(), A)
+    parts["J"] = sp.csr_array(A)  # sparse arrays too
+    assert rs.Network(**parts).dense_J().tolist() == A.tolist()
+
+
+def test_coo_duplicates_are_summed_and_overflowing_sums_rejected():
+    parts = _parts()
+    parts["J"] = sp.coo_matrix(([1.0, 2.0, 4.0], ([0, 0, 3], [1, 1, 3])), shape=(4, 4))
+    J = rs.Network(**parts).dense_J()
+    assert J[0, 1] == 3.0 and J[3, 3] == 4.0 and J.sum() == 7.0
+    parts["J"] = _raw_csr([1e308, 1e308], [2, 2], [0, 2, 2, 2, 2], 4)
+    with pytest.raises(ValueError, match="J contains duplicate entries whose sum overflows"):
+        rs.Network(**parts)
+
+
+@pytest.mark.parametrize("J, exc, match", [
+    (sp.csr_matrix((0, 0)), ValueError, "J must not be empty"),
+    (sp.csr_matrix((3, 4)), ValueError, "square"),
+    (_raw_csr([1.0], np.array([0.0]), [0, 1, 1, 1, 1], 4), TypeError, "J.indices must be an "
+                                                                     "integer"),
+    (_raw_csr([1.0], np.array([True]), [0, 1, 1, 1, 1], 4), TypeError, "J.indices"),
+    (_raw_csr([1.0], [0], np.array([0, 1, 1, 1, 1.0]), 4), TypeError, "J.indptr"),
+    (_raw_csr([1.0], [4], [0, 1, 1, 1, 1], 4), ValueError, r"J.indices must lie in \[0, 4\)"),
+    (_raw_csr([1.0], [-1], [0, 1, 1, 1, 1], 4), ValueError, "found -1"),
+    (_raw_csr([1.0], [0], [0, 1, 1, 1], 4), ValueError, "J.indptr must have 5 entries"),
+    (_raw_csr([1.0], [0], [0, 1, 0, 1, 1], 4), ValueError, "non-decreasing"),
+    (_raw_csr([1.0j], [0], [0, 1, 1, 1, 1], 4), TypeError, "J.data must be real"),
+])
+def test_broken_sparse_J_raises_naming_J(J, exc, match):
+    parts = _parts()
+    parts["J"] = J
+    with pytest.raises(exc, match=match):
+        rs.Network(**parts)
