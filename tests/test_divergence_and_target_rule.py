@@ -306,3 +306,35 @@ def test_predict_uses_the_shared_target_rule():
     pred = rs.predict(net, u=[1.0], target=2.02, fixed_points=fps, target_atol=1e-3,
                       target_rtol=0.0)
     assert pred.class_measured == "unstable target"
+
+
+# ------------------------------------------- slow growth is not chaos; no alignment bias
+
+def _rank_one_relu(a, N=50):
+    """J = a v v^T / |v|^2 with v > 0, ReLU, no input: inside the positive cone the flow is
+    linear, x(t) = e^{(a - 1) t / tau} x(0) along v (growth for a > 1)."""
+    v = np.random.default_rng(0).uniform(0.5, 1.5, N)
+    net = rs.Network(J=a * np.outer(v, v) / (v @ v), W_in=np.zeros((N, 1)),
+                     W_fb=np.zeros((N, 1)), W_out=np.ones((1, N)) / N, b=np.zeros(N),
+                     phi="relu", tau=1.0, dt=0.1)
+    return net, v
+
+
+def test_steady_growth_is_not_called_chaos():
+    """a = 1.05: |x| grows like e^{0.05 t} (3.9e5 at t = 250) without reaching the divergence
+    bound: main said chaotic=True with no message."""
+    net, _ = _rank_one_relu(1.05)
+    rep = rs.stability_report(net, u=[0.0], n_init=20, rng=0)
+    assert rep.chaotic is False
+    assert rep.lyapunov_exponent > 0
+    assert any("grew steadily" in m for m in rep.messages)
+
+
+def test_lyapunov_exponent_has_no_alignment_bias():
+    """a = 1.01 from x0 = v: the Euler map multiplies the growing direction by
+    1 + alpha (a - 1) per step, so the exponent is log(1 + 0.1 * 0.01) / 0.1 = 0.0099950
+    exactly (closed form). Started after the transient, a random perturbation's alignment
+    biased the estimate to -0.0053 (a sign error) on main."""
+    net, v = _rank_one_relu(1.01)
+    lam = rs.lyapunov_exponent(net, x0=v, rng=0)
+    assert lam == pytest.approx(np.log1p(0.1 * 0.01) / 0.1, abs=1e-5)

@@ -208,3 +208,42 @@ def test_slow_point_of_a_saddle_node_ghost_is_never_stable():
     # simulate: from the slow point the state leaves (it is not fixed) for the fixed point
     tr = rs.simulate(net, None, fps.x[slow[0]], mode="closed", n_steps=3000, record=())
     np.testing.assert_allclose(tr.x_final, [x1, 0.0, 0.0], atol=1e-6)
+
+
+# ------------------------------------------------ degenerate roots: |F| < tol far from them
+
+def _one_unit_family(J):
+    J = np.atleast_2d(np.asarray(J, float))
+    n = J.shape[0]
+    return rs.Network(J=J, W_in=np.zeros((n, 1)), W_fb=np.zeros((n, 1)),
+                      W_out=np.zeros((1, n)), b=np.zeros(n), phi="tanh", tau=1.0, dt=0.1)
+
+
+@pytest.mark.parametrize("J", [[[1.0]], np.diag([1.0, 0.5])])
+def test_a_degenerate_root_is_one_marginal_point_not_many_stable_ones(J):
+    """x = tanh(x) (J = 1) has the single root 0, approached like dx/dt = -x^3/3: seeds stop
+    wherever |x|^3/3 < tol, and main listed ~30 of those as distinct "stable" fixed points
+    (with n_unseen ~ 100). Newton's polish follows the linear convergence to the root: one
+    point, within 1e-6 of 0, marginal (gain eigenvalue 1 - x^2 within rounding of 1)."""
+    fps = rs.find_fixed_points(_one_unit_family(J), u=[0.0], rng=0)
+    fixed = fps[fps.is_fixed]
+    assert len(fixed) == 1
+    assert np.max(np.abs(fixed.x)) < 1e-6
+    assert fixed.stability[0] == "marginal" and not fixed.stable[0]
+    assert fps.n_unseen == 0.0
+
+
+def test_merged_roots_with_different_stability_are_reported():
+    """J = 1 + 1e-15: a pitchfork with roots 0 (unstable) and +-sqrt(3e-15) = +-5.5e-8
+    (stable), closer than tol_unique = 1e-6: merged into one point, and a message says that
+    distinct roots with different stability were merged."""
+    fps = rs.find_fixed_points(_one_unit_family([[1.0 + 1e-15]]), u=[0.0], rng=0)
+    assert len(fps[fps.is_fixed]) == 1
+    assert any("distinct roots closer than tol_unique" in m for m in fps.messages)
+
+
+def test_unreliable_intervals_with_one_cause_are_merged():
+    from reservoir.analysis._zscan import _merge_flat
+    ivs = [(0.0, 1.0, "a"), (1.0, 2.0, "a"), (2.0, 3.0, "b"), (3.5, 4.0, "a"),
+           (1.5, 2.5, "a")]
+    assert _merge_flat(ivs) == [(0.0, 2.5, "a"), (2.0, 3.0, "b"), (3.5, 4.0, "a")]

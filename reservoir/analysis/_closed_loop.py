@@ -7,6 +7,8 @@ and SciPy's OpenBLAS builds in one loop was measured 2.6x slower on two cores).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import scipy.linalg as sla
 from scipy.linalg.blas import dgemv
@@ -63,7 +65,10 @@ class _ClosedLoop:
 
     def lu(self, A):
         self.n_lu += 1
-        return sla.lu_factor(A, overwrite_a=True, check_finite=False)
+        with warnings.catch_warnings():
+            # an exactly singular matrix gives inf/NaN solves, which every caller checks
+            warnings.simplefilter("ignore", sla.LinAlgWarning)
+            return sla.lu_factor(A, overwrite_a=True, check_finite=False)
 
 
 def _det_sign(lu_piv):

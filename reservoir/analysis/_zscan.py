@@ -82,16 +82,16 @@ _FLAT_REASON = ("G(z) and G'(z) vanish to rounding along the interval: a continu
 
 
 def _merge_flat(unreliable):
-    """Merge touching intervals that share the flat-G reason into one stretch."""
-    flat = sorted(iv for iv in unreliable if iv[2] == _FLAT_REASON)
-    rest = [iv for iv in unreliable if iv[2] != _FLAT_REASON]
+    """Merge touching or overlapping intervals that share a reason into one stretch (near
+    a fold thousands of adjacent minimum-width intervals can be flagged for one cause)."""
     merged = []
-    for a, b, r in flat:
-        if merged and a <= merged[-1][1] * (1 + 1e-12) + 1e-12:
+    for a, b, r in sorted(unreliable, key=lambda iv: (iv[2], iv[0], iv[1])):
+        if (merged and merged[-1][2] == r
+                and a <= merged[-1][1] + 1e-12 * (1.0 + abs(merged[-1][1]))):
             merged[-1] = (merged[-1][0], max(merged[-1][1], b), r)
         else:
             merged.append((a, b, r))
-    return rest + merged
+    return sorted(merged, key=lambda iv: (iv[0], iv[1]))
 
 
 def _resolve_interval(sys, A, B, tol, w_min, roots, unreliable, extra, depth=0):

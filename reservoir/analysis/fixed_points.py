@@ -297,7 +297,10 @@ class FixedPoints(PointSetMixin):
             undecided: rounding, a continuum of fixed points, or a bifurcation);
             ``"stable"``: all inside by more than the tolerance (or, at a ReLU kink, proved
             by a contraction bound); ``"unknown"``: eigenvalues not computed
-            (``compute_eigenvalues=False``), or a point on the kink of the ReLU (some
+            (``compute_eigenvalues=False``), an ill-conditioned point (Newton's polish from
+            it could not locate the root within ``tol_unique``: ``|F| < tol`` holds there
+            only because ``F`` is flat, near a singular point or the ghost of a fold), or a
+            point on the kink of the ReLU (some
             ``|x_i| <= tol``), where phi is not differentiable and no contraction bound
             ``||(J + W_fb W_out) D||_2 < 1`` (``D = 1`` on the kinks) decides.
         """
@@ -504,9 +507,36 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", initial_sta
         keep, owner = _dedupe(X, res, kinds, tols, return_owner=True)
         hits = np.bincount(owner[np.array(cand_seeded, dtype=bool)], minlength=len(keep))
         X, res, kinds = X[keep], res[keep], kinds[keep]
+        # polish the fixed points by Newton until its steps reach rounding: near a singular
+        # point |F| < tol holds far from the root (F is flat there), and the copies the
+        # seeds stopped at would otherwise be listed as distinct points
+        polished = np.zeros(len(X), bool)
+        last = np.full(len(X), np.nan)
+        for p in np.flatnonzero(kinds != "slow-point"):
+            X[p], polished[p], last[p] = _polish(sys, X[p], tol_unique)
+        if polished.any():
+            res = np.array([np.max(np.abs(sys.F(x))) for x in X])
+            keep2, owner2 = _dedupe(X, res, kinds, tols[keep], return_owner=True)
+            hits = np.bincount(owner2, weights=hits, minlength=len(keep2)).astype(int)
+            # merged points farther apart than their Newton precision whose linear
+            # verdicts differ are distinct roots (e.g. the three of a narrow pitchfork)
+            pairs = [(i, keep2[o]) for i, o in enumerate(owner2)
+                     if i != keep2[o] and polished[i] and polished[keep2[o]]
+                     and np.max(np.abs(X[i] - X[keep2[o]])) > 10 * (last[i] + last[keep2[o]])
+                     + 1e-12 * (1.0 + np.max(np.abs(X[i])))][:10]
+            sep = [np.max(np.abs(X[i] - X[j])) for i, j in pairs
+                   if _point_stability(sys, X[i], net.alpha, tol)[1:3]
+                   != _point_stability(sys, X[j], net.alpha, tol)[1:3]]
+            if sep:
+                messages.append("distinct roots closer than tol_unique, with different "
+                                "stability, were merged into one point (up to "
+                                f"{max(sep):.2g} apart): pass a smaller tol_unique to tell "
+                                "them apart (a bifurcation is near)")
+            X, res, kinds, polished = X[keep2], res[keep2], kinds[keep2], polished[keep2]
     else:
         X, res, kinds = np.empty((0, N)), np.empty(0), np.empty(0, dtype=object)
         hits = np.zeros(0, dtype=int)
+        polished = np.zeros(0, bool)
     Z = (net.W_out @ sys.phi(X).T).T if len(X) else np.empty((0, K))
     P = len(X)
     alpha = net.alpha
@@ -531,17 +561,13 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", initial_sta
         stable_flow &= ~slow
         proved = kink & (n_unst == 0) & (n_marg == 0)       # contraction bound on the kink
         cdim = np.where(slow, -1, np.where((n_null == 0) & (~kink | proved), 0, -1))
-        # isolation needs a well-conditioned point too: a Newton correction beyond
-        # tol_unique means |F| < tol only because F is flat there (near a singular point)
-        ill = np.zeros(P, bool)
-        for p in np.flatnonzero(cdim == 0):
-            try:
-                step = sla.lu_solve(sys.lu(sys.minus_jacobian(X[p], closed=True)),
-                                    sys.F(X[p]), check_finite=False)
-                ill[p] = not np.max(np.abs(step)) <= tol_unique
-            except (np.linalg.LinAlgError, ValueError):
-                ill[p] = True
+        # isolation and a linear verdict need a well-conditioned point too: where Newton's
+        # polish did not reach rounding, |F| < tol holds only because F is flat there (near
+        # a singular point, or a ghost of a fold): its location and stability are undecided
+        ill = (cdim == 0) & ~polished
         cdim[ill] = -1
+        n_unst[ill], n_marg[ill] = -1, -1
+        stable[ill], stable_flow[ill] = False, False
         groups = _detect_continua(sys, X, n_null, ~slow, cdim, tol, tol_unique)
         if np.any(kink & ~slow):
             k = np.flatnonzero(kink & ~slow)
@@ -608,11 +634,41 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", initial_sta
             messages.append(f"{rows.size} fixed point(s) (rows {_rows(rows)}) are ill-"
                             "conditioned: |F| < tol, but a Newton step from them would move "
                             "farther than tol_unique (F is flat there, near a singular "
-                            "point): whether they are isolated is undecided "
-                            "(continuum_dim = -1)")
+                            "point): whether they are isolated, and their stability, are "
+                            "undecided (continuum_dim = -1, stability 'unknown')")
     if run_slow:
         messages.append(_unseen_message(fps))
     return dataclasses.replace(fps, messages=tuple(messages))
+
+
+def _polish(sys, x, step_tol, max_iter=200):
+    """Newton on the closed-loop ``F`` from ``x`` while each step shrinks and lowers
+    ``|F|``, until the step is at rounding level (``1e-12 (1 + |x|)``, max-norm): linear
+    convergence at a degenerate root is followed to the end. Returns the point and whether
+    its last Newton step was at most ``step_tol`` (the root is located that well), and
+    that step (NaN when Newton failed at once)."""
+    F = sys.F(x)
+    err = np.max(np.abs(F))
+    prev = np.inf
+    for _ in range(max_iter):
+        try:
+            with np.errstate(all="ignore"):
+                step = sla.lu_solve(sys.lu(sys.minus_jacobian(x, closed=True)), F,
+                                    check_finite=False)
+        except (np.linalg.LinAlgError, ValueError):
+            return x, False, np.nan
+        s = float(np.max(np.abs(step)))
+        if not np.isfinite(s):
+            return x, False, np.nan
+        if s <= 1e-12 * (1.0 + float(np.max(np.abs(x)))) or s > 0.95 * prev:
+            return x, s <= step_tol, s
+        x_new = x + step
+        F_new = sys.F(x_new)
+        err_new = np.max(np.abs(F_new))
+        if not err_new <= err:
+            return x, s <= step_tol, s
+        x, F, err, prev = x_new, F_new, err_new, s
+    return x, prev <= step_tol, prev
 
 
 def _certified_complete(cert, X, Z, slow, complete, tol_unique):

@@ -137,15 +137,26 @@ def _norm(v) -> float:
     return m * float(np.linalg.norm(v / m)) if 0.0 < m < np.inf else m
 
 
-def _lyapunov(net: Network, u, x, duration, transient, interval, d0, bound, gen):
-    """Benettin's estimate with a relative perturbation; returns ``(exponent, t_div)``.
+def _lyapunov(net: Network, u, x, duration, transient, interval, d0, bound, gen,
+              with_growth=False):
+    """Benettin's estimate with a relative perturbation; returns ``(exponent, t_div)``
+    (and, ``with_growth``, the state's growth: the least-squares slope of
+    ``log max(1, |x|)`` over the averaging window (1/time) and the ratio of ``max(1, |x|)``
+    at its end and start).
 
-    ``t_div`` is the time (from the start of the transient) of the first interval end at
-    which the reference or perturbed state had ``max |x_i| > bound`` or a non-finite
-    entry; the exponent is then ``+inf``. ``t_div`` is nan when nothing diverged.
+    The perturbation starts with the transient, renormalised at every interval but not
+    averaged, so that it has aligned with the growing direction when averaging starts
+    (started after the transient, a random direction biases the estimate down by about
+    ``log(sqrt(N)) / duration``). ``t_div`` is the time (from the start of the transient)
+    of the first interval end at which the reference or perturbed state had
+    ``max |x_i| > bound`` or a non-finite entry; the exponent is then ``+inf``. ``t_div``
+    is nan when nothing diverged.
     """
     steps = max(1, int(round(interval / net.dt)))
     t = 0.0
+
+    def out(lam, t_div, slope=np.nan, ratio=np.nan):
+        return (lam, t_div, slope, ratio) if with_growth else (lam, t_div)
 
     def advance(X, n):
         """Run the batch ``X`` (B, N) n steps; ``None`` if it left the bound."""
@@ -159,35 +170,53 @@ def _lyapunov(net: Network, u, x, duration, transient, interval, d0, bound, gen)
         return X
 
     if not np.all(np.isfinite(x)) or np.max(np.abs(x)) > bound:
-        return np.inf, 0.0
-    n_tr = int(round(transient / net.dt))
-    X = x[None, :]
-    while n_tr > 0:
-        n = min(steps, n_tr)
-        X = advance(X, n)
-        t += n * net.dt
-        if X is None:
-            return np.inf, t
-        n_tr -= n
-    x = X[0]
+        return out(np.inf, 0.0)
     direction = gen.standard_normal(net.N)
     scale = max(1.0, _norm(x))
     y = x + (d0 * scale) * (direction / np.linalg.norm(direction))
-    n_int = max(1, int(round(duration / (steps * net.dt))))
-    total = 0.0
-    for _ in range(n_int):
-        both = advance(np.stack([x, y]), steps)
-        t += steps * net.dt
+
+    def step_pair(x, y, n):
+        both = advance(np.stack([x, y]), n)
         if both is None:
-            return np.inf, t
+            return None
         x, y = both[0], both[1]
         d = _norm(y - x)
+        return x, y, d
+
+    n_tr = int(round(transient / net.dt))
+    while n_tr > 0:
+        n = min(steps, n_tr)
+        r = step_pair(x, y, n)
+        t += n * net.dt
+        if r is None:
+            return out(np.inf, t)
+        x, y, d = r
+        n_tr -= n
+        scale = max(1.0, _norm(x))
+        if d == 0.0:   # merged exactly: restart the perturbation in a fresh direction
+            direction = gen.standard_normal(net.N)
+            y = x + (d0 * scale) * (direction / np.linalg.norm(direction))
+        else:
+            y = x + (d0 * scale / d) * (y - x)
+    n_int = max(1, int(round(duration / (steps * net.dt))))
+    total = 0.0
+    logs = [np.log(max(1.0, _norm(x)))]
+    for _ in range(n_int):
+        r = step_pair(x, y, steps)
+        t += steps * net.dt
+        if r is None:
+            return out(np.inf, t)
+        x, y, d = r
         if d == 0.0:
-            return -np.inf, np.nan
+            return out(-np.inf, np.nan)
         total += np.log(d / (d0 * scale))
         scale = max(1.0, _norm(x))
+        logs.append(np.log(scale))
         y = x + (d0 * scale / d) * (y - x)
-    return total / (n_int * steps * net.dt), np.nan
+    T = n_int * steps * net.dt
+    times = np.arange(n_int + 1) * steps * net.dt
+    slope = float(np.polyfit(times, logs, 1)[0]) if n_int > 1 else np.nan
+    return out(total / T, np.nan, slope, float(np.exp(logs[-1] - logs[0])))
 
 
 def lyapunov_exponent(net: Network, u=None, x0=None, *, duration: float = 200.0,
@@ -453,16 +482,26 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     t_div = float("nan")
     chaotic = False
     if lyapunov:
-        lyap, t_div = _lyapunov(net, u, gen.standard_normal(net.N), 200.0, 50.0, 1.0,
-                                1e-8, bound, gen)
+        lyap, t_div, slope, ratio = _lyapunov(net, u, gen.standard_normal(net.N), 200.0,
+                                              50.0, 1.0, 1e-8, bound, gen, with_growth=True)
         lyap, t_div = float(lyap), float(t_div)
         if np.isfinite(t_div):
             messages.append(f"the Lyapunov trajectory diverged at t = {t_div:g} (max |x_i| "
                             f"exceeded divergence_bound = {bound:g} or became non-finite): "
                             "lyapunov_exponent = +inf is unbounded growth, not chaos "
                             "(chaotic = False)")
+        # chaos needs a bounded trajectory: a state that grows steadily (by more than 10x
+        # over the window, at a rate comparable to the exponent) explains a positive
+        # exponent by growth, not by sensitivity on an attractor
+        growing = bool(np.isfinite(lyap) and lyap > 0 and ratio > 10.0
+                       and slope > 0.5 * lyap)
+        if growing:
+            messages.append(f"the Lyapunov trajectory grew steadily: |x| grew {ratio:.3g}x "
+                            f"over the averaging window (rate {slope:.3g} per time unit, "
+                            f"lyapunov_exponent {lyap:.3g}): unbounded growth is likely, "
+                            "and a growing state is not chaos (chaotic = False)")
         chaotic = bool(np.isfinite(lyap) and lyap > 0.01 / net.tau) and \
-            not np.all(converged)
+            not np.all(converged) and not growing
     globally = bool(target_stable and spurious.size == 0 and unmatched == 0
                     and np.all(converged) and frac_target == 1.0 and n_diverged == 0
                     and not np.isfinite(t_div))
