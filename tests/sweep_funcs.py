@@ -35,3 +35,26 @@ def ridge_training_500(seed_index, rng):
     task = rs.tasks.sine_sum(duration=100.0, dt=0.1)
     return float(rs.fit_ridge(net, task.inputs, task.targets, reg=1e-3, washout=100)
                  .train_mse[0])
+
+
+def slow_counting(g, rng, log_dir, delay=0.03):
+    """As :func:`counting` (no failure), after sleeping ``delay`` seconds."""
+    import time
+    time.sleep(delay)
+    return counting(g, rng, log_dir)
+
+
+def sleepy(g, rng, log_dir):
+    """Records the worker's pid in log_dir, then sleeps for a minute."""
+    import time
+    fd = os.open(os.path.join(log_dir, f"pid_{os.getpid()}"), os.O_CREAT | os.O_WRONLY)
+    os.close(fd)
+    time.sleep(60)
+    return 0.0
+
+
+def thread_counts(g, rng):
+    """Numba's thread count and the largest BLAS thread count seen inside a task."""
+    import numba
+    from reservoir._kernels.blas_threads import blas_threads
+    return np.array([numba.get_num_threads(), blas_threads() or 0], dtype=float)

@@ -88,3 +88,28 @@ def test_sweep_bad_input(kwargs, exc, word):
     args.update(kwargs)
     with pytest.raises(exc, match=word):
         rs.sweep(**args)
+
+
+def test_thread_pool_executor_and_thread_budget(tmp_path):
+    """Any concurrent.futures.Executor; every task runs with the budget in force (Numba
+    and BLAS), restored afterwards; bits equal to the serial sweep."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numba
+    from reservoir._kernels.blas_threads import blas_threads
+    from sweep_funcs import thread_counts
+    before = (numba.get_num_threads(), blas_threads())
+    serial = rs.sweep(ridge_error, {"g": [0.8, 1.2]}, n_realizations=2, rng=1)
+    with ThreadPoolExecutor(2) as pool:
+        threads = rs.sweep(ridge_error, {"g": [0.8, 1.2]}, n_realizations=2, rng=1,
+                           executor=pool)
+        counts = rs.sweep(thread_counts, {"g": [0.0, 1.0]}, executor=pool)
+    np.testing.assert_array_equal(serial.values, threads.values)
+    assert np.all(counts.values[..., 0] == 1)
+    assert np.all(counts.values[..., 1] <= 1)
+    if numba.config.NUMBA_NUM_THREADS >= 2:
+        two = rs.sweep(thread_counts, {"g": [0.0]}, threads_per_task=2)
+        assert two.values[0, 0, 0] == 2
+    assert (numba.get_num_threads(), blas_threads()) == before
+    with pytest.raises(ValueError, match="threads_per_task"):
+        rs.sweep(noisy_value, GRID, threads_per_task=0)

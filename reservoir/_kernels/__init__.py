@@ -24,3 +24,60 @@ Kernels take only arrays, scalars and one bundle. Conventions shared by all of t
 """
 
 MODE_CODES = {"open": 0, "teacher": 1, "closed": 2}
+
+# Process model (issue 13, item 7). Numba's default threading layer on Linux without TBB
+# is GNU OpenMP, which is not fork-safe: a child forked after any parallel kernel has run
+# in the parent (``multiprocessing.Pool().map`` with the default "fork" start method) is
+# terminated by Numba at the fork. reservoir keeps Numba's default all the same: the
+# fork-safe alternative without TBB, Numba's "workqueue", costs 5-8x per step of the
+# single-trial kernels at N = 100-500 (measured: 140 against 18-29 us per step at N = 100)
+# and is not thread-safe. Instead a fork from a process running the OpenMP layer prints why
+# the child will die and what to do: a "spawn" or "forkserver" context, rs.sweep(...,
+# executor="processes"), or NUMBA_THREADING_LAYER=forksafe set before the first parallel
+# kernel (TBB when the ``tbb`` package is installed, else workqueue). reservoir.sweep
+# serialises tasks that share a process when the layer is not thread-safe (see
+# :func:`threading_layer_is_threadsafe`).
+import os as _os
+import sys as _sys
+
+import numba as _numba
+
+
+def threading_layer() -> str | None:
+    """The Numba threading layer in force (None before any parallel kernel ran)."""
+    try:
+        return _numba.threading_layer()
+    except ValueError:
+        return None
+
+
+def threading_layer_is_threadsafe() -> bool:
+    """Whether parallel kernels may be started from several Python threads at once
+    (Numba's "tbb" and "omp" layers: yes; "workqueue": no). Starts Numba's layer."""
+    try:
+        from numba.np.ufunc.parallel import _launch_threads
+        _launch_threads()
+    except Exception:                            # pragma: no cover - no layer at all
+        return False
+    return threading_layer() in ("tbb", "omp")
+
+
+_warned_fork = []
+
+
+def _before_fork() -> None:
+    if threading_layer() == "omp" and _sys.platform.startswith("linux") and not _warned_fork:
+        _warned_fork.append(True)
+        _sys.stderr.write(
+            "reservoir: this process runs Numba's OpenMP threading layer, which is not "
+            "fork-safe: the forked child will be terminated by Numba. Use "
+            "multiprocessing.get_context('spawn') or 'forkserver', or "
+            "rs.sweep(..., executor='processes'); or set the environment variable "
+            "NUMBA_THREADING_LAYER=forksafe before the first parallel kernel runs (fork-safe; "
+            "without the 'tbb' package it is Numba's workqueue, slower per step and not "
+            "thread-safe).\n")
+        _sys.stderr.flush()
+
+
+if hasattr(_os, "register_at_fork"):
+    _os.register_at_fork(before=_before_fork)
