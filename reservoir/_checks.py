@@ -149,3 +149,41 @@ def check_memory(nbytes: float, name: str, value, what: str = "") -> None:
     raise ValueError(
         f"{name}={value!r} needs about {_format_bytes(float(nbytes))} of memory{detail}, "
         f"more than this machine's {_format_bytes(float(total))} of physical memory")
+
+
+def as_real(value, name: str, *, low: float | None = None, high: float | None = None) -> float:
+    """Return ``value`` as a finite float in ``[low, high]`` (either bound optional)."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    v = float(value)
+    if not np.isfinite(v):
+        raise ValueError(f"{name} must be finite, got {v}")
+    if (low is not None and v < low) or (high is not None and v > high):
+        lo = "-inf" if low is None else f"{low:g}"
+        hi = "inf" if high is None else f"{high:g}"
+        raise ValueError(f"{name} must be in [{lo}, {hi}], got {v}")
+    return v
+
+
+def as_choice(value, name: str, choices) -> str:
+    """Return ``value`` if it is one of the strings ``choices``, else raise naming ``name``."""
+    choices = tuple(choices)
+    if not isinstance(value, str):
+        raise TypeError(f"{name} must be one of {choices}, got {type(value).__name__}")
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def as_callable(value, name: str):
+    """Return ``value`` if it is callable, else raise ``TypeError`` naming ``name``."""
+    if not callable(value):
+        raise TypeError(f"{name} must be callable, got {type(value).__name__}")
+    return value
+
+
+def check_rng(rng, name: str = "rng") -> None:
+    """Validate ``rng`` as :func:`as_rng` would, without building a generator for None."""
+    if rng is None or isinstance(rng, (np.random.Generator, np.random.SeedSequence)):
+        return
+    as_rng(rng, name)

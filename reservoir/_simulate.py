@@ -34,7 +34,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_float_array, as_int, as_positive_float, as_rng
+from ._checks import (as_float_array, as_int, as_positive_float, as_rng, check_memory,
+                      check_rng)
 from ._kernels import MODE_CODES
 from ._kernels import euler, euler_batch
 from ._kernels.arrays import network_arrays
@@ -130,8 +131,8 @@ def prepare_batch(net: Network, inputs, targets, x0, n_steps, mode_code: int):
             raise ValueError("mode='teacher' needs targets (the signal fed back)")
         Y = as_float_array(targets, "targets", (2, 3))
         if Y.shape[-2] != T or Y.shape[-1] != K:
-            raise ValueError(f"targets must have shape ({T}, {K}) or (B, {T}, {K}), "
-                             f"got {Y.shape}")
+            raise ValueError(f"targets must have shape ({T}, {K}) or (B, {T}, {K}) to match "
+                             f"inputs/n_steps and net.W_out, got {Y.shape}")
         batched = batched or Y.ndim == 3
     if x0 is None:
         X = None
@@ -265,8 +266,12 @@ def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_s
     Trajectory
         States ``x`` and rates ``r`` of shape (T, N), readouts ``z`` of shape (T, K), and
         ``x_final`` of shape (N,); batched arrays (leading axis B) if any of ``inputs``,
-        ``targets`` or ``x0`` is batched. Trial ``i`` of a noise-free batch is identical to
-        running it alone.
+        ``targets`` or ``x0`` is batched. Trial ``i`` of a noise-free batch agrees with
+        running it alone to rounding, not bit for bit (the batch's product runs on BLAS,
+        a single trial on Numba's row loop): each step's update differs by a few units in
+        the last place, and the difference then evolves like any perturbation of the
+        state (it stays at the rounding level in a contracting network and grows at the
+        largest Lyapunov exponent in a chaotic one).
 
     Raises
     ------
@@ -275,7 +280,8 @@ def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_s
     ValueError
         If ``mode`` or a ``record`` entry is unknown, or an array has the wrong shape or
         non-finite values (``targets`` missing with ``mode="teacher"``, ``n_steps`` missing
-        without ``inputs``, batch sizes that disagree, ...).
+        without ``inputs``, batch sizes that disagree, ...), ``rng`` is invalid (checked
+        even without noise), or the recorded arrays cannot fit in physical memory.
     SimulationDivergedError
         If the state becomes non-finite (names the step and trial).
     """
@@ -283,14 +289,27 @@ def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_s
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     mode_code = check_mode(mode)
     noise_std = as_positive_float(noise_std, "noise_std", allow_zero=True)
-    record = tuple(record)
-    bad = [k for k in record if k not in ("x", "r", "z")]
+    try:
+        record = tuple(record)
+    except TypeError:
+        raise TypeError(f"record must be an iterable of 'x', 'r', 'z', got "
+                        f"{type(record).__name__}") from None
+    bad = [k for k in record if not isinstance(k, str) or k not in ("x", "r", "z")]
     if bad:
         raise ValueError(f"record entries must be 'x', 'r' or 'z', got {bad}")
+    check_rng(rng)  # validated even when unused
+    gen = as_rng(rng) if noise_std > 0 else None
+    if inputs is None and n_steps is not None:
+        T = as_int(n_steps, "n_steps", minimum=1)
+        check_memory(8.0 * T * (net.n_inputs + 2 * net.N + net.n_outputs), "n_steps", T,
+                     what="the inputs and recorded (T, N) arrays")
     U, Y, X, batched = prepare_batch(net, inputs, targets, x0, n_steps, mode_code)
     B, T = U.shape[0], U.shape[1]
     N, K = net.N, net.n_outputs
-    gen = as_rng(rng) if noise_std > 0 else None
+    n_rec = sum(k in record for k in ("x", "r"))
+    check_memory(8.0 * B * T * (n_rec * N + K), "n_steps" if inputs is None else "inputs",
+                 n_steps if inputs is None else f"array of shape {np.shape(inputs)}",
+                 what=f"the recorded (B, T, N) arrays (B={B}, T={T}, N={N})")
     out = {
         "x": np.empty((B, T, N) if "x" in record else (B, 0, N)),
         "r": np.empty((B, T, N) if "r" in record else (B, 0, N)),

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._checks import as_int, as_positive_float, as_rng
+from ._checks import as_int, as_positive_float, as_real, as_rng, check_memory
 from ._deprecation import renamed_fields, renamed_kwargs
 from ._results import ResultMixin
 from .analysis.fixed_points import find_fixed_points
@@ -299,17 +299,32 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
         raise TypeError("task and test must be Task objects")
     if "response_window" not in test.info:
         raise ValueError("test must define a response window (a gate task)")
-    methods = tuple(methods)
-    bad = [m for m in methods if m not in METHODS]
+    try:
+        methods = tuple(methods)
+        inits = tuple(inits)
+    except TypeError as exc:
+        raise TypeError(f"methods and inits must be sequences of names: {exc}") from None
+    bad = [m for m in methods if not isinstance(m, str) or m not in METHODS]
     if bad or not methods:
         raise ValueError(f"methods must be a non-empty subset of {METHODS}, got {methods}")
-    inits = tuple(inits)
-    if not inits or any(i not in INITS for i in inits) or len(set(inits)) < len(inits):
+    if not inits or any(not isinstance(i, str) or i not in INITS for i in inits) or len(set(inits)) < len(inits):
         raise ValueError(f"inits must be distinct values from {INITS}, got {inits}")
     n_networks = as_int(n_networks, "n_networks", minimum=1)
     N = as_int(N, "N", minimum=1)
     noise_std = as_positive_float(noise_std, "noise_std", allow_zero=True)
     prune_fraction = as_positive_float(prune_fraction, "prune_fraction", allow_zero=True)
+    g_readout = as_positive_float(g_readout, "g_readout", allow_zero=True)
+    readout_tau = as_positive_float(readout_tau, "readout_tau")
+    reg = as_positive_float(reg, "reg", allow_zero=True)
+    train_noise = as_positive_float(train_noise, "train_noise", allow_zero=True)
+    force_reg = as_positive_float(force_reg, "force_reg")
+    success_threshold = as_real(success_threshold, "success_threshold", low=0.0, high=1.0)
+    if prune_fraction > 1.0:
+        raise ValueError(f"prune_fraction must be in [0, 1], got {prune_fraction}")
+    if bptt_kwargs is not None and not isinstance(bptt_kwargs, dict):
+        raise TypeError(f"bptt_kwargs must be a dict or None, got {type(bptt_kwargs).__name__}")
+    check_memory(float(n_networks) * len(methods) * len(inits) * (8.0 * N * (N + 8) + 2048),
+                 "n_networks", n_networks, what=f"the trained networks of N={N} units")
     kw = {"epochs": 10, "lr": 1e-3, "clip_norm": 1.0}
     kw.update(bptt_kwargs or {})
     root = np.random.SeedSequence(as_rng(rng).integers(2**63))

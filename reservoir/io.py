@@ -23,6 +23,14 @@ FORMAT = "reservoir.network"
 FORMAT_VERSION = 1
 
 
+def _fspath(path):
+    """``os.fspath(path)``, with a ``TypeError`` that names the argument."""
+    try:
+        return os.fspath(path)
+    except TypeError:
+        raise TypeError(f"path must be a str or path-like, got {type(path).__name__}") from None
+
+
 def save(net: Network, path, *, metadata: dict | None = None) -> None:
     """Write ``net`` to ``path`` (an ``.npz`` file; the suffix is not added for you).
 
@@ -69,7 +77,7 @@ def save(net: Network, path, *, metadata: dict | None = None) -> None:
         arrays.update(J_data=net.J.data, J_indices=net.J.indices, J_indptr=net.J.indptr)
     else:
         arrays["J"] = net.J
-    with open(os.fspath(path), "wb") as fh:
+    with open(_fspath(path), "wb") as fh:
         np.savez(fh, header=np.array(text), **arrays)
 
 
@@ -198,7 +206,7 @@ def load(path) -> Network:
     TypeError
         If ``path`` is not a str or path-like.
     """
-    fspath = os.fspath(path)
+    fspath = _fspath(path)
 
     def fail(problem):
         raise NetworkFileError(fspath, problem)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from ._checks import (as_float_array, as_int, as_positive_float, as_rng,
+from ._checks import (as_float_array, as_int, as_positive_float, as_real, as_rng,
                       check_memory, check_shape)
 from ._deprecation import renamed_kwargs
 from .nonlinearities import check_phi_name
@@ -523,6 +523,8 @@ def random_network(N: int, g: float, n_inputs: int = 1, n_outputs: int = 1, *,
             raise ValueError(f"{arg} must be 'uniform' or 'normal', got {dist!r}")
     seed = rng if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
     gen = as_rng(rng)
+    for arg, k in (("n_inputs", n_inputs), ("n_outputs", n_outputs)):
+        check_memory(2 * 8.0 * N * (k + 1), arg, k, what=f"the (N, {arg}) weights")
     check_memory(_random_network_bytes(N, n_inputs, n_outputs, density, init, sparse), "N", N,
                  what=("a dense (N, N) J" if not sparse else
                        f"a sparse J of density {density:g} (about {density * N * N:.3g} "
@@ -605,6 +607,14 @@ def jarne_network(N: int = 50, n_inputs: int = 2, n_outputs: int = 1, *,
     ValueError
         If a size or ``init`` is invalid (see :func:`random_network`).
     """
+    N = as_int(N, "N", minimum=1)
+    n_inputs = as_int(n_inputs, "n_inputs", minimum=0)
+    n_outputs = as_int(n_outputs, "n_outputs", minimum=1)
+    if not isinstance(bias, (bool, np.bool_)) and not (
+            isinstance(bias, (int, np.integer)) and bias in (0, 1)):
+        raise TypeError(f"bias must be a bool, got {bias!r}")
+    for arg, k in (("n_inputs", n_inputs), ("n_outputs", n_outputs)):
+        check_memory(2 * 8.0 * N * (k + 1), arg, k, what=f"the (N, {arg}) weights")
     gen = as_rng(rng)
     net = random_network(N, 1.0, n_inputs, n_outputs, phi=phi, tau=1.0, dt=1.0, init=init,
                          input_dist="uniform", input_scale=glorot_limit(n_inputs, N),
@@ -672,6 +682,11 @@ def exact_overlap_network(N: int, *, g: float, Sm: float, SI: float, rho: float,
         ``J`` cannot fit in physical memory.
     """
     N = as_int(N, "N", minimum=3)
+    g = as_positive_float(g, "g", allow_zero=True)
+    rho = as_real(rho, "rho", low=-1.0, high=1.0)
+    Sm, SI, p, p_m, p_I, readout_scale = (
+        as_real(v, k) for k, v in (("Sm", Sm), ("SI", SI), ("p", p), ("p_m", p_m),
+                                   ("p_I", p_I), ("readout_scale", readout_scale)))
     gen = as_rng(rng)
     check_memory(3 * 8.0 * N * N, "N", N, what="a dense (N, N) J and the network's copy")
     Q, _ = np.linalg.qr(gen.standard_normal((N, 3)))

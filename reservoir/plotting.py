@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._checks import as_float_array, as_positive_float
 from ._docs import fill_doc
 
 
@@ -21,7 +22,28 @@ Raises
 ValueError"""
 
 
+def _complex_array(value, name: str) -> np.ndarray:
+    """A finite 1-D array of (complex) numbers, or ``TypeError``/``ValueError`` naming
+    ``name``."""
+    if value is None or isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must be an array of numbers, got {type(value).__name__}")
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} could not be converted to an array: {exc}") from None
+    if not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+        raise TypeError(f"{name} must hold numbers, got dtype {arr.dtype}")
+    arr = arr.astype(complex).reshape(-1) if arr.ndim <= 1 else None
+    if arr is None:
+        raise ValueError(f"{name} must be 1-D, got shape {np.shape(value)}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or infinite values")
+    return arr
+
+
 def _axes(ax):
+    if ax is not None and not callable(getattr(ax, "scatter", None)):
+        raise TypeError(f"ax must be matplotlib Axes or None, got {type(ax).__name__}")
     if ax is None:
         import matplotlib.pyplot as plt
         _, ax = plt.subplots(figsize=(4, 4))
@@ -46,12 +68,19 @@ def plot_spectrum(eigenvalues, *, kind: str = "gain", bulk_radius=None, outliers
     outliers : array_like of complex, optional
         Marked with open red circles.
     {ax_returns}
-        If ``kind`` is not ``"gain"``, ``"flow"`` or ``"map"``.
+        If ``kind`` is not ``"gain"``, ``"flow"`` or ``"map"``, ``eigenvalues`` or
+        ``outliers`` is not a finite 1-D array, or ``bulk_radius`` is negative or not
+        finite (``TypeError`` for a wrong kind of object).
     """
-    if kind not in ("gain", "flow", "map"):
+    if not isinstance(kind, str) or kind not in ("gain", "flow", "map"):
         raise ValueError(f"kind must be 'gain', 'flow' or 'map', got {kind!r}")
+    lam = _complex_array(eigenvalues, "eigenvalues")
+    if bulk_radius is not None:
+        bulk_radius = as_positive_float(float(as_float_array(bulk_radius, "bulk_radius", 0)),
+                                        "bulk_radius", allow_zero=True)
+    if outliers is not None:
+        outliers = _complex_array(outliers, "outliers")
     ax = _axes(ax)
-    lam = np.asarray(eigenvalues, dtype=complex)
     ax.scatter(lam.real, lam.imag, s=6, color="0.25", label="eigenvalues")
     theta = np.linspace(0, 2 * np.pi, 400)
     if kind in ("gain", "map"):
@@ -86,8 +115,12 @@ def plot_fixed_point_equation(fixed_points, *, ax=None):
         A result of :func:`~reservoir.analysis.find_fixed_points` with a z-scan
         (``z_grid`` and ``G_grid`` not empty).
     {ax_returns}
-        If ``fixed_points`` has no z-scan (``K > 1`` or ``method="slow"``).
+        If ``fixed_points`` has no z-scan (``K > 1`` or ``method="slow"``)
+        (``TypeError`` if it is not :class:`~reservoir.analysis.FixedPoints`).
     """
+    from .analysis.fixed_points import FixedPoints
+    if not isinstance(fixed_points, FixedPoints):
+        raise TypeError(f"fixed_points must be FixedPoints, got {type(fixed_points).__name__}")
     fps = fixed_points
     if fps.z_grid.size == 0:
         raise ValueError("fixed_points has no z-scan (K > 1 or method='slow')")

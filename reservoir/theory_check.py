@@ -37,10 +37,12 @@ from .analysis._target import (TARGET_ATOL, TARGET_RTOL, at_target, describe_rul
                                 match_target)
 from .analysis.geometry import classify_solution
 from .analysis.linearisation import spectrum
+from ._checks import as_choice, as_float_array, as_positive_float, as_real
 from ._results import ResultMixin
 from .network import Network
 from .meanfield.least_squares import LSFixedPoints, ls_fixed_points, ls_overlaps
-from .meanfield.static import MeanFieldParams, MeanFieldSolution, mf_fixed_points
+from .meanfield.static import (MeanFieldParams, MeanFieldSolution, _check_variance_of,
+                               mf_fixed_points)
 from .train._ridge import _readout_fingerprint
 
 #: The theories :func:`predict` can hold against a network.
@@ -258,21 +260,48 @@ def predict(net: Network, u=None, target=None, *, theory: str = "auto",
     Raises
     ------
     TypeError
-        If ``net`` is not a :class:`~reservoir.Network`.
+        If ``net`` is not a :class:`~reservoir.Network`, ``fixed_points`` is not
+        :class:`~reservoir.analysis.FixedPoints`, or a number is not real.
     ValueError
-        If ``theory`` is not one of ``"auto"``, ``"ls"``, ``"uncorrelated"``; if
+        If ``u`` is not a finite vector of ``n_inputs`` entries, ``match_tol`` is not
+        ``> 0``, ``target_atol``/``target_rtol`` is negative or NaN, ``target`` is not
+        finite; if ``theory`` is not one of ``"auto"``, ``"ls"``, ``"uncorrelated"``; if
         ``theory="ls"`` without a ``target`` or with ``method`` other than
         ``"accurate"``; if the network does not have one readout, or an argument is
         invalid for the mean-field theory or the fixed-point search.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
-    u = np.zeros(net.n_inputs) if u is None else np.asarray(u, dtype=float)
+    if u is None:
+        u = np.zeros(net.n_inputs)
+    else:
+        u = as_float_array(u, "u", (0, 1), allow_empty=net.n_inputs == 0).reshape(-1)
+        if u.size != net.n_inputs:
+            raise ValueError(f"u must have net.n_inputs = {net.n_inputs} entries, got "
+                             f"{u.size}")
+    with np.errstate(over="ignore", invalid="ignore"):
+        drive = net.W_in @ u
+        power = drive @ drive
+    if not np.isfinite(power):
+        raise ValueError("u is too large: the variance of the input drive W_in u overflows")
+    if target is not None:
+        target = as_real(target, "target")
+    match_tol = as_positive_float(match_tol, "match_tol")
+    target_atol = as_positive_float(target_atol, "target_atol", allow_zero=True)
+    target_rtol = as_positive_float(target_rtol, "target_rtol", allow_zero=True)
+    as_choice(method, "method", ("accurate", "gh200"))
+    if fixed_points is not None and not isinstance(fixed_points, FixedPoints):
+        raise TypeError(f"fixed_points must be FixedPoints or None, got "
+                        f"{type(fixed_points).__name__}")
     params = MeanFieldParams.from_network(net, u, method=method)
+    _check_variance_of(params, params.var_I, "u",
+                       f"array with |u| up to {np.max(np.abs(u), initial=0.0):g}")
     name, choice_notes = _choose_theory(theory, net, u, target, method, target_atol,
                                         target_rtol)
     if name == "ls":
         A = float(target)
+        with np.errstate(over="ignore"):
+            _check_variance_of(params, params.input_variance(np.array([A])), "target", A)
         theory_sol = ls_fixed_points(params, A)
         nm_theory = float(ls_overlaps(params, A)[0])
     else:

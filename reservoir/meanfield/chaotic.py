@@ -88,11 +88,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
-from .._checks import as_float_array, as_int, as_positive_float
+from .._checks import as_float_array, as_int, as_positive_float, as_real, check_memory
 from .._deprecation import renamed_fields
 from .._results import PointSetMixin, ResultMixin
 from ..nonlinearities import get_nonlinearity
-from .gaussian import gaussian_average
+from .gaussian import check_quadrature, gaussian_average
 from .static import MeanFieldParams
 
 SUPPORTED_PHI = ("tanh", "sigmoid")
@@ -101,9 +101,14 @@ _GL_NODES, _GL_WEIGHTS = np.polynomial.legendre.leggauss(12)
 _LIM = 9.0
 
 
+def _real_scalar(value, name: str) -> float:
+    """A real scalar (Python number or 0-d/size-1 real array) as a float, NaN allowed."""
+    return float(as_float_array(value, name, 0, finite=False))
+
+
 def _functions(phi: str):
     """``phi``, ``phi'``, ``phi''`` and the primitive ``Phi`` from the nonlinearity table."""
-    if phi not in SUPPORTED_PHI:
+    if not isinstance(phi, str) or phi not in SUPPORTED_PHI:
         raise ValueError(f"phi must be one of {SUPPORTED_PHI} for the chaotic theory, "
                          f"got {phi!r}")
     nl = get_nonlinearity(phi)
@@ -156,7 +161,14 @@ def nested_gaussian_average(f, delta0, delta_inf, *, n_points: int | None = None
     ValueError
         If ``delta0 < 0`` or ``delta_inf`` lies outside ``[0, delta0]``.
     """
-    d0 = as_positive_float(float(delta0), "delta0", allow_zero=True)
+    d0 = as_positive_float(_real_scalar(delta0, "delta0"), "delta0", allow_zero=True)
+    if not callable(f):
+        raise TypeError(f"f must be callable, got {type(f).__name__}")
+    if n_points is not None:
+        n_points = as_int(n_points, "n_points", minimum=2)
+        check_memory(4 * 8.0 * n_points * n_points, "n_points", n_points,
+                     what="the nested (n_points, n_points) grid")
+    check_quadrature(d0, "delta0", d0)
     dinf = np.asarray(as_float_array(delta_inf, "delta_inf", (0, 1)), dtype=float)
     if np.any(dinf < 0) or np.any(dinf > d0 * (1 + 1e-12) + 1e-300):
         raise ValueError(f"delta_inf must lie in [0, delta0={d0}], got {dinf}")
@@ -240,9 +252,16 @@ def energy_residual(params: MeanFieldParams, delta0: float, delta_inf: float,
     ValueError
         If ``phi`` is not supported or ``delta_inf`` lies outside ``[0, delta0]``.
     """
+    if not isinstance(params, MeanFieldParams):
+        raise TypeError(f"params must be MeanFieldParams, got {type(params).__name__}")
     fs = _functions(params.phi)
     g2 = params.g**2
-    d0, di = float(delta0), float(delta_inf)
+    d0 = as_positive_float(_real_scalar(delta0, "delta0"), "delta0", allow_zero=True)
+    di = as_positive_float(_real_scalar(delta_inf, "delta_inf"), "delta_inf", allow_zero=True)
+    if di > d0 * (1 + 1e-12) + 1e-300:
+        raise ValueError(f"delta_inf must lie in [0, delta0], got {di} > {d0}")
+    input_variance = as_real(_real_scalar(input_variance, "input_variance"), "input_variance")
+    check_quadrature(d0, "delta0", d0)
     P2 = float(nested_gaussian_average(fs["Phi"], d0, d0))
     CP = float(nested_gaussian_average(fs["Phi"], d0, di))
     return d0 * d0 - di * di - 2 * (g2 * (P2 - CP) + input_variance * (d0 - di))
@@ -525,13 +544,19 @@ def chaotic_variances(params: MeanFieldParams, z: float = 0.0, *,
     if not isinstance(params, MeanFieldParams):
         raise TypeError(f"params must be MeanFieldParams, got {type(params).__name__}")
     _functions(params.phi)
+    tol = as_positive_float(tol, "tol")
     if input_variance is None:
-        if not np.isfinite(float(z)):
-            raise ValueError(f"z must be finite, got {z}")
-        din = float(params.input_variance(float(z)))
+        z = _real_scalar(z, "z")
+        with np.errstate(over="ignore"):
+            din = float(params.input_variance(z))
+        name, value = "z", z
     else:
         din = as_positive_float(input_variance, "input_variance", allow_zero=True)
+        name, value = "input_variance", din
     din = max(din, 0.0)
+    if not np.isfinite(din):
+        raise ValueError(f"{name}={value!r} gives a non-finite input variance")
+    check_quadrature(din + float(params.g) ** 2, name, value)
     return _solve_at(params.phi, float(params.g), din, tol=tol)
 
 

@@ -42,7 +42,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import ndtr
 
-from .._checks import as_float_array, as_positive_float
+from .._checks import (as_callable, as_choice, as_float_array, as_int, as_positive_float,
+                       check_memory)
 from .._kernels.gauss2d import pair_moments
 from ..nonlinearities import get_nonlinearity
 
@@ -63,6 +64,33 @@ _RADIUS = 8.0
 
 
 # ----------------------------------------------------------------- one dimension
+def quadrature_bytes(delta_max: float, n_points: int | None = None) -> float:
+    """Peak bytes of the one-dimensional ``"accurate"`` rule at the largest variance.
+
+    The rule uses ``400 * 2^k + 1`` points with step ``min(0.05, 0.25 / sqrt(delta))``
+    in the standard-normal variable, and blocks of about 2e6 evaluations (floats, so a
+    huge variance does not overflow).
+    """
+    if n_points is None:
+        h = min(0.05, 0.25 / np.sqrt(max(float(delta_max), 1e-300)))
+        k = max(0.0, np.ceil(np.log2(20.0 / h / 400.0) - 1e-12))
+        n = 400.0 * 2.0**k + 1
+    else:
+        n = float(n_points)
+    return 4 * 8.0 * max(2e6, n) + 3 * 8.0 * n
+
+
+def check_quadrature(variance, name: str, value) -> None:
+    """Raise ``ValueError`` naming ``name`` when the quadrature grid for ``variance``
+    (largest entry; non-finite counts as infinite) cannot fit in physical memory."""
+    v = np.asarray(variance, dtype=float)
+    vmax = float(np.max(v)) if v.size else 0.0
+    if not np.isfinite(vmax):
+        raise ValueError(f"{name}={value!r} gives a non-finite variance")
+    check_memory(quadrature_bytes(vmax), name, value,
+                 what=f"the quadrature grid of a variance {vmax:.3g}")
+
+
 def _family(phi: str, which: str):
     """The vectorised function ``which`` of the nonlinearity ``phi``, from the table."""
     nl = get_nonlinearity(phi)
@@ -138,12 +166,23 @@ def gaussian_expectation(f, mu=0.0, delta=1.0, *, method: str = "accurate",
     ------
     ValueError
         If ``delta`` is negative, ``mu`` or ``delta`` is not finite or has more than three
-        dimensions, or ``method`` is unknown.
+        dimensions, ``method`` is unknown, ``n_points < 2``, or the quadrature grid (set
+        by ``n_points`` or the largest ``delta``) cannot fit in physical memory.
+    TypeError
+        If ``f`` is not callable or ``n_points`` is not an integer.
     """
+    as_callable(f, "f")
+    as_choice(method, "method", ("accurate", "gh200"))
+    if n_points is not None:
+        n_points = as_int(n_points, "n_points", minimum=2)
+        check_memory(quadrature_bytes(0.0, n_points), "n_points", n_points,
+                     what="the quadrature grid")
     mu = np.asarray(as_float_array(mu, "mu", tuple(range(0, 4))), dtype=float)
     delta = np.asarray(as_float_array(delta, "delta", tuple(range(0, 4))), dtype=float)
     if np.any(delta < 0):
         raise ValueError("delta (a variance) must be non-negative")
+    if method == "accurate" and n_points is None:
+        check_quadrature(delta, "delta", float(np.max(delta)) if delta.size else 0.0)
     mu, delta = np.broadcast_arrays(mu, delta)
     flat_mu, flat_d = mu.reshape(-1), delta.reshape(-1)
     out = np.empty(flat_mu.size)
@@ -205,6 +244,9 @@ def gaussian_average(phi: str, which: str, mu=0.0, delta=1.0, *,
     ValueError
         If ``phi``, ``which`` or ``method`` is unknown, or ``delta`` is negative.
     """
+    as_choice(phi, "phi", ("tanh", "sigmoid", "relu"))
+    as_choice(which, "which", WHICH)
+    as_choice(method, "method", ("accurate", "gh200"))
     if phi == "relu":
         mu = np.asarray(as_float_array(mu, "mu", tuple(range(0, 4))))
         delta = np.asarray(as_float_array(delta, "delta", tuple(range(0, 4))))
@@ -252,6 +294,34 @@ def _n_half(d1, d2, step=None, radius=_RADIUS):
     return np.maximum(n, 8)
 
 
+def check_bivariate(variance, name: str, value, step=None, radius=_RADIUS) -> None:
+    """Raise ``ValueError`` naming ``name`` when the two-dimensional rule for the largest
+    ``variance`` cannot fit in physical memory (non-finite counts as infinite)."""
+    v = np.asarray(variance, dtype=float)
+    vmax = float(np.max(v)) if v.size else 0.0
+    if not np.isfinite(vmax):
+        raise ValueError(f"{name}={value!r} gives a non-finite variance")
+    if step is None:
+        h = min(0.2, 0.3 / np.sqrt(max(vmax, 1e-300)))
+        n = max(8.0, np.ceil(radius / h / 8.0 - 1e-12) * 8)
+    else:
+        n = max(1.0, np.ceil(radius / step - 1e-12))
+    check_memory(8 * 8.0 * (2 * n + 1) ** 2, name, value,
+                 what=f"the two-dimensional quadrature rule of a variance {vmax:.3g}")
+
+
+def _check_2d_size(d1, d2, step, radius) -> None:
+    """The rule of the largest variance (or of an explicit step/radius) must fit."""
+    m1 = float(np.max(d1)) if d1.size else 0.0
+    m2 = float(np.max(d2)) if d2.size else 0.0
+    if step is not None:
+        check_bivariate(0.0, "grid_step", step, step=step, radius=radius)
+    else:
+        check_bivariate(0.0, "grid_radius", radius, radius=radius)
+        name, value = ("delta1", m1) if m1 >= m2 else ("delta2", m2)
+        check_bivariate(max(m1, m2), name, value, radius=radius)
+
+
 def _check_rule(step, radius):
     if step is not None:
         step = as_positive_float(step, "grid_step")
@@ -268,7 +338,9 @@ def _broadcast3(delta1, delta2, cov):
     if np.any(d2 < 0):
         raise ValueError("delta2 (a variance) must be non-negative")
     d1, d2, c = np.broadcast_arrays(d1, d2, c)
-    if np.any(c**2 > d1 * d2 * (1 + 1e-9) + 1e-300):
+    with np.errstate(over="ignore"):
+        bad_cov = np.any(c**2 > d1 * d2 * (1 + 1e-9) + 1e-300)
+    if bad_cov:
         raise ValueError("cov must satisfy cov^2 <= delta1 * delta2 (a covariance matrix)")
     return d1, d2, c
 
@@ -345,8 +417,11 @@ def bivariate_expectation(f1, f2, delta1, delta2, cov, *, grid_step: float | Non
     polynomials), only ``O(h^2)`` for kinks (ReLU: use :func:`bivariate_average`, which is
     exact).
     """
+    as_callable(f1, "f1")
+    as_callable(f2, "f2")
     step, radius = _check_rule(grid_step, grid_radius)
     d1, d2, c = _broadcast3(delta1, delta2, cov)
+    _check_2d_size(d1, d2, step, radius)
     return _trapezoid_2d(lambda X1, X2: (f1(X1) * f2(X2),), d1, d2, c, 1, step, radius)[0]
 
 
@@ -412,12 +487,12 @@ def bivariate_average(phi: str, delta1, delta2, cov, *, grid_step: float | None 
         If ``phi`` is unknown, a variance is negative, ``cov^2 > delta1 delta2``, or
         ``grid_step`` or ``grid_radius`` is not positive.
     """
-    if phi not in _PHIS_2D:
-        raise ValueError(f"phi must be one of {_PHIS_2D}, got {phi!r}")
+    as_choice(phi, "phi", _PHIS_2D)
     step, radius = _check_rule(grid_step, grid_radius)
     d1, d2, c = _broadcast3(delta1, delta2, cov)
     if phi == "relu":
         return _relu_moments(d1, d2, c)
+    _check_2d_size(d1, d2, step, radius)
     shape = d1.shape
     return _moments(phi, d1.reshape(-1), d2.reshape(-1), c.reshape(-1), step=step,
                     radius=radius).reshape((3,) + shape)

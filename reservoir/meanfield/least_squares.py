@@ -67,14 +67,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import as_float_array
+from .._checks import as_float_array, as_real, check_memory
 from .._docs import fill_doc
 from .._deprecation import renamed_fields
 from .._results import PointSetMixin, ResultMixin
 from ._roots import grid_roots
 from .gaussian import _PHIS_2D as _PHIS
-from .gaussian import _moments, bivariate_average, gaussian_average
-from .static import MeanFieldParams, readout_scale, stationary_variance
+from .gaussian import _moments, bivariate_average, check_bivariate, gaussian_average
+from .static import MeanFieldParams, _check_variance_of, readout_scale, stationary_variance
 
 
 # ----------------------------------------------------------------- the LS mean field
@@ -88,12 +88,18 @@ def _check_params(params):
         raise ValueError(f"params.phi must be one of {_PHIS}, got {params.phi!r}")
 
 
-def _check_A(A):
+def _check_A(A, params=None):
     if isinstance(A, bool) or not isinstance(A, (numbers.Real, np.floating)):
         raise TypeError(f"A must be a real number, got {type(A).__name__}")
     A = float(A)
     if not np.isfinite(A):
         raise ValueError(f"A must be finite, got {A}")
+    if params is not None:  # the open-loop variance at A must be computable
+        with np.errstate(over="ignore"):
+            din = params.input_variance(np.array([A]))
+        _check_variance_of(params, din, "A", A)
+        if params.phi != "relu":
+            check_bivariate(float(din[0]) + params.g**2, "A", A)
     return A
 
 
@@ -154,7 +160,7 @@ def ls_target_state(params: MeanFieldParams, A) -> TargetState:
         If ``params`` is not a :class:`MeanFieldParams` or ``A`` is not a real number.
     """
     _check_params(params)
-    A = _check_A(A)
+    A = _check_A(A, params)
     d, ok = stationary_variance(params, np.array([A]))
     d = float(d[0])
     q = float(bivariate_average(params.phi, d, d, d)[0])
@@ -290,7 +296,7 @@ def ls_transfer(params: MeanFieldParams, A, z, *, tol: float = 1e-13,
         If ``params`` is not a :class:`MeanFieldParams` or ``A`` is not a real number.
     """
     _check_params(params)
-    A = _check_A(A)
+    A = _check_A(A, params)
     z = np.atleast_1d(as_float_array(z, "z", (0, 1)))
     if not (isinstance(max_iter, numbers.Integral) and max_iter >= 1):
         raise ValueError(f"max_iter must be a positive integer, got {max_iter!r}")
@@ -460,9 +466,10 @@ def ls_fixed_points(params: MeanFieldParams, A, *, z_range=None, n_grid: int = 4
         If ``params`` is not a :class:`MeanFieldParams` or ``A`` is not a real number.
     """
     _check_params(params)
-    A = _check_A(A)
+    A = _check_A(A, params)
     if not (isinstance(n_grid, numbers.Integral) and n_grid >= 3):
         raise ValueError(f"n_grid must be an integer >= 3, got {n_grid!r}")
+    check_memory(8.0 * 64 * n_grid, "n_grid", n_grid, what="the grid and its averages")
     p = params
     messages = []
     tgt = ls_target_state(p, A)
@@ -617,7 +624,7 @@ def ls_direction(params: MeanFieldParams, A):
     """
     if not isinstance(params, MeanFieldParams):
         raise TypeError(f"params must be a MeanFieldParams, got {type(params).__name__}")
-    A = _check_A(A)
+    A = _check_A(A, params)
     return (A * params.var_m + params.cov_mI, A * params.cov_mI + params.var_I)
 
 
@@ -653,8 +660,9 @@ def ls_direction_code(A, Sm, SI, rho):
         If ``A`` is not a real number.
     """
     A = _check_A(A)
-    if not (0 <= rho <= 1):
-        raise ValueError(f"rho must be in [0, 1], got {rho}")
+    Sm = as_real(Sm, "Sm")
+    SI = as_real(SI, "SI")
+    rho = as_real(rho, "rho", low=0.0, high=1.0)
     s = np.sqrt(1 - rho**2)
     return (rho * (A * Sm + SI), s * A * Sm, s * SI)
 

@@ -63,11 +63,13 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.optimize
 
-from .._checks import as_float_array, as_positive_float
+from .._checks import as_float_array, as_int, as_positive_float
 from .._deprecation import renamed_fields, renamed_kwargs
 from .._docs import fill_doc
 from .._results import ResultMixin
-from .gaussian import bivariate_average, gaussian_average
+from .gaussian import (bivariate_average, check_bivariate, check_quadrature,
+                       gaussian_average)
+from ..nonlinearities import check_phi_name
 
 #: Grid of the pairwise tanh averages (our choice, module docstring).
 _PAIR_STEP = 0.03
@@ -142,7 +144,7 @@ class SingleTarget(ResultMixin):
 
 
 def _check_feedback_dist(feedback_dist):
-    if feedback_dist not in ("normal", "uniform"):
+    if not isinstance(feedback_dist, str) or feedback_dist not in ("normal", "uniform"):
         raise ValueError(f"feedback_dist must be 'normal' or 'uniform', got {feedback_dist!r}")
 
 
@@ -210,6 +212,13 @@ def single_target(g: float, A: float, *, var_m: float = 1.0, feedback_dist: str 
     var_m = as_positive_float(var_m, "var_m")
     _check_feedback_dist(feedback_dist)
     A = float(as_float_array(A, "A", 0))
+    check_phi_name(phi, "phi")
+    tol = as_positive_float(tol, "tol")
+    max_iter = as_int(max_iter, "max_iter", minimum=1)
+    if phi != "relu":  # phi^2 <= 1: the variances stay below g^2 + var_m A^2
+        check_quadrature(g * g, "g", g)
+        check_quadrature(var_m, "var_m", var_m)
+        check_quadrature(g * g + var_m * A * A, "A", A)
     C = 0.5
     converged = False
     n_it = 0
@@ -285,6 +294,9 @@ def edge_of_chaos(g: float, *, var_m: float = 1.0, feedback_dist: str = "normal"
     g = as_positive_float(g, "g")
     var_m = as_positive_float(var_m, "var_m")
     _check_feedback_dist(feedback_dist)
+    # tanh: [phi'^2](D) decays like D^(-1/2), so the edge lies near D ~ g^4
+    with np.errstate(over="ignore"):
+        check_quadrature(np.float64(g) ** 4, "g", g)
     if g <= 1:
         raise ValueError(f"the clamped network is below the edge of chaos for every target "
                          f"when g <= 1, got g={g}")
@@ -506,6 +518,13 @@ def multi_target(g: float, targets, *, phi: str = "tanh", var_m: float = 1.0,
                       DeprecationWarning, stacklevel=3)
     A = as_float_array(targets, "targets", 1)
     n = A.size
+    tol = as_positive_float(tol, "tol")
+    max_iter = as_int(max_iter, "max_iter", minimum=1)
+    if phi in ("tanh", "sigmoid"):  # phi^2 <= 1: Q <= g^2 + var_m A^2
+        check_bivariate(g * g, "g", g, radius=_PAIR_RADIUS)
+        check_bivariate(var_m, "var_m", var_m, radius=_PAIR_RADIUS)
+        check_bivariate(g * g + var_m * float(np.max(A * A)), "targets",
+                        float(np.max(np.abs(A))), radius=_PAIR_RADIUS)
     if np.any(A == 0):
         raise ValueError("targets must be nonzero (a zero target has no rates to regress on)")
     if phi == "tanh":

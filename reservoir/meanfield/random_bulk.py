@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import scipy.optimize
 
-from .._checks import as_positive_float
+from .._checks import as_choice, as_positive_float
 from ..nonlinearities import get_nonlinearity
-from .gaussian import gaussian_average, gaussian_expectation
+from .gaussian import check_quadrature, gaussian_average, gaussian_expectation
 
 _logcosh = get_nonlinearity("tanh").primitive
 
@@ -48,8 +48,10 @@ def scs_variance(g: float, *, method: str = "accurate") -> float:
         If no positive root is bracketed (never for g > 1, reported rather than hidden).
     """
     g = as_positive_float(g, "g", allow_zero=True)
+    as_choice(method, "method", ("accurate", "gh200"))
     if g <= 1.0:
         return 0.0
+    check_quadrature(10.0 * g * g, "g", g)
 
     def f(d):
         p2 = gaussian_expectation(lambda x: _logcosh(x) ** 2, 0.0, d, method=method)
@@ -85,8 +87,10 @@ def discrete_map_variance(g: float, *, method: str = "accurate") -> float:
         If no positive root is bracketed.
     """
     g = as_positive_float(g, "g", allow_zero=True)
+    as_choice(method, "method", ("accurate", "gh200"))
     if g <= 1.0:
         return 0.0
+    check_quadrature(g * g + 1.0, "g", g)
 
     def f(q):
         return g * g * float(gaussian_average("tanh", "phi2", 0.0, q, method=method)) - q

@@ -40,11 +40,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import as_float_array, as_int, as_positive_float
+from .._checks import (as_choice, as_float_array, as_int, as_positive_float, as_real,
+                       check_memory)
 from .._deprecation import renamed_fields, renamed_kwargs
 from .._results import PointSetMixin, ResultMixin
 from ._roots import grid_roots
 from ..nonlinearities import check_phi_name
+from .gaussian import check_quadrature
 from .gaussian import gaussian_average
 
 
@@ -96,13 +98,12 @@ class MeanFieldParams:
         as_positive_float(self.var_m, "var_m", allow_zero=True)
         as_positive_float(self.var_I, "var_I", allow_zero=True)
         for name in ("cov_mI", "overlap_nm", "overlap_nI"):
-            v = getattr(self, name)
-            if not np.isfinite(float(v)):
-                raise ValueError(f"{name} must be finite, got {v}")
-        if self.cov_mI**2 > self.var_m * self.var_I * (1 + 1e-12):
+            as_real(getattr(self, name), name)
+        with np.errstate(over="ignore"):
+            bad_cov = np.float64(self.cov_mI) ** 2 > self.var_m * self.var_I * (1 + 1e-12)
+        if bad_cov:
             raise ValueError("cov_mI^2 must not exceed var_m * var_I (Cauchy-Schwarz)")
-        if self.method not in ("accurate", "gh200"):
-            raise ValueError(f"method must be 'accurate' or 'gh200', got {self.method!r}")
+        as_choice(self.method, "method", ("accurate", "gh200"))
         check_phi_name(self.phi, "phi")
 
     @classmethod
@@ -224,6 +225,41 @@ class MeanFieldParams:
                                float(overlap_nI), self.phi, self.method)
 
 
+def _check_params(params) -> "MeanFieldParams":
+    if not isinstance(params, MeanFieldParams):
+        raise TypeError(f"params must be MeanFieldParams, got {type(params).__name__}")
+    return params
+
+
+def _check_z_range(z_range, name: str = "z_range"):
+    """``(lo, hi)`` as finite floats with ``lo < hi``."""
+    zr = as_float_array(z_range, name, 1)
+    if zr.size != 2:
+        raise ValueError(f"{name} must be a pair (lo, hi), got shape {zr.shape}")
+    lo, hi = float(zr[0]), float(zr[1])
+    if not lo < hi:
+        raise ValueError(f"{name} must satisfy lo < hi, got {tuple(z_range)}")
+    return lo, hi
+
+
+def _check_grid(n_grid, name: str = "n_grid", per_point: float = 8.0 * 64) -> int:
+    n_grid = as_int(n_grid, name, minimum=2)
+    check_memory(per_point * n_grid, name, n_grid, what="the grid and its averages")
+    return n_grid
+
+
+def _check_variance_of(p: "MeanFieldParams", din, name: str, value) -> None:
+    """The quadrature of ``Delta0 <= Delta_in + g^2 sup phi^2`` must fit in memory."""
+    if p.phi == "relu":  # closed forms, no grid
+        return
+    dmax = float(np.max(din)) if np.size(din) else 0.0
+    if not np.isfinite(dmax):
+        raise ValueError(f"{name}={value!r} gives a non-finite input variance")
+    if p.g**2 > dmax:
+        name, value = "params", f"g={p.g}"
+    check_quadrature(dmax + p.g**2, name, value)
+
+
 def _avg(p: MeanFieldParams, which, delta):
     return gaussian_average(p.phi, which, 0.0, delta, method=p.method)
 
@@ -257,11 +293,25 @@ def stationary_variance(params: MeanFieldParams, z, *, tol: float = 1e-13,
     Raises
     ------
     ValueError
-        If ``z`` is not finite or has more than one dimension.
+        If ``z`` is not finite or has more than one dimension, ``tol`` is not ``> 0``,
+        ``max_iter < 1``, or the quadrature grid of the variance at ``z`` cannot fit in
+        physical memory.
+    TypeError
+        If ``params`` is not :class:`MeanFieldParams` or ``tol``/``max_iter`` has the wrong
+        type.
     """
-    p = params
-    z = np.asarray(as_float_array(z, "z", (0, 1)), dtype=float)
-    din = p.input_variance(z)
+    return _stationary_variance(params, z, tol, max_iter, "z")
+
+
+def _stationary_variance(params, z, tol, max_iter, name):
+    """:func:`stationary_variance` with the readout values called ``name`` in errors."""
+    p = _check_params(params)
+    z = np.asarray(as_float_array(z, name, (0, 1)), dtype=float)
+    tol = as_positive_float(tol, "tol")
+    max_iter = as_int(max_iter, "max_iter", minimum=1)
+    with np.errstate(over="ignore"):
+        din = p.input_variance(z)
+    _check_variance_of(p, din, name, float(np.max(np.abs(z))) if z.size else 0.0)
     g2 = p.g**2
     d = din + g2 * _avg(p, "phi2", din)
     conv = np.zeros(d.shape, dtype=bool)
@@ -301,7 +351,7 @@ def open_loop_variance(params: MeanFieldParams, A):
     ValueError
         If ``A`` is not finite or has more than one dimension.
     """
-    return stationary_variance(params, A)
+    return _stationary_variance(params, A, 1e-13, 60, "A")
 
 
 def readout_scale(params: MeanFieldParams, A, direction_nm: float, direction_nI: float):
@@ -326,20 +376,29 @@ def readout_scale(params: MeanFieldParams, A, direction_nm: float, direction_nI:
     Returns
     -------
     C : ndarray
-        The readout scale at each ``A`` (dimensionless; infinite at ``A_flex``).
+        The readout scale at each ``A`` (dimensionless; infinite at ``A_flex``; at
+        ``A = 0`` with ``direction_nI = 0`` its limit ``1 / (direction_nm [phi'])``).
     converged : ndarray of bool
         Whether each open-loop variance converged.
 
     Raises
     ------
     ValueError
-        If ``A`` is not finite.
+        If ``A`` or a direction overlap is not finite, or the quadrature grid of the
+        variance at ``A`` cannot fit in physical memory.
+    TypeError
+        If ``params`` is not :class:`MeanFieldParams` or a direction is not a real number.
     """
+    _check_params(params)
     A = np.asarray(as_float_array(A, "A", (0, 1)), dtype=float)
+    direction_nm = as_real(direction_nm, "direction_nm")
+    direction_nI = as_real(direction_nI, "direction_nI")
     d, conv = open_loop_variance(params, A)
     psi = _avg(params, "dphi", d)
     with np.errstate(divide="ignore", invalid="ignore"):
         C = A / ((direction_nI + A * direction_nm) * psi)
+        if direction_nI == 0.0:  # A / (A nm psi): the limit 1 / (nm psi) at A = 0
+            C = np.where(A == 0.0, 1.0 / (direction_nm * psi), C)
     return C, conv
 
 
@@ -379,6 +438,8 @@ def stability_matrix(params: MeanFieldParams, z: float, delta0: float):
     z = float(as_float_array(z, "z", 0))
     delta0 = as_positive_float(delta0, "delta0", allow_zero=True)
     p = params
+    if p.phi != "relu":
+        check_quadrature(delta0, "delta0", delta0)
     M11 = p.g**2 * float(_avg(p, "dphi2", delta0) + _avg(p, "phi_ddphi", delta0))
     M12 = 2 * (p.var_m * z + p.cov_mI)
     a = p.overlap_nm * float(_avg(p, "dphi", delta0))
@@ -490,11 +551,12 @@ def mf_fixed_points(params: MeanFieldParams, *, z_range=None, n_grid: int = 4001
     TypeError
         If ``params`` is not a :class:`MeanFieldParams` or ``n_grid`` is not an integer.
     ValueError
-        If ``z_range`` does not satisfy ``lo < hi`` or ``n_grid < 2``.
+        If ``z_range`` is not a finite pair with ``lo < hi``, ``n_grid < 2``, or the grid
+        or its quadrature cannot fit in physical memory.
     """
     if not isinstance(params, MeanFieldParams):
         raise TypeError(f"params must be MeanFieldParams, got {type(params).__name__}")
-    n_grid = as_int(n_grid, "n_grid", minimum=2)
+    n_grid = _check_grid(n_grid)
     p = params
     messages = []
     if z_range is None:
@@ -502,9 +564,9 @@ def mf_fixed_points(params: MeanFieldParams, *, z_range=None, n_grid: int = 4001
             messages.append("default z_range derived for tanh; pass z_range for other phi")
         lo, hi = _default_range(p)
     else:
-        lo, hi = (float(v) for v in z_range)
-        if not lo < hi:
-            raise ValueError(f"z_range must satisfy lo < hi, got {z_range}")
+        lo, hi = _check_z_range(z_range)
+    with np.errstate(over="ignore"):
+        _check_variance_of(p, p.input_variance(np.array([lo, hi])), "z_range", (lo, hi))
     zg = np.linspace(lo, hi, int(n_grid))
     dg, convg = stationary_variance(p, zg)
     Gg = (p.overlap_nm * zg + p.overlap_nI) * _avg(p, "dphi", dg) - zg
@@ -629,15 +691,26 @@ def phase_diagram(params: MeanFieldParams, A, overlap_nm, *, z_range=None,
     ValueError
         If ``A`` or ``overlap_nm`` is not finite or has more than one dimension.
     """
+    p = _check_params(params)
     A = np.atleast_1d(as_float_array(A, "A", (0, 1)))
     snm = np.atleast_1d(as_float_array(overlap_nm, "overlap_nm", (0, 1)))
-    p = params
+    n_grid = _check_grid(n_grid)
+    check_memory(8.0 * 8 * A.size * snm.size, "A", f"{A.size} targets",
+                 what=f"the (A, overlap_nm) table of {A.size} x {snm.size} cells")
+    with np.errstate(over="ignore"):
+        _check_variance_of(p, p.input_variance(A), "A", float(np.max(np.abs(A))))
     if z_range is None:
-        big = p.with_readout(float(np.max(np.abs(snm))) + 1.0,
-                             float(np.max(np.abs(A))) * 10 + 10.0)
-        lo, hi = _default_range(big)
+        big_nm = float(np.max(np.abs(snm))) + 1.0
+        big_nI = float(np.max(np.abs(A))) * 10 + 10.0
+        lo, hi = _default_range(p.with_readout(big_nm, big_nI))
+        # the default range grows with both; name the one that sets it
+        name, value = (("overlap_nm", big_nm - 1.0) if big_nm > big_nI else
+                       ("A", float(np.max(np.abs(A)))))
     else:
-        lo, hi = (float(v) for v in z_range)
+        lo, hi = _check_z_range(z_range)
+        name, value = "z_range", (lo, hi)
+    with np.errstate(over="ignore"):
+        _check_variance_of(p, p.input_variance(np.array([lo, hi])), name, value)
     zg = np.linspace(lo, hi, int(n_grid))
     dg, ok = stationary_variance(p, zg)
     if not np.all(ok):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from .._checks import as_float_array, as_int, as_positive_float, as_rng
+from .._checks import as_float_array, as_int, as_positive_float, as_rng, check_memory
 from .._kernels import bptt as kernels
 from .._kernels import bptt_batched as batched
 from .._kernels.arrays import network_arrays
@@ -102,15 +102,18 @@ def loss_and_gradients(net: Network, inputs, targets, mask=None, *, mode: str = 
     ------
     ValueError
         If ``J`` is sparse, ``mode``, ``backend`` or ``dtype`` is unknown, the shapes
-        disagree, or the mask excludes every step.
+        disagree, the mask is negative or excludes every step, or the stored (B, T, N)
+        trajectories cannot fit in physical memory.
     TypeError
-        If ``dtype`` is not a dtype.
+        If ``net`` is not a ``Network`` or ``dtype`` is not a dtype.
     FloatingPointError
         If the forward pass gives a non-finite loss.
     """
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
     if net.is_sparse:
         raise ValueError("BPTT needs a dense J (net.J is sparse)")
-    if mode not in ("open", "closed"):
+    if not isinstance(mode, str) or mode not in ("open", "closed"):
         raise ValueError(f"mode must be 'open' or 'closed', got {mode!r}")
     U = as_float_array(inputs, "inputs", 3, allow_empty=True)
     Y = as_float_array(targets, "targets", 3)
@@ -119,12 +122,21 @@ def loss_and_gradients(net: Network, inputs, targets, mask=None, *, mode: str = 
         raise ValueError(f"inputs must be (B, T, {net.n_inputs}) and targets "
                          f"(B, T, {net.n_outputs}) with the same B, T; got {U.shape} and "
                          f"{Y.shape}")
-    W = np.ones((B, T)) if mask is None else np.broadcast_to(
-        as_float_array(mask, "mask", (1, 2)), (B, T))
+    if mask is None:
+        W = np.ones((B, T))
+    else:
+        W = as_float_array(mask, "mask", (1, 2))
+        if W.shape not in ((T,), (B, T), (1, T)):
+            raise ValueError(f"mask must have shape ({T},) or ({B}, {T}), got {W.shape}")
+        if np.any(W < 0):
+            raise ValueError("mask must be non-negative (weights of the time steps)")
+        W = np.broadcast_to(W, (B, T))
+    check_memory(8.0 * B * T * (4 * net.N + 2 * net.n_outputs), "inputs",
+                 f"array of shape {U.shape}", what="the stored (B, T, N) trajectories")
     norm = W.sum() * net.n_outputs
     if norm <= 0:
         raise ValueError("mask excludes every time step")
-    if backend not in ("blas", "numba"):
+    if not isinstance(backend, str) or backend not in ("blas", "numba"):
         raise ValueError(f"backend must be 'blas' or 'numba', got {backend!r}")
     dt = _as_compute_dtype(dtype, backend)
     J = net.J if mode == "open" else net.J + net.W_fb @ net.W_out
@@ -462,7 +474,8 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
     ValueError
         If ``J`` is sparse, the task is not batched, or a setting is out of range
         (``train`` naming a parameter that ``mode`` does not train, ``dale`` outside
-        (0, 1], ...).
+        (0, 1], ...), or the loss history (``epochs``) or the stored trajectories of a
+        mini-batch (``batch_size`` x T x N) cannot fit in physical memory.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
@@ -476,17 +489,30 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
     decay = as_positive_float(decay, "decay", allow_zero=True)
     if clip_norm is not None:
         clip_norm = as_positive_float(clip_norm, "clip_norm")
-    if mode not in ("open", "closed"):
+    if not isinstance(mode, str) or mode not in ("open", "closed"):
         raise ValueError(f"mode must be 'open' or 'closed', got {mode!r}")
-    train = tuple(train)
+    if callback is not None and not callable(callback):
+        raise TypeError(f"callback must be callable or None, got {type(callback).__name__}")
+    try:
+        train = tuple(train)
+    except TypeError:
+        raise TypeError(f"train must be a sequence of parameter names, got "
+                        f"{type(train).__name__}") from None
     allowed = ALL_PARAMS if mode == "closed" else PARAMS
-    bad = [p for p in train if p not in allowed]
+    bad = [p for p in train if not isinstance(p, str) or p not in allowed]
     if bad or not train:
         raise ValueError(f"train must be a non-empty subset of {allowed} in mode "
                          f"{mode!r}, got {train}")
     if early_stop is None:
         early_stop = task.info.get("early_stop")
     _as_compute_dtype(dtype, backend)
+    B_all, T_all = task.inputs.shape[0], task.inputs.shape[1]
+    n_batches = -(-B_all // batch_size)
+    check_memory(8.0 * epochs * (n_batches + 2), "epochs", epochs,
+                 what=f"the loss history of {n_batches} mini-batches per epoch")
+    check_memory(8.0 * min(batch_size, B_all) * T_all * (4 * net.N + 2 * net.n_outputs)
+                 + 8.0 * 4 * net.N * net.N, "batch_size", batch_size,
+                 what=f"the stored (batch, T={T_all}, N={net.N}) trajectories")
     gen = as_rng(rng)
     params = {"J": np.array(net.dense_J()), "W_in": np.array(net.W_in),
               "b": np.array(net.b), "W_out": np.array(net.W_out), "W_fb": np.array(net.W_fb)}

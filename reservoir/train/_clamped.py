@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._checks import as_float_array, as_positive_float
+from .._checks import as_float_array, as_positive_float, check_memory
 from .._deprecation import renamed_kwargs
 from .._simulate import simulate
 from ..network import random_network
@@ -60,23 +60,33 @@ def train_fixed_point_network(N: int, g: float, targets, *, phi: str = "tanh",
     Raises
     ------
     ValueError
-        If ``var_m`` is not positive, ``feedback_dist`` is unknown or ``targets`` is not
-        a non-empty 1-D array of finite values.
+        If ``var_m``, ``settle`` or ``dt`` is not positive, ``feedback_dist`` is unknown,
+        ``targets`` is not a non-empty 1-D array of finite values (at most ``N``), or the
+        clamped trials cannot fit in physical memory; or if ``R R^T`` is singular (for
+        example the targets ``A`` and ``-A`` with an odd ``phi``, which give the same
+        constraint; was ``numpy.linalg.LinAlgError``).
     RuntimeError
         If a clamped network has not settled: it is chaotic, below the edge of chaos of the
         driven network (Rivkind & Barak 2017: ``g <[phi'^2]>^{1/2} = 1``).
-    numpy.linalg.LinAlgError
-        If ``R R^T`` is singular (for example the targets ``A`` and ``-A`` with an odd
-        ``phi``, which give the same constraint).
     """
     A = as_float_array(targets, "targets", 1)
     var_m = as_positive_float(var_m, "var_m")
-    if feedback_dist not in ("normal", "uniform"):
+    if not isinstance(feedback_dist, str) or feedback_dist not in ("normal", "uniform"):
         raise ValueError(f"feedback_dist must be 'normal' or 'uniform', got {feedback_dist!r}")
+    settle = as_positive_float(settle, "settle")
+    dt = as_positive_float(dt, "dt")
+    n_settle = settle / dt
+    check_memory(8.0 * 3 * A.size * max(n_settle, 1.0), "settle / dt", n_settle,
+                 what=f"the clamped targets of {A.size} trials")
     scale = np.sqrt(var_m) if feedback_dist == "normal" else np.sqrt(3.0 * var_m)
     net = random_network(N, g, 0, 1, phi=phi, dt=dt, feedback_dist=feedback_dist,
                          feedback_scale=float(scale), rng=rng)
-    T = int(round(settle / dt))
+    if A.size > net.N:
+        raise ValueError(f"targets must number at most N = {net.N} (one constraint each on "
+                         f"the readout), got {A.size}")
+    T = int(round(n_settle))
+    if T < 1:
+        raise ValueError(f"settle must be at least one step dt={dt}, got {settle}")
     Y = np.repeat(A[:, None, None], T, axis=1)
     X = simulate(net, None, np.zeros((A.size, N)), mode="teacher", targets=Y, n_steps=T,
                  record=()).x_final
@@ -86,5 +96,9 @@ def train_fixed_point_network(N: int, g: float, targets, *, phi: str = "tanh",
         raise RuntimeError("the clamped network did not settle to a fixed point (chaotic "
                            "below the edge of chaos?); increase the targets or settle")
     R = get_nonlinearity(phi).phi(X)
-    w = R.T @ np.linalg.solve(R @ R.T, A)
+    try:
+        w = R.T @ np.linalg.solve(R @ R.T, A)
+    except np.linalg.LinAlgError:
+        raise ValueError("targets give linearly dependent settled rates (R R^T is singular: "
+                         "repeated targets, or A and -A with an odd phi)") from None
     return net.with_readout(w[None, :]), X

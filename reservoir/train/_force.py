@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import as_float_array, as_int, as_positive_float, as_rng
+from .._checks import (as_float_array, as_int, as_positive_float, as_rng, check_memory,
+                       check_rng)
 from .._kernels import rls
 from .._kernels.arrays import network_arrays
 from .._deprecation import renamed_kwargs
@@ -59,6 +60,11 @@ class ForceResult(ResultMixin):
     messages: tuple
     n_updates: int
     n_steps: int
+
+
+#: Smallest accepted penalty: ``P0 = I / reg`` is updated by terms of order ``1 / reg^2``,
+#: which overflow below about 1e-154.
+_MIN_REG = 1e-150
 
 
 @renamed_kwargs(alpha="reg")
@@ -118,7 +124,8 @@ def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_e
         If ``net`` is not a ``Network``.
     ValueError
         If ``targets`` is missing, or an argument has the wrong shape or value (``reg``
-        not positive, ``P0`` not symmetric, ...).
+        below 1e-150, ``P0`` not symmetric, an invalid ``rng`` even when unused, ...), or
+        ``P`` (N, N) cannot fit in physical memory.
     SimulationDivergedError
         If the state becomes non-finite.
     FloatingPointError
@@ -129,9 +136,17 @@ def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_e
     if targets is None:
         raise ValueError("targets is required")
     reg = as_positive_float(reg, "reg")
+    if reg < _MIN_REG:
+        raise ValueError(f"reg must be >= {_MIN_REG:g} (P0 = I / reg and its rank-1 updates, "
+                         f"of order 1 / reg^2, must stay finite), got {reg:g}")
     update_every = as_int(update_every, "update_every", minimum=1)
     step_offset = as_int(step_offset, "step_offset", minimum=0)
+    check_rng(rng)  # validated even when x0 is given and it is not used
+    if not isinstance(return_P, (bool, np.bool_)):
+        raise TypeError(f"return_P must be a bool, got {type(return_P).__name__}")
     N, M, K = net.N, net.n_inputs, net.n_outputs
+    check_memory(8.0 * (2 * N * N + 4 * N), "net", f"a network of N={N} units",
+                 what="the RLS matrix P (N, N) and its copy")
     Y = as_float_array(targets, "targets", 2)
     T = Y.shape[0]
     if Y.shape[1] != K:

@@ -21,7 +21,8 @@ import numpy as np
 import scipy.linalg
 from scipy.linalg import lapack
 
-from .._checks import as_float_array, as_int, as_positive_float, as_rng
+from .._checks import (as_float_array, as_int, as_positive_float, as_rng, check_memory,
+                       check_rng)
 from .._kernels.blas_threads import single_threaded_blas
 from .._results import ResultMixin
 from ..network import Network
@@ -280,12 +281,28 @@ def ridge_readout(RtR: np.ndarray, RtY: np.ndarray, reg: float) -> np.ndarray:
 
     Raises
     ------
+    TypeError
+        If an argument is not a real array or number.
     ValueError
-        If ``RtR`` or ``RtY`` holds non-finite values.
-    numpy.linalg.LinAlgError
-        If ``RtR + reg I`` is not positive definite (``RtR`` not positive semi-definite).
+        If ``RtR`` is not a finite symmetric (N, N) matrix, ``RtY`` not a finite array
+        with N rows, ``reg`` negative or not finite, or ``RtR + reg I`` not positive
+        definite (``RtR`` not positive semi-definite).
     """
-    return _ridge_solve(RtR, RtY, reg)[0]
+    RtR = as_float_array(RtR, "RtR", 2)
+    if RtR.shape[0] != RtR.shape[1]:
+        raise ValueError(f"RtR must be square (N, N), got shape {RtR.shape}")
+    if not np.allclose(RtR, RtR.T, rtol=1e-10, atol=1e-12 * float(np.max(np.abs(RtR)))):
+        raise ValueError("RtR must be symmetric (R^T R)")
+    RtY = as_float_array(RtY, "RtY", (1, 2))
+    if RtY.shape[0] != RtR.shape[0]:
+        raise ValueError(f"RtY must have N = {RtR.shape[0]} rows to match RtR, got shape "
+                         f"{RtY.shape}")
+    reg = as_positive_float(reg, "reg", allow_zero=True)
+    try:
+        return _ridge_solve(RtR, RtY, reg)[0]
+    except np.linalg.LinAlgError as exc:
+        raise ValueError(f"RtR + reg I is not positive definite (RtR must be positive "
+                         f"semi-definite): {exc}") from None
 
 
 def ridge_regression(R, Y, reg: float, weights=None, *, rcond=None) -> np.ndarray:
@@ -441,8 +458,9 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
         If ``net`` is not a ``Network``.
     ValueError
         If ``targets`` is missing, an argument has the wrong shape or value (``rcond``
-        outside [0, 1), ...), ``washout`` is not shorter than the trials, or no sample is
-        left to fit.
+        outside [0, 1), an invalid ``rng`` even when unused, ...), ``washout`` is not
+        shorter than the trials, no sample is left to fit, or the (N + K)^2 factor
+        cannot fit in physical memory.
     SimulationDivergedError
         If the teacher-forced run diverges.
     """
@@ -460,6 +478,9 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
     U, Y, X, batched = prepare_batch(net, inputs, Yarr, x0, n_steps, MODE_CODES["teacher"])
     B, T = U.shape[0], U.shape[1]
     N, K = net.N, net.n_outputs
+    # the (N + K)^2 triangular factor, its SVD (U, Vt and a copy) and one step of B trials
+    check_memory(8.0 * 4 * (N + K) ** 2 + 8.0 * B * (3 * N + K), "net",
+                 f"a network of N={N} units", what="the least-squares factor (N + K, N + K)")
     if washout >= T:
         raise ValueError(f"washout ({washout}) must be shorter than the trials ({T} steps)")
     W = np.ones((B, T))
@@ -474,6 +495,7 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
     n_samples = float(W.sum())
     if n_samples <= 0:
         raise ValueError("no samples left to fit (mask and washout exclude every step)")
+    check_rng(rng)  # validated even when unused
     gen = as_rng(rng) if noise_std > 0 else None
     noise_scale = noise_std * np.sqrt(net.alpha)
     # float64 values held per trial and step: the rates (and the noise), plus the
