@@ -437,9 +437,6 @@ def _saved_file():
 # the lead fixes them; strict=False so that a fix turns them green without editing here.
 _AN = "reservoir.analysis (issue 13 item 3, owned by the analysis helpers): "
 XFAIL: dict[str, str] = {
-    "jacobian": _AN + "net=None gives AttributeError; kind=array gives numpy's ambiguous "
-                      "truth value",
-    "spectrum": _AN + "net=None gives AttributeError",
     "stability_report": _AN + "n_init/chunk huge give MemoryError (no check_memory); "
                               "duration huge gives silent NaN; lyapunov=array ambiguous",
     "lyapunov_exponent": _AN + "duration/transient huge run for ever; interval huge gives "

@@ -72,6 +72,8 @@ def _state(net: Network, x) -> np.ndarray:
 
 
 def _check_input(net: Network, u) -> None:
+    if not isinstance(net, Network):
+        raise TypeError(f"net must be a Network, got {type(net).__name__}")
     if u is not None:
         uu = as_float_array(u, "u", 1, allow_empty=True)
         if uu.shape != (net.n_inputs,):
@@ -145,7 +147,7 @@ def jacobian(net: Network, x, u=None, mode: str = "closed", kind: str = "flow") 
         If ``x`` or ``u`` has the wrong shape, or ``mode`` or ``kind`` is unknown.
     """
     _check_input(net, u)
-    if kind not in ("flow", "map"):
+    if not isinstance(kind, str) or kind not in ("flow", "map"):
         raise ValueError(f"kind must be 'flow' or 'map', got {kind!r}")
     S = gain_matrix(net, x, mode)
     N = net.N
