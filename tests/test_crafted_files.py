@@ -344,13 +344,19 @@ def test_case_lists_are_complete(tmp_path):
     assert sorted(_csr_cases()) == sorted(CSR_CASES)
 
 
+def _report(reports, expected, key):
+    """The subprocess's report of one case (it must have run to the end) and what the case
+    expects."""
+    rep = reports[key]
+    assert rep["status"] == "done", f"crashed (return code {rep.get('returncode')}): " \
+                                    f"{rep.get('stderr')}"
+    return rep, expected[key]
+
+
 @pytest.mark.parametrize("case", FILE_CASES)
 def test_crafted_file(outcomes, case):
     reports, expected, paths, marker = outcomes
-    rep = reports[f"file:{case}"]
-    assert rep["status"] == "done", f"crashed (return code {rep.get('returncode')}): " \
-                                    f"{rep.get('stderr')}"
-    want = expected[f"file:{case}"]
+    rep, want = _report(reports, expected, f"file:{case}")
     if isinstance(want, tuple):
         assert rep["error"] is None, rep
         assert rep["finite"] and rep["canonical"] in (True, None)
@@ -369,10 +375,7 @@ CSR_CASES = sorted(_csr_cases())
 @pytest.mark.parametrize("case", CSR_CASES)
 def test_crafted_sparse_J_given_to_network(outcomes, case):
     reports, expected, _, _ = outcomes
-    rep = reports[f"csr:{case}"]
-    assert rep["status"] == "done", f"crashed (return code {rep.get('returncode')}): " \
-                                    f"{rep.get('stderr')}"
-    want = expected[f"csr:{case}"]
+    rep, want = _report(reports, expected, f"csr:{case}")
     if isinstance(want, tuple):
         assert rep["error"] is None, rep
         assert rep["finite"] and rep["canonical"]
