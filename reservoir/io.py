@@ -20,7 +20,7 @@ from .errors import NetworkFileError
 from .network import Network, _canonical_csr
 
 FORMAT = "reservoir.network"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 def _fspath(path):
@@ -72,7 +72,10 @@ def save(net: Network, path, *, metadata: dict | None = None) -> None:
         text = json.dumps(header)
     except TypeError as exc:
         raise TypeError(f"net.meta and metadata must be JSON-serialisable: {exc}") from exc
-    arrays = {"W_in": net.W_in, "W_fb": net.W_fb, "W_out": net.W_out, "b": net.b}
+    arrays = {"W_in": net.W_in, "W_fb": net.W_fb, "W_out": net.W_out, "b": net.b,
+              "b_out": net.b_out}
+    if net.dale_signs is not None:
+        arrays["dale_signs"] = net.dale_signs
     if net.is_sparse:
         arrays.update(J_data=net.J.data, J_indices=net.J.indices, J_indptr=net.J.indptr)
     else:
@@ -85,6 +88,8 @@ def save(net: Network, path, *, metadata: dict | None = None) -> None:
 _COMMON = ("W_in", "W_fb", "W_out", "b")
 _DENSE = ("J",)
 _SPARSE = ("J_data", "J_indices", "J_indptr")
+#: Optional members (format version 2): the readout intercept and Dale's signs.
+_OPTIONAL = ("b_out", "dale_signs")
 _CHUNK = 1 << 24
 
 
@@ -245,11 +250,14 @@ def _load_archive(zf: zipfile.ZipFile, fail) -> Network:
     missing = [m for m in expected if m not in members]
     if missing:
         fail(f"missing members {missing}")
-    unknown = sorted(set(names) - {m + ".npy" for m in expected})
+    unknown = sorted(set(names) - {m + ".npy" for m in expected + _OPTIONAL})
     if unknown:
         fail(f"unknown members {unknown}")
     arrays = {m: _read_member(zf, members[m], "f", 2 if m != "b" else 1, fail)
               for m in _COMMON}
+    for m in _OPTIONAL:
+        if m in members:
+            arrays[m] = _read_member(zf, members[m], "f", 1, fail)
     try:
         if header["sparse"]:
             data = _read_member(zf, members["J_data"], "f", 1, fail)

@@ -210,6 +210,13 @@ class Network:
     meta : dict
         Free-form JSON-serialisable provenance (seed, g, ...); saved with the network and
         ignored by equality.
+    b_out : ndarray, shape (K,), optional
+        Readout intercept, ``z = W_out phi(x) + b_out`` (default zeros: no intercept). In
+        closed loop it feeds back as the constant current ``W_fb b_out``.
+    dale_signs : ndarray, shape (N,), optional
+        Dale's law: ``+1`` for an excitatory, ``-1`` for an inhibitory unit; every
+        outgoing weight of unit ``j`` (column ``J[:, j]``) then has the sign of
+        ``dale_signs[j]`` or is zero. ``None`` (default): no sign constraint.
 
     Raises
     ------
@@ -218,7 +225,8 @@ class Network:
         dtype, or ``meta`` is not a dict.
     ValueError
         If a shape does not match ``N``, ``K`` or ``M``, an array holds non-finite values,
-        the index structure of a sparse ``J`` is broken (an index out of ``[0, N)``, a bad
+        ``dale_signs`` holds a value other than +1 and -1 or a column of ``J`` violates
+        its sign, the index structure of a sparse ``J`` is broken (an index out of ``[0, N)``, a bad
         ``indptr``, mismatched lengths), ``phi`` is unknown, ``tau`` or ``dt`` is not
         positive, or ``dt > tau``.
 
@@ -238,6 +246,8 @@ class Network:
     tau: float = 1.0
     dt: float = 0.1
     meta: dict = field(default_factory=dict)
+    b_out: Any = None
+    dale_signs: Any = None
 
     def __post_init__(self):
         set_ = object.__setattr__
@@ -263,6 +273,14 @@ class Network:
         set_(self, "W_fb", _freeze(W_fb))
         set_(self, "W_out", _freeze(W_out))
         set_(self, "b", _freeze(b))
+        if self.b_out is None:
+            b_out = np.zeros(K)
+        else:
+            b_out = as_float_array(self.b_out, "b_out", 1, allow_empty=True)
+            check_shape(b_out, (K,), "b_out")
+        set_(self, "b_out", _freeze(b_out))
+        if self.dale_signs is not None:
+            set_(self, "dale_signs", _freeze(_check_dale_signs(self.dale_signs, J)))
         set_(self, "phi", check_phi_name(self.phi))
         tau = as_positive_float(self.tau, "tau")
         dt = as_positive_float(self.dt, "dt")
@@ -320,25 +338,32 @@ class Network:
         check_memory(8.0 * self.N * self.N, "N", self.N, what="a dense (N, N) copy of J")
         return self.J.toarray()
 
-    def with_readout(self, W_out) -> "Network":
+    def with_readout(self, W_out, b_out=None) -> "Network":
         """Return a copy with other readout weights.
 
         Parameters
         ----------
         W_out : array_like, shape (K, N)
             The new readout.
+        b_out : array_like, shape (K,), optional
+            The new readout intercept (default: zeros, no intercept).
 
         Returns
         -------
         Network
-            Equal to this network except for ``W_out``.
+            Equal to this network except for ``W_out`` and ``b_out``.
 
         Raises
         ------
         ValueError
-            If ``W_out`` has the wrong shape or non-finite entries.
+            If ``W_out`` or ``b_out`` has the wrong shape or non-finite entries.
         """
-        return dataclasses.replace(self, W_out=W_out)
+        return dataclasses.replace(self, W_out=W_out, b_out=b_out)
+
+    @property
+    def has_intercept(self) -> bool:
+        """Whether the readout has a nonzero intercept ``b_out``."""
+        return bool(np.any(self.b_out != 0))
 
     # --------------------------------------------------------------- equality
     def __eq__(self, other):
@@ -354,7 +379,10 @@ class Network:
             same_J = np.array_equal(self.J, other.J)
         return (same_J
                 and all(np.array_equal(getattr(self, n), getattr(other, n))
-                        for n in ("W_in", "W_fb", "W_out", "b"))
+                        for n in ("W_in", "W_fb", "W_out", "b", "b_out"))
+                and ((self.dale_signs is None and other.dale_signs is None)
+                     or (self.dale_signs is not None and other.dale_signs is not None
+                         and np.array_equal(self.dale_signs, other.dale_signs)))
                 and self.phi == other.phi and self.tau == other.tau and self.dt == other.dt)
 
     __hash__ = None
@@ -363,6 +391,29 @@ class Network:
         kind = f"sparse, {self.J.nnz} nonzeros" if self.is_sparse else "dense"
         return (f"Network(N={self.N}, M={self.n_inputs}, K={self.n_outputs}, phi={self.phi!r}, "
                 f"tau={self.tau}, dt={self.dt}, J {kind})")
+
+
+def _check_dale_signs(signs, J) -> np.ndarray:
+    """Validate Dale signs (N,) of +1/-1 against the columns of ``J`` (dense or CSR)."""
+    s = as_float_array(signs, "dale_signs", 1)
+    N = J.shape[0]
+    check_shape(s, (N,), "dale_signs")
+    if not np.all((s == 1.0) | (s == -1.0)):
+        raise ValueError("dale_signs must hold +1 (excitatory) or -1 (inhibitory) for each "
+                         "unit")
+    if sp.issparse(J):
+        cols, vals = J.indices, J.data
+    else:
+        cols = np.broadcast_to(np.arange(N), J.shape).ravel()
+        vals = J.ravel()
+    bad = vals * s[cols] < 0
+    if np.any(bad):
+        j = int(cols[np.argmax(bad)])
+        raise ValueError(
+            f"J violates dale_signs: {int(np.count_nonzero(bad))} weights have the wrong "
+            f"sign (first in column {j}, whose unit has sign {int(s[j]):+d}); project J "
+            "(reservoir.train.project_dale) or pass dale_signs=None")
+    return s
 
 
 def _bernoulli_positions(n_total: int, p: float, rng) -> np.ndarray:
