@@ -187,3 +187,26 @@ def check_rng(rng, name: str = "rng") -> None:
     if rng is None or isinstance(rng, (np.random.Generator, np.random.SeedSequence)):
         return
     as_rng(rng, name)
+
+
+#: Most Euler steps one call may request: at a tenth of a microsecond per step (a tiny
+#: network) this is more than a day of computation, so a larger request is a mistake in
+#: units (e.g. a duration given in steps times ``1/dt``), not a run to start.
+MAX_STEPS = 10**12
+
+
+def check_steps(duration: float, dt: float, name: str) -> int:
+    """Number of Euler steps ``round(duration / dt)``, refused above :data:`MAX_STEPS`.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` if the duration needs more than ``MAX_STEPS`` steps of ``dt``.
+    """
+    steps = duration / dt
+    if not steps <= MAX_STEPS:
+        raise ValueError(
+            f"{name}={duration:g} needs {steps:.3g} Euler steps of dt={dt!r}, more than "
+            f"the {MAX_STEPS:.0e} one call may run (more than a day at any network size); "
+            "give durations in time units (those of tau)")
+    return int(round(steps))

@@ -42,6 +42,7 @@ standard input: ``__main__``), and by reference otherwise.
 from __future__ import annotations
 
 import collections
+import collections.abc
 import concurrent.futures
 import contextlib
 import functools
@@ -62,8 +63,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ._checks import as_int
+from ._checks import as_int, check_memory
 from ._results import ResultMixin
+
+#: Bytes of bookkeeping per task held before any task runs (its seed sequence, its point
+#: dict, its future): a generous estimate used to refuse sweeps that cannot fit.
+_TASK_BYTES = 2048
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -614,12 +619,23 @@ def sweep(func, grid: dict, n_realizations: int = 1, *, rng=0, store=None, execu
     if not isinstance(grid, dict) or not grid:
         raise TypeError("grid must be a non-empty dict of parameter name -> values")
     names = list(grid)
+    for n in names:
+        if not isinstance(n, str) or not n.isidentifier():
+            raise TypeError(f"grid keys must be parameter names of func (identifiers), "
+                            f"got {n!r}")
+        v = grid[n]
+        if isinstance(v, (str, bytes, dict)) or not isinstance(v, collections.abc.Iterable):
+            raise TypeError(f"grid[{n!r}] must be a list (or other sequence) of values, got "
+                            f"{type(v).__name__}")
     values = [list(grid[n]) for n in names]
     if any(len(v) == 0 for v in values):
         raise ValueError("every grid parameter needs at least one value")
     if "rng" in names or "realization" in names:
         raise ValueError("'rng' and 'realization' are reserved names")
     n_real = as_int(n_realizations, "n_realizations", minimum=1)
+    n_total = float(np.prod([float(len(v)) for v in values])) * n_real
+    check_memory(_TASK_BYTES * n_total, "n_realizations", n_real,
+                 what=f"the bookkeeping of {n_total:.3g} tasks (grid points x realisations)")
     budget = as_int(threads_per_task, "threads_per_task", minimum=1)
     if isinstance(rng, np.random.Generator):
         raise TypeError("rng must be an int or a SeedSequence (a Generator cannot be split "

@@ -96,8 +96,12 @@ class Task(ResultMixin):
     def __post_init__(self):
         targets = _task_array(self.targets, "targets", (2, 3))
         batched = targets.ndim == 3
-        inputs = _task_array(self.inputs, "inputs", (3,) if batched else (2,),
-                             allow_empty=True)
+        inputs = _task_array(self.inputs, "inputs", (2, 3), allow_empty=True)
+        if inputs.ndim != targets.ndim:
+            raise ValueError(
+                f"inputs and targets must both be unbatched (T, M) and (T, K) or both "
+                f"batched (B, T, M) and (B, T, K): inputs has shape {inputs.shape}, targets "
+                f"{targets.shape}")
         mask = _task_array(self.mask, "mask", (2,) if batched else (1,))
         lead_y, lead_u = targets.shape[:-1], inputs.shape[:-1]
         if lead_u != lead_y or mask.shape != lead_y:
