@@ -18,7 +18,8 @@ from .compare import Comparison, compare_training
 from .errors import SimulationDivergedError
 from .io import load, save
 from .metrics import mae, mse, nmse
-from .network import Network, exact_overlap_network, jarne_network, random_network
+from .network import (Network, dale_network, exact_overlap_network, jarne_network,
+                      random_network)
 from .nonlinearities import Nonlinearity, get_nonlinearity
 from ._simulate import Trajectory, simulate
 from ._sweep import SweepResult, sweep
@@ -30,7 +31,7 @@ from .train import (BPTTResult, ForceResult, RidgeResult, bptt, fit_ridge, force
 __all__ = [
     "__version__", "Network", "random_network", "exact_overlap_network", "Nonlinearity", "get_nonlinearity",
     "Trajectory", "simulate", "SimulationDivergedError", "Task", "tasks",
-    "fit_ridge", "ridge_regression", "RidgeResult", "bptt", "BPTTResult", "jarne_network", "force", "ForceResult", "save", "load", "nmse", "mse", "mae",
+    "fit_ridge", "ridge_regression", "RidgeResult", "bptt", "BPTTResult", "jarne_network", "dale_network", "force", "ForceResult", "save", "load", "nmse", "mse", "mae",
     "jacobian", "spectrum", "Spectrum", "find_fixed_points", "FixedPoints",
     "stability_report", "StabilityReport", "lyapunov_exponent", "readout_geometry",
     "ReadoutGeometry", "plotting", "meanfield", "predict", "Prediction", "compare_training", "Comparison", "sweep", "SweepResult",

@@ -4,14 +4,15 @@ Feedback convention
 -------------------
 The value fed back while computing ``x[t+1]`` is the one *for time t*:
 
-* ``mode="closed"``: the network's own readout ``z[t] = W_out phi(x[t])``;
-* ``mode="teacher"``: the target ``y[t]`` (open loop with teacher forcing, for training);
+* ``mode="closed"``: the network's own readout ``z[t] = W_out phi(x[t]) + b_out``;
+* ``mode="teacher"``: the target ``y[t]`` (open loop with teacher forcing, for training),
+  plus the feedback noise ``feedback_noise_std * xi[t]`` when asked (see below);
 * ``mode="open"``: nothing (0).
 
 so a readout trained on teacher-forced states sees exactly the inputs it will see in
 closed loop. Row ``t`` of a trajectory is the state ``x[t]`` *before* step ``t``
-(``x[0] = x0``) with ``r[t] = phi(x[t])`` and ``z[t] = W_out r[t]``; the input ``u[t]``
-acts on ``x[t+1]``. The state after the last step is ``Trajectory.x_final``, so
+(``x[0] = x0``) with ``r[t] = phi(x[t])`` and ``z[t] = W_out r[t] + b_out``; the input
+``u[t]`` acts on ``x[t+1]``. The state after the last step is ``Trajectory.x_final``, so
 running ``T1`` steps and then ``T2`` steps from ``x_final`` gives exactly the same
 states as running ``T1 + T2`` steps at once.
 
@@ -26,6 +27,32 @@ feedback: an Ornstein-Uhlenbeck process); the simulated one does not. With
 so its stationary variance ``v`` solves ``v = (1 - alpha)**2 v + sigma**2 alpha``:
 ``v = sigma**2 / (2 - alpha)`` (``sigma**2`` at ``alpha = 1``), which tends to ``sigma**2 / 2``
 only as ``dt / tau -> 0`` (relative excess ``alpha / (2 - alpha)``, about ``alpha / 2``).
+
+Readout intercept
+-----------------
+The recorded readout is ``z[t] = W_out r[t] + b_out`` in every mode. In closed loop the
+fed-back ``z[t]`` includes ``b_out``: ``W_fb z[t] = W_fb W_out r[t] + W_fb b_out``, a
+constant current, so a closed-loop run is the run of the network with the bias
+``b + W_fb b_out`` and no intercept (the kernels are given that bias:
+:func:`~reservoir._kernels.arrays.closed_loop_bias`); its states are bit for bit those of
+that folded network, and its recorded ``z`` is the folded network's plus ``b_out``. In
+teacher forcing the target is fed back and in open loop nothing, so there the intercept
+only shifts the recorded ``z``.
+
+Feedback noise
+--------------
+``feedback_noise_std = s`` (teacher forcing only) feeds back ``y[t] + s xi[t]`` with
+``xi[t] ~ N(0, I_K)`` independent per step and trial, in readout units and not scaled by
+``dt`` (one draw per Euler step, as the target itself is given per step): the classic
+cure for a generator that drifts once its loop is closed (Jaeger 2001; the network learns
+to correct small errors in what it is fed). It is distinct from the state noise
+``noise_std``; it changes the states but not the recorded ``z`` (the network's own
+readout). Draw order (so that a run can be reproduced with the same ``rng``): the feedback
+noise is drawn first, in one call ``rng.standard_normal((B, T, K))`` (``B = 1`` for an
+unbatched run), then the state noise, ``rng.standard_normal((B, Tc, N))`` for each chunk
+of ``Tc`` steps in time order (one chunk, ``Tc = T``, unless the run needs more than 64 MiB
+of noise per chunk). ``feedback_noise_std = 0`` draws nothing: the same bits as without
+it.
 """
 
 from __future__ import annotations
@@ -63,7 +90,7 @@ class Trajectory(ResultMixin):
     r : ndarray or None
         Rates ``phi(x)``, same shape as ``x``.
     z : ndarray or None
-        Readouts ``W_out r``, shape (T, K) or (B, T, K).
+        Readouts ``W_out r + b_out``, shape (T, K) or (B, T, K).
     x_final : ndarray
         State after the last step, shape (N,) or (B, N).
     mode : str
@@ -168,12 +195,24 @@ def advance(net: Network, X, U, Y, mode_code: int, noise_scale: float, noise, ou
     """Run the kernel on one chunk; ``X`` (B, N) is updated in place.
 
     ``U`` (B, Tc, M); ``Y`` (B, Tc, K) or (B, 0, K); ``noise`` (B, Tc, N) or (B, 0, N);
-    outputs (B, Tc, .) or (B, 0, .). Raises ``SimulationDivergedError``.
+    outputs (B, Tc, .) or (B, 0, .). The readout intercept ``b_out`` is honoured: folded
+    into the bias in closed loop, added to the recorded ``z`` in every mode. Raises
+    ``SimulationDivergedError``.
     """
     B = X.shape[0]
     code = CODES[net.phi]
     alpha = net.alpha
-    arrays = network_arrays(net)
+    arrays = network_arrays(net, fold_intercept=mode_code == MODE_CODES["closed"])
+    _run_kernels(net, arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, out_x,
+                 out_r, out_z, t_offset)
+    if out_z.shape[1] and net.has_intercept:
+        out_z += net.b_out
+
+
+def _run_kernels(net, arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, out_x,
+                 out_r, out_z, t_offset):
+    """The kernel call of :func:`advance` (raises ``SimulationDivergedError``)."""
+    B = X.shape[0]
     if B == 1:
         status = euler.run_single(arrays, alpha, code, mode_code, X[0],
                                   np.ascontiguousarray(U[0]), np.ascontiguousarray(Y[0]),
@@ -235,7 +274,8 @@ def chunk_length(B: int, N: int, T: int, arrays_per_step: int) -> int:
 
 
 def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_steps=None,
-             noise_std: float = 0.0, rng=None, record=("x", "r", "z")) -> Trajectory:
+             noise_std: float = 0.0, rng=None, record=("x", "r", "z"),
+             feedback_noise_std: float = 0.0) -> Trajectory:
     """Simulate the network with forward Euler.
 
     Parameters
@@ -257,14 +297,22 @@ def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_s
         Standard deviation ``sigma`` of the state noise (see module docstring), in state
         units per square root of ``tau``.
     rng : None, int, SeedSequence or Generator
-        Source of the noise (only used when ``noise_std > 0``).
+        Source of the noise (only used when ``noise_std > 0`` or
+        ``feedback_noise_std > 0``; the draw order is in the module docstring).
     record : iterable of {"x", "r", "z"}
         Which arrays to keep (the others are ``None`` in the result).
+    feedback_noise_std : float
+        Standard deviation ``s`` of Gaussian white noise added to the fed-back target in
+        teacher forcing, ``y[t] + s xi[t]`` (readout units, one draw per step and trial,
+        not scaled by ``dt``; see the module docstring). Not added to the recorded ``z``
+        or to the state. Default 0 (none); only ``mode="teacher"`` accepts a positive
+        value.
 
     Returns
     -------
     Trajectory
-        States ``x`` and rates ``r`` of shape (T, N), readouts ``z`` of shape (T, K), and
+        States ``x`` and rates ``r`` of shape (T, N), readouts ``z = W_out r + b_out``
+        (the network's readout intercept included, in every mode) of shape (T, K), and
         ``x_final`` of shape (N,); batched arrays (leading axis B) if any of ``inputs``,
         ``targets`` or ``x0`` is batched. Trial ``i`` of a noise-free batch agrees with
         running it alone to rounding, not bit for bit (the batch's product runs on BLAS,
@@ -281,7 +329,9 @@ def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_s
         If ``mode`` or a ``record`` entry is unknown, or an array has the wrong shape or
         non-finite values (``targets`` missing with ``mode="teacher"``, ``n_steps`` missing
         without ``inputs``, batch sizes that disagree, ...), ``rng`` is invalid (checked
-        even without noise), or the recorded arrays cannot fit in physical memory.
+        even without noise), ``feedback_noise_std`` is negative, not finite, or positive
+        with a ``mode`` other than ``"teacher"`` (nothing else feeds back a target), or
+        the recorded arrays cannot fit in physical memory.
     SimulationDivergedError
         If the state becomes non-finite (names the step and trial).
     """
@@ -289,6 +339,12 @@ def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_s
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     mode_code = check_mode(mode)
     noise_std = as_positive_float(noise_std, "noise_std", allow_zero=True)
+    feedback_noise_std = as_positive_float(feedback_noise_std, "feedback_noise_std",
+                                           allow_zero=True)
+    if feedback_noise_std > 0 and mode_code != MODE_CODES["teacher"]:
+        raise ValueError(f"feedback_noise_std must be 0 with mode={mode!r}: it is noise on "
+                         f"the fed-back target, and only mode='teacher' feeds back a target "
+                         f"(got feedback_noise_std={feedback_noise_std!r})")
     try:
         record = tuple(record)
     except TypeError:
@@ -298,7 +354,7 @@ def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_s
     if bad:
         raise ValueError(f"record entries must be 'x', 'r' or 'z', got {bad}")
     check_rng(rng)  # validated even when unused
-    gen = as_rng(rng) if noise_std > 0 else None
+    gen = as_rng(rng) if (noise_std > 0 or feedback_noise_std > 0) else None
     if inputs is None and n_steps is not None:
         T = as_int(n_steps, "n_steps", minimum=1)
         check_memory(8.0 * T * (net.n_inputs + 2 * net.N + net.n_outputs), "n_steps", T,
@@ -315,8 +371,15 @@ def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_s
         "r": np.empty((B, T, N) if "r" in record else (B, 0, N)),
         "z": np.empty((B, T, K) if "z" in record else (B, 0, K)),
     }
+    if feedback_noise_std > 0:
+        # drawn first, in one call (the documented draw order); a new array, so a
+        # broadcast target shared by the trials gets independent noise per trial
+        check_memory(16.0 * B * T * K, "inputs" if inputs is not None else "n_steps",
+                     f"array of shape {np.shape(inputs)}" if inputs is not None else n_steps,
+                     what=f"the noisy fed-back targets (B={B}, T={T}, K={K})")
+        Y = Y + feedback_noise_std * gen.standard_normal((B, T, K))
     noise_scale = noise_std * np.sqrt(net.alpha)
-    if gen is None:
+    if noise_std == 0:
         advance(net, X, U, Y, mode_code, 0.0, np.empty((B, 0, N)), out["x"], out["r"],
                 out["z"])
     else:

@@ -22,6 +22,7 @@ contrast of Jarne's spectra.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -178,11 +179,11 @@ def _run(net: Network, method: str, inputs):
 
 
 def _prune(net: Network, fraction: float) -> Network:
+    """``net`` with its weakest ``fraction`` of recurrent weights set to 0; everything
+    else kept (Dale signs stay valid: zeroing never flips a sign)."""
     J = np.array(net.dense_J())
     cut = np.quantile(np.abs(J), fraction)
-    return net.__class__(J=np.where(np.abs(J) <= cut, 0.0, J), W_in=net.W_in, W_fb=net.W_fb,
-                         W_out=net.W_out, b=net.b, phi=net.phi, tau=net.tau, dt=net.dt,
-                         meta=net.meta)
+    return dataclasses.replace(net, J=np.where(np.abs(J) <= cut, 0.0, J))
 
 
 def henrici_departure(W) -> float:
@@ -218,9 +219,8 @@ def _train(method, task, N, gen, g_readout, reg, force_reg, bptt_kwargs, readout
     M, K = task.inputs.shape[2], task.targets.shape[2]
     if method == "bptt":
         net = jarne_network(N, M, K, init=init, rng=gen)
-        net = net.__class__(J=net.J, W_in=net.W_in, W_fb=net.W_fb, W_out=net.W_out, b=net.b,
-                            phi=net.phi, tau=task.dt, dt=task.dt, meta=net.meta)
-        return bptt(net, task, rng=gen, **bptt_kwargs).network
+        net = dataclasses.replace(net, tau=task.dt, dt=task.dt)
+        return bptt(net, task, rng=gen, **bptt_kwargs).network   # keeps its Dale signs
     net = random_network(N, g_readout, M, K, tau=max(readout_tau, task.dt), dt=task.dt,
                          input_dist="uniform", init=init, rng=gen)
     if method == "ridge":
@@ -267,7 +267,10 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
         FORCE's regulariser ``reg`` (``P(0) = I / reg``, :func:`reservoir.force`).
         Formerly ``force_alpha`` (deprecated alias).
     bptt_kwargs : dict, optional
-        Passed to :func:`reservoir.bptt` (default: 10 epochs, lr 1e-3, clip 1).
+        Passed to :func:`reservoir.bptt` (default: 10 epochs, lr 1e-3, clip 1). With
+        Dale's law (e.g. ``{"dale": 0.8}``; the initial ``J`` is then projected onto the
+        signs, Jarne's protocol) the trained networks, and their pruned copies, keep
+        their ``dale_signs``.
     success_threshold : float
         Accuracy at or above which a network counts as having solved the task.
     noise_std : float

@@ -65,3 +65,51 @@ class NetworkFileError(ValueError):
     def __reduce__(self):
         # picklable across processes (the default would call __init__ with the message only)
         return (type(self), (self.path, self.problem))
+
+
+class CheckpointError(ValueError):
+    """A BPTT checkpoint cannot be resumed: the one error :func:`~reservoir.bptt` raises for
+    a bad checkpoint file.
+
+    A checkpoint is untrusted input. Every defect of one (empty, truncated or corrupted,
+    not a zip archive, a missing, unknown or duplicated member, an array of the wrong
+    shape or dtype or with NaN or infinite values, an object array, a bad or inconsistent
+    header, a state the run cannot have reached) raises this error, as does a checkpoint
+    written by a run that differs from the call resuming it (another initial network or
+    task, an option such as ``lr`` or ``batch_size``, the seed, the split of the
+    mini-batches over threads). The message names the file and the problem. It is a
+    ``ValueError``, so ``except ValueError`` catches it too. A file that cannot be opened
+    at all (no permission) raises ``OSError`` instead.
+
+    Parameters
+    ----------
+    path : str
+        The checkpoint file.
+    problem : str
+        What is wrong with it.
+    option : str, optional
+        The argument of :func:`~reservoir.bptt` whose value differs from the checkpoint's
+        run (``"net"``, ``"task"``, ``"rng"``, ``"threads"``, ``"epochs"``, ``"lr"``,
+        ...); ``None`` for a malformed file.
+
+    Attributes
+    ----------
+    path : str
+        The checkpoint file.
+    problem : str
+        What is wrong with it.
+    option : str or None
+        The mismatched argument, or ``None`` for a malformed file.
+    """
+
+    def __init__(self, path, problem: str, option: str | None = None):
+        self.path = str(path)
+        self.problem = str(problem)
+        self.option = None if option is None else str(option)
+        what = ("not a valid reservoir BPTT checkpoint" if self.option is None else
+                f"cannot resume from this BPTT checkpoint ({self.option!r} differs)")
+        super().__init__(f"{self.path}: {what}: {self.problem}")
+
+    def __reduce__(self):
+        # picklable across processes (the default would call __init__ with the message only)
+        return (type(self), (self.path, self.problem, self.option))

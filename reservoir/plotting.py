@@ -104,7 +104,7 @@ def plot_spectrum(eigenvalues, *, kind: str = "gain", bulk_radius=None, outliers
 
 @fill_doc(ax_returns=_AX_RETURNS)
 def plot_fixed_point_equation(fixed_points, *, ax=None):
-    """Plot ``G(z) = W_out phi(x(z)) - z`` from a z-scan, with the fixed points.
+    """Plot ``G(z) = W_out phi(x(z)) + b_out - z`` from a z-scan, with the fixed points.
 
     Stable fixed points are filled circles, unstable ones open circles; intervals where
     the scan was unreliable are shaded.

@@ -24,10 +24,21 @@ Two theories are available (``theory=``):
 current readout at a constant target and input, and ``target`` and ``u`` are that target
 and input; otherwise ``"uncorrelated"``, with a message saying why when the readout was
 fitted by least squares.
+
+**Readout intercept.** Neither theory has one (``z = n . phi / N``). A network with
+``z = W_out phi(x) + b_out`` has the closed loop of the *folded* network (bias
+``b + W_fb b_out``, no intercept), whose readouts are ``z - b_out``; :func:`predict` solves
+the uncorrelated theory for the folded network's statistics (input vector
+``I = W_in u + b + W_fb b_out``) and shifts the theory's readouts (``z`` and ``z_grid``) by
+``b_out``, which accounts for the intercept exactly. The least-squares theory describes a
+readout fitted *without* an intercept (with one, a constant target leaves nothing for
+``W_out`` to fit): ``theory="ls"`` refuses a network with an intercept (``ValueError``) and
+``"auto"`` takes the uncorrelated theory with a message.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,9 +67,12 @@ class Prediction(ResultMixin):
     Parameters
     ----------
     params : MeanFieldParams
-        The network's empirical statistics.
+        The network's empirical statistics (of the folded network, bias
+        ``b + W_fb b_out``, when the readout has an intercept ``b_out``).
     theory : MeanFieldSolution or LSFixedPoints
-        The mean-field fixed points (of the theory named by ``theory_name``).
+        The mean-field fixed points (of the theory named by ``theory_name``); with a
+        readout intercept, the folded network's solution with ``z`` and ``z_grid``
+        shifted by ``b_out`` (readouts comparable with the network's).
     measured : FixedPoints
         The network's own fixed points.
     rows : list of dict
@@ -145,6 +159,12 @@ def _ls_record(net: Network):
     if rec.get("mode") != "teacher":
         return None, (f"the readout was fitted by least squares in mode "
                       f"{rec.get('mode')!r}, not with teacher forcing")
+    noisy = [f"{k} = {rec.get(k):g}" for k in ("noise_std", "feedback_noise_std")
+             if isinstance(rec.get(k), (int, float)) and rec.get(k) > 0]
+    if noisy:
+        return None, ("the readout was fitted by least squares with noise ("
+                      + ", ".join(noisy) + "), and the least-squares theory describes a "
+                      "noise-free teacher-forced fit")
     if rec.get("target") is None:
         return None, ("the readout was fitted by least squares to targets that are not "
                       "constant")
@@ -158,6 +178,17 @@ def _choose_theory(theory, net, u, target, method, atol, rtol):
     """``(name, notes)``: the theory to use and what to say about the choice."""
     if not isinstance(theory, str) or theory not in THEORIES:
         raise ValueError(f"theory must be one of {THEORIES}, got {theory!r}")
+    if net.has_intercept:
+        if theory == "ls":
+            raise ValueError(
+                f"theory='ls' cannot describe a readout with an intercept (net.b_out = "
+                f"{np.round(net.b_out, 6).tolist()}): the least-squares mean field is that "
+                "of a readout fitted without one; use theory='uncorrelated' (which folds "
+                "the intercept into the bias exactly) or a readout without intercept")
+        if theory == "auto" and _ls_record(net)[0] is not None:
+            return "uncorrelated", [
+                "the theory used is the uncorrelated one: the readout has an intercept "
+                "b_out, and the least-squares theory describes readouts fitted without one"]
     if theory == "ls":
         if target is None:
             raise ValueError("target is required with theory='ls' (the least-squares "
@@ -293,7 +324,12 @@ def predict(net: Network, u=None, target=None, *, theory: str = "auto",
     if fixed_points is not None and not isinstance(fixed_points, FixedPoints):
         raise TypeError(f"fixed_points must be FixedPoints or None, got "
                         f"{type(fixed_points).__name__}")
-    params = MeanFieldParams.from_network(net, u, method=method)
+    b0 = float(net.b_out[0]) if net.n_outputs == 1 else 0.0
+    # the theory has no intercept: it is solved for the folded network (the same closed
+    # loop, readouts z - b_out) and its readouts shifted back by b_out below
+    net_theory = net if not net.has_intercept else dataclasses.replace(
+        net, b=net.b + net.W_fb @ net.b_out, b_out=None)
+    params = MeanFieldParams.from_network(net_theory, u, method=method)
     _check_variance_of(params, params.var_I, "u",
                        f"array with |u| up to {np.max(np.abs(u), initial=0.0):g}")
     name, choice_notes = _choose_theory(theory, net, u, target, method, target_atol,
@@ -307,6 +343,9 @@ def predict(net: Network, u=None, target=None, *, theory: str = "auto",
     else:
         theory_sol = mf_fixed_points(params)
         nm_theory = params.overlap_nm
+        if net.has_intercept:
+            theory_sol = dataclasses.replace(theory_sol, z=theory_sol.z + b0,
+                                             z_grid=theory_sol.z_grid + b0)
     th = theory_sol
     fps = fixed_points if fixed_points is not None else find_fixed_points(net, u, rng=rng)
     fixed = np.flatnonzero(fps.is_fixed)

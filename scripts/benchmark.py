@@ -200,7 +200,7 @@ def bench_bptt(N, alpha, repeats, results, n_batches=20):
     from ``n_batches`` mini-batches (an epoch has 235) of ``rs.bptt`` itself (Adam, the
     network rebuilt after every update, the shuffling), in float64 and in float32."""
     task = rs.tasks.xor(64 * n_batches, noise_std=0.1, rng=0)
-    net = rs.random_network(N, 1.0, 2, 1, tau=1.0, dt=alpha, rng=0)
+    net = rs.random_network(N, 1.0, 2, 1, tau=1.0 / alpha, dt=task.dt, rng=0)  # dt/tau = alpha
     net = net.with_readout(np.random.default_rng(1).uniform(-0.3, 0.3, (1, N)))
     row = {"work": f"BPTT epoch, XOR protocol, dt/tau = {alpha}", "N": N}
     for dtype in ("float64", "float32"):

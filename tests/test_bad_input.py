@@ -229,6 +229,10 @@ ENTRIES = [
         N=20, g=0.8, Sm=1.0, SI=1.0, rho=0.0, p=0.0, p_m=0.0, p_I=0.0, readout_scale=1.0,
         dt=0.1, rng=0)),
     E("jarne_network", rs.jarne_network, lambda: dict(N=10, n_inputs=2, n_outputs=1, rng=0)),
+    E("dale_network", rs.dale_network, lambda: dict(N=10, n_inputs=2, n_outputs=1,
+                                                    excitatory_fraction=0.8, g=1.0, rng=0)),
+    E("project_dale", rt.project_dale, lambda: dict(J=np.eye(4) - 0.5,
+                                                    signs=np.array([1.0, 1.0, -1.0, 1.0]))),
     E("Network", rs.Network, lambda: dict(
         J=np.eye(3) * 0.5, W_in=np.ones((3, 1)), W_fb=np.zeros((3, 1)), W_out=np.ones((1, 3)),
         b=np.zeros(3), phi="tanh", tau=1.0, dt=0.1)),
@@ -243,7 +247,8 @@ ENTRIES = [
     E("simulate", rs.simulate, lambda: dict(net=net_small(), inputs=U40, x0=None, mode="open",
                                             targets=None, noise_std=0.1, rng=0)),
     E("simulate_forced", rs.simulate, lambda: dict(net=net_small(), inputs=U40, mode="teacher",
-                                                   targets=Y40, x0=np.zeros(12))),
+                                                   targets=Y40, x0=np.zeros(12),
+                                                   feedback_noise_std=0.1, rng=0)),
     E("simulate_closed", rs.simulate, lambda: dict(net=net_fb(), inputs=None, mode="closed",
                                                    n_steps=30, record=("x", "z"))),
     E("nmse", rs.nmse, lambda: dict(z=Y40 + 0.1, y=Y40)),
@@ -436,23 +441,10 @@ def _saved_file():
 # Entry points in files owned by other helpers that still fail the contract (issue 13):
 # the lead fixes them; strict=False so that a fix turns them green without editing here.
 _AN = "reservoir.analysis (issue 13 item 3, owned by the analysis helpers): "
-XFAIL: dict[str, str] = {
-    "stability_report": _AN + "n_init/chunk huge give MemoryError (no check_memory); "
-                              "duration huge gives silent NaN; lyapunov=array ambiguous",
-    "lyapunov_exponent": _AN + "duration/transient huge run for ever; interval huge gives "
-                               "MemoryError",
-    "classify_solution": _AN + "overlap_nm/n_spurious/target_stable are not validated",
-    "network_open_loop": _AN + "s=None gives silent NaN",
-    "network_closed_loop_gain": _AN + "s=NaN gives silent NaN",
-    "network_pole": _AN + "s0=None gives a TypeError that does not name s0",
-    "sweep": "reservoir._sweep (owned by the sweep helper): grid={'a': 1} gives an "
-             "internal TypeError; n_realizations huge runs for ever",
-    "Task": "reservoir.tasks.Task (hardened by the tasks helper): targets of the wrong "
-            "number of dimensions is reported as an error of inputs",
-}
+XFAIL: dict[str, str] = {}
 #: Entry points that may run long before failing: not run in the default suite while they
 #: are expected to fail (the slow suite runs them).
-_NO_RUN_DEFAULT = {"lyapunov_exponent", "sweep", "stability_report"}
+_NO_RUN_DEFAULT: set[str] = set()
 
 _ARG_ALIASES: dict[str, tuple[str, ...]] = {
     "self": ("net", "Network", "self"),
@@ -754,3 +746,109 @@ def test_meanfield_grids_that_cannot_fit_are_refused_at_once(tiny_machine, call,
     tiny_machine(256 * 2**20)
     peak = _peak_alloc(lambda: pytest.raises(ValueError, call).match(word))
     assert peak < 8 * 2**20
+
+
+# ====================================== analysis and sweep leftovers (issue 13, item 3/4)
+def _small_closed_net(seed=0, N=12):
+    return rs.random_network(N=N, g=0.5, n_inputs=1, n_outputs=1, rng=seed)
+
+
+def test_stability_report_and_fixed_points_refuse_starts_that_cannot_fit(tiny_machine):
+    net = _small_closed_net()
+    tiny_machine(2**20)               # 1 MiB: 10^5 starts x 12 units x 8 bytes x 4 > 1 MiB
+    with pytest.raises(ValueError, match=r"n_init=100000 needs about"):
+        ra.stability_report(net, n_init=10**5, lyapunov=False, rng=0)
+    with pytest.raises(ValueError, match=r"n_seeds=100000 needs about"):
+        ra.find_fixed_points(net, n_seeds=10**5, method="slow", rng=0)
+    tiny_machine(2**30)               # fits: no false alarm
+    assert ra.stability_report(net, n_init=20, lyapunov=False, rng=0).converged.shape == (20,)
+
+
+@pytest.mark.parametrize("kw,word", [({"duration": 1e15}, "duration"),
+                                     ({"transient": 1e15}, "transient"),
+                                     ({"interval": 1e15}, "interval")])
+def test_lyapunov_refuses_runs_longer_than_max_steps_at_once(kw, word):
+    from reservoir._checks import MAX_STEPS
+    net = _small_closed_net()
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match=rf"{word}=1e\+15 needs 1e\+16 Euler steps"):
+        ra.lyapunov_exponent(net, **kw, rng=0)
+    assert time.perf_counter() - t0 < 5.0            # refused, not started
+    # the limit itself: exactly MAX_STEPS steps is allowed by the check
+    from reservoir._checks import check_steps
+    assert check_steps(MAX_STEPS * net.dt, net.dt, "duration") == MAX_STEPS
+
+
+def test_lyapunov_long_intervals_run_in_pieces_with_the_same_bits(monkeypatch):
+    """An interval is simulated in pieces of at most ``_MAX_PIECE`` steps (no input array
+    of the interval's length); the pieces continue the state exactly, so the exponent is
+    bit-identical to one piece per interval."""
+    import reservoir.analysis.global_stability as gs
+    net = _small_closed_net(seed=3)
+    whole = ra.lyapunov_exponent(net, duration=20.0, transient=5.0, interval=5.0, rng=1)
+    monkeypatch.setattr(gs, "_MAX_PIECE", 7)         # 50 steps per interval -> 8 pieces
+    pieces = ra.lyapunov_exponent(net, duration=20.0, transient=5.0, interval=5.0, rng=1)
+    assert pieces == whole
+    assert np.isfinite(whole)
+
+
+def test_stability_report_lyapunov_must_be_a_bool():
+    net = _small_closed_net()
+    with pytest.raises(TypeError, match="lyapunov must be True or False"):
+        ra.stability_report(net, n_init=5, lyapunov=np.array([1, 0]), rng=0)
+
+
+@pytest.mark.parametrize("args,exc,word", [
+    ((np.nan, True, 0), ValueError, "overlap_nm"),
+    (("0.1", True, 0), TypeError, "overlap_nm"),
+    ((0.1, 1, 0), TypeError, "target_stable"),
+    ((0.1, True, -1), ValueError, "n_spurious"),
+    ((0.1, True, 1.5), TypeError, "n_spurious")])
+def test_classify_solution_validates(args, exc, word):
+    with pytest.raises(exc, match=word):
+        ra.classify_solution(*args)
+
+
+def test_transfer_functions_validate_the_laplace_variable_and_name_poles():
+    net = _small_closed_net(seed=2)
+    x = ra.find_fixed_points(net, np.zeros(1), rng=0).x[0]
+    for bad, exc in ((None, TypeError), ("1", TypeError), (np.nan, ValueError),
+                     (complex(np.inf, 0), ValueError)):
+        with pytest.raises(exc, match=r"\bs\b"):
+            ra.network_open_loop(net, x, bad)
+        with pytest.raises(exc, match=r"\bs\b"):
+            ra.network_closed_loop_gain(net, x, net.W_fb[:, 0], bad)
+        with pytest.raises(exc, match=r"\bs0\b"):
+            ra.network_pole(net, x, bad)
+    with pytest.raises(ValueError, match=r"\bs\b"):
+        ra.network_open_loop(net, x, np.zeros((2, 2)))
+    # at an exact pole of the open loop the system is singular: a ValueError naming s
+    D = rs.get_nonlinearity(net.phi).dphi(x)
+    mu = np.linalg.eigvals(net.dense_J() * D[None, :])
+    s_pole = mu[np.argmax(np.abs(mu))] - 1.0
+    H = ra.network_open_loop(net, x, [s_pole + 1e-3, 0.5])  # near a pole: finite, large
+    assert np.all(np.isfinite(H))
+    # independent check of one value: w^T D ((1+s) I - J D)^{-1} m by a dense solve
+    Jd, w, m = net.dense_J(), net.W_out[0], net.W_fb[:, 0]
+    ref = (w * D) @ np.linalg.solve(1.5 * np.eye(net.N) - Jd * D[None, :], m)
+    assert abs(H[1] - ref) <= 1e-12 * max(1.0, abs(ref))
+
+
+@pytest.mark.parametrize("grid,exc,word", [
+    ({"a": 1}, TypeError, r"grid\['a'\]"),
+    ({"a": "abc"}, TypeError, r"grid\['a'\]"),
+    ({1: [1, 2]}, TypeError, "grid keys"),
+    ({"a": []}, ValueError, "at least one value")])
+def test_sweep_validates_the_grid(grid, exc, word):
+    from sweep_funcs import noisy_value
+    with pytest.raises(exc, match=word):
+        rs.sweep(noisy_value, grid)
+
+
+def test_sweep_refuses_task_counts_that_cannot_fit(tiny_machine):
+    from sweep_funcs import noisy_value
+    tiny_machine(2**20)
+    t0 = time.perf_counter()
+    with pytest.raises(ValueError, match="n_realizations=1000000000 needs about"):
+        rs.sweep(noisy_value, {"g": [1, 2], "n": [3]}, n_realizations=10**9)
+    assert time.perf_counter() - t0 < 5.0

@@ -26,9 +26,10 @@ def _numpy_loss(params, net, U, Y, W, mode="open"):
     B, T, _ = U.shape
     x = np.zeros((B, net.N))
     loss = 0.0
+    b_out = params.get("b_out", np.zeros(net.n_outputs))   # the readout intercept
     for t in range(T):
         r = phi(x)
-        z = r @ W_out.T
+        z = r @ W_out.T + b_out
         loss += np.sum(W[:, t, None] * (z - Y[:, t]) ** 2)
         drive = r @ J.T + U[:, t] @ W_in.T + b
         if mode == "closed":
@@ -39,7 +40,7 @@ def _numpy_loss(params, net, U, Y, W, mode="open"):
 
 def _params(net, mode="open"):
     p = {"J": np.array(net.J), "W_in": np.array(net.W_in), "b": np.array(net.b),
-         "W_out": np.array(net.W_out)}
+         "W_out": np.array(net.W_out), "b_out": np.array(net.b_out)}
     if mode == "closed":
         p["W_fb"] = np.array(net.W_fb)
     return p
@@ -91,7 +92,7 @@ def test_one_step_equals_numpy_reference_with_adam_and_dale():
     # reference: project J onto Dale, numerical gradient, textbook Adam step, project again
     signs = dale_signs(6, 0.5)
     p = _params(net)
-    p["J"] = np.abs(p["J"]) * signs[None, :]
+    p["J"] = np.where(p["J"] * signs[None, :] >= 0, p["J"], 0.0)   # zeroed, not flipped
     h = 1e-6
     new = {}
     for name, v in p.items():

@@ -389,3 +389,145 @@ def test_broken_sparse_J_raises_naming_J(J, exc, match):
     parts["J"] = J
     with pytest.raises(exc, match=match):
         rs.Network(**parts)
+
+
+# ------------------------------------------------------- spectral radius (issue 14)
+def _radius(net):
+    """The spectral radius of J by LAPACK on a dense copy: the independent reference."""
+    return float(np.max(np.abs(np.linalg.eigvals(net.dense_J()))))
+
+
+@pytest.mark.parametrize("N, kwargs", [
+    (50, dict()), (200, dict()), (120, dict(init="orthogonal")),
+    (150, dict(density=0.2, sparse=False)),                      # dense, with zeros
+    (40, dict(density=0.3)),                                     # sparse, LAPACK block
+    (200, dict(density=0.1)), (600, dict(density=0.02)),         # sparse, Arnoldi
+    (300, dict(density=0.01)),                                   # sparse, many components
+])
+def test_spectral_radius_is_set_within_the_stated_tolerance(N, kwargs):
+    """The rescaled J has the requested spectral radius (numpy.linalg.eigvals of the
+    result) to relative 1e-10; it is the unscaled draw times one scalar, c = rho /
+    spectral_radius_drawn, where the drawn radius is that of the same seed's network
+    without the option (eigvals again); W_in, W_fb, b are unchanged."""
+    plain = rs.random_network(N, 1.3, 2, 1, bias_scale=0.5, rng=5, **kwargs)
+    net = rs.random_network(N, 1.3, 2, 1, bias_scale=0.5, rng=5, spectral_radius=0.9,
+                            **kwargs)
+    assert net.is_sparse == plain.is_sparse
+    assert abs(_radius(net) - 0.9) <= 1e-10 * 0.9
+    drawn = net.meta["spectral_radius_drawn"]
+    assert abs(drawn - _radius(plain)) <= 1e-10 * drawn
+    c = 0.9 / drawn
+    np.testing.assert_allclose(net.dense_J(), c * plain.dense_J(), rtol=1e-15, atol=0)
+    if net.is_sparse:
+        np.testing.assert_array_equal(net.J.indices, plain.J.indices)
+        np.testing.assert_array_equal(net.J.indptr, plain.J.indptr)
+    for name in ("W_in", "W_fb", "b"):
+        np.testing.assert_array_equal(getattr(net, name), getattr(plain, name))
+    assert net.meta["spectral_radius"] == 0.9
+    assert net.meta["g_effective"] == pytest.approx(1.3 * c, rel=1e-15)
+    assert "spectral_radius" not in plain.meta
+
+
+def test_spectral_radius_overrides_g():
+    """The result does not depend on g (to rounding): the scale is set by spectral_radius;
+    g_effective is the gain of the rescaled J (row variance g_effective^2 / N, checked on
+    the drawn entries)."""
+    a = rs.random_network(300, 0.5, rng=2, spectral_radius=1.2)
+    b = rs.random_network(300, 2.0, rng=2, spectral_radius=1.2)
+    np.testing.assert_allclose(a.J, b.J, rtol=1e-12, atol=0)
+    assert a.meta["g_effective"] == pytest.approx(b.meta["g_effective"], rel=1e-12)
+    plain = rs.random_network(300, 1.0, rng=2)
+    g_eff = a.meta["g_effective"]
+    np.testing.assert_allclose(a.J, plain.J * g_eff, rtol=1e-12, atol=0)
+
+
+@pytest.mark.slow
+def test_sparse_spectral_radius_at_N_3000():
+    net = rs.random_network(3000, 1.0, density=0.01, rng=0, spectral_radius=0.95)
+    assert net.is_sparse and abs(_radius(net) - 0.95) <= 1e-10 * 0.95
+
+
+def test_spectral_radius_of_a_block_triangular_sparse_matrix():
+    """The radius of a sparse matrix is taken over the strongly connected components of its
+    graph; here it sits in a 3-cycle beside a 120-unit random block (Arnoldi) and
+    acyclic links, the units shuffled: the same as LAPACK's on the dense matrix."""
+    from reservoir.network import _spectral_radius_of
+    rng = np.random.default_rng(0)
+    n = 130
+    A = np.zeros((n, n))
+    A[:120, :120] = rng.standard_normal((120, 120)) * (rng.random((120, 120)) < 0.1) * 0.3
+    A[120, 121], A[121, 122], A[122, 120] = 2.0, 1.5, 1.0    # a 3-cycle, radius 3^(1/3)
+    A[123:128, :123] = rng.standard_normal((5, 123))          # downstream units only
+    A[:128, 128:] = 3.0 * rng.standard_normal((128, 2))       # upstream units (no input)
+    p = rng.permutation(n)
+    A = A[np.ix_(p, p)]
+    ref = float(np.max(np.abs(np.linalg.eigvals(A))))
+    assert ref == pytest.approx(3.0 ** (1 / 3), rel=1e-12)
+    assert _spectral_radius_of(sp.csr_matrix(A)) == pytest.approx(ref, rel=1e-12)
+    assert _spectral_radius_of(A) == pytest.approx(ref, rel=1e-12)
+
+
+@pytest.mark.parametrize("kwargs, exc, word", [
+    (dict(spectral_radius=0.0), ValueError, "spectral_radius"),
+    (dict(spectral_radius=-1.0), ValueError, "spectral_radius"),
+    (dict(spectral_radius=float("nan")), ValueError, "spectral_radius"),
+    (dict(spectral_radius=float("inf")), ValueError, "spectral_radius"),
+    (dict(spectral_radius="1"), TypeError, "spectral_radius"),
+    (dict(spectral_radius=True), TypeError, "spectral_radius"),
+    (dict(spectral_radius=1.0, g=0.0), ValueError, "g=0"),
+    (dict(spectral_radius=1.0, N=10_001, density=1e-4), ValueError, "N <= 10000"),
+    # a graph without cycles (seed found by a scan): its radius is exactly 0
+    (dict(spectral_radius=1.0, N=40, density=0.002, rng=1), ValueError, "spectral radius 0"),
+])
+def test_spectral_radius_bad_input(kwargs, exc, word):
+    assert_rejects(rs.random_network, dict(N=10, g=1.0, rng=0), kwargs, exc, word)
+
+
+def test_arnoldi_failures_raise_instead_of_returning_a_radius(monkeypatch):
+    """Two Arnoldi runs that disagree, or one that does not converge, raise RuntimeError:
+    the radius is not trusted."""
+    import scipy.sparse.linalg as sla
+
+    import reservoir.network as netmod
+    calls = []
+
+    def disagreeing(J, ncv, seed):
+        calls.append(ncv)
+        return 1.0 + 1e-6 * len(calls)
+    monkeypatch.setattr(netmod, "_arnoldi_radius", disagreeing)
+    with pytest.raises(RuntimeError, match="different spectral radii"):
+        rs.random_network(200, 1.0, density=0.1, rng=0, spectral_radius=1.0)
+    monkeypatch.undo()
+
+    def no_convergence(*args, **kwargs):
+        raise sla.ArpackNoConvergence("no convergence", [], [])
+    monkeypatch.setattr(sla, "eigs", no_convergence)
+    with pytest.raises(RuntimeError, match="did not converge"):
+        rs.random_network(200, 1.0, density=0.1, rng=0, spectral_radius=1.0)
+
+
+def test_spectral_radius_is_reproducible_and_saved(tmp_path):
+    a = rs.random_network(150, 1.0, density=0.1, rng=3, spectral_radius=0.8)
+    b = rs.random_network(150, 1.0, density=0.1, rng=3, spectral_radius=0.8)
+    assert a == b
+    rs.save(a, tmp_path / "a.npz")
+    back = rs.load(tmp_path / "a.npz")
+    assert back == a and back.meta["spectral_radius"] == 0.8
+    assert back.meta["spectral_radius_drawn"] == a.meta["spectral_radius_drawn"]
+
+
+# ------------------------------------------------------- jarne_network time grid (issue 14)
+def test_jarne_network_dt_sets_tau_and_keeps_the_weights():
+    base = rs.jarne_network(12, 2, 1, rng=4)
+    assert base.dt == base.tau == 1.0
+    net = rs.jarne_network(12, 2, 1, dt=0.5, rng=4)
+    assert net.dt == net.tau == 0.5 and net.alpha == 1.0
+    for name in ("J", "W_in", "W_out", "W_fb", "b"):
+        np.testing.assert_array_equal(getattr(net, name), getattr(base, name))
+
+
+@pytest.mark.parametrize("dt, exc", [(0.0, ValueError), (-1.0, ValueError),
+                                     (float("nan"), ValueError), ("1", TypeError)])
+def test_jarne_network_bad_dt(dt, exc):
+    with pytest.raises(exc, match="dt"):
+        rs.jarne_network(5, 2, 1, dt=dt, rng=0)

@@ -181,3 +181,22 @@ def test_least_squares_theory_matches_the_network_at_N_1000():
     fps = rs.find_fixed_points(fit.network, u=U, rng=0)
     pred = rs.predict(fit.network, u=U, target=A, fixed_points=fps, match_tol=TOL_1000)
     _check_ls_matches_network(pred, fps, TOL_1000)
+
+
+@pytest.mark.parametrize("kw", [{"noise_std": 0.05}, {"feedback_noise_std": 0.05}])
+def test_a_readout_fitted_with_noise_uses_the_uncorrelated_theory_and_says_why(kw):
+    """The least-squares theory describes a noise-free teacher-forced fit: a readout fitted
+    with state or feedback noise is not described by it, so "auto" falls back (and says
+    which noise), while the same fit without noise keeps the least-squares theory."""
+    net = rs.random_network(N=60, g=0.5, n_inputs=1, n_outputs=1, input_scale=0.5,
+                            feedback_dist="normal", feedback_scale=1.2, rng=1)
+    task = rs.tasks.stationary(target=A, duration=60.0, dt=0.1, washout=30.0)
+    clean = rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=1e-6)
+    noisy = rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=1e-6, rng=0,
+                         **kw)
+    assert noisy.network.meta["readout_fit"][next(iter(kw))] == 0.05
+    assert rs.predict(clean.network, u=U, target=A).theory_name == "ls"
+    pred = rs.predict(noisy.network, u=U, target=A)
+    assert pred.theory_name == "uncorrelated"
+    name = next(iter(kw))
+    assert any(f"with noise ({name} = 0.05)" in m for m in pred.messages)

@@ -76,7 +76,7 @@ def _frozen(a: np.ndarray, dtype) -> np.ndarray:
 
 
 def network_arrays(net, dtype=np.float64, *, index_dtype=None, step_scaled: bool = False,
-                   J=None, W_out=None) -> NetworkArrays:
+                   J=None, W_out=None, fold_intercept: bool = False) -> NetworkArrays:
     """Bundle a network's arrays for the Numba kernels.
 
     Parameters
@@ -99,6 +99,14 @@ def network_arrays(net, dtype=np.float64, *, index_dtype=None, step_scaled: bool
         Readout to use instead of ``net.W_out``. A float64 C-contiguous array of the right
         shape is bundled as it is (not copied, not made read-only), for a kernel that
         updates it in place (FORCE).
+    fold_intercept : bool
+        Bundle the closed-loop bias ``b + W_fb b_out`` in place of ``b`` (computed in
+        float64 as ``net.b + net.W_fb @ net.b_out``, before any step scaling). In closed
+        loop the fed-back readout ``z = W_out phi(x) + b_out`` contributes
+        ``W_fb W_out phi(x) + W_fb b_out``: a kernel that feeds back ``W_out phi(x)``
+        then runs the network with its readout intercept exactly (to the rounding of one
+        addition). Leave it False for open loop and teacher forcing, where the readout is
+        not fed back. No effect when ``b_out`` is zero (the same bits as without it).
 
     Returns
     -------
@@ -160,9 +168,22 @@ def network_arrays(net, dtype=np.float64, *, index_dtype=None, step_scaled: bool
             raise ValueError(f"W_out must have shape ({K}, {N}), got {W_out.shape}")
         if not np.all(np.isfinite(W_out)):
             raise ValueError("W_out contains NaN or infinite values")
+    b = closed_loop_bias(net) if fold_intercept else net.b
     return NetworkArrays(J=dense_J, data=data, indices=indices, indptr=indptr,
                          W_in=weights(net.W_in), W_fb=weights(net.W_fb), W_out=W_out,
-                         b=weights(net.b))
+                         b=weights(b))
+
+
+def closed_loop_bias(net) -> np.ndarray:
+    """The bias of the closed loop, ``b + W_fb b_out`` (N,), float64.
+
+    ``net.b`` itself (the same array) when the network has no readout intercept, so that
+    runs without an intercept keep their bits; otherwise the new array
+    ``net.b + net.W_fb @ net.b_out`` (the expression a test can rebuild bit for bit).
+    """
+    if not np.any(net.b_out != 0):
+        return net.b
+    return net.b + net.W_fb @ net.b_out
 
 
 def _check_index_dtype(itype: np.dtype, largest: int) -> None:

@@ -3,11 +3,19 @@
 Forward (``x[0] = x0``, row ``t`` recorded before step ``t``, as in :mod:`simulate`)::
 
     r[t] = phi(x[t]),   z[t] = W_out r[t],
-    x[t+1] = (1 - a) x[t] + a (J r[t] + W_in u[t] + b)
+    x[t+1] = (1 - a) x[t] + a (J r[t] + W_in u[t] + b) + s xi[t]
 
-Backward, with ``e[t] = dL/dz[t]`` and ``g[t] = dL/dx[t]`` (``g[T] = 0``)::
+with optional state noise ``s xi[t]`` (``s = sigma sqrt(a)``, ``xi`` a given standard normal
+realisation, the convention of :func:`reservoir.simulate`; the noise enters additively, so
+the backward pass is the same with and without it, on the noisy trajectory). The readout
+intercept ``b_out`` is added by the caller (it does not enter the dynamics here; in closed
+loop it is folded into ``b``).
 
-    g[t] = (1 - a) g[t+1] + phi'(x[t]) * (a J^T g[t+1] + W_out^T e[t])
+Backward, with ``e[t] = dL/dz[t]``, ``c[t] r[t]`` the direct derivative of a loss term on
+the rates (the L2 rate penalty ``sum_t c[t] |r[t]|^2 / 2``; ``c = 0`` without one) and
+``g[t] = dL/dx[t]`` (``g[T] = 0``)::
+
+    g[t] = (1 - a) g[t+1] + phi'(x[t]) * (a J^T g[t+1] + W_out^T e[t] + c[t] r[t])
     dJ    = a sum_t g[t+1] r[t]^T       dW_in = a sum_t g[t+1] u[t]^T
     db    = a sum_t g[t+1]              dW_out = sum_t e[t] r[t]^T
 
@@ -22,11 +30,14 @@ from ..nonlinearities import phi_scalar
 
 
 @nb.njit(cache=True, parallel=True, fastmath={"reassoc"})
-def forward(arrays, alpha, code, U, X0, X, R, Z):
+def forward(arrays, alpha, code, U, X0, noise, noise_scale, X, R, Z):
     """Fill X, R (B, T, N) and Z (B, T, K) for inputs U (B, T, M) from X0 (B, N).
 
     ``arrays`` is a :class:`~.arrays.NetworkArrays` with a dense ``J`` (``W_fb`` unused).
+    ``noise`` (B, T, N) standard normal, or (B, 0, N) for none: ``noise_scale *
+    noise[b, t]`` is added to ``x[t+1]`` (row ``T - 1`` is not used).
     """
+    use_noise = noise.shape[1] > 0
     J, W_in, b, W_out = arrays.J, arrays.W_in, arrays.b, arrays.W_out
     B, T, M = U.shape
     N = J.shape[0]
@@ -51,6 +62,8 @@ def forward(arrays, alpha, code, U, X0, X, R, Z):
                 for m in range(M):
                     acc += W_in[i, m] * U[bb, t, m]
                 x[i] = (1.0 - alpha) * x[i] + alpha * acc
+                if use_noise:
+                    x[i] += noise_scale * noise[bb, t, i]
 
 
 @nb.njit(cache=True, inline="always")
@@ -65,12 +78,15 @@ def _dphi_from(code, x, r):
 
 
 @nb.njit(cache=True, parallel=True, fastmath={"reassoc"})
-def backward(arrays, alpha, code, U, X, R, E, n_chunks, gJ, gWin, gb, gWout):
+def backward(arrays, alpha, code, U, X, R, E, C_rate, n_chunks, gJ, gWin, gb, gWout):
     """Accumulate gradients into gJ (C, N, N), gWin (C, N, M), gb (C, N), gWout (C, K, N)
     (one slice per chunk of the batch; the caller sums over the first axis).
 
     ``arrays`` is the bundle :func:`forward` ran on (``J`` and ``W_out`` are read).
+    ``E`` (B, T, K) is ``dL/dz``; ``C_rate`` (B, T) the coefficients ``c[t]`` of the rate
+    term (``dL/dr[t]`` gains ``c[t] r[t]``), or (B, 0) for none.
     """
+    use_rate = C_rate.shape[1] > 0
     J, W_out = arrays.J, arrays.W_out
     B, T, M = U.shape
     N = J.shape[0]
@@ -98,7 +114,7 @@ def backward(arrays, alpha, code, U, X, R, E, n_chunks, gJ, gWin, gb, gWout):
                     if ek != 0.0:
                         for j in range(N):
                             gWout[c, k, j] += ek * R[bb, t, j]
-                # dL/dr[t] = a J^T g[t+1] + W_out^T e[t]
+                # dL/dr[t] = a J^T g[t+1] + W_out^T e[t] (+ c[t] r[t])
                 for j in range(N):
                     dr[j] = 0.0
                 for k in range(K):
@@ -110,6 +126,10 @@ def backward(arrays, alpha, code, U, X, R, E, n_chunks, gJ, gWin, gb, gWout):
                         gi = alpha * g_next[i]
                         for j in range(N):
                             dr[j] += J[i, j] * gi
+                if use_rate:
+                    cr = C_rate[bb, t]
+                    for j in range(N):
+                        dr[j] += cr * R[bb, t, j]
                 for j in range(N):
                     g[j] = ((1.0 - alpha) * g_next[j]
                             + _dphi_from(code, X[bb, t, j], R[bb, t, j]) * dr[j])

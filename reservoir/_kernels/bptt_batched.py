@@ -9,6 +9,11 @@ keeps only ``g[t+1]`` and ``g[t]`` (not the whole ``(T, B, N)`` history) and add
 step's parameter-gradient contribution as it goes: ``dJ += g[t+1]^T r[t]`` is one more
 ``(N, B) x (B, N)`` product per step, added into a float64 accumulator.
 
+Optional terms (empty arrays switch them off, keeping the arithmetic of the plain pass):
+state noise added to ``x[t+1]`` in the forward pass (the scaled increments ``s xi[t]``,
+time-major), and the rate term ``c[t] r[t]`` added to ``dL/dr[t]`` in the backward pass
+(the L2 rate penalty).
+
 Compiled with ``error_model="numpy"`` so that the elementwise loops vectorise (Python's
 error model adds a zero check to every division), with :mod:`.fast_tanh` in place of the
 C library's scalar ``tanh`` (row helpers shared with the simulation kernel in
@@ -40,7 +45,7 @@ def _times_dphi(code, r, s, one):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
-def forward(Ut, arrays, consts, code, R, Z, x, h):
+def forward(Ut, arrays, consts, code, R, Z, x, h, noise):
     """Forward pass from ``x[0] = 0``.
 
     Parameters (arrays of one float dtype, C-contiguous)
@@ -55,6 +60,8 @@ def forward(Ut, arrays, consts, code, R, Z, x, h):
     code : nonlinearity code (0 tanh, 1 ReLU, 2 sigmoid).
     R : (T, B, N) out, rates ``phi(x[t])``.  Z : (T, B, K) out, readout ``W_out r[t]``.
     x, h : (B, N) scratch.
+    noise : (T, B, N) state increments ``sigma sqrt(alpha) xi[t]`` added to ``x[t+1]`` (row
+        ``T - 1`` unused), or (0, B, N) for none.
     """
     aJT = np.ascontiguousarray(arrays.J.T)
     aWinT = np.ascontiguousarray(arrays.W_in.T)
@@ -63,6 +70,7 @@ def forward(Ut, arrays, consts, code, R, Z, x, h):
     half, decay = consts[1], consts[2]
     zero = consts[0] - consts[0]
     leaky = decay != zero
+    use_noise = noise.shape[0] > 0
     x[...] = zero
     for t in range(T):
         r = R[t]
@@ -72,6 +80,11 @@ def forward(Ut, arrays, consts, code, R, Z, x, h):
             break
         np.dot(r, aJT, h)
         add_drive_rows(h, ab, Ut[t], aWinT)
+        if use_noise:
+            nt = noise[t]
+            for b in range(B):
+                for j in range(N):
+                    h[b, j] += nt[b, j]
         for b in range(B):
             if leaky:
                 for j in range(N):
@@ -83,7 +96,7 @@ def forward(Ut, arrays, consts, code, R, Z, x, h):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
 def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_cur, tmp,
-             step, s):
+             step, s, C_rate):
     """Backward pass; sets the gradients (before the factor ``alpha`` of J, W_in, b).
 
     Parameters
@@ -97,6 +110,8 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
     ``sum_t u[t] g[t+1]^T``.  gb : (N,) float64 out, ``sum_t g[t+1]``.
     gW_out : (K, N) float64 out, ``sum_t e[t] r[t]^T``.
     g_next, g_cur, tmp : (B, N) scratch.  step : (N, N) scratch.  s : (N,) scratch.
+    C_rate : (T, B) coefficients ``c[t]`` of the rate term (``dL/dr[t]`` gains
+        ``c[t] r[t]``), or (0, B) for none.
     """
     aJ, W_out = arrays.J, arrays.W_out
     T, B, N = R.shape
@@ -104,6 +119,7 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
     K = W_out.shape[0]
     one, decay = consts[0], consts[2]
     zero = one - one
+    use_rate = C_rate.shape[0] > 0
     gJ[...] = 0.0
     gW_inT[...] = 0.0
     gb[...] = 0.0
@@ -136,6 +152,10 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
             if inner:
                 for j in range(N):
                     s[j] += tmp[b, j]
+            if use_rate:
+                c = C_rate[t, b]
+                for j in range(N):
+                    s[j] += c * rb[j]
             _times_dphi(code, rb, s, one)
             if inner:
                 for j in range(N):

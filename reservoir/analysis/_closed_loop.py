@@ -19,7 +19,13 @@ from ..nonlinearities import get_nonlinearity
 
 class _ClosedLoop:
     """The closed-loop vector field of ``net`` at constant input, with dense algebra on
-    SciPy's BLAS."""
+    SciPy's BLAS.
+
+    The readout is ``z = W_out phi(x) + b_out``. The open loop (readout clamped to ``z``)
+    has the constant drive ``c = W_in u + b``; the closed loop feeds back the intercept
+    too, so its constant drive is ``c_closed = c + W_fb b_out`` (the same array as ``c``
+    when ``b_out = 0``). ``readout(R)`` gives ``z`` for rates ``R`` (N,) or (P, N).
+    """
 
     def __init__(self, net: Network, u: np.ndarray):
         self.net = net
@@ -32,6 +38,8 @@ class _ClosedLoop:
         self.c = net.W_in @ u + net.b
         self.W_fb = net.W_fb
         self.W_out = net.W_out
+        self.b_out = net.b_out
+        self.c_closed = self.c + net.W_fb @ net.b_out if net.has_intercept else self.c
         self.col_sq = (self.J**2).sum(axis=0)  # sum_i J_ij^2, for the bulk radius
         self.Weff = self.J + net.W_fb @ net.W_out
         self.col_sq_eff = (self.Weff**2).sum(axis=0)  # for ||W_eff D||_F
@@ -43,10 +51,15 @@ class _ClosedLoop:
     def Jr(self, r):
         return dgemv(1.0, self.JT, r, trans=1)
 
+    def readout(self, R):
+        """``W_out r + b_out`` for rates ``R`` of shape (N,) (returns (K,)) or (P, N)
+        (returns (P, K)), readout units."""
+        return (self.W_out @ R.T).T + self.b_out
+
     def F(self, x):
-        """Closed-loop vector field (state units)."""
+        """Closed-loop vector field (state units): ``-x + W_eff phi(x) + c_closed``."""
         r = self.phi(x)
-        return -x + dgemv(1.0, self.WeffT, r, trans=1) + self.c
+        return -x + dgemv(1.0, self.WeffT, r, trans=1) + self.c_closed
 
     def F_open(self, x, z):
         """Open-loop vector field with the readout clamped to ``z`` (shape (K,))."""

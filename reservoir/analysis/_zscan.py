@@ -1,5 +1,8 @@
 """The z-scan for one fed-back readout: continuation of the open-loop fixed point x(z) and
-the roots of G(z) = W_out phi(x(z)) - z (see :mod:`reservoir.analysis.fixed_points`)."""
+the roots of G(z) = W_out phi(x(z)) + b_out - z (see :mod:`reservoir.analysis.fixed_points`).
+
+``z`` is the value of the fed-back readout, intercept included: the open loop is clamped to
+``W_fb z`` and a root is a ``z`` that the readout ``W_out phi(x(z)) + b_out`` reproduces."""
 
 from __future__ import annotations
 
@@ -19,14 +22,17 @@ def _z_range(net: Network, z_range, messages):
             raise ValueError(f"z_range must be two finite numbers lo < hi, got {z_range}")
         return lo, hi
     w = net.W_out[0]
+    b0 = float(net.b_out[0])       # the readout W_out phi + b_out: its bounds move by b_out
     if net.phi == "tanh":
         B = float(np.abs(w).sum())
-        return -B * 1.001 - 1e-9, B * 1.001 + 1e-9
+        return b0 + (-B * 1.001 - 1e-9), b0 + (B * 1.001 + 1e-9)
     if net.phi == "sigmoid":
-        return float(w[w < 0].sum()) - 1e-9, float(w[w > 0].sum()) + 1e-9
-    messages.append("phi='relu' has no bound on the readout: the default z_range (-10, 10) "
-                    "is a guess; pass z_range to scan elsewhere")
-    return -10.0, 10.0
+        return b0 + (float(w[w < 0].sum()) - 1e-9), b0 + (float(w[w > 0].sum()) + 1e-9)
+    lo, hi = b0 - 10.0, b0 + 10.0
+    messages.append(f"phi='relu' has no bound on the readout: the default z_range "
+                    f"({lo:g}, {hi:g}) (b_out +- 10) is a guess; pass z_range to scan "
+                    "elsewhere")
+    return lo, hi
 
 
 def _start(sys: _ClosedLoop, z, tol):
@@ -118,8 +124,8 @@ def _resolve_interval(sys, A, B, tol, w_min, roots, unreliable, extra, depth=0):
             roots.append(_refine_root(sys, (za, xa, ha), (zb, xb, hb), lua, tol))
         if flagged:
             unreliable.append((min(za, zb), max(za, zb),
-                               "h(z) = W_out phi(x(z)) - z comes close to zero between scan "
-                               "points (a fold of the closed loop, double root or root pair) "
+                               "h(z) = W_out phi(x(z)) + b_out - z comes close to zero "
+                               "between scan points (a fold of the closed loop, double root or root pair) "
                                "that subdivision down to the minimum width could not resolve"))
         return
     zm = 0.5 * (za + zb)
@@ -138,7 +144,7 @@ def _resolve_interval(sys, A, B, tol, w_min, roots, unreliable, extra, depth=0):
     lum = sys.lu(sys.minus_jacobian(xm, closed=False))
     vm = sla.lu_solve(lum, sys.W_fb[:, 0], check_finite=False)
     n = sys.W_out[0]
-    hm = n @ sys.phi(xm) - zm
+    hm = n @ sys.phi(xm) + sys.b_out[0] - zm
     dm = n @ (sys.dphi(xm) * vm) - 1.0
     extra.append((zm, hm, xm))
     M = (zm, xm, hm, dm, lum, vm)
@@ -163,7 +169,8 @@ def _follow(sys: _ClosedLoop, z, x, z_end, tol, max_rate_step, dz_max, dz_min, r
     lu = sys.lu(sys.minus_jacobian(x, closed=False))
     det_sign = _det_sign(lu)
     v = sla.lu_solve(lu, m, check_finite=False)   # dx/dz
-    zs, hs, xs = [z], [n @ sys.phi(x) - z], [x]
+    b0 = sys.b_out[0]
+    zs, hs, xs = [z], [n @ sys.phi(x) + b0 - z], [x]
     ds = n @ (sys.dphi(x) * v) - 1.0
     extra = []
     if hs[0] == 0.0:
@@ -223,7 +230,7 @@ def _follow(sys: _ClosedLoop, z, x, z_end, tol, max_rate_step, dz_max, dz_min, r
                                "det(I - J D) changed sign: x(z) is not unique here"))
         det_sign = s_new
         v_new = sla.lu_solve(lu_new, m, check_finite=False)
-        h_new = n @ sys.phi(x_new) - z_new
+        h_new = n @ sys.phi(x_new) + b0 - z_new
         d_new = n @ (sys.dphi(x_new) * v_new) - 1.0
         if h_new == 0.0:
             roots.append(x_new)
@@ -358,7 +365,7 @@ def _refine_root(sys, left, right, lu, tol):
         xg = (1 - w) * xa + w * xb
         xx, ok, _ = _newton(sys, xg, tol, 12, z=np.array([zz]), lu=lu, chord_iters=8)
         cache[zz] = xx
-        return n @ sys.phi(xx) - zz
+        return n @ sys.phi(xx) + sys.b_out[0] - zz
 
     if ha == 0.0:
         return xa

@@ -4,21 +4,24 @@ fed-back readouts: a proof that none was missed in a stated region of readout va
 The reduction
 -------------
 At constant input ``u`` the closed loop is ``F(x) = -x + J phi(x) + W_fb z + c`` with
-``z = W_out phi(x)`` and ``c = W_in u + b``. With the readout clamped to ``z`` (shape
+``z = W_out phi(x) + b_out`` (``b_out`` the readout intercept, zero by default) and
+``c = W_in u + b``. With the readout clamped to ``z`` (shape
 ``(K,)``) the *open loop* has the fixed-point equation ``x = T_z(x) = J phi(x) + W_fb z + c``.
 If ``L = ||J||_2 sup|phi'| < 1``, ``T_z`` is a contraction in the 2-norm
 (``||phi(x) - phi(y)||_2 <= sup|phi'| ||x - y||_2``), so ``x(z)`` exists and is unique for
 every ``z``, and every closed-loop fixed point is ``x(z*)`` for exactly one root ``z*`` of
 
-    h(z) = W_out phi(x(z)) - z                                               (H)
+    h(z) = W_out phi(x(z)) + b_out - z                                       (H)
 
-(given a fixed point ``x``, ``z = W_out phi(x)`` is a root and ``x = x(z)``; given a root,
-``x(z*)`` is a fixed point). Roots of ``h`` and fixed points correspond one to one. This is
+(given a fixed point ``x``, ``z = W_out phi(x) + b_out`` is a root and ``x = x(z)``; given a
+root, ``x(z*)`` is a fixed point). Roots of ``h`` and fixed points correspond one to one. This is
 the finite-network counterpart of the mean-field ``G(z) = F(z) - z`` of Mastrogiuseppe &
 Ostojic (2019, eq. MF-z). For bounded ``phi`` every root lies in the default ``region``:
-``|z_k| <= sum_i |W_out[k, i]|`` for tanh, and ``z_k`` between the sums of the negative and
-of the positive weights of row ``k`` for the sigmoid (a hair wider, so that no root sits on
-its boundary). ReLU has no such box and an unbounded ``phi''``: nothing is certified.
+``|z_k - b_out[k]| <= sum_i |W_out[k, i]|`` for tanh, and ``z_k - b_out[k]`` between the
+sums of the negative and of the positive weights of row ``k`` for the sigmoid (a hair
+wider, so that no root sits on its boundary). The intercept is a constant of ``h``: it
+moves neither ``Dh`` nor any bound below. ReLU has no such box and an unbounded
+``phi''``: nothing is certified.
 
 Bounds (derived here; ``s1 = sup|phi'|``, ``s2 = sup|phi''|``)
 --------------------------------------------------------------
@@ -145,7 +148,8 @@ class Certificate(PointSetMixin):
     complete : bool or None
         ``True``: proved that every fixed point whose readout lies in ``region`` is listed
         (each part of the region was excluded or proved to hold exactly one root of
-        ``h(z) = W_out phi(x(z)) - z``, and each such root was refined to a fixed point).
+        ``h(z) = W_out phi(x(z)) + b_out - z``, and each such root was refined to a fixed
+        point).
         ``None``: not decided (the open loop is not proved contracting, ``phi = "relu"``,
         boxes stayed undecided, or a root could not be refined; ``messages`` say which).
         ``False``: known to be incomplete (not produced by the present tests).
@@ -153,8 +157,8 @@ class Certificate(PointSetMixin):
         ``[lo, hi]`` of each readout (readout units): the box that was certified. The
         default contains every fixed point of a tanh or sigmoid network.
     z : ndarray, shape (P, K)
-        Readouts ``W_out phi(x)`` of the certified fixed points (readout units), sorted by
-        the first readout. Per point.
+        Readouts ``W_out phi(x) + b_out`` of the certified fixed points (readout units),
+        sorted by the first readout. Per point.
     x : ndarray, shape (P, N)
         The fixed points (state units), ``max|F(x)| < tol``. Per point.
     root_boxes : ndarray, shape (P, K, 2)
@@ -229,6 +233,7 @@ class _Evaluator:
         self.W_fb = np.asarray(sys.W_fb, dtype=np.float64)
         self.W_out = np.asarray(sys.W_out, dtype=np.float64)
         self.K = self.W_out.shape[0]
+        self.b_out = np.asarray(sys.b_out, dtype=np.float64)
         self.c = sys.c
         # Fortran-ordered transposes: dgemv(trans=1) / dgemm(trans_a=1) give A v and A X
         # on SciPy's BLAS (mixing NumPy's and SciPy's BLAS in a loop is slow on 2 cores)
@@ -362,8 +367,8 @@ class _Evaluator:
         p = _Point()
         p.z = z
         p.x = x
-        hz = self.mv(self.OutT, phi) - z
-        absmag = self.mv(self.absOutT, np.abs(phi)) + np.abs(z)
+        hz = self.mv(self.OutT, phi) + self.b_out - z
+        absmag = self.mv(self.absOutT, np.abs(phi)) + np.abs(self.b_out) + np.abs(z)
         p.h = hz
         p.eh = self.s1 * self.nw * dx + 4 * self.round * absmag + _EPS * self.nw
         DV = d[:, None] * V
@@ -464,7 +469,7 @@ def _refine_1d(ev: _Evaluator, A: _Point, B: _Point, tol):
     def h(zv):
         x = ev.solve_x(np.array([zv]), cache["x"])
         cache["x"] = x
-        return float(ev.mv(ev.OutT, ev.sys.phi(x))[0]) - zv
+        return float(ev.mv(ev.OutT, ev.sys.phi(x))[0]) + float(ev.b_out[0]) - zv
 
     ha, hb = float(A.h[0]), float(B.h[0])
     if ha == 0.0:
@@ -478,7 +483,7 @@ def _refine_1d(ev: _Evaluator, A: _Point, B: _Point, tol):
             zr = 0.5 * (a + b)
     x0 = ev.solve_x(np.array([zr]), cache["x"])
     x, ok, _ = _newton(ev.sys, x0, tol, 30)
-    zx = float(ev.mv(ev.OutT, ev.sys.phi(x))[0])
+    zx = float(ev.mv(ev.OutT, ev.sys.phi(x))[0]) + float(ev.b_out[0])
     slack = 1e-9 * (1 + abs(a) + abs(b))
     inside = a - slack <= zx <= b + slack
     return x, np.array([zx]), bool(ok and inside)
@@ -640,7 +645,7 @@ def _refine_nd(ev: _Evaluator, item, tol):
             break
     x0 = ev.solve_x(z, x)
     xf, ok, _ = _newton(ev.sys, x0, tol, 30)
-    zx = ev.mv(ev.OutT, ev.sys.phi(xf))
+    zx = ev.mv(ev.OutT, ev.sys.phi(xf)) + ev.b_out
     inside = float(np.linalg.norm(zx - c)) <= rho * (1 + 1e-9) + 1e-12
     return xf, zx, bool(ok and inside)
 
@@ -649,13 +654,14 @@ def _refine_nd(ev: _Evaluator, item, tol):
 
 def _default_region(net: Network) -> np.ndarray:
     W = np.asarray(net.W_out, dtype=np.float64)
+    b0 = np.asarray(net.b_out, dtype=np.float64)[:, None]   # the readout's intercept
     if net.phi == "tanh":
         B = np.abs(W).sum(axis=1)
-        return np.stack([-B * 1.001 - 1e-9, B * 1.001 + 1e-9], axis=1)
+        return b0 + np.stack([-B * 1.001 - 1e-9, B * 1.001 + 1e-9], axis=1)
     neg = np.where(W < 0, W, 0.0).sum(axis=1)
     pos = np.where(W > 0, W, 0.0).sum(axis=1)
     pad = 1e-3 * (pos - neg) + 1e-9
-    return np.stack([neg - pad, pos + pad], axis=1)
+    return b0 + np.stack([neg - pad, pos + pad], axis=1)
 
 
 def certify_fixed_points(net: Network, u=None, *, region=None, tol: float = 1e-10,
@@ -664,8 +670,8 @@ def certify_fixed_points(net: Network, u=None, *, region=None, tol: float = 1e-1
     proof that none in ``region`` was missed.
 
     The fixed points at constant input are the roots of the ``K``-dimensional map
-    ``h(z) = W_out phi(x(z)) - z`` (``x(z)``: the open-loop fixed point with the readout
-    clamped to ``z``), one to one when the open loop contracts
+    ``h(z) = W_out phi(x(z)) + b_out - z`` (``x(z)``: the open-loop fixed point with the
+    readout clamped to ``z``), one to one when the open loop contracts
     (``||J||_2 sup|phi'| < 1``). The region is subdivided into intervals (``K = 1``) or
     boxes, each excluded or proved to hold exactly one root (a Krawczyk-type test for
     ``K > 1``) from rigorous bounds on the derivatives of ``h``; see

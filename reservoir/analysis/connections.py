@@ -118,10 +118,14 @@ def _euler_map_jacobian(net: Network, x: np.ndarray) -> np.ndarray:
 
 
 def _vector_field(net: Network, X: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """``F(x) = -x + (J + W_fb W_out) phi(x) + W_in u + b`` for each row of ``X``."""
+    """``F(x) = -x + J phi(x) + W_fb (W_out phi(x) + b_out) + W_in u + b`` for each row
+    of ``X`` (the readout intercept ``b_out`` fed back as the current ``W_fb b_out``)."""
     R = get_nonlinearity(net.phi).phi(X)
     J = net.dense_J()
-    return -X + (J @ R.T).T + (net.W_fb @ (net.W_out @ R.T)).T + net.W_in @ u + net.b
+    F = -X + (J @ R.T).T + (net.W_fb @ (net.W_out @ R.T)).T + net.W_in @ u + net.b
+    if net.has_intercept:
+        F += net.W_fb @ net.b_out
+    return F
 
 
 def _unstable_direction(A: np.ndarray):

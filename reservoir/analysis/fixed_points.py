@@ -2,13 +2,18 @@ r"""Fixed points and slow points of the closed-loop network.
 
 The closed loop with a constant input ``u`` has the vector field (state units)::
 
-    F(x) = -x + J phi(x) + W_fb W_out phi(x) + c,        c = W_in u + b
+    F(x) = -x + J phi(x) + W_fb (W_out phi(x) + b_out) + c,        c = W_in u + b
 
-and its fixed points are those of the Euler map too. Two methods find them:
+(``z = W_out phi(x) + b_out`` the readout, ``b_out`` its intercept, zero by default: in
+closed loop it is the constant current ``W_fb b_out``, so the fixed points, Jacobians and
+stability are those of the network with bias ``b + W_fb b_out`` and no intercept, and the
+readouts are that network's plus ``b_out``) and its fixed points are those of the Euler map
+too. Two methods find them:
 
 **z-scan** (one readout, ``K = 1``). For a clamped readout value ``z`` the *open-loop*
 network ``F_open(x; z) = -x + J phi(x) + W_fb z + c`` has a fixed point ``x(z)``; closed-loop
-fixed points are the roots of the scalar function ``G(z) = W_out phi(x(z)) - z`` (the
+fixed points are the roots of the scalar function ``G(z) = W_out phi(x(z)) + b_out - z``
+(the
 finite-network counterpart of the mean-field ``G(z) = F(z) - z`` of Mastrogiuseppe &
 Ostojic 2019). The curve
 ``x(z)`` is followed by continuation (tangent predictor ``dx/dz = (I - J D)^{-1} W_fb``,
@@ -27,8 +32,8 @@ reported in ``unreliable``, not silently skipped.
 
 For bounded ``phi`` every root lies in a known interval: ``|W_out phi| <= sum |W_out|``
 for tanh, and ``z`` between the sums of the negative and of the positive readout weights
-for the sigmoid. For ReLU no such bound exists; give ``z_range`` (the default is a guess
-and a message says so).
+for the sigmoid, each shifted by ``b_out``. For ReLU no such bound exists; give
+``z_range`` (the default is a guess and a message says so).
 
 **Slow-point search** (Sussillo & Barak 2013), for ``K > 1``, chaotic bulks, or to
 complement an unreliable scan: seeds are sampled from closed-loop trajectories started at
@@ -54,7 +59,8 @@ trained ReLU networks (Rivkind & Barak 2017).
 **Completeness.** Neither the scan's between-step check nor the seeds prove that no point
 was missed. Where the open loop contracts (``||J||_2 sup|phi'| < 1``, tanh or sigmoid) and
 ``K <= 3``, :func:`~reservoir.analysis.certify_fixed_points` proves it: the fixed points
-are then in one-to-one correspondence with the roots of ``h(z) = W_out phi(x(z)) - z``,
+are then in one-to-one correspondence with the roots of
+``h(z) = W_out phi(x(z)) + b_out - z``,
 and subdivision with rigorous derivative bounds encloses every root (``certificate``);
 ``complete=True`` only when it succeeds and agrees with the points found.
 
@@ -80,7 +86,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
-from .._checks import as_float_array, as_int, as_positive_float, as_rng
+from .._checks import as_float_array, as_int, as_positive_float, as_rng, check_memory
 from .._deprecation import renamed_fields, renamed_kwargs
 from .._results import PointSetMixin
 from ..network import Network
@@ -108,7 +114,8 @@ class FixedPoints(PointSetMixin):
     x : ndarray, shape (P, N)
         States (currents, state units). Per point.
     z : ndarray, shape (P, K)
-        Readouts ``W_out phi(x)`` (readout units). Per point.
+        Readouts ``W_out phi(x) + b_out`` (readout units, the intercept included). Per
+        point.
     residual : ndarray, shape (P,)
         ``max_i |F_i(x)|`` (state units); below ``tol`` for fixed points. Per point.
     jacobian_eigenvalues : ndarray of complex, shape (P, N)
@@ -181,8 +188,8 @@ class FixedPoints(PointSetMixin):
     z_grid : ndarray, shape (n_grid,)
         The z-scan's grid of clamped readout values (readout units; empty without a scan).
     G_grid : ndarray, shape (n_grid,)
-        ``G(z) = W_out phi(x(z)) - z`` on ``z_grid`` (readout units): the closed-loop fixed
-        points are its roots. The same names as the mean-field solvers' grid and scalar
+        ``G(z) = W_out phi(x(z)) + b_out - z`` on ``z_grid`` (readout units): the
+        closed-loop fixed points are its roots. The same names as the mean-field solvers' grid and scalar
         function (:class:`reservoir.meanfield.MeanFieldSolution`).
     unreliable : tuple of (float, float, str)
         Intervals of ``z`` where the scan could not follow ``x(z)`` uniquely, with the
@@ -345,7 +352,8 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", initial_sta
         explore around them. How often they land on the same points gives ``n_hits`` and
         ``n_unseen``.
     z_range : (float, float), optional
-        Interval of readout values to scan (default: the bound implied by ``phi``).
+        Interval of readout values to scan (readout units, intercept included; default:
+        the bound implied by ``phi``, shifted by ``b_out``).
     tol : float
         Fixed points satisfy ``max |F(x)| < tol`` (state units).
     max_rate_step : float
@@ -405,6 +413,8 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", initial_sta
     tol = as_positive_float(tol, "tol")
     max_rate_step = as_positive_float(max_rate_step, "max_rate_step")
     n_seeds = as_int(n_seeds, "n_seeds", minimum=1)
+    check_memory(8.0 * 6 * n_seeds * net.N, "n_seeds", n_seeds,
+                 what="the seed states (several (n_seeds, N) arrays)")
     max_iter = as_int(max_iter, "max_iter", minimum=1)
     tol_unique = as_positive_float(tol_unique, "tol_unique")
     slow_tol_unique = as_positive_float(slow_tol_unique, "slow_tol_unique")
@@ -537,7 +547,7 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", initial_sta
         X, res, kinds = np.empty((0, N)), np.empty(0), np.empty(0, dtype=object)
         hits = np.zeros(0, dtype=int)
         polished = np.zeros(0, bool)
-    Z = (net.W_out @ sys.phi(X).T).T if len(X) else np.empty((0, K))
+    Z = sys.readout(sys.phi(X)) if len(X) else np.empty((0, K))
     P = len(X)
     alpha = net.alpha
     slow = kinds == "slow-point"

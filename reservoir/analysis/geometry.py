@@ -28,6 +28,14 @@ network's *own* fixed points rather than from the mean-field boundaries:
 
 The mean-field class boundaries ``sigma_s(A)``, ``sigma_c(A)`` belong to the mean-field
 module; comparing the two is what the theory-versus-simulation tools are for.
+
+A readout intercept ``b_out`` (``z = W_out phi(x) + b_out``) is reported beside the
+overlaps (``ReadoutGeometry.b_out``) and is not part of them: the overlaps describe the
+readout *direction* ``n``. In closed loop the intercept is fed back as the constant current
+``W_fb b_out``, which is the same as moving the bias to ``b + W_fb b_out`` (the input vector
+of the mean field from ``I`` to ``I + sum_k m_k b_out[k]``). The solution class is decided
+from the network's own fixed points, which include that current, so it accounts for the
+intercept exactly; ``readout_at`` includes it too.
 """
 
 from __future__ import annotations
@@ -36,7 +44,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import as_float_array
+from .._checks import as_float_array, as_int, as_real
 from .._results import ResultMixin
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
@@ -75,9 +83,14 @@ class ReadoutGeometry(ResultMixin):
     norm_I : float
         RMS entry ``|I| / sqrt(N)``.
     readout_at : ndarray, shape (K,) or None
-        ``n . phi(x) / N`` at the state given (the readout there, readout units).
+        ``n . phi(x) / N + b_out`` at the state given (the readout there, intercept
+        included, readout units).
     solution_class : str or None
         One of :data:`CLASSES` (when a stability report or a target was given).
+    b_out : ndarray, shape (K,)
+        The readout intercept ``net.b_out`` (readout units; zeros without one). Not part of
+        the overlaps; in closed loop it acts as the bias ``b + W_fb b_out`` (see the
+        module docstring), which the solution class accounts for.
     """
 
     overlap_nm: np.ndarray
@@ -90,6 +103,7 @@ class ReadoutGeometry(ResultMixin):
     norm_I: float
     readout_at: np.ndarray | None
     solution_class: str | None
+    b_out: np.ndarray
 
 
 def _cos(a, b):
@@ -115,7 +129,20 @@ def classify_solution(overlap_nm: float, target_stable: bool, n_spurious: int) -
         One of :data:`CLASSES`: ``"unstable target"`` if the target is not stable, else
         ``"bistable"`` if another stable fixed point exists, else ``"input-driven"``
         (``overlap_nm <= 0``) or ``"weak positive feedback"``.
+
+    Raises
+    ------
+    TypeError
+        If ``overlap_nm`` is not a real number, ``target_stable`` not a bool or
+        ``n_spurious`` not an integer.
+    ValueError
+        If ``overlap_nm`` is not finite or ``n_spurious`` is negative.
     """
+    overlap_nm = as_real(overlap_nm, "overlap_nm")
+    if not isinstance(target_stable, (bool, np.bool_)):
+        raise TypeError(f"target_stable must be True or False, got "
+                        f"{type(target_stable).__name__}")
+    n_spurious = as_int(n_spurious, "n_spurious", minimum=0)
     if not target_stable:
         return "unstable target"
     if n_spurious > 0:
@@ -136,7 +163,8 @@ def readout_geometry(net: Network, u=None, x=None, *, target=None, report=None,
         The constant input defining the input vector ``I = W_in u``; default: the first
         input column (``u = e_1``) when the network has inputs.
     x : array_like, shape (N,), optional
-        A state (e.g. the target fixed point) at which to report ``n . phi(x) / N``.
+        A state (e.g. the target fixed point) at which to report the readout
+        ``n . phi(x) / N + b_out``.
     target : float or array_like, optional
         The trained output. With a target (or a ``report``) the solution class is
         computed from :func:`~reservoir.analysis.global_stability.stability_report`
@@ -184,7 +212,7 @@ def readout_geometry(net: Network, u=None, x=None, *, target=None, report=None,
         x = as_float_array(x, "x", 1)
         if x.shape != (N,):
             raise ValueError(f"x must have shape ({N},), got {x.shape}")
-        readout_at = n @ get_nonlinearity(net.phi).phi(x) / N
+        readout_at = n @ get_nonlinearity(net.phi).phi(x) / N + net.b_out
     cls = None
     if report is None and target is not None:
         from .global_stability import stability_report
@@ -203,4 +231,4 @@ def readout_geometry(net: Network, u=None, x=None, *, target=None, report=None,
         norm_n=np.linalg.norm(n, axis=1) / np.sqrt(N),
         norm_m=np.linalg.norm(m, axis=1) / np.sqrt(N),
         norm_I=float(np.linalg.norm(I) / np.sqrt(N)), readout_at=readout_at,
-        solution_class=cls)
+        solution_class=cls, b_out=np.array(net.b_out))

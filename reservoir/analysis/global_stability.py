@@ -23,7 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .._checks import as_float_array, as_int, as_positive_float, as_rng
+from .._checks import (as_float_array, as_int, as_positive_float, as_rng, check_memory,
+                       check_steps)
 from .._results import ResultMixin
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
@@ -65,7 +66,8 @@ class StabilityReport(ResultMixin):
         Fraction that did not settle (chaos, oscillation, slow convergence, or
         divergence: see ``n_diverged``).
     final_z : ndarray, shape (n_init, K)
-        Readout of every simulated trial at the end (readout units).
+        Readout ``W_out phi(x) + b_out`` of every simulated trial at the end (readout
+        units).
     converged : ndarray of bool, shape (n_init,)
         Whether each trial settled (``max |F(x)| < converged_tol``).
     lyapunov_exponent : float
@@ -121,6 +123,8 @@ class StabilityReport(ResultMixin):
 
 
 def _closed_residual(net: Network, X, c):
+    """``F(x)`` of the closed loop for each row of ``X``; ``c = W_in u + b + W_fb b_out``
+    (the fed-back intercept included)."""
     R = get_nonlinearity(net.phi).phi(X)
     JR = (net.J @ R.T).T if net.is_sparse else R @ net.J.T
     return -X + JR + (R @ net.W_out.T) @ net.W_fb.T + c
@@ -135,6 +139,10 @@ def _norm(v) -> float:
     """Euclidean norm without overflow for entries near the largest float."""
     m = float(np.max(np.abs(v)))
     return m * float(np.linalg.norm(v / m)) if 0.0 < m < np.inf else m
+
+
+#: Longest piece (steps) simulated in one call by the Lyapunov estimate.
+_MAX_PIECE = 1 << 16
 
 
 def _lyapunov(net: Network, u, x, duration, transient, interval, d0, bound, gen,
@@ -160,13 +168,16 @@ def _lyapunov(net: Network, u, x, duration, transient, interval, d0, bound, gen,
 
     def advance(X, n):
         """Run the batch ``X`` (B, N) n steps; ``None`` if it left the bound."""
-        try:
-            X = simulate(net, np.broadcast_to(u, (X.shape[0], n, u.size)), X,
-                         mode="closed", record=()).x_final
-        except SimulationDivergedError:
-            return None
-        if not np.all(np.isfinite(X)) or np.max(np.abs(X)) > bound:
-            return None
+        while n > 0:              # in pieces, so that a long interval needs no long input
+            m = min(n, _MAX_PIECE)
+            try:
+                X = simulate(net, np.broadcast_to(u, (X.shape[0], m, u.size)), X,
+                             mode="closed", record=()).x_final
+            except SimulationDivergedError:
+                return None
+            if not np.all(np.isfinite(X)) or np.max(np.abs(X)) > bound:
+                return None
+            n -= m
         return X
 
     if not np.all(np.isfinite(x)) or np.max(np.abs(x)) > bound:
@@ -281,6 +292,17 @@ def lyapunov_exponent(net: Network, u=None, x0=None, *, duration: float = 200.0,
     return lam
 
 
+def _check_lyapunov_times(net, duration, transient, interval):
+    """Refuse durations that need more steps than one call may run, or more memory for the
+    logged growth (one float per interval) than the machine has."""
+    check_steps(duration, net.dt, "duration")
+    check_steps(transient, net.dt, "transient")
+    steps = max(1, check_steps(interval, net.dt, "interval"))
+    n_int = duration / (steps * net.dt)
+    check_memory(16.0 * n_int, "duration", duration,
+                 what=f"the log of {n_int:.3g} renormalisation intervals")
+
+
 def _lyapunov_checked(net, u, x0, duration, transient, interval, d0, bound, rng):
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
@@ -289,6 +311,7 @@ def _lyapunov_checked(net, u, x0, duration, transient, interval, d0, bound, rng)
     interval = as_positive_float(interval, "interval")
     d0 = as_positive_float(d0, "d0")
     bound = as_positive_float(bound, "divergence_bound")
+    _check_lyapunov_times(net, duration, transient, interval)
     gen = as_rng(rng)
     u = np.zeros(net.n_inputs) if u is None else as_float_array(u, "u", 1, allow_empty=True)
     if u.shape != (net.n_inputs,):
@@ -315,7 +338,10 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     :func:`~reservoir.predict`): a readout ``z`` is at the target ``A`` when
     ``|z_k - A_k| <= target_atol + target_rtol |A_k|`` for every readout ``k``; the target
     point is the nearest such fixed point. The keyword ``target_tol=t`` of earlier
-    releases is deprecated and means ``target_atol=t, target_rtol=0``.
+    releases is deprecated and means ``target_atol=t, target_rtol=0``. Readouts include
+    the network's intercept, ``z = W_out phi(x) + b_out`` (fed back in closed loop as the
+    constant current ``W_fb b_out``), so ``target`` is compared with what the network
+    outputs.
 
     Divergence is reported, not read as stability: basin trials whose state leaves
     ``max_i |x_i| <= divergence_bound`` (or becomes non-finite) are counted in
@@ -396,6 +422,14 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
         raise ValueError("target_atol and target_rtol cannot both be 0")
     match_tol = as_positive_float(match_tol, "match_tol")
     bound = as_positive_float(divergence_bound, "divergence_bound")
+    if not isinstance(lyapunov, (bool, np.bool_)):
+        raise TypeError(f"lyapunov must be True or False, got {type(lyapunov).__name__}")
+    check_steps(duration, net.dt, "duration")
+    steps = max(1, check_steps(chunk, net.dt, "chunk"))
+    check_memory(8.0 * n_init * (3.0 * net.N + net.n_outputs + steps * max(net.n_inputs, 1)),
+                 "n_init", n_init, what=f"{n_init} initial states and their chunk inputs")
+    if lyapunov:
+        _check_lyapunov_times(net, 200.0, 50.0, 1.0)
     gen = as_rng(rng)
     messages = []
     fps = fixed_points if fixed_points is not None else find_fixed_points(net, u, rng=gen)
@@ -418,6 +452,8 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     # basins: batched simulation of random initial states, converged and diverged trials
     # dropped
     c = net.W_in @ u + net.b
+    if net.has_intercept:
+        c = c + net.W_fb @ net.b_out       # the fed-back intercept, a constant current
     X = init_scale * gen.standard_normal((n_init, net.N))
     active = np.arange(n_init)
     converged = np.zeros(n_init, dtype=bool)
@@ -450,7 +486,7 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
             break
     with np.errstate(over="ignore", invalid="ignore"):
         R = get_nonlinearity(net.phi).phi(X)
-        final_z = R @ net.W_out.T
+        final_z = R @ net.W_out.T + net.b_out
     counts = np.zeros(len(fps))
     unmatched = 0
     for i in np.flatnonzero(converged):

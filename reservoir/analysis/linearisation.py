@@ -10,6 +10,9 @@ the Jacobian ``(-I + W_eff D) / tau`` (``kind="flow"``) and the Euler map
 ``alpha = dt / tau``). The eigenvalues ``mu`` of ``S = W_eff D`` decide both:
 a fixed point of the flow is stable iff every ``Re(mu) < 1``; the Euler map is stable iff
 every ``|1 - alpha + alpha mu| < 1`` (the same condition for ``alpha -> 0``).
+In closed loop the fed-back signal is the readout ``f = z = W_out phi(x) + b_out``; its
+intercept ``b_out`` is a constant current ``W_fb b_out`` and drops out of every Jacobian
+here (it moves the fixed points, not the linearisation at a given state).
 
 The radius of the random bulk of ``S`` (:func:`spectrum`) is estimated from the entries of
 ``J`` in one of two ways, recorded in ``Spectrum.bulk_method``:

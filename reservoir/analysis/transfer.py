@@ -4,10 +4,16 @@ fed-back readout: open-loop transfer function, closed-loop gain, and the closed-
 counterparts of the mean-field transfer functions of Rivkind & Barak 2017: the open-loop
 ``H(s)`` and the closed-loop response ``T(s) = H(s) / (1 - H(s))``.
 
-Notation: ``w = W_out[0]`` is the readout row (``z = w . phi(x)``), ``m = W_fb[:, 0]`` the
-feedback vector (Rivkind & Barak's feedback vector ``u``), ``D = diag(phi'(x))`` at the
+Notation: ``w = W_out[0]`` is the readout row (``z = w . phi(x) + b_out``), ``m = W_fb[:, 0]``
+the feedback vector (Rivkind & Barak's feedback vector ``u``), ``D = diag(phi'(x))`` at the
 fixed point ``x``, and time is in units of ``tau`` (the Laplace variable ``s`` is in units
 of ``1 / tau``).
+
+The readout intercept ``b_out`` is a constant: it drops out of every linear response here
+(the responses are of perturbations of ``z`` around the fixed point). It does move the fixed
+point itself (in closed loop it is the constant current ``W_fb b_out``), so ``x`` must be a
+fixed point of the network *with* its intercept, e.g. from
+:func:`~reservoir.analysis.find_fixed_points`, which accounts for it.
 """
 
 from __future__ import annotations
@@ -32,8 +38,40 @@ _RAISES = """Raises
 TypeError
     If ``net`` is not a :class:`~reservoir.Network` or ``x`` is not a real array.
 ValueError
-    If the network does not have exactly one fed-back readout or ``x`` has the wrong
-    shape."""
+    If the network does not have exactly one fed-back readout, ``x`` has the wrong
+    shape, or a Laplace variable is not finite."""
+
+
+def _as_laplace(s, name: str, scalar: bool) -> np.ndarray:
+    """``s`` as a finite complex array (1-D, or 0-D when ``scalar``), naming ``name``."""
+    if s is None or isinstance(s, (str, bytes, bool, np.bool_)):
+        raise TypeError(f"{name} must be a real or complex number"
+                        f"{'' if scalar else ' or array of them'}, got {type(s).__name__}")
+    try:
+        arr = np.asarray(s)
+    except Exception:                                   # pragma: no cover - exotic input
+        raise TypeError(f"{name} must be a real or complex number, got "
+                        f"{type(s).__name__}") from None
+    if arr.dtype.kind not in "iufc":
+        raise TypeError(f"{name} must be a real or complex number"
+                        f"{'' if scalar else ' or array of them'}, got dtype {arr.dtype}")
+    if scalar and arr.ndim != 0:
+        raise ValueError(f"{name} must be one number, got shape {arr.shape}")
+    if not scalar and arr.ndim > 1:
+        raise ValueError(f"{name} must be a number or a 1-D array, got shape {arr.shape}")
+    arr = arr.astype(complex)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite, got {s!r}")
+    return arr
+
+
+def _solve_at(A, b, name, s):
+    """``A^{-1} b``, or a ValueError naming ``name`` when ``A`` is singular at ``s``."""
+    try:
+        return np.linalg.solve(A, b)
+    except np.linalg.LinAlgError:
+        raise ValueError(f"{name}={s!r} is a pole: the linear system is singular "
+                         "there") from None
 
 
 def _linearisation(net, x):
@@ -75,10 +113,10 @@ def network_open_loop(net, x, s) -> np.ndarray:
     {raises}
     """
     J, D, w, m = _linearisation(net, x)
-    s = np.atleast_1d(np.asarray(s, dtype=complex))
+    s = np.atleast_1d(_as_laplace(s, "s", scalar=False))
     JD = J * D[None, :]
     I = np.eye(J.shape[0])
-    return np.array([(w * D) @ np.linalg.solve((1 + si) * I - JD, m) for si in s])
+    return np.array([(w * D) @ _solve_at((1 + si) * I - JD, m, "s", si) for si in s])
 
 
 @fill_doc(net_x=_NET_X)
@@ -115,8 +153,9 @@ def network_closed_loop_gain(net, x, v, s=0.0) -> np.ndarray:
     v = as_float_array(v, "v", (1, 2))
     if v.shape[0] != J.shape[0]:
         raise ValueError(f"v must have {J.shape[0]} rows, got shape {v.shape}")
+    s = complex(_as_laplace(s, "s", scalar=True))
     L = (J + np.outer(m, w)) * D[None, :] - np.eye(J.shape[0])
-    sol = np.linalg.solve(complex(s) * np.eye(J.shape[0]) - L, v.astype(complex))
+    sol = _solve_at(s * np.eye(J.shape[0]) - L, v.astype(complex), "s", s)
     return (w * D) @ sol
 
 
@@ -144,8 +183,8 @@ def network_pole(net, x, s0: float) -> complex:
     {raises}
     """
     J, D, w, m = _linearisation(net, x)
+    s0 = complex(_as_laplace(s0, "s0", scalar=True))
     L = (J + np.outer(m, w)) * D[None, :] - np.eye(J.shape[0])
-    s0 = complex(s0)
     if s0.imag == 0:
         sigma = s0.real
     else:

@@ -176,10 +176,19 @@ class MeanFieldParams:
         Raises
         ------
         ValueError
-            If the network has more than one readout.
+            If the network has more than one readout, or a readout intercept ``b_out``
+            (the theory has none; fold it into the bias first, as
+            :func:`reservoir.predict` does).
         """
         if net.n_outputs != 1:
             raise ValueError("from_network needs a network with one readout (K = 1)")
+        if net.has_intercept:
+            raise ValueError(
+                f"from_network: the network has a readout intercept (b_out = "
+                f"{float(net.b_out[0]):g}), which the mean-field theory has none of; fold it "
+                "into the bias first: dataclasses.replace(net, b=net.b + net.W_fb @ "
+                "net.b_out, b_out=None) has the same closed loop, with readouts z - b_out "
+                "(reservoir.predict does this)")
         N = net.N
         u = np.zeros(net.n_inputs) if u is None else np.asarray(u, float)
         m = net.W_fb[:, 0]

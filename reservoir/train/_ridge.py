@@ -53,11 +53,14 @@ class RidgeResult(ResultMixin):
         how the readout was fitted (see :func:`fit_ridge`).
     W_out : ndarray, shape (K, N)
         The fitted readout.
-    x_final : ndarray, shape (N,) or (B, N)
-        State after the last teacher-forced step.
+    b_out : ndarray, shape (K,)
+        The fitted readout intercept (readout units; zeros unless ``intercept=True``).
+    x_final : ndarray, shape (N,) or (B, N), or (n_trials, N)
+        State after the last teacher-forced step (of each trial).
     train_mse : ndarray, shape (K,)
-        Weighted mean squared error of ``W_out r[t]`` against ``y[t]`` on the samples used
-        (readout units squared), computed from the QR factor (no cancellation).
+        Weighted mean squared error of ``W_out r[t] + b_out`` against ``y[t]`` on the
+        samples used (readout units squared), computed from the QR factor (no
+        cancellation).
     n_samples : float
         Sum of the sample weights (number of samples used when there is no mask).
     reg : float
@@ -101,6 +104,7 @@ class RidgeResult(ResultMixin):
 
     network: Network
     W_out: np.ndarray
+    b_out: np.ndarray
     x_final: np.ndarray
     train_mse: np.ndarray
     n_samples: float
@@ -152,6 +156,7 @@ class _Solution:
     cutoff: float
     cond: float
     finite: bool
+    b: np.ndarray | None = None     # (K,) intercept (None: no intercept fitted)
 
 
 def _default_rcond(N: int, n_rows: int) -> float:
@@ -161,8 +166,10 @@ def _default_rcond(N: int, n_rows: int) -> float:
 
 
 def _solve_factor(F: np.ndarray, N: int, K: int, reg: float, rcond: float | None,
-                  n_rows: int) -> _Solution:
-    """Ridge readout from the triangular factor ``F`` of ``[sqrt(w) R | sqrt(w) Y]``.
+                  n_rows: int, intercept: bool = False) -> _Solution:
+    """Ridge readout from the triangular factor ``F`` of ``[sqrt(w) R | sqrt(w) Y]``
+    (``[sqrt(w) 1 | sqrt(w) R | sqrt(w) Y]`` with an ``intercept``, see
+    :func:`_solve_intercept`).
 
     With ``F = [[F_R, F_Y], [0, F_E]]`` the objective is ``|F_R W^T - F_Y|^2 + |F_E|^2 +
     reg |W|^2``. When ``reg`` exceeds ``rcond |F_R|_F^2`` (so the penalty, not rounding,
@@ -175,11 +182,33 @@ def _solve_factor(F: np.ndarray, N: int, K: int, reg: float, rcond: float | None
     ``rcond s_max``: ``"svd"``.
     """
     rc = _default_rcond(N, n_rows) if rcond is None else float(rcond)
-    if not np.all(np.isfinite(F)):
+    if not np.all(np.isfinite(F)) or (intercept and F[0, 0] == 0.0):
         return _Solution(np.full((K, N), np.nan), np.full(K, np.nan), "none", 0, rc,
-                         np.nan, np.nan, False)
+                         np.nan, np.nan, False, np.full(K, np.nan))
     with _blas_threads_for(10.0 * float(N + K) ** 3):
+        if intercept:
+            return _solve_intercept(F, N, K, reg, rc)
         return _solve_finite_factor(F, N, K, reg, rc)
+
+
+def _solve_intercept(F, N, K, reg, rc) -> _Solution:
+    """Ridge readout with an unpenalised intercept from the factor ``F`` (1 + N + K square)
+    of ``[sqrt(w) 1 | sqrt(w) R | sqrt(w) Y]``, the column of ones first.
+
+    ``F = [[rho, g^T, h^T], [0, F_R, F_Y], [0, 0, F_E]]``: the objective is
+    ``|rho b + W g - h|^2 + |F_R W^T - F_Y|^2 + |F_E|^2 + reg |W|^2`` (``b`` the intercept,
+    not penalised). The first term is made zero by ``b = (h - W g) / rho`` whatever ``W``,
+    and the trailing block ``[[F_R, F_Y], [0, F_E]]`` is the triangular factor of the
+    weighted rows with their weighted mean removed (the rows projected orthogonally to
+    ``sqrt(w)``), so ``W`` is the ridge readout of the centred problem, solved by
+    :func:`_solve_finite_factor` (QR or SVD, rank, cutoff and condition number are those
+    of the centred weighted rates).
+    """
+    sol = _solve_finite_factor(F[1:, 1:], N, K, reg, rc)
+    rho = F[0, 0]
+    b = (F[0, 1 + N:] - sol.W @ F[0, 1:1 + N]) / rho
+    finite = sol.finite and bool(np.all(np.isfinite(b)))
+    return dataclasses.replace(sol, b=b, finite=finite)
 
 
 def _solve_finite_factor(F, N, K, reg, rc) -> _Solution:
@@ -231,8 +260,9 @@ def _check_rcond(rcond):
     return rc
 
 
-def _dropped_message(sol: _Solution, N: int, reg: float) -> str:
-    return (f"the weighted rates have numerical rank {sol.rank} < N = {N}: {N - sol.rank} "
+def _dropped_message(sol: _Solution, N: int, reg: float, intercept: bool = False) -> str:
+    rates = "the centred weighted rates" if intercept else "the weighted rates"
+    return (f"{rates} have numerical rank {sol.rank} < N = {N}: {N - sol.rank} "
             f"singular values are at or below the cutoff rcond * s_max = {sol.cutoff:.3g} "
             f"(rcond = {sol.rcond:.3g}) and the readout has no component along their "
             "directions (minimum-norm solution); the penalty reg = "
@@ -305,13 +335,17 @@ def ridge_readout(RtR: np.ndarray, RtY: np.ndarray, reg: float) -> np.ndarray:
                          f"semi-definite): {exc}") from None
 
 
-def ridge_regression(R, Y, reg: float, weights=None, *, rcond=None) -> np.ndarray:
-    """Ridge readout from recorded rates: minimise ``sum_t w_t |y_t - W r_t|^2 + reg |W|_F^2``.
+def ridge_regression(R, Y, reg: float, weights=None, *, rcond=None, intercept: bool = False):
+    """Ridge readout from recorded rates: minimise ``sum_t w_t |y_t - W r_t|^2 + reg |W|_F^2``
+    (``sum_t w_t |y_t - W r_t - b|^2 + reg |W|_F^2`` with an ``intercept`` ``b``).
 
     Solved as in :func:`fit_ridge` (Householder QR of ``[sqrt(w) R | sqrt(w) Y]``, then the
     SVD of the triangular factor), accurate at every penalty including 0, where it is the
     minimum-norm least-squares readout over the singular values above ``rcond * s_max``
-    (as ``numpy.linalg.lstsq``).
+    (as ``numpy.linalg.lstsq``). With ``intercept=True`` a column of ones is folded in
+    first and the intercept is not penalised (as scikit-learn's ``Ridge``): ``W`` is the
+    ridge readout of the rates and targets with their weighted means removed, and
+    ``b = mean_w(y) - W mean_w(r)``.
 
     Parameters
     ----------
@@ -325,18 +359,25 @@ def ridge_regression(R, Y, reg: float, weights=None, *, rcond=None) -> np.ndarra
         Non-negative sample weights.
     rcond : float, optional
         Relative cutoff on the singular values of ``sqrt(w) R`` in [0, 1) (default
-        ``eps * max(N, T)``, that of ``numpy.linalg.lstsq``).
+        ``eps * max(N, T)``, that of ``numpy.linalg.lstsq``); with an intercept, of the
+        centred ``sqrt(w) R``.
+    intercept : bool
+        Also fit an unpenalised readout intercept ``b`` (default False).
 
     Returns
     -------
     W : ndarray, shape (K, N)
-        The readout (readout units per rate unit).
+        The readout (readout units per rate unit); with ``intercept=True`` the pair
+        ``(W, b)``, ``b`` of shape (K,) in readout units.
 
     Raises
     ------
+    TypeError
+        If ``intercept`` is not a bool.
     ValueError
         If the shapes disagree, ``reg`` or a weight is negative, ``rcond`` is outside
-        [0, 1), or an array holds non-finite values.
+        [0, 1), an array holds non-finite values, or every weight is zero with
+        ``intercept=True`` (the intercept is then undetermined).
     """
     R = as_float_array(R, "R", 2)
     Y = as_float_array(Y, "Y", 2)
@@ -344,11 +385,15 @@ def ridge_regression(R, Y, reg: float, weights=None, *, rcond=None) -> np.ndarra
         raise ValueError(f"Y must have {R.shape[0]} rows like R, got shape {Y.shape}")
     reg = as_positive_float(reg, "reg", allow_zero=True)
     rcond = _check_rcond(rcond)
+    intercept = _check_bool(intercept, "intercept")
     T, N = R.shape
     K = Y.shape[1]
-    block = np.empty((T, N + K), order="F")
-    block[:, :N] = R
-    block[:, N:] = Y
+    c = int(intercept)
+    block = np.empty((T, c + N + K), order="F")
+    if intercept:
+        block[:, 0] = 1.0
+    block[:, c:c + N] = R
+    block[:, c + N:] = Y
     if weights is not None:
         w = as_float_array(weights, "weights", 1)
         if w.shape != (T,) or np.any(w < 0):
@@ -357,9 +402,19 @@ def ridge_regression(R, Y, reg: float, weights=None, *, rcond=None) -> np.ndarra
         n_rows = int(np.count_nonzero(w))
     else:
         n_rows = T
-    fac = _TriangularFactor(N + K)
+    if intercept and n_rows == 0:
+        raise ValueError("weights must not all be zero with intercept=True (the intercept "
+                         "would be undetermined)")
+    fac = _TriangularFactor(c + N + K)
     fac.add(block)
-    return _solve_factor(fac.F, N, K, reg, rcond, n_rows).W
+    sol = _solve_factor(fac.F, N, K, reg, rcond, n_rows, intercept)
+    return (sol.W, sol.b) if intercept else sol.W
+
+
+def _check_bool(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return bool(value)
 
 
 def _readout_fingerprint(W_out) -> str:
@@ -378,9 +433,142 @@ def _constant_value(lo, hi):
     return None
 
 
+def is_trial_list(targets) -> bool:
+    """Whether ``targets`` is a list of trials: a list or tuple that is empty or whose first
+    element is two-dimensional (a ``(T_0, K)`` array). Anything else is one array."""
+    if not isinstance(targets, (list, tuple)):
+        return False
+    if len(targets) == 0:
+        return True
+    try:
+        return np.ndim(targets[0]) == 2
+    except Exception:                                   # ragged nested lists: not trials
+        return False
+
+
+def as_trials(net: Network, inputs, targets, masks=None):
+    """Validate a list of trials: ``[(U_i (T_i, M), Y_i (T_i, K), m_i (T_i,) or None)]``.
+
+    ``inputs`` is None (zero input) or a list of as many arrays as ``targets``; ``masks``
+    likewise. Each array is checked (shape, finite values) and named by its index.
+    """
+    n = len(targets)
+    if n == 0:
+        raise ValueError("targets must hold at least one trial, got an empty list")
+    M, K = net.n_inputs, net.n_outputs
+    for name, value in (("inputs", inputs), ("mask", masks)):
+        if value is None:
+            continue
+        if not isinstance(value, (list, tuple)):
+            raise TypeError(f"{name} must be None or a list of {n} arrays (one per trial) "
+                            f"when targets is a list of trials, got {type(value).__name__}")
+        if len(value) != n:
+            raise ValueError(f"{name} must hold {n} trials like targets, got {len(value)}")
+    trials = []
+    for i in range(n):
+        Y = as_float_array(targets[i], f"targets[{i}]", 2)
+        if Y.shape[1] != K:
+            raise ValueError(f"targets[{i}] must have shape (T_i, {K}) to match net.W_out, "
+                             f"got {Y.shape}")
+        T = Y.shape[0]
+        if inputs is None:
+            U = np.zeros((T, M))
+        else:
+            U = as_float_array(inputs[i], f"inputs[{i}]", 2, allow_empty=True)
+            if U.shape != (T, M):
+                raise ValueError(f"inputs[{i}] must have shape ({T}, {M}) to match "
+                                 f"targets[{i}] and net.W_in, got {U.shape}")
+        m = None
+        if masks is not None:
+            m = as_float_array(masks[i], f"mask[{i}]", 1)
+            if m.shape != (T,):
+                raise ValueError(f"mask[{i}] must have shape ({T},) to match targets[{i}], "
+                                 f"got {m.shape}")
+            if np.any(m < 0):
+                raise ValueError(f"mask[{i}] must be non-negative")
+        trials.append((U, Y, m))
+    return trials
+
+
+def trial_starts(x0, n: int, N: int, default=None) -> np.ndarray:
+    """Initial states of ``n`` trials, (n, N): ``x0`` (N,) for every trial or one row per
+    trial (n, N); ``default`` (N,) or zeros when ``x0`` is None."""
+    if x0 is None:
+        base = np.zeros(N) if default is None else default
+        return np.repeat(base[None, :], n, axis=0)
+    X = as_float_array(x0, "x0", (1, 2))
+    if X.shape == (N,):
+        return np.repeat(X[None, :], n, axis=0)
+    if X.shape == (n, N):
+        return X.copy()
+    raise ValueError(f"x0 must have shape ({N},) or ({n}, {N}) (one row per trial), got "
+                     f"{X.shape}")
+
+
+def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_std,
+                      max_chunk_bytes, intercept, ranges):
+    """Run a batch (B, T) teacher-forced from ``X`` (updated in place) and fold the
+    weighted rows ``[sqrt(w) (1) | sqrt(w) r | sqrt(w) y]`` of the steps of positive
+    weight ``W`` (B, T) into ``factor``, chunk by chunk. ``Y`` is the clean target
+    (regressed on); the fed-back one is ``Y`` plus the feedback noise, all of it drawn
+    first as one (B, T, K) array, then the state noise chunk by chunk (B, Tc, N).
+    ``ranges`` ([y_lo, y_hi, u_lo, u_hi]) is updated with the extremes of the samples used.
+    """
+    B, T = U.shape[0], U.shape[1]
+    N, K, M = net.N, net.n_outputs, U.shape[-1]
+    c = int(intercept)
+    if feedback_noise_std > 0:
+        check_memory(8.0 * 2 * B * T * K, "feedback_noise_std", feedback_noise_std,
+                     what=f"the fed-back targets with their noise (B={B}, T={T}, K={K})")
+        Y_fb = Y + feedback_noise_std * gen.standard_normal((B, T, K))
+    else:
+        Y_fb = Y
+    state_noise = noise_std > 0
+    noise_scale = noise_std * np.sqrt(net.alpha)
+    # float64 values held per trial and step: the rates (and the noise), plus the
+    # weighted copy folded into the factor (c + N + K columns)
+    per_step = N * (2 if state_noise else 1) + c + N + K
+    budget_steps = chunk_length(B, per_step, T, 1)
+    if max_chunk_bytes is not None:
+        budget_steps = max(1, min(budget_steps, max_chunk_bytes // (B * per_step * 8)))
+    empty_x = np.empty((B, 0, N))
+    for s in range(0, T, budget_steps):
+        e = min(T, s + budget_steps)
+        out_r = np.empty((B, e - s, N))
+        out_z = np.empty((B, 0, K))
+        noise = gen.standard_normal((B, e - s, N)) if state_noise else empty_x
+        advance(net, X, U[:, s:e], Y_fb[:, s:e], MODE_CODES["teacher"], noise_scale, noise,
+                empty_x, out_r, out_z, t_offset=s)
+        del noise
+        w = W[:, s:e].reshape(-1)
+        keep = w > 0
+        n_keep = int(np.count_nonzero(keep))
+        if n_keep == 0:
+            continue
+        Yc = Y[:, s:e].reshape(-1, K)[keep]
+        ranges[0] = np.minimum(ranges[0], Yc.min(0))
+        ranges[1] = np.maximum(ranges[1], Yc.max(0))
+        if M:
+            Uc = U[:, s:e].reshape(-1, M)[keep]
+            ranges[2] = np.minimum(ranges[2], Uc.min(0))
+            ranges[3] = np.maximum(ranges[3], Uc.max(0))
+        sw = np.sqrt(w[keep])[:, None]
+        block = np.empty((n_keep, c + N + K), order="F")
+        if intercept:
+            block[:, 0] = sw[:, 0]
+        rates = out_r.reshape(-1, N)
+        np.multiply(rates if n_keep == rates.shape[0] else rates[keep], sw,
+                    out=block[:, c:c + N])
+        del out_r, rates
+        np.multiply(Yc, sw, out=block[:, c + N:])
+        factor.add(block)
+        del block
+
+
 def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, washout: int = 0,
               mask=None, x0=None, n_steps=None, noise_std: float = 0.0, rng=None,
-              max_chunk_bytes: int | None = None, rcond=None) -> RidgeResult:
+              max_chunk_bytes: int | None = None, rcond=None, intercept: bool = False,
+              feedback_noise_std: float = 0.0) -> RidgeResult:
     """Fit the readout by ridge regression on teacher-forced states.
 
     The network is run with ``mode="teacher"`` (the target ``y[t]`` is fed back while
@@ -389,7 +577,10 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
         sum_{b,t} w[b,t] |y[b,t] - W_out r[b,t]|^2 + reg |W_out|_F^2
 
     where ``r[b,t] = phi(x[b,t])``, the weights ``w`` are the ``mask`` (default 1) and the
-    first ``washout`` steps of every trial have weight 0.
+    first ``washout`` steps of every trial have weight 0. With ``intercept=True`` the
+    readout is ``z = W_out r + b_out`` and ``(W_out, b_out)`` minimise
+    ``sum w |y - W_out r - b_out|^2 + reg |W_out|_F^2``: the intercept is fitted and not
+    penalised (as scikit-learn's ``Ridge`` and reservoirpy's ``Ridge``).
 
     The states are never stored: each chunk of weighted rows ``[sqrt(w) r | sqrt(w) y]``
     is folded into the ``(N + K) x (N + K)`` triangular factor ``F = [[F_R, F_Y], [0,
@@ -402,65 +593,98 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
     singular values above ``rcond * s_max`` (``"svd"``; the others are rounding, the
     readout has no component along them: the minimum-norm solution, as
     ``numpy.linalg.lstsq``). Both are backward stable (Golub & Van Loan, *Matrix
-    Computations*, 4th ed., 5.2-5.3 and 6.1). ``RidgeResult`` reports what was solved
-    (``solver``, ``rank``, ``rcond``, ``cond``, a message when directions were dropped).
-    Memory: the network, the factor (``8 (N + K)^2`` bytes) and one chunk.
+    Computations*, 4th ed., 5.2-5.3 and 6.1). With an intercept the column ``sqrt(w)`` is
+    folded in first: the first row of the factor ``[rho, g^T, h^T]`` fixes
+    ``b_out = (h - W_out g) / rho`` exactly and the trailing block is the factor of the
+    weighted rows with their weighted means removed, on which ``W_out`` is solved as above
+    (``rank``, ``cond`` and the cutoff are then those of the centred rates).
+    ``RidgeResult`` reports what was solved (``solver``, ``rank``, ``rcond``, ``cond``, a
+    message when directions were dropped). Memory: the network, the factor
+    (``8 (N + K + 1)^2`` bytes) and one chunk.
 
     Parameters
     ----------
     net : Network
-        The network (its ``W_out`` is ignored and replaced).
-    inputs : array_like, shape (T, M) or (B, T, M), optional
-        Inputs (``None``: zero input, length from ``targets``).
-    targets : array_like, shape (T, K) or (B, T, K)
-        Targets ``y``; fed back during the run and regressed on.
+        The network (its ``W_out`` and ``b_out`` are ignored and replaced).
+    inputs : array_like, shape (T, M) or (B, T, M), or list of arrays (T_i, M), optional
+        Inputs (``None``: zero input, length from ``targets``). A list (with ``targets``
+        a list) gives one array per trial.
+    targets : array_like, shape (T, K) or (B, T, K), or list of arrays (T_i, K)
+        Targets ``y``; fed back during the run and regressed on. A list or tuple of
+        two-dimensional arrays is a list of trials of any lengths ``T_i``: each trial
+        starts from ``x0``, loses its first ``washout`` steps, and all of them are fitted
+        together (the rows of every trial are folded into one factor). Trials of equal
+        length are run together as one batch (groups in the order in which their length
+        first appears in the list; the result does not depend on the grouping beyond
+        rounding, and random draws are made group by group as for that batch).
     reg : float
         Ridge penalty (>= 0), in the units of ``sum r r^T`` (not normalised by the number
         of samples). This is the penalty FORCE/RLS with ``P(0) = I / reg`` reaches on the
-        same open-loop data (:func:`force`'s ``reg``).
+        same open-loop data (:func:`force`'s ``reg``). Never applied to ``b_out``.
     washout : int
         Steps discarded at the start of each trial.
-    mask : array_like, shape (T,) or (B, T), optional
-        Non-negative sample weights.
+    mask : array_like, shape (T,) or (B, T), or list of arrays (T_i,), optional
+        Non-negative sample weights (a list, one per trial, with a list of trials).
     x0 : array_like, shape (N,) or (B, N), optional
-        Initial state (default 0).
+        Initial state (default 0); with a list of trials, (N,) for every trial or
+        (n_trials, N), one row per trial.
     n_steps : int, optional
-        Number of steps when ``inputs`` is None (default: the length of ``targets``).
+        Number of steps when ``inputs`` is None (default: the length of ``targets``; must
+        be None with a list of trials).
     noise_std : float
         State noise during the teacher-forced run (see :func:`reservoir.simulate`).
     rng : None, int, SeedSequence or Generator
-        Source of the state noise (used only when ``noise_std > 0``).
+        Source of the state noise and of the feedback noise (used only when one of
+        ``noise_std``, ``feedback_noise_std`` is positive). Draw order, per batch (the one
+        array, or each group of equal-length trials): the feedback noise first, one
+        ``(B, T, K)`` array of standard normals (trial, step, readout), then the state
+        noise chunk by chunk, ``(B, Tc, N)`` per chunk of ``Tc`` steps.
     max_chunk_bytes : int, optional
         Upper bound on the memory of one chunk: its rates, noise and the weighted copy
         folded into the factor (default: 64 MiB; at least one step is run at a time).
     rcond : float, optional
-        Relative cutoff in [0, 1) on the singular values of the weighted rates (default
-        ``eps * max(N, n)`` with ``n`` the number of samples of positive weight, the
-        default of ``numpy.linalg.lstsq``).
+        Relative cutoff in [0, 1) on the singular values of the weighted rates (centred
+        with an intercept; default ``eps * max(N, n)`` with ``n`` the number of samples of
+        positive weight, the default of ``numpy.linalg.lstsq``).
+    intercept : bool
+        Fit the readout intercept ``b_out`` (unpenalised); default False (``b_out = 0``).
+    feedback_noise_std : float
+        Standard deviation ``sigma`` (readout units, >= 0; default 0: none) of Gaussian
+        white noise added to the *fed-back* target during the teacher-forced run: the
+        network is driven through ``W_fb`` by ``y[t] + sigma xi[t]`` (``xi ~ N(0, I)``,
+        independent across steps, trials and readouts) while the readout is still
+        regressed on the clean ``y[t]``. The classic cure for generators that drift once
+        the loop is closed (the readout learns to correct feedback errors); distinct from
+        the state noise ``noise_std``. The same option as :func:`reservoir.simulate`'s
+        ``feedback_noise_std`` with ``mode="teacher"``.
 
     Returns
     -------
     RidgeResult
-        The fitted readout, the network carrying it, the training error and what was
-        solved (``reg``, ``rank``, ``rcond``, ``cond``). The network's
+        The fitted readout (and intercept), the network carrying it, the training error
+        and what was solved (``reg``, ``rank``, ``rcond``, ``cond``). ``x_final`` has one
+        row per trial with a list of trials (n_trials, N), in list order. The network's
         ``meta["readout_fit"]`` (JSON, kept by :func:`~reservoir.save`) records the fit:
         ``method`` (``"ridge"``), ``mode`` (``"teacher"``), ``reg``, ``solver``,
-        ``washout``, ``noise_std``, ``target`` (the K target values when the targets are
-        constant over every sample used, else None), ``input`` (the M input values when
-        constant over them, else None), ``train_mse`` and ``W_out_sha256`` (SHA-256 of
-        the fitted readout's float64 bytes, so that a readout set later by other means is
-        not taken for this one). :func:`~reservoir.predict` reads it to choose the
+        ``washout``, ``noise_std``, ``feedback_noise_std``, ``intercept``, ``b_out`` (the
+        K intercepts, zeros without one), ``target`` (the K target values when the targets
+        are constant over every sample used, else None), ``input`` (the M input values
+        when constant over them, else None), ``train_mse`` and ``W_out_sha256`` (SHA-256
+        of the fitted readout's float64 bytes, so that a readout set later by other means
+        is not taken for this one). :func:`~reservoir.predict` reads it to choose the
         least-squares theory.
 
     Raises
     ------
     TypeError
-        If ``net`` is not a ``Network``.
+        If ``net`` is not a ``Network``, ``intercept`` not a bool, or ``inputs``/``mask``
+        not lists when ``targets`` is a list of trials.
     ValueError
-        If ``targets`` is missing, an argument has the wrong shape or value (``rcond``
-        outside [0, 1), an invalid ``rng`` even when unused, ...), ``washout`` is not
-        shorter than the trials, no sample is left to fit, or the (N + K)^2 factor
-        cannot fit in physical memory.
+        If ``targets`` is missing or an empty list, an argument has the wrong shape or
+        value (``rcond`` outside [0, 1), an invalid ``rng`` even when unused, a trial
+        whose shape disagrees with the network, ...), ``washout`` is not shorter than
+        every trial, no sample is left to fit, or the (N + K + 1)^2 factor cannot fit in
+        physical memory.
     SimulationDivergedError
         If the teacher-forced run diverges.
     """
@@ -472,91 +696,105 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
     rcond = _check_rcond(rcond)
     washout = as_int(washout, "washout", minimum=0)
     noise_std = as_positive_float(noise_std, "noise_std", allow_zero=True)
-    Yarr = as_float_array(targets, "targets", (2, 3))
-    if inputs is None and n_steps is None:
-        n_steps = Yarr.shape[-2]
-    U, Y, X, batched = prepare_batch(net, inputs, Yarr, x0, n_steps, MODE_CODES["teacher"])
-    B, T = U.shape[0], U.shape[1]
-    N, K = net.N, net.n_outputs
+    feedback_noise_std = as_positive_float(feedback_noise_std, "feedback_noise_std",
+                                           allow_zero=True)
+    intercept = _check_bool(intercept, "intercept")
+    if max_chunk_bytes is not None:
+        max_chunk_bytes = as_int(max_chunk_bytes, "max_chunk_bytes", minimum=1)
+    N, K, M = net.N, net.n_outputs, net.n_inputs
+    c = int(intercept)
+    trial_list = is_trial_list(targets)
+    if trial_list:
+        if n_steps is not None:
+            raise ValueError("n_steps must be None when targets is a list of trials (each "
+                             "trial's length is that of its targets)")
+        trials = as_trials(net, inputs, targets, mask)
+        n_trials = len(trials)
+        X0 = trial_starts(x0, n_trials, N)
+        for i, (U_i, _, _) in enumerate(trials):
+            if washout >= U_i.shape[0]:
+                raise ValueError(f"washout ({washout}) must be shorter than every trial "
+                                 f"(targets[{i}] has {U_i.shape[0]} steps)")
+        weights = []
+        for U_i, _, m_i in trials:
+            w = np.ones(U_i.shape[0]) if m_i is None else m_i.copy()
+            w[:washout] = 0.0
+            weights.append(w)
+        n_samples = float(sum(w.sum() for w in weights))
+        groups: dict = {}
+        for i, (U_i, _, _) in enumerate(trials):
+            groups.setdefault(U_i.shape[0], []).append(i)
+        B_max = max(len(idx) for idx in groups.values())
+    else:
+        Yarr = as_float_array(targets, "targets", (2, 3))
+        if inputs is None and n_steps is None:
+            n_steps = Yarr.shape[-2]
+        U, Y, X, batched = prepare_batch(net, inputs, Yarr, x0, n_steps,
+                                         MODE_CODES["teacher"])
+        B, T = U.shape[0], U.shape[1]
+        B_max = B
     # the (N + K)^2 triangular factor, its SVD (U, Vt and a copy) and one step of B trials
-    check_memory(8.0 * 4 * (N + K) ** 2 + 8.0 * B * (3 * N + K), "net",
+    check_memory(8.0 * 4 * (c + N + K) ** 2 + 8.0 * B_max * (3 * N + K), "net",
                  f"a network of N={N} units", what="the least-squares factor (N + K, N + K)")
-    if washout >= T:
-        raise ValueError(f"washout ({washout}) must be shorter than the trials ({T} steps)")
-    W = np.ones((B, T))
-    if mask is not None:
-        m = as_float_array(mask, "mask", (1, 2))
-        if m.shape[-1] != T or (m.ndim == 2 and m.shape[0] != B):
-            raise ValueError(f"mask must have shape ({T},) or ({B}, {T}), got {m.shape}")
-        if np.any(m < 0):
-            raise ValueError("mask must be non-negative")
-        W = W * m
-    W[:, :washout] = 0.0
-    n_samples = float(W.sum())
+    if not trial_list:
+        if washout >= T:
+            raise ValueError(f"washout ({washout}) must be shorter than the trials ({T} "
+                             "steps)")
+        W = np.ones((B, T))
+        if mask is not None:
+            m = as_float_array(mask, "mask", (1, 2))
+            if m.shape[-1] != T or (m.ndim == 2 and m.shape[0] != B):
+                raise ValueError(f"mask must have shape ({T},) or ({B}, {T}), got {m.shape}")
+            if np.any(m < 0):
+                raise ValueError("mask must be non-negative")
+            W = W * m
+        W[:, :washout] = 0.0
+        n_samples = float(W.sum())
     if n_samples <= 0:
         raise ValueError("no samples left to fit (mask and washout exclude every step)")
     check_rng(rng)  # validated even when unused
-    gen = as_rng(rng) if noise_std > 0 else None
-    noise_scale = noise_std * np.sqrt(net.alpha)
-    # float64 values held per trial and step: the rates (and the noise), plus the
-    # weighted copy folded into the factor (N + K columns)
-    per_step = N * (2 if gen is not None else 1) + N + K
-    budget_steps = chunk_length(B, per_step, T, 1)
-    if max_chunk_bytes is not None:
-        max_chunk_bytes = as_int(max_chunk_bytes, "max_chunk_bytes", minimum=1)
-        budget_steps = max(1, min(budget_steps, max_chunk_bytes // (B * per_step * 8)))
-    factor = _TriangularFactor(N + K)
-    y_lo, y_hi = np.full(K, np.inf), np.full(K, -np.inf)
-    u_lo, u_hi = np.full(U.shape[-1], np.inf), np.full(U.shape[-1], -np.inf)
-    empty_x = np.empty((B, 0, N))
-    for s in range(0, T, budget_steps):
-        e = min(T, s + budget_steps)
-        out_r = np.empty((B, e - s, N))
-        out_z = np.empty((B, 0, K))
-        noise = gen.standard_normal((B, e - s, N)) if gen is not None else empty_x
-        advance(net, X, U[:, s:e], Y[:, s:e], MODE_CODES["teacher"], noise_scale, noise,
-                empty_x, out_r, out_z, t_offset=s)
-        del noise
-        w = W[:, s:e].reshape(-1)
-        keep = w > 0
-        n_keep = int(np.count_nonzero(keep))
-        if n_keep == 0:
-            continue
-        Yc = Y[:, s:e].reshape(-1, K)[keep]
-        y_lo, y_hi = np.minimum(y_lo, Yc.min(0)), np.maximum(y_hi, Yc.max(0))
-        if U.shape[-1]:
-            Uc = U[:, s:e].reshape(-1, U.shape[-1])[keep]
-            u_lo, u_hi = np.minimum(u_lo, Uc.min(0)), np.maximum(u_hi, Uc.max(0))
-        sw = np.sqrt(w[keep])[:, None]
-        block = np.empty((n_keep, N + K), order="F")
-        rates = out_r.reshape(-1, N)
-        np.multiply(rates if n_keep == rates.shape[0] else rates[keep], sw,
-                    out=block[:, :N])
-        del out_r, rates
-        np.multiply(Yc, sw, out=block[:, N:])
-        factor.add(block)
-        del block
-    sol = _solve_factor(factor.F, N, K, reg, rcond, factor.n_rows)
+    gen = as_rng(rng) if (noise_std > 0 or feedback_noise_std > 0) else None
+    factor = _TriangularFactor(c + N + K)
+    ranges = [np.full(K, np.inf), np.full(K, -np.inf), np.full(M, np.inf),
+              np.full(M, -np.inf)]
+    if trial_list:
+        x_final = np.empty((n_trials, N))
+        for idx in groups.values():
+            Xg = X0[idx]
+            _fold_teacher_run(net, factor, np.stack([trials[i][0] for i in idx]),
+                              np.stack([trials[i][1] for i in idx]), Xg,
+                              np.stack([weights[i] for i in idx]), gen, noise_std,
+                              feedback_noise_std, max_chunk_bytes, intercept, ranges)
+            x_final[idx] = Xg
+    else:
+        _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_std,
+                          max_chunk_bytes, intercept, ranges)
+        x_final = X if batched else X[0]
+    sol = _solve_factor(factor.F, N, K, reg, rcond, factor.n_rows, intercept)
     W_out = sol.W
+    b_out = sol.b if intercept else np.zeros(K)
     train_mse = sol.sse / n_samples
     messages = []
     if sol.finite and sol.rank < N:
-        messages.append(_dropped_message(sol, N, reg))
+        messages.append(_dropped_message(sol, N, reg, intercept))
     success = sol.finite
     if not success:
         messages.append("the readout or its training error is not finite")
     fitted = net
     if success:
-        fitted = net.with_readout(W_out)
+        fitted = net.with_readout(W_out, b_out)
+        y_lo, y_hi, u_lo, u_hi = ranges
         record = {"method": "ridge", "mode": "teacher", "reg": reg, "solver": sol.solver,
                   "washout": washout, "noise_std": noise_std,
+                  "feedback_noise_std": feedback_noise_std, "intercept": intercept,
+                  "b_out": [float(v) for v in fitted.b_out],
                   "target": _constant_value(y_lo, y_hi),
-                  "input": _constant_value(u_lo, u_hi) if U.shape[-1] else [],
+                  "input": _constant_value(u_lo, u_hi) if M else [],
                   "train_mse": [float(v) for v in train_mse],
                   "W_out_sha256": _readout_fingerprint(fitted.W_out)}
         fitted = dataclasses.replace(fitted, meta={**net.meta, "readout_fit": record})
-    return RidgeResult(network=fitted, W_out=W_out,
-                       x_final=X if batched else X[0], train_mse=train_mse,
+    return RidgeResult(network=fitted, W_out=W_out, b_out=b_out,
+                       x_final=x_final, train_mse=train_mse,
                        n_samples=n_samples, reg=reg, success=success,
                        messages=tuple(messages), solver=sol.solver, n_dropped=N - sol.rank,
                        rank=sol.rank, rcond=sol.rcond, cond=sol.cond)
