@@ -572,22 +572,26 @@ def _spectral_radius_of(J) -> float:
 
 
 def _rescale_to_radius(J, target: float):
-    """``J`` times ``target / rho(J)`` (in place), and ``rho(J)`` (measured before)."""
-    rho = _spectral_radius_of(J)
-    fro = float(np.linalg.norm(J.data if sp.issparse(J) else J))
+    """``J`` times ``target / rho(J)`` (in place), and ``rho(J)`` (measured before).
+
+    ``J`` is first divided by its largest magnitude, so that the measurement and the
+    result do not depend on the scale of the draw (``g``), however extreme."""
+    vals = J.data if sp.issparse(J) else J
+    scale = float(np.max(np.abs(vals))) if vals.size else 0.0
+    if not scale > 0.0:
+        raise ValueError("spectral_radius cannot be set: the drawn J is zero")
+    vals /= scale            # J is the fresh draw: scaled in place
+    rho_n = _spectral_radius_of(J)
+    fro = float(np.linalg.norm(vals))
     # rho <= ||J||_2 <= ||J||_F; a random bulk has rho ~ ||J||_F / sqrt(N). A nilpotent J
     # (a graph without cycles: rho exactly 0 above) has no radius to rescale.
-    if not rho > 1e-8 * fro:
+    if not rho_n > 1e-8 * fro:
         raise ValueError(
-            f"spectral_radius cannot be set: the drawn J has spectral radius {rho:.3g} "
-            f"(Frobenius norm {fro:.3g}), i.e. (numerically) none, as for g = 0 or a "
-            "graph without cycles at a very low density")
-    c = target / rho
-    if sp.issparse(J):
-        J.data *= c          # J is the fresh draw: scaled in place
-    else:
-        J *= c
-    return J, rho
+            f"spectral_radius cannot be set: the drawn J has spectral radius "
+            f"{rho_n * scale:.3g} (Frobenius norm {fro * scale:.3g}), i.e. (numerically) "
+            "none, as for a graph without cycles at a very low density")
+    vals *= target / rho_n
+    return J, rho_n * scale
 
 
 def _random_network_bytes(N: int, M: int, K: int, density: float, init: str,

@@ -159,6 +159,9 @@ def _ls_record(net: Network):
     if rec.get("mode") != "teacher":
         return None, (f"the readout was fitted by least squares in mode "
                       f"{rec.get('mode')!r}, not with teacher forcing")
+    if rec.get("intercept"):
+        return None, ("the readout was fitted by least squares with an intercept, and the "
+                      "least-squares theory describes a fit without one")
     noisy = [f"{k} = {rec.get(k):g}" for k in ("noise_std", "feedback_noise_std")
              if isinstance(rec.get(k), (int, float)) and rec.get(k) > 0]
     if noisy:

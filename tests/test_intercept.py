@@ -509,3 +509,18 @@ def test_bad_b_out_is_refused(bad):
         dataclasses.replace(net, b_out=bad)
     with pytest.raises((ValueError, TypeError), match="b_out"):
         net.with_readout(net.W_out, b_out=bad)
+
+
+def test_a_readout_that_is_only_an_intercept_has_one_reliable_fixed_point():
+    """W_out = 0, b_out = 2 (what a constant-target fit with an intercept gives): h(z) =
+    2 - z exactly, a scan point lands on the root, and the scan must not flag the
+    neighbouring interval as hiding roots."""
+    net = rs.random_network(50, 0.5, 1, 1, feedback_dist="normal", rng=1)
+    net = net.with_readout(np.zeros((1, 50)), np.array([2.0]))
+    fps = rs.find_fixed_points(net, u=[1.0], rng=0)
+    assert fps.success and fps.unreliable == ()
+    np.testing.assert_array_equal(fps.z[fps.is_fixed], [[2.0]])
+    # independent: the state is the open-loop fixed point with the constant feedback 2
+    x = fps.x[0]
+    F = -x + net.dense_J() @ np.tanh(x) + net.W_in @ [1.0] + net.W_fb @ [2.0] + net.b
+    assert np.max(np.abs(F)) < 1e-10

@@ -531,3 +531,15 @@ def test_jarne_network_dt_sets_tau_and_keeps_the_weights():
 def test_jarne_network_bad_dt(dt, exc):
     with pytest.raises(exc, match="dt"):
         rs.jarne_network(5, 2, 1, dt=dt, rng=0)
+
+
+@pytest.mark.parametrize("g", [1e-20, 1e200])
+@pytest.mark.parametrize("density", [1.0, 0.1])
+def test_spectral_radius_holds_at_extreme_gains(g, density):
+    """The draw is normalised before its radius is measured: the result does not depend
+    on the scale g (up to rounding), even far from 1."""
+    net = rs.random_network(100, g, density=density, spectral_radius=0.9, rng=0)
+    ref = rs.random_network(100, 1.0, density=density, spectral_radius=0.9, rng=0)
+    rho = np.max(np.abs(np.linalg.eigvals(net.dense_J())))
+    assert abs(rho - 0.9) < 1e-12
+    np.testing.assert_allclose(net.dense_J(), ref.dense_J(), rtol=1e-13, atol=1e-16)

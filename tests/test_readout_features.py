@@ -575,3 +575,47 @@ def test_force_trials_and_new_options_bad_input():
     ok = rs.force(net, Us, Ys, x0=np.zeros((2, 6)), reset_state=True, P0=np.eye(7),
                   intercept=True)
     assert ok.success and ok.n_trials == 2
+
+
+# ---------------------------------------------------------------- review findings
+def test_intercept_with_constant_rates_gives_zero_weights_and_the_mean():
+    """Constant rates (a fixed-point task after the washout): the centred rates are zero up
+    to rounding, so at reg = 0 the minimum-norm readout is W = 0 and b = mean(y) (the
+    cutoff is relative to the uncentred rates, as lstsq on [1, R] would take it)."""
+    from reservoir.train import ridge_regression
+    r0 = np.tanh(np.random.default_rng(0).standard_normal(20))
+    R = np.tile(r0, (300, 1))
+    y = np.full((300, 1), 2.0)
+    W, b = ridge_regression(R, y, 0.0, intercept=True)
+    assert np.all(W == 0.0)
+    np.testing.assert_allclose(b, [2.0], rtol=1e-14)
+    net = rs.random_network(N=60, g=0.5, n_inputs=1, n_outputs=1, input_scale=0.5,
+                            feedback_dist="normal", feedback_scale=1.2, rng=1)
+    task = rs.tasks.stationary(target=2.0, duration=100.0, dt=0.1, washout=60.0)
+    fit = rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=0.0,
+                       intercept=True)
+    # independent: lstsq on the centred rates of the used samples (spread below rounding)
+    assert fit.rank == 0 and np.all(fit.W_out == 0.0)
+    np.testing.assert_allclose(fit.b_out, [2.0], rtol=1e-12)
+
+
+def test_array_inputs_with_nested_list_targets_are_a_batch_as_before():
+    net = rs.random_network(N=20, g=0.8, n_inputs=1, n_outputs=1, rng=0)
+    U = np.random.default_rng(1).standard_normal((2, 50, 1))
+    Y = np.repeat(np.sin(np.arange(50) * 0.1)[None, :, None], 2, axis=0)
+    ref = rs.fit_ridge(net, U, Y, washout=5)
+    for Yl in (Y.tolist(), list(Y)):
+        got = rs.fit_ridge(net, U, Yl, washout=5)
+        np.testing.assert_array_equal(got.W_out, ref.W_out)
+
+
+def test_force_refuses_an_indefinite_P0():
+    net = rs.random_network(N=20, g=0.8, n_inputs=1, n_outputs=1, rng=0)
+    U = np.zeros((30, 1))
+    Y = np.ones((30, 1))
+    P0 = np.eye(20)
+    P0[0, 0] = -0.01
+    with pytest.raises(ValueError, match="P0 must be positive definite"):
+        rs.force(net, U, Y, P0=P0, mode="teacher")
+    with pytest.raises(ValueError, match=r"forgetting must be in \(0, 1\]"):
+        rs.force(net, U, Y, forgetting=1.5)

@@ -200,3 +200,16 @@ def test_a_readout_fitted_with_noise_uses_the_uncorrelated_theory_and_says_why(k
     assert pred.theory_name == "uncorrelated"
     name = next(iter(kw))
     assert any(f"with noise ({name} = 0.05)" in m for m in pred.messages)
+
+
+def test_a_readout_fitted_with_an_intercept_is_not_given_the_least_squares_theory():
+    """Even with the intercept removed afterwards (so that the fingerprint of W_out still
+    matches the record), the record says the fit had one: "auto" falls back."""
+    net = rs.random_network(N=60, g=0.5, n_inputs=1, n_outputs=1, input_scale=0.5,
+                            feedback_dist="normal", feedback_scale=1.2, rng=1)
+    task = rs.tasks.stationary(target=A, duration=60.0, dt=0.1, washout=30.0)
+    fit = rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=1e-8,
+                       intercept=True)
+    pred = rs.predict(fit.network.with_readout(fit.W_out), u=U, target=A)
+    assert pred.theory_name == "uncorrelated"
+    assert any("with an intercept" in m for m in pred.messages)

@@ -47,6 +47,11 @@ def _start(sys: _ClosedLoop, z, tol):
     return x, ok
 
 
+#: Fraction of a scan interval next to an exact root at its end within which a root of
+#: the Hermite interpolant is that same root (rounding of the interpolant's coefficients).
+_END_MARGIN = 1e-6
+
+
 def _hermite_flag(h0, d0, h1, d1, dz):
     """Whether the cubic Hermite interpolant through ``(h, h')`` at the two ends of a scan
     interval of width ``dz`` hints at roots the end values do not show: more interior
@@ -59,8 +64,13 @@ def _hermite_flag(h0, d0, h1, d1, dz):
     coeffs = np.array([b, a, s0, h0])
     with np.errstate(all="ignore"):
         r = np.roots(coeffs) if np.any(coeffs[:3] != 0) else np.array([])
-    r = r[(np.abs(r.imag) < 1e-9) & (r.real > 0) & (r.real < 1)].real
-    crossing = (h0 > 0) != (h1 > 0)
+    # an end where h is exactly 0 is a root the scan already recorded: the interpolant's
+    # root there (computed from rounded coefficients, possibly just inside) is not a
+    # hidden one, so roots within _END_MARGIN of such an end are not counted
+    lo = _END_MARGIN if h0 == 0.0 else 0.0
+    hi = 1.0 - _END_MARGIN if h1 == 0.0 else 1.0
+    r = r[(np.abs(r.imag) < 1e-9) & (r.real > lo) & (r.real < hi)].real
+    crossing = h0 != 0.0 and h1 != 0.0 and (h0 > 0) != (h1 > 0)
     if r.size != (1 if crossing else 0):
         return True
     if crossing:

@@ -187,7 +187,7 @@ def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_e
         ``inputs`` not a list when ``targets`` is a list of trials.
     ValueError
         If ``targets`` is missing or an empty list, or an argument has the wrong shape or
-        value (``reg`` below 1e-150, ``P0`` not symmetric, ``forgetting`` outside (0, 1],
+        value (``reg`` below 1e-150, ``P0`` not symmetric positive definite, ``forgetting`` outside (0, 1],
         ``feedback_noise_std > 0`` without ``mode="teacher"``, an invalid ``rng`` even
         when unused, ...), or ``P`` cannot fit in physical memory.
     SimulationDivergedError
@@ -223,7 +223,7 @@ def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_e
     Na = N + int(intercept)
     check_memory(8.0 * (2 * Na * Na + 4 * Na), "net", f"a network of N={N} units",
                  what=f"the RLS matrix P ({Na}, {Na}) and its copy")
-    trial_list = is_trial_list(targets)
+    trial_list = is_trial_list(targets, inputs)
     if trial_list:
         trials = [(U_i, Y_i) for U_i, Y_i, _ in as_trials(net, inputs, targets)]
     else:
@@ -267,6 +267,11 @@ def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_e
             raise ValueError(f"P0 must have shape ({Na}, {Na}){extra}, got {P.shape}")
         if not np.array_equal(P, P.T):
             raise ValueError("P0 must be symmetric")
+        try:
+            np.linalg.cholesky(P)
+        except np.linalg.LinAlgError:
+            raise ValueError("P0 must be positive definite (the inverse of a correlation "
+                             "matrix plus penalty): its Cholesky factorisation failed") from None
     if feedback_noise_std > 0 and gen is None:
         gen = as_rng(rng)
     W_out = np.array(net.W_out, dtype=np.float64, order="C", copy=True)
@@ -324,7 +329,7 @@ def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_e
 
 def _check_forgetting(value) -> float:
     """The forgetting factor ``lambda`` as a float in (0, 1]."""
-    lam = as_real(value, "forgetting", low=0.0, high=1.0)
-    if lam <= 0.0:
+    lam = as_real(value, "forgetting")
+    if not 0.0 < lam <= 1.0:
         raise ValueError(f"forgetting must be in (0, 1], got {lam}")
     return lam

@@ -204,20 +204,28 @@ def _solve_intercept(F, N, K, reg, rc) -> _Solution:
     :func:`_solve_finite_factor` (QR or SVD, rank, cutoff and condition number are those
     of the centred weighted rates).
     """
-    sol = _solve_finite_factor(F[1:, 1:], N, K, reg, rc)
+    # the cutoff is relative to the scale of the uncentred rates (as lstsq on [1, R]
+    # would be): with constant rates the centred singular values are rounding, not data
+    g_norm = float(np.linalg.norm(F[0, 1:1 + N]))
+    sol = _solve_finite_factor(F[1:, 1:], N, K, reg, rc, g_norm)
     rho = F[0, 0]
     b = (F[0, 1 + N:] - sol.W @ F[0, 1:1 + N]) / rho
     finite = sol.finite and bool(np.all(np.isfinite(b)))
     return dataclasses.replace(sol, b=b, finite=finite)
 
 
-def _solve_finite_factor(F, N, K, reg, rc) -> _Solution:
-    """The two paths of :func:`_solve_factor` (see there) for a finite ``F``."""
+def _solve_finite_factor(F, N, K, reg, rc, mean_norm: float = 0.0) -> _Solution:
+    """The two paths of :func:`_solve_factor` (see there) for a finite ``F``.
+
+    ``mean_norm`` (with an intercept: the norm of the weighted mean row times
+    ``sqrt(sum w)``) is added in quadrature to the scale of ``F_R`` (its Frobenius norm,
+    its largest singular value), so that the cutoffs are relative to the uncentred rates.
+    """
     FR = np.triu(F[:N, :N])
     FY = F[:N, N:]
     FE = np.triu(F[N:, N:])
     sq = float(np.sqrt(reg))
-    norm_fr = float(np.linalg.norm(FR))                 # >= s_max
+    norm_fr = float(np.hypot(np.linalg.norm(FR), mean_norm))   # >= s_max
     if reg > 0 and reg > rc * norm_fr * norm_fr:
         lower = np.zeros((N, N + K), order="F")
         lower[np.arange(N), np.arange(N)] = sq
@@ -236,7 +244,7 @@ def _solve_finite_factor(F, N, K, reg, rc) -> _Solution:
             U, s, Vt = scipy.linalg.svd(FR, lapack_driver="gesdd", check_finite=False)
         except np.linalg.LinAlgError:                   # pragma: no cover - rare
             U, s, Vt = scipy.linalg.svd(FR, lapack_driver="gesvd", check_finite=False)
-        cutoff = rc * float(s[0]) if s.size else 0.0
+        cutoff = rc * float(np.hypot(s[0], mean_norm)) if s.size else 0.0
         keep = s > cutoff
         rank = int(np.count_nonzero(keep))
         sk = s[keep]
@@ -433,10 +441,14 @@ def _constant_value(lo, hi):
     return None
 
 
-def is_trial_list(targets) -> bool:
+def is_trial_list(targets, inputs=None) -> bool:
     """Whether ``targets`` is a list of trials: a list or tuple that is empty or whose first
-    element is two-dimensional (a ``(T_0, K)`` array). Anything else is one array."""
+    element is two-dimensional (a ``(T_0, K)`` array), given with ``inputs`` that are not
+    one array (None or a list). Anything else is one array: a nested list of shape
+    ``(B, T, K)`` beside array ``inputs`` is a batch, as before lists of trials existed."""
     if not isinstance(targets, (list, tuple)):
+        return False
+    if inputs is not None and not isinstance(inputs, (list, tuple)):
         return False
     if len(targets) == 0:
         return True
@@ -703,7 +715,7 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
         max_chunk_bytes = as_int(max_chunk_bytes, "max_chunk_bytes", minimum=1)
     N, K, M = net.N, net.n_outputs, net.n_inputs
     c = int(intercept)
-    trial_list = is_trial_list(targets)
+    trial_list = is_trial_list(targets, inputs)
     if trial_list:
         if n_steps is not None:
             raise ValueError("n_steps must be None when targets is a list of trials (each "
