@@ -3,8 +3,10 @@
 For each method an ensemble of networks is trained on the task's trials and measured on
 held-out trials:
 
-* solved: the task's response-window accuracy (:func:`reservoir.tasks.response_accuracy`)
-  is at least ``success_threshold``; the test mean squared error;
+* solved: the task's accuracy (:func:`reservoir.tasks.response_accuracy`: the
+  response-window rule of the gate tasks, the hold-window rule of
+  :func:`reservoir.tasks.flip_flop_accuracy` for the flip-flops) is at least
+  ``success_threshold``; the test mean squared error;
 * the spectrum of the effective connectivity (``J + W_fb W_out`` for the feedback networks
   trained by ridge or FORCE, ``J`` for BPTT): bulk radius (the 7th largest modulus, as in
   Jarne's analyses), the eigenvalues outside the unit circle, and Henrici's departure from
@@ -33,7 +35,7 @@ from ._results import ResultMixin
 from .analysis.fixed_points import find_fixed_points
 from .network import Network, jarne_network, random_network
 from ._simulate import simulate
-from .tasks import Task, response_accuracy
+from .tasks import FLIP_FLOP_TASKS, Task, response_accuracy
 from .train._bptt import bptt
 from .train._force import force
 from .train._ridge import fit_ridge
@@ -61,7 +63,9 @@ class MethodSummary(ResultMixin):
     method : str
         ``"ridge"``, ``"force"`` or ``"bptt"``.
     accuracy : ndarray, shape (n_networks,)
-        Closed-loop (BPTT: open-loop) response-window accuracy on the test trials, in [0, 1].
+        Closed-loop (BPTT: open-loop) accuracy on the test trials
+        (:func:`reservoir.tasks.response_accuracy`: trials for gate tasks, hold windows for
+        flip-flops), in [0, 1].
     solved : ndarray of bool, shape (n_networks,)
         ``accuracy >= success_threshold``: the network solved the task.
     test_mse : ndarray, shape (n_networks,)
@@ -246,7 +250,9 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
     task : Task
         Batched training trials.
     test : Task
-        Batched held-out trials with a ``response_window`` (gate tasks).
+        Batched held-out trials: a gate task (with a ``response_window``) or a flip-flop
+        (:func:`reservoir.tasks.flip_flop`, :func:`reservoir.tasks.flip_flop_3bit`),
+        scored by :func:`reservoir.tasks.response_accuracy`.
     methods : iterable of {"ridge", "force", "bptt"}
         Training methods to compare.
     n_networks : int
@@ -295,13 +301,26 @@ def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int
         If ``task`` or ``test`` is not a :class:`~reservoir.tasks.Task`, or a count has the
         wrong type.
     ValueError
-        If ``test`` has no response window, ``methods`` or ``inits`` are not valid, or a
-        count or noise level is out of range.
+        If ``test`` is neither a gate task (no response window) nor a flip-flop, ``task``
+        or ``test`` is not batched or they differ in their numbers of inputs or readouts,
+        ``methods`` or ``inits`` are not valid, or a count or noise level is out of range.
     """
     if not isinstance(task, Task) or not isinstance(test, Task):
         raise TypeError("task and test must be Task objects")
-    if "response_window" not in test.info:
-        raise ValueError("test must define a response window (a gate task)")
+    if "response_window" not in test.info and test.name not in FLIP_FLOP_TASKS:
+        raise ValueError(f"test must define a response window (a gate task) or be a "
+                         f"flip-flop {FLIP_FLOP_TASKS}, got task {test.name!r}")
+    if not task.is_batched or not test.is_batched:
+        raise ValueError("task and test must be batched (B, T, ...) tasks")
+    if task.inputs.shape[2] != test.inputs.shape[2] or \
+            task.targets.shape[2] != test.targets.shape[2]:
+        raise ValueError(
+            f"task and test must have the same numbers of inputs and readouts: task "
+            f"(M, K) = {task.inputs.shape[2], task.targets.shape[2]}, test "
+            f"{test.inputs.shape[2], test.targets.shape[2]}")
+    if abs(task.dt - test.dt) > 1e-9 * max(task.dt, test.dt):
+        raise ValueError(f"task and test must share the time step: task.dt = {task.dt}, "
+                         f"test.dt = {test.dt} (the networks run on task.dt)")
     try:
         methods = tuple(methods)
         inits = tuple(inits)

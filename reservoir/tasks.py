@@ -711,7 +711,7 @@ def flip_flop(n_trials: int = 25000, *, noise_std: float = 0.1, dt: float = 1.0,
     8 pulses of 20 ms at 50 + 120 k ms on the reset (channel 0) or set (channel 1) line,
     chosen at random; the output holds the last channel's index from 20 ms after the pulse
     ends, ``[90 + 120 k, 210 + 120 k)``; baseline 0.01 before 90 ms; 1010 ms trials;
-    input noise 0.1. ``dt`` must divide 10 ms.
+    input noise 0.1. ``dt`` must divide 10 ms. Scored by :func:`flip_flop_accuracy`.
 
     {jarne_sections}
     """
@@ -884,7 +884,7 @@ def flip_flop_3bit(n_trials: int = 15050, *, noise_std: float = 0.1, dt: float =
     ``i`` switches to a pulse's amplitude 20 ms after it ends and holds it (0 before);
     340 ms trials (a pulse drawn after the end is not in the trial); input noise 0.1.
     Onsets are whole milliseconds, so ``dt`` must divide 1 ms. (The task itself is
-    Sussillo & Barak's 2013 3-bit flip-flop.)
+    Sussillo & Barak's 2013 3-bit flip-flop.) Scored by :func:`flip_flop_accuracy`.
 
     {jarne_sections}
     """
@@ -927,36 +927,52 @@ def flip_flop_3bit(n_trials: int = 15050, *, noise_std: float = 0.1, dt: float =
                       "time_unit": "ms", "grid": grid})
 
 
-def response_accuracy(task: Task, z) -> float:
-    """Fraction of trials whose response-window mean readout is on the target's side of 0.5.
+#: Jarne's hold-memory tasks, scored by :func:`flip_flop_accuracy` (by name, in
+#: :func:`response_accuracy` and :func:`reservoir.compare_training`).
+FLIP_FLOP_TASKS = ("flip_flop", "flip_flop_3bit")
 
-    The readout and the target are averaged over the task's response window; a trial is
-    correct when both averages are on the same side of 0.5 (the gate tasks' acceptance
-    rule in Jarne's code).
+
+def response_accuracy(task: Task, z) -> float:
+    """Fraction of the task's responses that are correct: gate tasks and flip-flops.
+
+    * Gate tasks (``info["response_window"]``: ``and``, ``or``, ``xor``, ``not``): a trial
+      is correct when the readout and the target, averaged over the response window, are
+      on the same side of 0.5 (the gate tasks' acceptance rule in Jarne's code); only
+      channel 0 is scored; the result is the fraction of correct trials.
+    * Flip-flops (``task.name`` in :data:`FLIP_FLOP_TASKS`): :func:`flip_flop_accuracy`
+      with its default ``level_tolerance = 0.5``: the fraction of hold windows (of every
+      trial and channel) in which the readout stays within 0.5 of the held level.
 
     Parameters
     ----------
     task : Task
-        A batched task with ``info["response_window"]`` (the gate tasks).
+        A batched gate task (with ``info["response_window"]``) or a task made by
+        :func:`flip_flop` or :func:`flip_flop_3bit`.
     z : array_like, shape (B, T, K)
-        The readout of every trial (only channel 0 is scored).
+        The readout of every trial.
 
     Returns
     -------
     float
-        The fraction of correct trials, in [0, 1].
+        The fraction of correct trials (gates) or hold windows (flip-flops), in [0, 1].
 
     Raises
     ------
     TypeError
         If ``task`` is not a :class:`Task` or ``z`` is not a real numeric array.
     ValueError
-        If the task has no response window or ``z`` does not have the targets' shape.
+        If the task is neither a gate task nor a flip-flop, or ``z`` does not have the
+        targets' shape or has NaN or infinite values.
     """
     if not isinstance(task, Task):
         raise TypeError(f"task must be a Task, got {type(task).__name__}")
     if "response_window" not in task.info:
-        raise ValueError(f"task {task.name!r} has no response window")
+        if task.name in FLIP_FLOP_TASKS:
+            return flip_flop_accuracy(task, z)
+        raise ValueError(
+            f"task {task.name!r} has no response window and is not a flip-flop "
+            f"{FLIP_FLOP_TASKS}: response_accuracy scores the gate tasks and the flip-flops "
+            "(for another task that holds levels, call flip_flop_accuracy directly)")
     z = as_float_array(z, "z", 3)
     if z.shape != task.targets.shape:
         raise ValueError(f"z must have the targets' shape {task.targets.shape}, got {z.shape}")
@@ -965,3 +981,72 @@ def response_accuracy(task: Task, z) -> float:
     zm = z[:, w, 0].mean(axis=1)
     ym = task.targets[:, w, 0].mean(axis=1)
     return float(np.mean((zm > 0.5) == (ym > 0.5)))
+
+
+def flip_flop_accuracy(task: Task, z, *, level_tolerance: float = 0.5) -> float:
+    """Fraction of hold windows in which the readout holds the target level.
+
+    A *hold window* is a maximal run of consecutive scored steps (``mask > 0``) of one
+    trial over which one channel's target is constant: the stretch after a pulse during
+    which the output must hold the level the pulse set, or the stretch before the first
+    pulse (a masked step ends a window; two windows of the same level separated only by a
+    pulse that did not change the level are one window). A window is *correct* when
+    ``|z - y| < level_tolerance`` at every one of its steps; the accuracy is the number of
+    correct windows over the number of windows, counted over every trial and channel.
+    With the default ``level_tolerance = 0.5`` (half the spacing of the levels 0 / 1 of
+    :func:`flip_flop` and -1 / 0 / +1 of :func:`flip_flop_3bit`) a window is correct when
+    the readout is nearer to the held level than to any other level, throughout (the
+    1-bit task's baseline 0.01 counts as the level 0). Every step of the window is
+    scored, not its mean, so a memory that decays or flips half way through is wrong.
+
+    Parameters
+    ----------
+    task : Task
+        A task whose targets hold piecewise-constant levels (:func:`flip_flop`,
+        :func:`flip_flop_3bit`, or a hand-made hold task such as Sussillo & Barak's 2013
+        3-bit flip-flop with the steps right after each pulse masked out).
+    z : array_like, shape of ``task.targets``: (T, K) or (B, T, K)
+        The readout of every trial (readout units).
+    level_tolerance : float
+        Largest distance ``|z - y|`` (readout units, ``> 0``) at which a step still
+        holds the level ``y``.
+
+    Returns
+    -------
+    float
+        The fraction of correct hold windows, in [0, 1].
+
+    Raises
+    ------
+    TypeError
+        If ``task`` is not a :class:`Task`, ``z`` is not a real numeric array or
+        ``level_tolerance`` is not a real number.
+    ValueError
+        If ``z`` does not have the targets' shape or has NaN or infinite values,
+        ``level_tolerance`` is not finite and positive, or the task has no scored step.
+    """
+    if not isinstance(task, Task):
+        raise TypeError(f"task must be a Task, got {type(task).__name__}")
+    z = as_float_array(z, "z", (2, 3))
+    if z.shape != task.targets.shape:
+        raise ValueError(f"z must have the targets' shape {task.targets.shape}, got {z.shape}")
+    tol = as_positive_float(level_tolerance, "level_tolerance")
+    y = np.asarray(task.targets, dtype=float)
+    scored = np.asarray(task.mask) > 0
+    if not task.is_batched:
+        z, y, scored = z[None], y[None], scored[None]
+    B, T, K = y.shape
+    scored = np.broadcast_to(scored[:, :, None], (B, T, K))
+    # a window starts at a scored step whose previous step is unscored or holds another
+    # level; numbering the starts along time labels every step with its window
+    starts = scored.copy()
+    starts[:, 1:] &= ~scored[:, :-1] | (y[:, 1:] != y[:, :-1])
+    n_windows = int(np.count_nonzero(starts))
+    if n_windows == 0:
+        raise ValueError(f"task {task.name!r} has no scored step (mask > 0): no window "
+                         "to score")
+    label = np.cumsum(starts, axis=1)            # window number within (trial, channel)
+    bad = scored & ~(np.abs(z - y) < tol)
+    b, _, k = np.nonzero(bad)
+    wrong = np.unique(np.stack([b, k, label[bad]], axis=1), axis=0).shape[0] if b.size else 0
+    return float((n_windows - wrong) / n_windows)

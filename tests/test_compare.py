@@ -108,5 +108,12 @@ def test_compare_bad_input(kwargs, exc, word):
     with pytest.raises(exc, match=word):
         rs.compare_training(**args)
     with pytest.raises(ValueError, match="response window"):
-        ff = rs.tasks.flip_flop(4, dt=5.0, rng=0)
-        rs.compare_training(ff, ff)
+        osc = rs.tasks.oscillation(4, dt=5.0, rng=0)     # no accuracy rule (flip-flops have one)
+        rs.compare_training(osc, osc)
+
+
+def test_compare_training_refuses_a_test_task_on_another_time_step():
+    task = rs.tasks.xor(n_trials=16, rng=0)
+    test = rs.tasks.xor(8, dt=2.0, rng=1)
+    with pytest.raises(ValueError, match=r"task.dt = 1.0, test.dt = 2.0"):
+        rs.compare_training(task, test, methods=("ridge",), n_networks=1, N=10, rng=0)

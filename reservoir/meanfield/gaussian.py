@@ -39,6 +39,8 @@ for odd ``tanh``). For ReLU the closed forms (arc-cosine kernel, Cho & Saul 2009
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from scipy.special import ndtr
 
@@ -140,6 +142,18 @@ def _relu_closed_form(which, mu, delta):
     raise ValueError(f"no closed form for <{which}> with relu")
 
 
+@functools.lru_cache(maxsize=1)
+def _gh200_rule():
+    """The authors' 200-node Gauss-Hermite rule for a standard normal (nodes times
+    ``sqrt(2)``, weights over ``sqrt(pi)``), computed once (``hermgauss`` solves a 200 x 200
+    eigenproblem). Read-only arrays."""
+    nodes, weights = np.polynomial.hermite.hermgauss(200)
+    nodes, weights = nodes * np.sqrt(2.0), weights / np.sqrt(np.pi)
+    nodes.flags.writeable = False
+    weights.flags.writeable = False
+    return nodes, weights
+
+
 def gaussian_expectation(f, mu=0.0, delta=1.0, *, method: str = "accurate",
                          n_points: int | None = None) -> np.ndarray:
     """``E[f(mu + sqrt(delta) z)]``, ``z ~ N(0, 1)``, for a vectorised callable ``f``.
@@ -170,6 +184,21 @@ def gaussian_expectation(f, mu=0.0, delta=1.0, *, method: str = "accurate",
         by ``n_points`` or the largest ``delta``) cannot fit in physical memory.
     TypeError
         If ``f`` is not callable or ``n_points`` is not an integer.
+
+    Notes
+    -----
+    The quadrature at large variance (README, "Where we differ from the MO2019 authors'
+    code", D2). ``method="gh200"``, the 200-node Gauss-Hermite rule of Mastrogiuseppe &
+    Ostojic's published code, places its nodes at fixed multiples of ``sqrt(delta)``: as
+    ``delta`` grows, ``phi'``, ``phi''`` and ``phi'''`` become narrow compared with the node
+    spacing and the rule loses accuracy. Against adaptive quadrature (tanh, ``mu = 0``) its
+    relative error is below 1e-8 for every average up to ``delta = 2``; for ``[phi''']`` it
+    is 2e-4 at ``delta = 5``, 2.4e-3 at 6.67 and 4 % at 10, and at 18.64 the sign is wrong
+    (+0.0020 instead of -0.0093); ``[phi']`` is 5 % off at 50. In the static theory this
+    turns a stable fixed point into a predicted unstable one (outlier 1.078 instead of
+    -0.099 at ``Delta0 = 18.7``, :func:`reservoir.meanfield.mf_fixed_points`, Notes), which
+    finite networks do not show. The default ``"accurate"`` rule agrees with adaptive
+    quadrature to 1e-11 there (``tests/test_mo2019_differences.py``).
     """
     as_callable(f, "f")
     as_choice(method, "method", ("accurate", "gh200"))
@@ -187,9 +216,8 @@ def gaussian_expectation(f, mu=0.0, delta=1.0, *, method: str = "accurate",
     flat_mu, flat_d = mu.reshape(-1), delta.reshape(-1)
     out = np.empty(flat_mu.size)
     if method == "gh200":
-        nodes, weights = np.polynomial.hermite.hermgauss(200)
-        _apply(f, flat_mu, flat_d, nodes * np.sqrt(2.0), weights / np.sqrt(np.pi), out,
-               np.arange(flat_mu.size))
+        nodes, weights = _gh200_rule()
+        _apply(f, flat_mu, flat_d, nodes, weights, out, np.arange(flat_mu.size))
     elif method == "accurate":
         # the grid depends on each element's own variance only (never on the rest of the
         # batch), through buckets of 400 * 2^k intervals
@@ -243,6 +271,21 @@ def gaussian_average(phi: str, which: str, mu=0.0, delta=1.0, *,
     ------
     ValueError
         If ``phi``, ``which`` or ``method`` is unknown, or ``delta`` is negative.
+
+    Notes
+    -----
+    The quadrature at large variance (README, "Where we differ from the MO2019 authors'
+    code", D2). ``method="gh200"``, the 200-node Gauss-Hermite rule of Mastrogiuseppe &
+    Ostojic's published code, places its nodes at fixed multiples of ``sqrt(delta)``: as
+    ``delta`` grows, ``phi'``, ``phi''`` and ``phi'''`` become narrow compared with the node
+    spacing and the rule loses accuracy. Against adaptive quadrature (tanh, ``mu = 0``) its
+    relative error is below 1e-8 for every average up to ``delta = 2``; for ``[phi''']`` it
+    is 2e-4 at ``delta = 5``, 2.4e-3 at 6.67 and 4 % at 10, and at 18.64 the sign is wrong
+    (+0.0020 instead of -0.0093); ``[phi']`` is 5 % off at 50. In the static theory this
+    turns a stable fixed point into a predicted unstable one (outlier 1.078 instead of
+    -0.099 at ``Delta0 = 18.7``, :func:`reservoir.meanfield.mf_fixed_points`, Notes), which
+    finite networks do not show. The default ``"accurate"`` rule agrees with adaptive
+    quadrature to 1e-11 there (``tests/test_mo2019_differences.py``).
     """
     as_choice(phi, "phi", ("tanh", "sigmoid", "relu"))
     as_choice(which, "which", WHICH)

@@ -73,7 +73,9 @@ class MeanFieldParams:
     phi : str
         ``"tanh"`` (the paper), ``"sigmoid"`` or ``"relu"``.
     method : {"accurate", "gh200"}
-        Quadrature rule.
+        Quadrature rule: ``"gh200"`` is the 200-node Gauss-Hermite rule of the authors'
+        code, kept to reproduce their numbers; it is inaccurate once ``Delta0`` exceeds
+        about 5 (see :func:`reservoir.meanfield.gaussian_average`, Notes).
 
     Raises
     ------
@@ -441,6 +443,20 @@ def stability_matrix(params: MeanFieldParams, z: float, delta0: float):
         number.
     ValueError
         If ``z`` is not finite or ``delta0`` is negative or not finite.
+
+    Notes
+    -----
+    Which eigenvalue is the outlier (README, "Where we differ from the MO2019 authors'
+    code", D1). The eigenvalues come in the order of Mastrogiuseppe & Ostojic's published
+    code, largest real part first, and that code reports the first as the outlier;
+    :func:`mf_fixed_points` reports the one of largest *modulus*. They differ when the
+    outlier is negative (negative feedback). In the authors' example (``g = 0.3``,
+    ``Sm = 1.2``, ``SI = 0.5``, ``rho = 0.5``, readout direction ``(1, 1, 0.3)``) at the
+    target ``A = -0.17`` the eigenvalues are -2.772 and 0.044: the authors' choice, 0.044,
+    lies inside the bulk (radius 0.253), where no eigenvalue of a network stands out.
+    Finite networks side with the largest modulus: six networks of ``N = 400`` have a real
+    eigenvalue at -2.71 .. -2.86 (mean -2.79), and their eigenvalue of largest real part
+    is the bulk's edge, about 0.25 (``tests/test_mo2019_differences.py``).
     """
     if not isinstance(params, MeanFieldParams):
         raise TypeError(f"params must be MeanFieldParams, got {type(params).__name__}")
@@ -562,6 +578,35 @@ def mf_fixed_points(params: MeanFieldParams, *, z_range=None, n_grid: int = 4001
     ValueError
         If ``z_range`` is not a finite pair with ``lo < hi``, ``n_grid < 2``, or the grid
         or its quadrature cannot fit in physical memory.
+
+    Notes
+    -----
+    Three places where these numbers differ from those of Mastrogiuseppe & Ostojic's
+    published code, each traced to that code, with finite networks on our side (README,
+    "Where we differ from the MO2019 authors' code"; numbers for their example,
+    ``g = 0.3``, ``Sm = 1.2``, ``SI = 0.5``, ``rho = 0.5``, direction ``(1, 1, 0.3)``,
+    checked in ``tests/test_mo2019_differences.py``):
+
+    * D1, the outlier. ``outlier`` is the eigenvalue of the stability matrix of largest
+      modulus, theirs the one of largest real part; for a negative outlier theirs is the
+      other eigenvalue, inside the bulk (A = -0.17: ours -2.772, theirs 0.044; networks of
+      ``N = 400``: -2.71 .. -2.86). See :func:`stability_matrix`.
+    * D2, the quadrature. With ``params.method = "gh200"`` (their 200-node Gauss-Hermite
+      rule) ``[phi''']`` is wrong once ``Delta0`` exceeds about 5 (sign flipped at
+      ``Delta0 = 18.6``), and a fixed point there can be called unstable: at A = 1 with
+      ``overlap_nm = 4.8``, ``overlap_nI = -2.70`` the root ``z = -3.67`` gets the outlier
+      1.078 from GH-200 and -0.099 from the default rule; networks of ``N = 400`` have a
+      stable fixed point there with every eigenvalue within modulus 0.2. See
+      :func:`reservoir.meanfield.gaussian_average`.
+    * D3, every fixed point. Their solver iterates the equations, damped, from a start and
+      returns the stable solution whose basin holds the start. From their starts
+      ``(z, Delta0) = (5, 10)`` and ``(-2, 10)`` it misses the stable fixed point below
+      the unstable target for ``-0.738 < A < -0.556`` (A = -0.6: the root -0.922 is missed,
+      both starts return 1.487); their sweep recovers that branch by continuation from the
+      previous target, but misses the stable point born at ``A = 1.440`` until
+      ``A = 1.462``. The grid and Brent find every sign change of ``F(z) - z``; networks
+      of ``N = 400`` at A = -0.55 settle on the branch the iteration can miss
+      (z = -0.86 .. -1.09, theory -1.024).
     """
     if not isinstance(params, MeanFieldParams):
         raise TypeError(f"params must be MeanFieldParams, got {type(params).__name__}")
