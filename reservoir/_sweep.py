@@ -561,6 +561,31 @@ def _run(backend, func, points, seeds, budget, todo, claims, finish, load_done):
         raise error
 
 
+@contextlib.contextmanager
+def _workers_skip_main():
+    """Spawned workers do not re-run the parent's main script.
+
+    ``multiprocessing``'s "spawn" runs the parent's ``__main__`` file in every worker (as
+    ``__mp_main__``) to find functions defined there. ``sweep`` sends the function by value,
+    so the workers never need it; and running it fails for a script read from standard
+    input (``python - < script.py``: there is no file) and re-runs the whole sweep in a
+    script without an ``if __name__ == "__main__":`` guard. While the pool starts workers,
+    the main module's ``__file__`` is hidden (a main module run with ``python -m`` is
+    imported by name, harmlessly, and left alone).
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None \
+            or not hasattr(main, "__file__"):
+        yield
+        return
+    path = main.__file__
+    del main.__file__
+    try:
+        yield
+    finally:
+        main.__file__ = path
+
+
 def sweep(func, grid: dict, n_realizations: int = 1, *, rng=0, store=None, executor=None,
           threads_per_task: int = 1, progress: bool = False) -> SweepResult:
     """Evaluate ``func(**point, rng=generator)`` on every grid point and realisation.
@@ -717,10 +742,11 @@ def sweep(func, grid: dict, n_realizations: int = 1, *, rng=0, store=None, execu
             os.environ.update({v: str(budget) for v in _THREAD_VARS})
             pool = None
             try:
-                pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=n_workers, mp_context=ctx, initializer=_worker_init)
-                _run(_Futures(pool, 2 * n_workers), shipped, points, seeds, budget, todo,
-                     claims, finish, load_done)
+                with _workers_skip_main():
+                    pool = concurrent.futures.ProcessPoolExecutor(
+                        max_workers=n_workers, mp_context=ctx, initializer=_worker_init)
+                    _run(_Futures(pool, 2 * n_workers), shipped, points, seeds, budget,
+                         todo, claims, finish, load_done)
             finally:
                 for v, old in saved.items():
                     if old is None:

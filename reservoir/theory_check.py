@@ -43,7 +43,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .analysis.fixed_points import FixedPoints, find_fixed_points
+from .analysis.fixed_points import FixedPoints, check_points_of, find_fixed_points
 from .analysis._target import (TARGET_ATOL, TARGET_RTOL, at_target, describe_rule,
                                 match_target)
 from .analysis.geometry import classify_solution
@@ -350,6 +350,8 @@ def predict(net: Network, u=None, target=None, *, theory: str = "auto",
             theory_sol = dataclasses.replace(theory_sol, z=theory_sol.z + b0,
                                              z_grid=theory_sol.z_grid + b0)
     th = theory_sol
+    if fixed_points is not None:
+        check_points_of(net, u, fixed_points, "fixed_points")
     fps = fixed_points if fixed_points is not None else find_fixed_points(net, u, rng=rng)
     fixed = np.flatnonzero(fps.is_fixed)
     used = set()

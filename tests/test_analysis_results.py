@@ -271,3 +271,31 @@ def test_stability_report_says_when_trials_did_not_settle():
     assert rep.fraction_unconverged > 0
     n = int(round(rep.fraction_unconverged * 8))
     assert any(f"{n} of 8 trial(s) did not settle" in m for m in rep.messages)
+
+
+def test_results_of_another_input_or_network_are_refused_where_they_are_reused():
+    """``predict(fixed_points=)``, ``stability_report(fixed_points=)`` and
+    ``readout_geometry(report=)`` check that the points they reuse were found for this
+    network at this input (the closed-loop residual of each point, computed here)."""
+    net = rs.random_network(N=60, g=0.5, n_inputs=1, n_outputs=1, input_scale=0.5,
+                            feedback_dist="normal", feedback_scale=1.2, rng=1)
+    task = rs.tasks.stationary(target=2.0, duration=60.0, dt=0.1, washout=30.0)
+    fit = rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=1e-10).network
+    fps = rs.find_fixed_points(fit, u=[1.0], rng=0)
+    rep = rs.stability_report(fit, u=[1.0], target=2.0, n_init=8, lyapunov=False,
+                              fixed_points=fps, rng=0)
+    other = fit.with_readout(-fit.W_out)
+    with pytest.raises(ValueError, match="fixed_points were computed for another input"):
+        rs.predict(fit, u=[-1.0], target=2.0, fixed_points=fps)
+    with pytest.raises(ValueError, match="fixed_points were computed for another network"):
+        rs.predict(other, u=[1.0], target=2.0, fixed_points=fps)
+    with pytest.raises(ValueError, match="fixed_points were computed for another network"):
+        rs.stability_report(other, u=[1.0], fixed_points=fps, n_init=4, lyapunov=False)
+    with pytest.raises(ValueError, match="report were computed for another input"):
+        rs.readout_geometry(fit, u=[-1.0], report=rep)
+    with pytest.raises(ValueError, match="report were computed for another network"):
+        rs.readout_geometry(other, u=[1.0], report=rep)
+    # no false alarm: the same network and input pass, with the class of a fresh report
+    assert rs.readout_geometry(fit, u=[1.0], report=rep).solution_class == \
+        rs.readout_geometry(fit, u=[1.0], target=2.0).solution_class
+    assert rs.predict(fit, u=[1.0], target=2.0, fixed_points=fps).success

@@ -85,3 +85,41 @@ def test_fork_under_openmp_says_why_the_child_dies():
     assert mark and "reservoir: this process runs" not in before   # not at fork + exec
     assert "not fork-safe" in after and "NUMBA_THREADING_LAYER=forksafe" in after
     assert proc.stderr.count("reservoir: this process runs Numba's OpenMP") == 1
+
+
+POOL_DRIVER = """
+import multiprocessing as mp
+import numpy as np
+import reservoir as rs
+
+net = rs.random_network(100, 1.2, 1, 1, rng=0)
+
+def work(_):
+    return float(rs.simulate(net, np.zeros((20, 1)), mode="closed").z[-1, 0])
+
+if __name__ == "__main__":
+    work(0)                                      # OpenMP threads run in the parent
+    import numba
+    print("layer", numba.threading_layer(), flush=True)
+    try:
+        with mp.get_context("fork").Pool(2) as pool:
+            pool.map_async(work, range(4)).get(timeout=60)
+        print("no error", flush=True)
+    except RuntimeError as exc:
+        print("RuntimeError:", str(exc).splitlines()[0][:300], flush=True)
+    except mp.TimeoutError:
+        print("hang", flush=True)
+"""
+
+
+def test_fork_pool_after_openmp_fails_with_a_clear_error_not_a_hang():
+    """``multiprocessing.Pool().map`` (fork) after a kernel ran in the parent: each child
+    raises RuntimeError at its first kernel (GNU OpenMP would terminate it, and the pool
+    would replace the dead workers for ever), so ``map`` raises in the parent."""
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_THREADING_LAYER"}
+    proc = subprocess.run([sys.executable, "-c", textwrap.dedent(POOL_DRIVER)], env=env,
+                          capture_output=True, text=True, timeout=200)
+    out = proc.stdout
+    if "layer omp" not in out:
+        pytest.skip(f"Numba's default layer here is not OpenMP: {out!r}")
+    assert "RuntimeError: reservoir: this process was forked" in out, out + proc.stderr[-2000:]

@@ -277,3 +277,29 @@ def test_killing_the_parent_leaves_no_worker(tmp_path):
     while any(alive(p) for p in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(alive(p) for p in pids)
+
+
+@pytest.mark.parametrize("how", ["stdin", "unguarded_script"])
+def test_a_main_function_runs_on_processes_from_stdin_and_from_an_unguarded_script(
+        how, tmp_path):
+    """Workers do not re-run the parent's script: it works when the script is read from
+    standard input (there is no file to run) and when it has no ``__main__`` guard (the
+    workers would start the sweep again)."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.dirname(TESTS), TESTS]))
+    script = textwrap.dedent(MAIN_DRIVER)
+    if how == "stdin":
+        proc = subprocess.run([sys.executable, "-"], input=script, env=env,
+                              capture_output=True, text=True, timeout=240, cwd=tmp_path)
+    else:
+        path = tmp_path / "unguarded.py"
+        path.write_text(script)
+        proc = subprocess.run([sys.executable, str(path)], env=env, capture_output=True,
+                              text=True, timeout=240, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = proc.stdout.strip().splitlines()
+    seeds = np.random.SeedSequence(9).spawn(4)
+    want = []
+    for k, g in enumerate([0.5, 0.5, 1.5, 1.5]):
+        want += [g, np.random.default_rng(seeds[k]).standard_normal()]
+    assert eval(lines[-2]) == want and lines[-1] == "True"
+    assert len(lines) == 2                               # the sweep ran once

@@ -63,6 +63,16 @@ def threading_layer_is_threadsafe() -> bool:
 
 
 _warned_fork = []
+#: Set in a child forked from a process whose OpenMP threads had run: its parallel kernels
+#: would be terminated by GNU OpenMP, so :func:`check_fork_safe` raises instead.
+_forked_after_omp = []
+
+_FORK_ADVICE = (
+    "Use multiprocessing.get_context('spawn') or 'forkserver' (e.g. "
+    "multiprocessing.get_context('spawn').Pool()), or rs.sweep(..., executor='processes'); "
+    "or set the environment variable NUMBA_THREADING_LAYER=forksafe before the first "
+    "parallel kernel runs (fork-safe; without the 'tbb' package it is Numba's workqueue, "
+    "slower per step and not thread-safe).")
 
 
 def _before_fork() -> None:
@@ -70,14 +80,30 @@ def _before_fork() -> None:
         _warned_fork.append(True)
         _sys.stderr.write(
             "reservoir: this process runs Numba's OpenMP threading layer, which is not "
-            "fork-safe: the forked child will be terminated by Numba. Use "
-            "multiprocessing.get_context('spawn') or 'forkserver', or "
-            "rs.sweep(..., executor='processes'); or set the environment variable "
-            "NUMBA_THREADING_LAYER=forksafe before the first parallel kernel runs (fork-safe; "
-            "without the 'tbb' package it is Numba's workqueue, slower per step and not "
-            "thread-safe).\n")
+            "fork-safe: a forked child that runs a reservoir kernel raises RuntimeError "
+            "(GNU OpenMP would terminate it). " + _FORK_ADVICE + "\n")
         _sys.stderr.flush()
 
 
+def _after_fork_in_child() -> None:
+    if threading_layer() == "omp" and _sys.platform.startswith("linux"):
+        _forked_after_omp.append(True)
+
+
+def check_fork_safe() -> None:
+    """Raise ``RuntimeError`` in a process forked after OpenMP threads ran in its parent.
+
+    GNU OpenMP terminates such a child at its first parallel region (and
+    ``multiprocessing.Pool`` then replaces the dead worker for ever: a hang). Every entry to
+    the kernels calls this first, so the child fails with a message instead.
+    """
+    if _forked_after_omp:
+        raise RuntimeError(
+            "reservoir: this process was forked (multiprocessing's default 'fork' start "
+            "method on Linux) from a process whose Numba OpenMP threads had run, and GNU "
+            "OpenMP is not fork-safe: a parallel kernel here would terminate the process. "
+            + _FORK_ADVICE)
+
+
 if hasattr(_os, "register_at_fork"):
-    _os.register_at_fork(before=_before_fork)
+    _os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)

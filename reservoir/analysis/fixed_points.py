@@ -90,6 +90,7 @@ from .._checks import as_float_array, as_int, as_positive_float, as_rng, check_m
 from .._deprecation import renamed_fields, renamed_kwargs
 from .._results import PointSetMixin
 from ..network import Network
+from ..nonlinearities import get_nonlinearity
 from ._closed_loop import _ClosedLoop, _newton, _open_loop_contracts, _point_stability
 from .certify import Certificate, certify_fixed_points
 from ._slow_points import (KINDS, _chao1, _continuum_directions, _dedupe, _minimise_q,
@@ -837,3 +838,36 @@ def _stability_messages(fps: FixedPoints, alpha: float) -> list:
 def _rows(rows, k=8):
     text = ", ".join(str(int(r)) for r in rows[:k])
     return text + (", ..." if rows.size > k else "")
+
+
+def check_points_of(net: Network, u: np.ndarray, fps: FixedPoints, name: str) -> None:
+    """Raise ``ValueError`` naming ``name`` unless ``fps`` were found for ``net`` at ``u``.
+
+    ``fps.u`` must equal ``u``, and every fixed point (not slow point) must satisfy the
+    closed-loop equation of ``net`` (``-x + J r + W_in u + W_fb (W_out r + b_out) + b = 0``)
+    to ``1e-6 max(1, |x|_inf)``: the search converges to about ``1e-10``, while points of
+    another network miss by the size of the difference.
+    """
+    if not isinstance(fps, FixedPoints):
+        raise TypeError(f"{name} must be a FixedPoints, got {type(fps).__name__}")
+    if fps.u.shape != u.shape or not np.array_equal(fps.u, u):
+        raise ValueError(f"{name} were computed for another input u ({fps.u.tolist()}, "
+                         f"not {u.tolist()})")
+    X = fps.x[fps.is_fixed]
+    if X.shape[1:] != (net.N,):
+        raise ValueError(f"{name} were computed for a network of another size "
+                         f"(N = {fps.x.shape[1]}, not {net.N})")
+    if not len(X):
+        return
+    R = get_nonlinearity(net.phi).phi(X)
+    J = net.J
+    JR = (J @ R.T).T if net.is_sparse else R @ J.T
+    Z = R @ net.W_out.T + net.b_out
+    F = -X + JR + net.W_in @ u + Z @ net.W_fb.T + net.b
+    bad = np.max(np.abs(F), axis=1) > 1e-6 * np.maximum(1.0, np.max(np.abs(X), axis=1))
+    if np.any(bad):
+        raise ValueError(
+            f"{name} were computed for another network: {int(np.count_nonzero(bad))} of "
+            f"{len(X)} fixed points are not fixed points of this one (closed-loop residual "
+            f"up to {float(np.max(np.abs(F))):.3g})")
+

@@ -214,6 +214,12 @@ def readout_geometry(net: Network, u=None, x=None, *, target=None, report=None,
             raise ValueError(f"x must have shape ({N},), got {x.shape}")
         readout_at = n @ get_nonlinearity(net.phi).phi(x) / N + net.b_out
     cls = None
+    if report is not None:
+        from .fixed_points import check_points_of
+        from .global_stability import StabilityReport
+        if not isinstance(report, StabilityReport):
+            raise TypeError(f"report must be a StabilityReport, got {type(report).__name__}")
+        check_points_of(net, u, report.fixed_points, "report")
     if report is None and target is not None:
         from .global_stability import stability_report
         report = stability_report(net, u, target, n_init=1, lyapunov=False,

@@ -32,7 +32,7 @@ from .._simulate import simulate
 from ..errors import SimulationDivergedError
 from ._target import (TARGET_ATOL, TARGET_RTOL, at_target, deprecated_target_tol,
                       describe_rule, match_target)
-from .fixed_points import FixedPoints, find_fixed_points
+from .fixed_points import FixedPoints, check_points_of, find_fixed_points
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -398,7 +398,7 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
         or both ``target_tol`` and ``target_atol`` are given.
     ValueError
         If ``u`` or ``target`` has the wrong shape, a count or tolerance is out of range,
-        or ``fixed_points`` were computed for another input.
+        or ``fixed_points`` were computed for another input or another network.
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
@@ -433,8 +433,8 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     gen = as_rng(rng)
     messages = []
     fps = fixed_points if fixed_points is not None else find_fixed_points(net, u, rng=gen)
-    if fixed_points is not None and not np.array_equal(fixed_points.u, u):
-        raise ValueError("fixed_points were computed for another input u")
+    if fixed_points is not None:
+        check_points_of(net, u, fixed_points, "fixed_points")
     messages.extend(fps.messages)
 
     rule = describe_rule(target_atol, target_rtol)
