@@ -1,6 +1,7 @@
-"""The reproduction scripts run in --quick mode and write theory beside simulation."""
+"""The reproduction scripts run in --quick mode and write theory beside simulation (the
+scripts are thin wrappers of ``reservoir.reproduce``; its API is tested in
+test_reproduce_api.py)."""
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -170,20 +171,14 @@ def test_reproduce_rb2017_quick(tmp_path):
     assert np.all(np.diff(ratios) > 0) and ratios[-1] > 1.4 * ratios[0]
 
 
-def _script_module(name):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 def test_reproduce_rb2017_new_figures_small():
-    """R1(b), R2(c), R2(d), R6 and R7 of the rb2017 script at tiny sizes (default run; the full quick
-    run is slow-marked): JSON structure, theory beside simulation, and the qualitative
-    claims (stability agreement, random-input gain falling with N)."""
+    """R1(b), R2(c), R2(d), R6 and R7 of the rb2017 reproduction at tiny sizes (default run;
+    the full quick run is slow-marked): JSON structure, theory beside simulation, and the
+    qualitative claims (stability agreement, random-input gain falling with N). The script
+    is a thin wrapper: its figure functions live in ``reservoir.reproduce.rb2017``."""
     import matplotlib.pyplot as plt
     import numba
-    mod = _script_module("reproduce_rb2017")
+    from reservoir.reproduce import rb2017 as mod
     out = {}
     threads = numba.get_num_threads()
     numba.set_num_threads(1)          # as the script's default (--threads 1)
