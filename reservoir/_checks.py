@@ -46,6 +46,10 @@ def as_float_array(value, name: str, ndim: int | tuple[int, ...], *, allow_empty
         raise ValueError(f"{name} must have {want} dimensions, got shape {arr.shape}")
     if not allow_empty and arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if arr.dtype != np.float64 or not arr.flags.c_contiguous:
+        # a copy is about to be made: a broadcast view may stand for far more memory
+        check_memory(8.0 * arr.size, name, f"<array of shape {arr.shape}>",
+                     what=f"a float64 copy of shape {arr.shape}")
     arr = np.require(arr, dtype=np.float64, requirements="C")
     if finite and not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or infinite values")

@@ -63,7 +63,7 @@ import numpy as np
 
 from ._checks import (as_float_array, as_int, as_positive_float, as_rng, check_memory,
                       check_rng)
-from ._kernels import MODE_CODES
+from ._kernels import MODE_CODES, check_fork_safe
 from ._kernels import euler, euler_batch
 from ._kernels.arrays import network_arrays
 from ._kernels.batch_split import chunk_ranges, shared_pool
@@ -214,6 +214,7 @@ def _run_kernels(net, arrays, alpha, code, X, U, Y, mode_code, noise_scale, nois
     """The kernel call of :func:`advance` (raises ``SimulationDivergedError``)."""
     B = X.shape[0]
     if B == 1:
+        check_fork_safe()
         status = euler.run_single(arrays, alpha, code, mode_code, X[0],
                                   np.ascontiguousarray(U[0]), np.ascontiguousarray(Y[0]),
                                   np.ascontiguousarray(noise[0]), noise_scale, out_x[0],
@@ -224,6 +225,7 @@ def _run_kernels(net, arrays, alpha, code, X, U, Y, mode_code, noise_scale, nois
     U = np.ascontiguousarray(U)
     Y = np.ascontiguousarray(Y)
     if net.is_sparse:
+        check_fork_safe()
         status = euler.run_sparse_batch(arrays, alpha, code, mode_code, X, U, Y, noise,
                                         noise_scale, out_x, out_r, out_z)
     else:
@@ -357,8 +359,9 @@ def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_s
     gen = as_rng(rng) if (noise_std > 0 or feedback_noise_std > 0) else None
     if inputs is None and n_steps is not None:
         T = as_int(n_steps, "n_steps", minimum=1)
-        check_memory(8.0 * T * (net.n_inputs + 2 * net.N + net.n_outputs), "n_steps", T,
-                     what="the inputs and recorded (T, N) arrays")
+        n_rec = sum(k in record for k in ("x", "r"))
+        check_memory(8.0 * T * (net.n_inputs + n_rec * net.N + net.n_outputs), "n_steps", T,
+                     what="the inputs and the recorded arrays")
     U, Y, X, batched = prepare_batch(net, inputs, targets, x0, n_steps, mode_code)
     B, T = U.shape[0], U.shape[1]
     N, K = net.N, net.n_outputs

@@ -112,7 +112,13 @@ class SweepResult(ResultMixin):
         ------
         KeyError
             If a value is not a coordinate of its dimension.
+        ValueError
+            If a name is not one of ``dims``.
         """
+        unknown = [d for d in where if d not in self.dims]
+        if unknown:
+            raise ValueError(f"{unknown} are not dimensions of this result; its dimensions "
+                             f"are {self.dims}")
         index = []
         for d in self.dims:
             if d in where:
@@ -143,6 +149,8 @@ class SweepResult(ResultMixin):
         ValueError
             If ``dim`` is not one of ``dims``.
         """
+        if dim not in self.dims:
+            raise ValueError(f"dim must be one of {self.dims}, got {dim!r}")
         return self.values.mean(axis=self.dims.index(dim))
 
 
@@ -190,7 +198,14 @@ def _call(func, point, seed_seq, budget):
     lock = contextlib.nullcontext() if _layer_threadsafe() else _TASK_LOCK
     with lock, thread_budget(budget):
         value = func(**point, rng=np.random.default_rng(seed_seq))
-    return np.asarray(value, dtype=np.float64)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        arr = None
+    if value is None or arr is None:
+        raise TypeError(f"func must return a number or a numeric array, got "
+                        f"{type(value).__name__} at the grid point {point}")
+    return arr
 
 
 def _ship(func):
@@ -649,7 +664,8 @@ def sweep(func, grid: dict, n_realizations: int = 1, *, rng=0, store=None, execu
             raise TypeError(f"grid keys must be parameter names of func (identifiers), "
                             f"got {n!r}")
         v = grid[n]
-        if isinstance(v, (str, bytes, dict)) or not isinstance(v, collections.abc.Iterable):
+        if isinstance(v, (str, bytes, dict)) or not isinstance(v, collections.abc.Iterable) \
+                or (isinstance(v, np.ndarray) and v.ndim != 1):
             raise TypeError(f"grid[{n!r}] must be a list (or other sequence) of values, got "
                             f"{type(v).__name__}")
     values = [list(grid[n]) for n in names]
@@ -662,6 +678,8 @@ def sweep(func, grid: dict, n_realizations: int = 1, *, rng=0, store=None, execu
     check_memory(_TASK_BYTES * n_total, "n_realizations", n_real,
                  what=f"the bookkeeping of {n_total:.3g} tasks (grid points x realisations)")
     budget = as_int(threads_per_task, "threads_per_task", minimum=1)
+    if not isinstance(progress, (bool, np.bool_)):
+        raise TypeError(f"progress must be True or False, got {type(progress).__name__}")
     if isinstance(rng, np.random.Generator):
         raise TypeError("rng must be an int or a SeedSequence (a Generator cannot be split "
                         "reproducibly across workers)")

@@ -94,8 +94,14 @@ _CHUNK = 1 << 24
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, kinds: str, ndim: int,
-                 fail) -> np.ndarray:
+                 fail, shape_spec=None) -> np.ndarray:
     """Read one ``.npy`` member without trusting it.
+
+    ``shape_spec`` (a tuple of ints and None) bounds the dimensions known before reading
+    (those set by the header's ``N`` or by members already read): a member announcing a
+    larger shape (a zip bomb of compressed zeros) is refused before anything is
+    allocated; a smaller one is read and refused by the checks that follow, which say
+    what is inconsistent.
 
     The ``.npy`` header is parsed first; the dtype must be of one of ``kinds`` (never an
     object array: nothing is unpickled) and the data it announces must be exactly the rest
@@ -126,6 +132,11 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, kinds: str, ndim: i
             fail(f"member {name!r} has dtype {dtype}, expected float64")
         if len(shape) != ndim or any(int(d) < 0 for d in shape):
             fail(f"member {name!r} must have {ndim} dimensions, got shape {shape}")
+        if shape_spec is not None and any(w is not None and int(d) > w
+                                          for d, w in zip(shape, shape_spec)):
+            want = "(" + ", ".join("?" if w is None else str(w) for w in shape_spec) + ")"
+            fail(f"member {name!r} announces shape {tuple(int(d) for d in shape)}, larger "
+                 f"than {want} set by the header's N and the members read before it")
         count = 1
         for d in shape:
             count *= int(d)
@@ -253,19 +264,24 @@ def _load_archive(zf: zipfile.ZipFile, fail) -> Network:
     unknown = sorted(set(names) - {m + ".npy" for m in expected + _OPTIONAL})
     if unknown:
         fail(f"unknown members {unknown}")
-    arrays = {m: _read_member(zf, members[m], "f", 2 if m != "b" else 1, fail)
-              for m in _COMMON}
-    for m in _OPTIONAL:
+    arrays = {}
+    arrays["W_fb"] = _read_member(zf, members["W_fb"], "f", 2, fail, (N, None))
+    K = arrays["W_fb"].shape[1]
+    arrays["W_in"] = _read_member(zf, members["W_in"], "f", 2, fail, (N, None))
+    arrays["W_out"] = _read_member(zf, members["W_out"], "f", 2, fail, (K, N))
+    arrays["b"] = _read_member(zf, members["b"], "f", 1, fail, (N,))
+    for m, spec in (("b_out", (K,)), ("dale_signs", (N,))):
         if m in members:
-            arrays[m] = _read_member(zf, members[m], "f", 1, fail)
+            arrays[m] = _read_member(zf, members[m], "f", 1, fail, spec)
     try:
         if header["sparse"]:
-            data = _read_member(zf, members["J_data"], "f", 1, fail)
-            indices = _read_member(zf, members["J_indices"], "iu", 1, fail)
-            indptr = _read_member(zf, members["J_indptr"], "iu", 1, fail)
+            indptr = _read_member(zf, members["J_indptr"], "iu", 1, fail, (N + 1,))
+            nnz = int(indptr[-1]) if indptr.size == N + 1 and indptr[-1] >= 0 else None
+            data = _read_member(zf, members["J_data"], "f", 1, fail, (nnz,))
+            indices = _read_member(zf, members["J_indices"], "iu", 1, fail, (nnz,))
             J = _canonical_csr(data, indices, indptr, N, "J")
         else:
-            J = _read_member(zf, members["J"], "f", 2, fail)
+            J = _read_member(zf, members["J"], "f", 2, fail, (N, N))
             if J.shape != (N, N):
                 fail(f"J has shape {J.shape}, the header says N = {N}")
         meta = dict(header["meta"])

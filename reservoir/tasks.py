@@ -235,7 +235,10 @@ def _off_grid(time, dt):
 
 
 def _fmt(x):
-    return f"{float(x):g}"
+    """Short form of ``x`` when it is exact, else every digit (a float32 ``dt = 0.1`` is
+    0.10000000149011612, and the message must show why its grid misses an event)."""
+    short = f"{float(x):g}"
+    return short if float(short) == float(x) else repr(float(x))
 
 
 def _require_grid(name, dt, trial, templates, unit="ms"):
@@ -269,7 +272,7 @@ def _require_grid(name, dt, trial, templates, unit="ms"):
         for k in np.flatnonzero(off):
             edge = starts[k] if _off_grid(starts[k], dt) else stops[k]
             bad.append((ends[k] - starts[k], starts[k],
-                        describe(label, starts[k], ends[k], f"{_fmt(edge)}/dt = {edge / dt:.6g}"),
+                        describe(label, starts[k], ends[k], f"{_fmt(edge)}/dt = {edge / dt:.12g}"),
                         "edge"))
         if period is not None and starts.size:
             periods.append(period)

@@ -852,3 +852,19 @@ def test_sweep_refuses_task_counts_that_cannot_fit(tiny_machine):
     with pytest.raises(ValueError, match="n_realizations=1000000000 needs about"):
         rs.sweep(noisy_value, {"g": [1, 2], "n": [3]}, n_realizations=10**9)
     assert time.perf_counter() - t0 < 5.0
+
+
+def test_sweep_result_and_small_sweep_arguments_are_checked():
+    from sweep_funcs import noisy_value
+    res = rs.sweep(noisy_value, {"g": [1.0, 2.0], "n": [3]}, 2)
+    with pytest.raises(ValueError, match=r"\['h'\] are not dimensions"):
+        res.sel(h=1)
+    with pytest.raises(ValueError, match="dim must be one of"):
+        res.mean("h")
+    np.testing.assert_array_equal(res.sel(g=2.0), res.values[1])   # a valid selection
+    with pytest.raises(TypeError, match=r"grid\['g'\]"):
+        rs.sweep(noisy_value, {"g": np.array(5.0), "n": [3]})
+    with pytest.raises(TypeError, match="progress must be True or False"):
+        rs.sweep(noisy_value, {"g": [1.0], "n": [3]}, progress="yes")
+    with pytest.raises(TypeError, match="func must return a number or a numeric array"):
+        rs.sweep(lambda g, rng: None, {"g": [1.0]})

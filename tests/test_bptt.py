@@ -510,3 +510,21 @@ def test_blow_up_in_a_later_epoch_keeps_the_network_of_the_previous_epoch(kind,
     res2 = rs.bptt(net, task, epochs=6, early_stop=1e-12, **kwargs)
     assert res2.blow_up == (3, 3) and len(res2.messages) == 1
     assert res2.network == ref.network
+
+
+def test_mini_batches_of_fully_masked_trials_are_skipped_not_fatal():
+    """A valid Task may have trials whose every step is masked; a shuffled mini-batch of
+    only such trials has no loss: it is skipped (no Adam step), counted in the messages,
+    and the result equals training on the task without those trials' batches."""
+    rng = np.random.default_rng(0)
+    m = np.ones((10, 10))
+    m[3] = 0
+    task = rs.Task(rng.normal(size=(10, 10, 1)), np.ones((10, 10, 1)), m, dt=1.0)
+    net = rs.jarne_network(10, 1, 1, dt=1.0, rng=0)
+    res = rs.bptt(net, task, epochs=5, batch_size=1, rng=0)
+    assert np.isfinite(res.loss_history).all() and res.n_epochs == 5
+    assert res.n_batches == 5 * 9                       # trial 3 skipped in every epoch
+    assert any("skipped, with no Adam step" in msg for msg in res.messages)
+    empty = rs.Task(task.inputs, task.targets, np.zeros((10, 10)), dt=1.0)
+    with pytest.raises(ValueError, match="task.mask excludes every time step"):
+        rs.bptt(net, empty, epochs=1)

@@ -506,3 +506,36 @@ def test_load_reads_no_more_than_it_validates(tmp_path):
     finally:
         tracemalloc.stop()
     assert peak < 10**7
+
+
+def test_a_member_announcing_more_than_the_header_allows_is_refused_before_allocation(
+        tmp_path):
+    """A 'zip bomb': a few hundred kB of compressed zeros announcing a huge W_in. The
+    shape is checked against the header's N before any memory is allocated."""
+    import io
+    import json
+    import tracemalloc
+    import zipfile
+    net = rs.random_network(20, 0.9, 1, 1, rng=0)
+    path = tmp_path / "bomb.npz"
+    rs.save(net, path)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    buf = io.BytesIO()
+    np.save(buf, np.zeros((5_000_000, 1)))          # 40 MB of zeros, N = 20 in the header
+    members["W_in.npy"] = buf.getvalue()
+    bomb = tmp_path / "bomb2.npz"
+    with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for n, data in members.items():
+            zf.writestr(n, data)
+    assert bomb.stat().st_size < 2**20
+    tracemalloc.start()
+    try:
+        with pytest.raises(NetworkFileError, match=r"W_in\.npy' announces shape "
+                                                                r"\(5000000, 1\), larger"):
+            rs.load(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 * 2**20                          # nothing near 40 MB was allocated
+    assert json is not None

@@ -104,7 +104,8 @@ def test_force_reports_lost_positive_definiteness_and_divergence():
     net = rs.random_network(20, 1.0, 1, 1, rng=0)
     Y = np.ones((10, 1))
     x0 = np.full(20, 2.0)  # |r|^2 ~ 18.6, so 1 + r^T P r < 0 for P = -I
-    with pytest.raises(FloatingPointError, match="positive definite"):
+    # an indefinite P0 is refused where it enters (it used to fail at the first update)
+    with pytest.raises(ValueError, match="P0 must be positive definite"):
         rs.force(net, None, Y, x0=x0, P0=-np.eye(20))
     N = 5
     blow = rs.Network(J=np.eye(N) * 1e300, W_in=np.zeros((N, 0)), W_fb=np.zeros((N, 1)),

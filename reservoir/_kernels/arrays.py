@@ -115,9 +115,6 @@ def network_arrays(net, dtype=np.float64, *, index_dtype=None, step_scaled: bool
 
     Raises
     ------
-    RuntimeError
-        In a process forked after its parent ran OpenMP threads (see
-        :func:`reservoir._kernels.check_fork_safe`).
     TypeError
         If ``net`` is not a ``Network``.
     ValueError
@@ -126,9 +123,6 @@ def network_arrays(net, dtype=np.float64, *, index_dtype=None, step_scaled: bool
         holds non-finite values.
     """
     from ..network import Network     # the kernels do not depend on the network module
-    from . import check_fork_safe
-
-    check_fork_safe()                 # every kernel run starts here
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     dtype = np.dtype(dtype)

@@ -86,7 +86,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.linalg as sla
 
-from .._checks import as_float_array, as_int, as_positive_float, as_rng, check_memory
+from .._checks import (as_float_array, as_int, as_positive_float, as_rng, check_memory,
+                       check_steps)
 from .._deprecation import renamed_fields, renamed_kwargs
 from .._results import PointSetMixin
 from ..network import Network
@@ -422,6 +423,11 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", initial_sta
     seed_scale = as_positive_float(seed_scale, "seed_scale", allow_zero=True)
     seed_noise = as_positive_float(seed_noise, "seed_noise", allow_zero=True)
     seed_duration = as_positive_float(seed_duration, "seed_duration")
+    if initial_states is None:
+        T_seed = check_steps(seed_duration, net.dt, "seed_duration")
+        check_memory(8.0 * n_seeds * max(T_seed, 2) * (net.N + net.n_inputs + 1),
+                     "seed_duration", seed_duration,
+                     what=f"the {n_seeds} recorded seed trajectories")
     seeds_given = _as_initial_states(initial_states, net.N)
     K = net.n_outputs
     if certify is not None and not isinstance(certify, (bool, np.bool_)):

@@ -34,6 +34,7 @@ import scipy.sparse as sp
 
 from .._checks import as_float_array, as_int, as_positive_float, as_rng, check_memory
 from .._kernels import bptt as kernels
+from .._kernels import check_fork_safe
 from .._kernels import bptt_batched as batched
 from .._kernels.arrays import network_arrays
 from .._kernels.batch_split import ChunkPool, chunk_ranges
@@ -359,6 +360,7 @@ def _loss_and_gradients_numba(net: Network, J, U, Y, W, norm, terms):
     code = CODES[net.phi]
     arrays = network_arrays(net, J=J, fold_intercept=terms.closed)
     noise = np.empty((B, 0, N)) if terms.noise is None else terms.noise
+    check_fork_safe()
     kernels.forward(arrays, net.alpha, code, U, np.zeros((B, N)), noise, terms.noise_scale,
                     X, R, Z)
     if terms.b_out is not None:
@@ -980,6 +982,9 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
     # the loss options, validated here once (the noise itself is drawn per mini-batch)
     _loss_terms(net, mode, loss, weight_l1, weight_l2, rate_l2, 0.0, None, (1, 1))
     noise_std = as_positive_float(noise_std, "noise_std", allow_zero=True)
+    if not np.any(task.mask > 0):
+        raise ValueError("task.mask excludes every time step of every trial: there is "
+                         "nothing to train on")
     if loss == "cross_entropy":
         _check_class_targets(task.targets, np.broadcast_to(task.mask, task.targets.shape[:2]))
     if early_stop is None and loss == "mse":
@@ -1049,6 +1054,7 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
                 messages.append(f"stopped early after epoch {len(history)} of {epochs}: "
                                 f"mean loss {history[-1]:.4g} < early_stop = "
                                 f"{early_stop:.4g}")
+    n_masked_batches = 0
     for epoch in range(start_epoch, epochs):
         order = gen.permutation(B)
         losses = []
@@ -1059,6 +1065,9 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
                      f"(learning rate lr = {lr:.4g})")
             xi = (gen.standard_normal((len(idx), T_all, net.N)) if noise_std > 0
                   else None)
+            if not np.any(task.mask[idx] > 0):
+                n_masked_batches += 1   # every step of these trials is masked: no loss,
+                continue                # no gradient, no Adam step
             try:
                 batch_loss, grads = loss_and_gradients(
                     current, task.inputs[idx], task.targets[idx], task.mask[idx],
@@ -1117,6 +1126,9 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
     if ckpt.active and blow_up is None and ckpt.saved_epochs != len(history):
         ckpt.save(params=params, state=state, train=train, history=history,
                   batch_losses=batch_losses, gen=gen, epochs=epochs)
+    if n_masked_batches:
+        messages.append(f"{n_masked_batches} mini-batch(es) held only trials whose every step "
+                        "is masked (task.mask = 0): skipped, with no Adam step")
     success = bool(np.all(np.isfinite(history))) and blow_up is None
     if early_stop is not None and not stopped and blow_up is None:
         success = False

@@ -10,7 +10,7 @@ import numpy as np
 
 from .._checks import (as_float_array, as_int, as_positive_float, as_real, as_rng,
                        check_memory, check_rng)
-from .._kernels import rls
+from .._kernels import check_fork_safe, rls
 from .._kernels.arrays import network_arrays
 from .._deprecation import renamed_kwargs
 from .._results import ResultMixin
@@ -297,6 +297,7 @@ def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_e
         Y_fb = Y_i
         if feedback_noise_std > 0:
             Y_fb = Y_i + feedback_noise_std * gen.standard_normal(Y_i.shape)
+        check_fork_safe()
         status, n_done = rls.force_run(arrays, net.alpha, code, mode_code, x, U_i, Y_i, Y_fb,
                                        P, b_out, use_b, lam, update_every, s_pend, pending,
                                        e_minus, e_plus, dw, steps, offset, n_done)
