@@ -674,7 +674,10 @@ def sweep(func, grid: dict, n_realizations: int = 1, *, rng=0, store=None, execu
     if "rng" in names or "realization" in names:
         raise ValueError("'rng' and 'realization' are reserved names")
     n_real = as_int(n_realizations, "n_realizations", minimum=1)
-    n_total = float(np.prod([float(len(v)) for v in values])) * n_real
+    n_points = float(np.prod([float(len(v)) for v in values]))
+    n_total = n_points * n_real
+    check_memory(_TASK_BYTES * n_points, "grid", f"<{n_points:.3g} points>",
+                 what=f"the bookkeeping of {n_points:.3g} tasks (one per grid point)")
     check_memory(_TASK_BYTES * n_total, "n_realizations", n_real,
                  what=f"the bookkeeping of {n_total:.3g} tasks (grid points x realisations)")
     budget = as_int(threads_per_task, "threads_per_task", minimum=1)

@@ -170,6 +170,11 @@ def _n_steps(duration, dt, trial=False):
         raise ValueError(f"{what} / dt = {ratio:.3g} steps is more than any memory holds "
                          f"(dt = {dt}); increase dt" + ("" if trial else " or shorten duration"))
     T = int(round(ratio))
+    if not trial and T >= 1 and abs(ratio - T) > GRID_TOL:
+        raise ValueError(
+            f"duration = {_fmt(duration)} is not a whole number of steps of dt = {_fmt(dt)} "
+            f"(duration / dt = {ratio:.12g}): give a duration that is a multiple of dt (it "
+            f"used to be rounded silently to {T} steps = {_fmt(T * dt)})")
     if T < 1:
         if trial:
             raise ValueError(f"dt ({dt} ms) must be at most {what}")

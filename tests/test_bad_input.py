@@ -868,3 +868,13 @@ def test_sweep_result_and_small_sweep_arguments_are_checked():
         rs.sweep(noisy_value, {"g": [1.0], "n": [3]}, progress="yes")
     with pytest.raises(TypeError, match="func must return a number or a numeric array"):
         rs.sweep(lambda g, rng: None, {"g": [1.0]})
+
+
+def test_memory_refusals_blame_the_argument_that_is_too_large(tiny_machine):
+    from sweep_funcs import noisy_value
+    net = _small_closed_net()
+    tiny_machine(2**20)
+    with pytest.raises(ValueError, match=r"^grid='<1e\+06 points>' needs about"):
+        rs.sweep(noisy_value, {"g": range(1000), "n": range(1000)})
+    with pytest.raises(ValueError, match=r"^chunk=1000000.0 needs about"):
+        ra.stability_report(net, n_init=4, chunk=1e6, lyapunov=False, rng=0)

@@ -528,3 +528,17 @@ def test_mini_batches_of_fully_masked_trials_are_skipped_not_fatal():
     empty = rs.Task(task.inputs, task.targets, np.zeros((10, 10)), dt=1.0)
     with pytest.raises(ValueError, match="task.mask excludes every time step"):
         rs.bptt(net, empty, epochs=1)
+
+
+def test_a_network_that_overflows_before_training_is_told_so_not_to_lower_lr():
+    """relu with g = 6 in float32 overflows on the first forward pass: no learning rate has
+    acted, so the message says to scale the network down, not to lower lr."""
+    task = rs.tasks.xor(n_trials=16, rng=0)
+    base = rs.jarne_network(30, 2, 1, dt=task.dt, rng=0)
+    net = rs.Network(J=base.J * 60.0, W_in=base.W_in * 1e30, W_fb=base.W_fb, W_out=base.W_out,
+                     b=base.b, phi="relu", tau=base.tau, dt=base.dt)
+    res = rs.bptt(net, task, epochs=1, batch_size=16, dtype="float32", rng=0)
+    assert res.blow_up == (1, 1) and not res.success
+    msg = " ".join(res.messages)
+    assert "before any training step" in msg and "smaller lr" not in msg
+    assert res.network == net                       # the initial network is returned

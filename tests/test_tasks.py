@@ -225,3 +225,22 @@ def test_malformed_arguments_raise_named_errors(name, data):
 def test_malformed_arguments_raise_named_errors_many(name, data):
     """The same property with more examples (slow suite)."""
     _check_malformed(name, data)
+
+
+@pytest.mark.parametrize("make", [
+    lambda: rs.tasks.stationary(target=1.0, duration=1.0, dt=0.3, washout=0.6),
+    lambda: rs.tasks.sine_sum(duration=100.05, dt=0.1)])
+def test_durations_that_are_not_whole_numbers_of_steps_are_refused(make):
+    """They used to be rounded silently (1.0 at dt = 0.3 became 0.9; 100.05 at dt = 0.1
+    became 1000 steps)."""
+    with pytest.raises(ValueError, match="is not a whole number of steps of dt"):
+        make()
+
+
+def test_durations_of_whole_steps_with_rounding_are_accepted():
+    """dt = 0.1 is not exact in binary: 100 / 0.1 = 1000.0000000000001 is whole within
+    GRID_TOL, so the common case is not refused."""
+    task = rs.tasks.sine_sum(duration=100.0, dt=0.1)
+    assert task.n_steps == 1000
+    task = rs.tasks.stationary(target=1.0, duration=0.9, dt=0.3, washout=0.3)
+    assert task.n_steps == 3

@@ -426,8 +426,13 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
         raise TypeError(f"lyapunov must be True or False, got {type(lyapunov).__name__}")
     check_steps(duration, net.dt, "duration")
     steps = max(1, check_steps(chunk, net.dt, "chunk"))
-    check_memory(8.0 * n_init * (3.0 * net.N + net.n_outputs + steps * max(net.n_inputs, 1)),
-                 "n_init", n_init, what=f"{n_init} initial states and their chunk inputs")
+    per_state = 3.0 * net.N + net.n_outputs
+    per_input = steps * max(net.n_inputs, 1)
+    check_memory(8.0 * 16 * (per_state + per_input), "chunk", chunk,
+                 what=f"16 initial states and their inputs over one chunk of {steps} steps")
+    check_memory(8.0 * n_init * (per_state + per_input), "n_init", n_init,
+                 what=f"{n_init} initial states and their inputs over one chunk of "
+                      f"{steps} steps")
     if lyapunov:
         _check_lyapunov_times(net, 200.0, 50.0, 1.0)
     gen = as_rng(rng)

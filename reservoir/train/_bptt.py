@@ -1076,8 +1076,13 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
                     dtype=dtype, workspace=workspace)
             except FloatingPointError:
                 blow_up = (epoch + 1, j + 1)
+                first = not losses and not batch_losses
                 messages.append(f"floating-point blow-up in {where}: the forward pass gave "
-                                "a non-finite loss")
+                                "a non-finite loss" + (
+                                    " before any training step: the initial network "
+                                    "itself overflows on this task (scale down its weights, "
+                                    "e.g. g, or the inputs; lr and clip_norm have not acted "
+                                    "yet)" if first else ""))
                 break
             if masks:      # absent weights: no gradient, so no Adam moments either
                 grads = {p: np.where(masks[p], g, 0.0) if p in masks else g
@@ -1105,8 +1110,9 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
                              f"({epoch} of {epochs}"
                              + (", the initial network)" if epoch == 0 else ")")
                              + f"; the {len(losses)} mini-batch step(s) of epoch "
-                             f"{epoch + 1} before it are discarded (try a smaller lr or "
-                             "clip_norm)")
+                             f"{epoch + 1} before it are discarded"
+                             + ("" if "before any training step" in messages[-1]
+                                else " (try a smaller lr or clip_norm)"))
             break
         batch_losses.extend(losses)
         epoch_loss = float(np.mean(losses))
