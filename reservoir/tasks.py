@@ -801,9 +801,12 @@ def time_reproduction(n_trials: int = 15000, *, mem_gap: float = 20.0, noise_std
                          f"within the 300 ms trial), got {mem_gap}")
     b0 = 70.0 + mem_gap
     if not allow:
+        # the smoothed pulse and the bump are waveforms 20 ms wide: sampled at least twice
+        # per width (as a waveform of period 20 ms), or their shape and integral are lost
+        # (at dt = 10 the pulse is 2 samples and carries 20 % less drive)
         _require_grid("time_reproduction", dt, 300.0,
-                      [("input pulse", 50.0, 70.0, None),
-                       ("target bump (at 70 + mem_gap)", b0, b0 + 20.0, None)])
+                      [("Hann-smoothed input pulse", 50.0, 70.0, 20.0),
+                       ("target bump (at 70 + mem_gap)", b0, b0 + 20.0, 20.0)])
     present = gen.integers(0, 2, size=n)
     pulse = _place(T, dt, 50.0, _hann_smoothed_pulse(20, 10))
     bump_1ms = scipy.signal.convolve(np.ones(20), 0.055 * scipy.signal.windows.gaussian(20, 12),
@@ -815,8 +818,8 @@ def time_reproduction(n_trials: int = 15000, *, mem_gap: float = 20.0, noise_std
     Y[:, in_bump, 0] = np.where(present[:, None] == 1, bump[None, in_bump], 0.045)
     n_on = int(present.sum())
     grid = _grid_report("time_reproduction", dt, T, 300.0,
-                        [("pulse", np.full(n_on, 50.0), 70.0, None),
-                         ("window", np.full(n_on, b0), b0 + 20.0, None)], allow)
+                        [("pulse", np.full(n_on, 50.0), 70.0, 20.0),
+                         ("window", np.full(n_on, b0), b0 + 20.0, 20.0)], allow)
     if noise_std > 0:
         U = _add_noise(U, noise_std, gen)
         Y = _add_noise(Y, noise_std, gen)

@@ -126,10 +126,12 @@ GRID_SPEC = {
     "xor": (200, [30, 50, 70, 200], None),
     "not_": (200, [30, 50, 70, 200], None),
     "flip_flop": (1010, [b + k for k in K8 for b in (50, 70, 90, 210)] + [1010], None),
-    "time_reproduction": (300, [50, 70, 90, 110, 300], None),
+    "time_reproduction": (300, [50, 70, 90, 110, 300], 20),   # smoothed pulse and bump
     "oscillation": (420, [100, 140, 160, 380, 420], 35),
     "flip_flop_3bit": (340, list(range(10, 341)), None),
 }
+#: Input pulses that are smooth waveforms (ms): undersampled below two samples per width.
+PULSE_PERIOD = {"time_reproduction": 20}
 DTS = (0.1, 0.25, 0.5, 0.7, 1.0, 2.0, 2.5, 3.0, 5.0, 7.0, 10.0, 15.0, 20.0, 25.0, 40.0)
 
 
@@ -174,7 +176,8 @@ def test_grid_rule_and_pulse_count(name, dt):
     ok = representable(name, dt)
     if not ok:
         with pytest.raises(ValueError, match=r"dt = [\d.]+ ms cannot represent the "
-                                             r"(\d+ ms |oscillation of period 35 ms)"):
+                                             r"(\d+ ms |oscillation of period 35 ms|"
+                                             r"Hann-smoothed input pulse of period 20 ms)"):
             make(name, dt)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -198,7 +201,8 @@ def test_grid_rule_and_pulse_count(name, dt):
             n_seen += 1
             want[i, lo:hi, c] = True
             want_amp[i, lo:hi, c] = a if a is not None else 0.0
-            n_bad += lo * q != on or hi * q != stop
+            n_bad += (lo * q != on or hi * q != stop
+                      or (name in PULSE_PERIOD and not q < Fraction(PULSE_PERIOD[name], 2)))
         if ok:  # exactly width / dt steps, starting at the onset
             assert hi - lo == (stop - on) / q and lo * q == on
     np.testing.assert_array_equal(task.inputs != 0, want)  # no pulse lost, none invented
@@ -250,3 +254,19 @@ def test_sine_sum_nyquist():
     assert task.info["grid"]["n_distorted"] == 1
     fine = rs.tasks.sine_sum(duration=240.0, dt=12.0)          # < 15, and 240 is a whole number of steps
     assert fine.info["grid"]["n_distorted"] == 0
+
+
+def test_time_reproduction_refuses_grids_that_undersample_its_smooth_waveforms():
+    """The Hann-smoothed 20 ms pulse at dt = 10 ms is 2 samples carrying 20 % less drive
+    than at dt = 1 (15.0 against 18.64): refused like any waveform sampled less than twice
+    per 20 ms. The rule is Nyquist's, not a promise of accuracy: at dt = 5 the drive (the
+    input integral) is 17.5, 6 % below dt = 1."""
+    with pytest.raises(ValueError, match=r"dt = 10 ms cannot represent"):
+        rs.tasks.time_reproduction(4, dt=10.0, noise_std=0.0, rng=0)
+    fine = rs.tasks.time_reproduction(4, dt=1.0, noise_std=0.0, rng=0)
+    coarse = rs.tasks.time_reproduction(4, dt=5.0, noise_std=0.0, rng=0)
+    on = fine.info["trial_types"] == 1
+    on5 = coarse.info["trial_types"] == 1
+    drive1 = fine.inputs[on][0, :, 0].sum() * 1.0
+    drive5 = coarse.inputs[on5][0, :, 0].sum() * 5.0
+    assert abs(drive1 - 18.6434) < 1e-3 and abs(drive5 - 17.5) < 1e-9
