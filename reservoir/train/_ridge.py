@@ -448,14 +448,21 @@ def is_trial_list(targets, inputs=None) -> bool:
     ``(B, T, K)`` beside array ``inputs`` is a batch, as before lists of trials existed."""
     if not isinstance(targets, (list, tuple)):
         return False
-    if inputs is not None and not isinstance(inputs, (list, tuple)):
-        return False
     if len(targets) == 0:
         return True
     try:
-        return np.ndim(targets[0]) == 2
+        two_d = np.ndim(targets[0]) == 2
     except Exception:                                   # ragged nested lists: not trials
         return False
+    if two_d and inputs is not None and not isinstance(inputs, (list, tuple)):
+        # beside one array of inputs, equal-shaped trials are a batch (as before lists of
+        # trials existed); trials of different shapes stay a list (and the inputs are then
+        # refused for not being one)
+        try:
+            return len({np.shape(y) for y in targets}) > 1
+        except Exception:
+            return True
+    return two_d
 
 
 def as_trials(net: Network, inputs, targets, masks=None):
