@@ -222,10 +222,22 @@ def load(path) -> Network:
     TypeError
         If ``path`` is not a str or path-like.
     """
+    return read_untrusted_archive(path, NetworkFileError, _load_archive)
+
+
+def read_untrusted_archive(path, error_cls, reader):
+    """Open ``path`` as a zip archive and return ``reader(zf, fail)``, every defect raising
+    ``error_cls(path, problem)`` (a ``ValueError`` subclass).
+
+    ``fail(problem)`` raises that error; anything else ``reader`` raises while reading
+    (a corrupted archive: bad CRC or local header, a forged compression method, the
+    encryption flag, memory or recursion exhausted) is reported the same way. Used by
+    :func:`load` and by the BPTT checkpoints.
+    """
     fspath = _fspath(path)
 
     def fail(problem):
-        raise NetworkFileError(fspath, problem)
+        raise error_cls(fspath, problem)
 
     with open(fspath, "rb") as raw:
         try:
@@ -234,8 +246,8 @@ def load(path) -> Network:
             fail(f"not a zip archive (.npz) ({type(exc).__name__}: {exc})")
         with zf:
             try:
-                return _load_archive(zf, fail)
-            except NetworkFileError:
+                return reader(zf, fail)
+            except error_cls:
                 raise
             except (MemoryError, RecursionError) as exc:
                 fail(f"{type(exc).__name__} while reading it")

@@ -147,3 +147,14 @@ def parse_or_exit(parser, check, argv=None):
         return check(args)
     except (TypeError, ValueError) as exc:
         parser.error(str(exc))
+
+
+def main_out_quick_threads(build_parser, check, run, argv=None) -> None:
+    """The command line ``[--out DIR] [--quick] [--threads N]`` shared by the paper modules:
+    parse ``argv`` with ``build_parser()``, check with ``check(out, quick, threads)`` (a bad
+    value exits with the usage and status 2), then ``run(out, quick, threads=threads)``."""
+    ap = build_parser()
+    out, quick, threads = parse_or_exit(
+        ap, lambda a: check(a.out, a.quick, a.threads), argv)
+    run(out, quick, threads=threads)
+

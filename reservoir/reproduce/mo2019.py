@@ -63,7 +63,7 @@ from reservoir.meanfield import (CLASS_NAMES, MeanFieldParams, chaos_threshold,
                                  chaotic_variances, gaussian_average, ls_fixed_points,
                                  mf_fixed_points, phase_diagram,
                                  readout_scale, stationary_variance, uncorrelated_ls_params)
-from reservoir.reproduce._figures import (check_out, check_quick, parse_or_exit,
+from reservoir.reproduce._figures import (check_out, check_quick, main_out_quick_threads,
                                           require_matplotlib, save_figure, subplots,
                                           write_json)
 
@@ -755,7 +755,4 @@ def main(argv=None) -> None:
     None
         Returns nothing, so that a console entry point ``sys.exit(main())`` exits with 0.
     """
-    ap = build_parser()
-    out, quick, threads = parse_or_exit(
-        ap, lambda a: _check(a.out, a.quick, a.threads), argv)
-    run(out, quick, threads=threads)
+    main_out_quick_threads(build_parser, _check, run, argv)

@@ -62,7 +62,7 @@ from reservoir._checks import as_int
 from reservoir._kernels.blas_threads import thread_budget
 from reservoir.analysis import network_closed_loop_gain, network_open_loop, network_pole
 from reservoir.meanfield import edge_of_chaos, multi_target, single_target
-from reservoir.reproduce._figures import (check_out, check_quick, parse_or_exit,
+from reservoir.reproduce._figures import (check_out, check_quick, main_out_quick_threads,
                                           require_matplotlib, save_figure, subplots,
                                           write_json)
 from reservoir.train import train_fixed_point_network
@@ -653,7 +653,4 @@ def main(argv=None) -> None:
     None
         Returns nothing, so that a console entry point ``sys.exit(main())`` exits with 0.
     """
-    ap = build_parser()
-    out, quick, threads = parse_or_exit(
-        ap, lambda a: _check(a.out, a.quick, a.threads), argv)
-    run(out, quick, threads=threads)
+    main_out_quick_threads(build_parser, _check, run, argv)

@@ -28,7 +28,6 @@ import json
 import numbers
 import os
 import tempfile
-import zipfile
 from collections.abc import Mapping
 
 import numba
@@ -37,7 +36,7 @@ import scipy.sparse as sp
 
 from .._version import __version__
 from ..errors import CheckpointError
-from ..io import _fspath, _read_member
+from ..io import _fspath, _read_member, read_untrusted_archive
 from ..network import Network
 
 FORMAT = "reservoir.bptt_checkpoint"
@@ -361,26 +360,8 @@ def read(path) -> Checkpoint:
         If the file cannot be opened.
     """
     fspath = _fspath(path)
-
-    def fail(problem):
-        raise CheckpointError(fspath, problem)
-
-    with open(fspath, "rb") as raw:
-        try:
-            zf = zipfile.ZipFile(raw)
-        except Exception as exc:  # BadZipFile, EOFError, ValueError, OSError, ...
-            fail(f"not a zip archive (.npz) ({type(exc).__name__}: {exc})")
-        with zf:
-            try:
-                return _read_archive(zf, fspath, fail)
-            except CheckpointError:
-                raise
-            except (MemoryError, RecursionError) as exc:
-                fail(f"{type(exc).__name__} while reading it")
-            except Exception as exc:
-                # a corrupted archive: bad CRC or local header (BadZipFile), a forged
-                # compression method (zlib.error, ...), the encryption flag, ...
-                fail(f"corrupted archive ({type(exc).__name__}: {exc})")
+    return read_untrusted_archive(fspath, CheckpointError,
+                                  lambda zf, fail: _read_archive(zf, fspath, fail))
 
 
 def _read_archive(zf, fspath, fail) -> Checkpoint:
