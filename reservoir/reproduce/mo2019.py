@@ -16,6 +16,14 @@ Figures (PNG and PDF), reproducing the claims of Mastrogiuseppe & Ostojic 2019:
   point.
 * ``mo2019_geometry_line``: solution classes along the line of solutions
   (sigma_nI = A / psi_A - A sigma_nm) for A = 0.5, 1, 2, with sigma_s and sigma_c.
+* ``mo2019_phase_map``: the mean-field solution classes over the plane of the target A and
+  the readout-feedback overlap sigma_nm (the readout on the line of solutions, sigma_nI =
+  A / psi_A - A sigma_nm; drawn against A because the lines of different targets cross in
+  the (sigma_nm, sigma_nI) plane), with finite networks trained at a few points of the plane
+  (exact overlaps, readout completed orthogonally to m and I so that the target is an exact
+  fixed point): marker fill = the class measured on the network from its own fixed points
+  (``readout_geometry``), edge = the theory's class at that point. The JSON holds each
+  network's ``theory`` and ``simulation`` class and the agreement fraction.
 * ``mo2019_training_success`` (R5, our reconstruction): networks
   trained by minimum-norm least squares on the open-loop target state; left, the fixed
   points of the exact two-field LS mean field and of the uncorrelated theory (LS direction
@@ -42,9 +50,11 @@ Figures (PNG and PDF), reproducing the claims of Mastrogiuseppe & Ostojic 2019:
 ``mo2019.json`` holds every plotted number and our reference numbers; each compared
 quantity has a ``theory`` and a ``simulation`` entry (with N and the number of realisations).
 ``--quick``: N = 400, 2 realisations, 4 targets (R5: N = 300, 2 networks x 17 starts at
-4 targets; R6: N = 400, 3 targets, 1 realisation; R4: N = 800), under 2 minutes on 2 cores;
-the full run uses N = 2000, 5 realisations and 9 targets (R5: N = 1000, 5 networks x 23
-starts at 8 targets; R6: N = 1500, 9 targets, 3 realisations; R4: N = 2500).
+4 targets; R6: N = 400, 3 targets, 1 realisation; R4: N = 800; phase map: 19 x 33 theory
+grid, 12 networks at N = 300), under 2 minutes on 2 cores; the full run uses N = 2000, 5
+realisations and 9 targets (R5: N = 1000, 5 networks x 23 starts at 8 targets; R6: N = 1500,
+9 targets, 3 realisations; R4: N = 2500; phase map: 91 x 161 grid, 30 networks at N = 800,
+fixed points certified complete).
 """
 
 from __future__ import annotations
@@ -58,7 +68,7 @@ import numpy as np
 
 import reservoir as rs
 from reservoir._kernels.blas_threads import thread_budget
-from reservoir._checks import as_int
+from reservoir._checks import as_float_array, as_int
 from reservoir.meanfield import (CLASS_NAMES, MeanFieldParams, chaos_threshold,
                                  chaotic_variances, gaussian_average, ls_fixed_points,
                                  mf_fixed_points, phase_diagram,
@@ -585,6 +595,202 @@ def figure_spectra(rows, out):
     save_figure(fig, out, "mo2019_spectra")
 
 
+# ------------------------------------------------- R3b: 2-D map of the solution classes
+#: Bulk, feedback and input of the phase map: the example's (readout direction free).
+PHASE_MAP = {k: EXAMPLE[k] for k in ("g", "Sm", "SI", "rho")}
+#: Colours of the classes of :data:`CLASS_NAMES`, in that order.
+CLASS_COLORS = ("#4C72B0", "#55A868", "#DD8452", "#C44E52")
+#: ``(A, sigma_nm)`` of the quick run's networks: one inside each class, two more bistable
+#: and unstable ones at other targets, then six within 0.1-0.15 of the boundaries sigma_s
+#: and sigma_c of A = 1 (1.8517, 3.3192) and A = -1 (1.7368, 2.9894).
+PHASE_MAP_POINTS_QUICK = ((1.0, -0.5), (1.0, 1.0), (-1.0, 2.3), (1.0, 4.5), (2.0, 3.5),
+                          (-1.5, 5.0), (1.0, 1.75), (1.0, 1.95), (1.0, 3.2), (1.0, 3.45),
+                          (-1.0, 1.65), (-1.0, 3.1))
+
+
+def overlap_network(N, A, overlap_nm, seed):
+    """A finite network trained to hold ``A`` with its readout at a point of the class map.
+
+    The bulk, ``m`` and ``I`` are those of :data:`PHASE_MAP` with exact overlaps
+    (:func:`reservoir.exact_overlap_network`); the readout ``n`` starts with exactly
+    ``sigma_nm = overlap_nm`` and ``sigma_nI = A / psi_A - A sigma_nm`` (the mean-field line of
+    solutions) and is then trained (our construction): the open-loop state ``x*`` with the
+    feedback clamped at ``A`` is found by plain iteration (a contraction for g < 1), and the
+    minimum-norm change of ``n`` orthogonal to ``m`` and ``I`` that makes ``n . phi(x*) / N
+    = A`` is added, so that ``x*`` is an exact closed-loop fixed point at the target while
+    both overlaps stay exactly where the theory puts them (the change is O(N^-1/2)).
+
+    Parameters
+    ----------
+    N : int
+        Number of units (>= 3).
+    A : float
+        Target (readout units).
+    overlap_nm : float
+        Readout-feedback overlap ``sigma_nm`` (state units).
+    seed : int
+        Seed of the network.
+
+    Returns
+    -------
+    net : Network
+        The trained network (drive it with ``u = [1]``).
+    info : dict
+        ``overlap_nI`` (the line's value), ``x_target`` (the fixed point, shape (N,)),
+        ``correction`` (``|delta n| / |n|`` of the training step).
+
+    Raises
+    ------
+    FloatingPointError
+        If the open-loop iteration does not converge.
+    """
+    base = MeanFieldParams.from_code_parameters(**PHASE_MAP, p=1.0, p_m=1.0, p_I=0.3)
+    snI = float(phase_diagram(base, [A], [overlap_nm]).overlap_nI[0, 0])
+    s = np.sqrt(1.0 - PHASE_MAP["rho"] ** 2)
+    net = rs.exact_overlap_network(N, **PHASE_MAP, p=0.0,
+                                   p_m=overlap_nm / (PHASE_MAP["Sm"] * s),
+                                   p_I=snI / (PHASE_MAP["SI"] * s), readout_scale=1.0, rng=seed)
+    J, m, I = net.dense_J(), net.W_fb[:, 0], net.W_in[:, 0]
+    n = N * net.W_out[0]
+    x = A * m + I
+    for _ in range(2000):
+        x_new = J @ np.tanh(x) + A * m + I
+        done = np.max(np.abs(x_new - x)) < 1e-13
+        x = x_new
+        if done:
+            break
+    else:
+        raise FloatingPointError(f"the open-loop state at A = {A} did not converge")
+    r = np.tanh(x)
+    Q, _ = np.linalg.qr(np.column_stack([m, I]))
+    r_perp = r - Q @ (Q.T @ r)
+    c = (N * A - n @ r) / (r_perp @ r)
+    n_new = n + c * r_perp
+    return net.with_readout((n_new / N)[None, :]), {
+        "overlap_nI": snI, "x_target": x,
+        "correction": float(abs(c) * np.linalg.norm(r_perp) / np.linalg.norm(n))}
+
+
+def phase_map(A_grid, overlap_nm_grid, points, N, *, n_grid=1501, certify=False, seed0=0):
+    """Mean-field classes on the (sigma_nm, A) plane and finite networks placed on it.
+
+    The theory: :func:`reservoir.meanfield.phase_diagram` of the example's statistics
+    (:data:`PHASE_MAP`) on the grid ``A_grid x overlap_nm_grid``; every cell's readout lies on
+    the line of solutions, ``sigma_nI = A / psi_A - A sigma_nm`` (the map is drawn against
+    the target ``A`` rather than ``sigma_nI``: lines of different targets cross in the
+    ``(sigma_nm, sigma_nI)`` plane, where one readout solves several targets). The networks:
+    one :func:`overlap_network` per point ``(A, sigma_nm)``, classified by
+    :func:`reservoir.readout_geometry` at the target from its own fixed points
+    (:func:`reservoir.find_fixed_points`) and compared with the theory's class at the same
+    point (computed there, not read off the grid).
+
+    Parameters
+    ----------
+    A_grid : array_like, shape (nA,)
+        Targets of the theory grid (readout units).
+    overlap_nm_grid : array_like, shape (nm,)
+        Readout-feedback overlaps of the theory grid (state units).
+    points : array_like, shape (P, 2)
+        ``(A, sigma_nm)`` of each network.
+    N : int
+        Number of units of the networks (>= 3).
+    n_grid : int
+        Grid points in ``z`` of the theory's root count.
+    certify : bool or None
+        Passed to :func:`reservoir.find_fixed_points` (``None``: its default, a proof of
+        completeness; slower).
+    seed0 : int
+        Network ``p`` has seed ``seed0 + p``.
+
+    Returns
+    -------
+    dict
+        ``theory`` (the grid, ``class_index`` (nA, nm), ``class_names``, ``success``),
+        ``networks`` (per network: ``A``, ``overlap_nm``, ``overlap_nI`` as theory /
+        simulation, ``theory`` and ``simulation`` classes, ``agree``, the fixed points'
+        readouts and stability, the training correction), ``agreement`` (fraction of
+        networks whose class equals the theory's), ``N`` and ``n_networks``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If a grid is not a finite 1-D array, ``points`` has not shape (P, 2) or ``N`` is not
+        an integer >= 3.
+    """
+    A_grid = as_float_array(A_grid, "A_grid", 1)
+    snm_grid = as_float_array(overlap_nm_grid, "overlap_nm_grid", 1)
+    points = as_float_array(points, "points", 2)
+    if points.shape[1] != 2:
+        raise ValueError(f"points must have shape (P, 2) of (A, overlap_nm), got "
+                         f"{points.shape}")
+    N = as_int(N, "N", minimum=3)
+    seed0 = as_int(seed0, "seed0", minimum=0)
+    base = MeanFieldParams.from_code_parameters(**PHASE_MAP, p=1.0, p_m=1.0, p_I=0.3)
+    pd = phase_diagram(base, A_grid, snm_grid, n_grid=n_grid)
+    nets = []
+    for k, (A, snm) in enumerate(points):
+        A, snm = float(A), float(snm)
+        th = phase_diagram(base, [A], [snm], n_grid=n_grid)
+        net, info = overlap_network(N, A, snm, seed0 + k)
+        fps = rs.find_fixed_points(net, [1.0], certify=certify, rng=seed0 + k)
+        rep = rs.stability_report(net, [1.0], A, n_init=1, lyapunov=False, fixed_points=fps,
+                                  rng=seed0 + k)
+        geo = rs.readout_geometry(net, [1.0], report=rep)
+        theory_cls = CLASS_NAMES[int(th.class_index[0, 0])]
+        nets.append({"A": A,
+                     "overlap_nm": {"theory": snm, "simulation": float(geo.overlap_nm[0])},
+                     "overlap_nI": {"theory": info["overlap_nI"],
+                                    "simulation": float(geo.overlap_nI[0])},
+                     "N": N, "seed": seed0 + k, "theory": theory_cls,
+                     "simulation": geo.solution_class,
+                     "agree": theory_cls == geo.solution_class,
+                     "n_fixed_points": {"theory": int(th.n_fixed_points[0, 0]),
+                                        "simulation": int(len(fps))},
+                     "n_stable_fixed_points": {"theory": int(th.n_stable_fixed_points[0, 0]),
+                                               "simulation": int(np.sum(fps.stable))},
+                     "fixed_points_z": fps.z[:, 0].tolist(), "stable": fps.stable.tolist(),
+                     "target_slope_theory": float(th.target_slope[0, 0]),
+                     "readout_correction": info["correction"],
+                     "messages": list(rep.messages)})
+    agreement = float(np.mean([r["agree"] for r in nets])) if nets else None
+    return {"theory": {"A": A_grid.tolist(), "overlap_nm": snm_grid.tolist(),
+                       "overlap_nI": pd.overlap_nI.tolist(),
+                       "class_index": pd.class_index.tolist(), "class_names": list(CLASS_NAMES),
+                       "success": bool(pd.success), "messages": list(pd.messages)},
+            "parameters": {**PHASE_MAP, "N": N}, "networks": nets, "agreement": agreement,
+            "N": N, "n_networks": len(nets)}
+
+
+def figure_phase_map(data, out):
+    """Draw ``mo2019_phase_map``: the theory's classes as regions, the networks as markers
+    (fill: the class measured on the network; edge: the theory's class at that point)."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+    from matplotlib.lines import Line2D
+    th = data["theory"]
+    fig, ax = subplots(figsize=(7, 5), constrained_layout=True)
+    ax.pcolormesh(th["overlap_nm"], th["A"], np.array(th["class_index"]), shading="nearest",
+                  cmap=ListedColormap(CLASS_COLORS), vmin=-0.5, vmax=3.5, alpha=0.35)
+    for r in data["networks"]:
+        ax.scatter([r["overlap_nm"]["simulation"]], [r["A"]], s=90, marker="o", zorder=5,
+                   facecolor=CLASS_COLORS[CLASS_NAMES.index(r["simulation"])],
+                   edgecolor=CLASS_COLORS[CLASS_NAMES.index(r["theory"])], linewidth=2.5)
+    handles = [Patch(facecolor=c, alpha=0.35, label=f"{name} (theory)")
+               for c, name in zip(CLASS_COLORS, CLASS_NAMES)]
+    handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="0.6",
+                          markeredgecolor="k", markeredgewidth=2, markersize=9,
+                          label="network: fill = measured class, edge = theory's class"))
+    ax.legend(handles=handles, fontsize=7, ncol=2, loc="upper center",
+              bbox_to_anchor=(0.5, -0.13))
+    agree = data["agreement"]
+    ax.set(xlabel="readout-feedback overlap sigma_nm (sigma_nI = A / psi_A - A sigma_nm)",
+           ylabel="target A",
+           title=f"Solution classes (mean field) and {data['n_networks']} networks, "
+                 f"N = {data['N']}" + (f": {100 * agree:.0f}% agree" if agree is not None
+                                      else ""))
+    save_figure(fig, out, "mo2019_phase_map")
+
+
 def checkable_numbers():
     base = MeanFieldParams.from_code_parameters(**EXAMPLE)
     out = {"sigma_hat_nm": {"theory": base.overlap_nm, "spec": 1.639230},
@@ -617,7 +823,8 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
     """Reproduce the Mastrogiuseppe & Ostojic (2019) figures: PNG + PDF and ``mo2019.json``.
 
     Writes ``mo2019_vary_A``, ``mo2019_geometry_line``, ``mo2019_bulk_chaos``,
-    ``mo2019_spectra`` and ``mo2019_training_success`` (``.png`` and ``.pdf``) and
+    ``mo2019_spectra``, ``mo2019_training_success`` and ``mo2019_phase_map`` (``.png`` and
+    ``.pdf``) and
     ``mo2019.json`` into ``out`` (see the module docstring for what each shows); logs a
     summary line at level INFO.
 
@@ -699,17 +906,34 @@ def _run(out, quick):
     training = fig_training_success(out=out, **ts)
     sections["training_success"] = time.perf_counter() - t
     logger.debug("mo2019: training_success done in %.1f s", sections["training_success"])
+    t = time.perf_counter()
+    if quick:
+        # grid points at -0.875 + k/4: a cell edge lies on sigma_nm = 0
+        pm = dict(A_grid=np.linspace(-2.0, 2.5, 19),
+                  overlap_nm_grid=np.linspace(-0.875, 7.125, 33),
+                  points=PHASE_MAP_POINTS_QUICK, N=300, certify=False)
+    else:
+        pm = dict(A_grid=np.linspace(-2.0, 2.5, 91),
+                  overlap_nm_grid=np.linspace(-0.975, 7.025, 161),
+                  points=[(A, s) for A in (-1.5, -1.0, 0.5, 1.0, 2.0)
+                          for s in (-0.5, 1.0, 2.0, 3.0, 4.5, 6.0)], N=800, certify=None)
+    phase = phase_map(**pm)
+    figure_phase_map(phase, out)
+    sections["phase_map"] = time.perf_counter() - t
+    logger.debug("mo2019: phase_map done in %.1f s", sections["phase_map"])
     result = {"parameters": {**EXAMPLE, "N": N, "realisations": n_real, "quick": quick},
               "vary_A_theory": theory_rows, "vary_A_networks": net_rows,
               "geometry_line": {"theory": boundaries,
                                 "spec": {"0.5": [1.4325, 2.0193], "1.0": [1.8517, 3.3192],
                                          "2.0": [2.9004, 6.2179], "-1.0": [1.7368, 2.9894]}},
               "training_success": training, "bulk_chaos": chaos, "spectra": spectra,
+              "phase_map": phase,
               "checkable": None, "seconds": None}
     dz = [abs(r["z"]["theory"] - r["z"]["simulation"]) for r in net_rows]
     agree = np.mean([r["stable"]["theory"] == r["stable"]["simulation"] for r in net_rows])
     result["summary"] = {"mean_abs_z_error": float(np.mean(dz)),
-                         "stability_agreement": float(agree)}
+                         "stability_agreement": float(agree),
+                         "phase_map_agreement": phase["agreement"]}
     t = time.perf_counter()
     result["checkable"] = checkable_numbers()
     sections["checkable"] = time.perf_counter() - t

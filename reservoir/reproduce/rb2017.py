@@ -35,15 +35,22 @@ Figures (PNG and PDF), reproducing the claims of Rivkind & Barak 2017:
   attractors and of the outlier at A = 0.5 against N (log-log, with ``N^-1/2``).
 * ``rb2017_robustness`` (R7): g = 1, A = 1: static output gain of an input through ``u``
   (MF ``T(0) = 0.441``) and through independent random vectors (rms, ``O(N^-1/2)``) vs N.
+* ``rb2017_relu_vs_sigmoid`` (the abstract's RLU/sigmoid contrast): one target per net, tanh and
+  ReLU on the same bulks: fraction of networks whose trained state the fixed-point
+  analysis reports stable (theory: tanh always, ReLU never: an exact zero pole, a line
+  attractor reported ``"marginal"`` with ``continuum_dim = 1``), Wilson 95 % intervals;
+  tanh with two consecutive targets: the alternation rule and the mean-field verdicts.
 
 ``rb2017.json``: every plotted number and our reference numbers, each compared
 quantity with ``theory`` and ``simulation`` entries, N and the number of realisations.
 ``--quick``: N = 500 (1000 for three targets), 2 realisations; the map N = 300 with 4
 networks per pair on {0.5, 1, 2, 3}; the edge N = 1000, 3 networks per point, g = 1.5, 2;
 finite size N = 200, 400, 800; robustness N = 250, 500, 1000 (about a minute on 2 shared
-cores with the default ``--threads 1``). Full: N = 2000 (1000 for three targets), 4
+cores with the default ``--threads 1``); ReLU vs sigmoid N = 200, 3 networks per point on
+{0.5, 1.5, 3}. Full: N = 2000 (1000 for three targets), 4
 realisations; the map N = 1000, 20 networks per pair on {0.25, 0.5, 1, 1.5, 2, 3}; the edge
-N = 1000, 10 networks per point, g = 1.2, 1.5, 2, 2.5; N up to 2000 for R6 and R7.
+N = 1000, 10 networks per point, g = 1.2, 1.5, 2, 2.5; N up to 2000 for R6 and R7;
+ReLU vs sigmoid N = 1000, 20 networks per point on {0.25, 0.5, 1, 1.5, 2, 3}.
 """
 
 from __future__ import annotations
@@ -60,7 +67,8 @@ import scipy.linalg
 import reservoir as rs
 from reservoir._checks import as_int
 from reservoir._kernels.blas_threads import thread_budget
-from reservoir.analysis import network_closed_loop_gain, network_open_loop, network_pole
+from reservoir.analysis import (find_fixed_points, network_closed_loop_gain, network_open_loop,
+                                network_pole)
 from reservoir.meanfield import edge_of_chaos, multi_target, single_target
 from reservoir.reproduce._figures import (check_out, check_quick, main_out_quick_threads,
                                           require_matplotlib, save_figure, subplots,
@@ -505,6 +513,207 @@ def robustness_figure(Ns, n_real, n_vec, out_json):
     return fig
 
 
+def wilson_interval(k, n, z=1.959963984540054):
+    """Wilson score interval of a binomial proportion (95 % for the default ``z``).
+
+    ``(p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)`` with ``p = k / n``
+    (Wilson 1927); unlike the normal interval it stays inside [0, 1] and is not empty at
+    ``k = 0`` or ``k = n``.
+
+    Parameters
+    ----------
+    k : int
+        Number of successes, ``0 <= k <= n``.
+    n : int
+        Number of trials (>= 1).
+    z : float
+        Standard normal quantile (> 0; default the two-sided 95 % one).
+
+    Returns
+    -------
+    (float, float)
+        Lower and upper bound (fractions).
+
+    Raises
+    ------
+    ValueError
+        If ``n < 1``, ``k`` is outside ``[0, n]`` or ``z`` is not positive.
+    """
+    n = as_int(n, "n", minimum=1)
+    k = as_int(k, "k", minimum=0)
+    if k > n:
+        raise ValueError(f"k must be at most n = {n}, got {k}")
+    if not (isinstance(z, (int, float)) and np.isfinite(z) and z > 0):
+        raise ValueError(f"z must be a positive finite number, got {z!r}")
+    p = k / n
+    den = 1.0 + z * z / n
+    centre = (p + z * z / (2 * n)) / den
+    half = z / den * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    # k = 0 (k = n): the lower (upper) bound is exactly 0 (1); do not leave rounding there
+    lo = 0.0 if k == 0 else max(0.0, centre - half)
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return float(lo), float(hi)
+
+
+def attractor_stability(net, x_fixed):
+    """Stability of each trained state as the fixed-point analysis reports it.
+
+    :func:`reservoir.analysis.find_fixed_points` (slow-point search seeded exactly at the
+    trained states, no certificate), each trained state matched to the found point nearest
+    to it: within 1e-6 (1 + max|x|) in max-norm (``"match": "point"``), or, for a point
+    that the analysis reports on a continuum (``continuum_dim >= 1``), on the same ray
+    ``c x``, ``c > 0`` (cosine > 1 - 1e-9; ``"match": "ray"``: ReLU without bias is
+    positively homogeneous, and the analysis may report the continuum by another of its
+    points, whose flow Jacobian is the same because ``phi'(c x) = phi'(x)``). Returns one
+    dict per trained state: ``stability`` (``"stable"``, ``"saddle"``, ``"unstable"``,
+    ``"marginal"`` or ``"unknown"``; ``"not found"`` when no point matches),
+    ``continuum_dim``, the leading flow pole ``[Re, Im]`` (largest real part, 1/tau), the
+    reported point's ``z`` and ``match``.
+    """
+    fp = find_fixed_points(net, method="slow", initial_states=x_fixed, certify=False)
+    rows = []
+    for x in x_fixed:
+        match, i = None, -1
+        if len(fp.z):
+            d = np.max(np.abs(fp.x - x), axis=1)
+            i = int(np.argmin(d))
+            if d[i] <= 1e-6 * (1 + np.max(np.abs(x))):
+                match = "point"
+            else:
+                cos = fp.x @ x / (np.linalg.norm(fp.x, axis=1) * np.linalg.norm(x) + 1e-300)
+                ray = np.flatnonzero((cos > 1 - 1e-9) & (fp.continuum_dim >= 1))
+                if ray.size:
+                    match, i = "ray", int(ray[0])
+        if match is None:
+            rows.append({"stability": "not found", "continuum_dim": -1,
+                         "leading_pole": [float("nan"), float("nan")], "z": float("nan"),
+                         "match": None})
+            continue
+        ev = fp.jacobian_eigenvalues[i]
+        lead = ev[np.argmax(ev.real)]
+        rows.append({"stability": str(fp.stability[i]),
+                     "continuum_dim": int(fp.continuum_dim[i]),
+                     "leading_pole": [float(lead.real), float(lead.imag)],
+                     "z": float(fp.z[i, 0]), "match": match})
+    return rows
+
+
+def relu_sigmoid_figure(N, seeds, values, out_json, g=1.0):
+    """The ReLU-versus-sigmoid contrast (Rivkind & Barak 2017, abstract).
+
+    (a) One target ``A`` per network (each ``A`` in ``values``), trained with ``phi =
+    "tanh"`` and ``phi = "relu"`` on the same bulk seeds: theory says every tanh attractor
+    is stable (a single sigmoid target is always stable in the outlier sense, g = 1 below
+    the edge of chaos) and every ReLU attractor marginal (exact zero pole, a line attractor:
+    ``continuum_dim = 1``). (b) tanh, two targets ``{A_i, A_i+1}`` (consecutive
+    ``values``): the alternation rule, at most every other attractor stable (by ``|A|``)
+    and the mean-field verdict per attractor. Success = the fixed-point analysis reports the
+    trained state as ``"stable"``. Fractions with Wilson 95 % intervals.
+    """
+    values = [float(v) for v in values]
+    seeds = list(seeds)
+    n = len(seeds)
+    single = {"tanh": [], "relu": []}
+    for phi in ("tanh", "relu"):
+        for A in values:
+            nets = []
+            for seed in seeds:
+                net, xf = trained(N, g, [A], seed, phi=phi)
+                nets.append(attractor_stability(net, xf)[0] | {"seed": seed})
+            k = sum(r["stability"] == "stable" for r in nets)
+            n_marg = sum(r["stability"] == "marginal" for r in nets)
+            n_line = sum(r["continuum_dim"] == 1 for r in nets)
+            single[phi].append({
+                "A": A, "networks": nets,
+                "success": {"theory": 1.0 if phi == "tanh" else 0.0,
+                            "simulation": k / n, "wilson95": wilson_interval(k, n)},
+                "marginal": {"theory": 0.0 if phi == "tanh" else 1.0,
+                             "simulation": n_marg / n},
+                "line_attractor": {"theory": 0.0 if phi == "tanh" else 1.0,
+                                   "simulation": n_line / n},
+                "max_abs_leading_pole": float(max(abs(r["leading_pole"][0]) for r in nets
+                                                  if r["stability"] != "not found")
+                                              if any(r["stability"] != "not found"
+                                                     for r in nets) else float("nan"))})
+    pairs = []
+    for a1, a2 in zip(values[:-1], values[1:]):
+        mt = multi_target(g, [a1, a2])
+        per_att = [[], []]
+        alternation = 0
+        for seed in seeds:
+            net, xf = trained(N, g, [a1, a2], seed)
+            rows = attractor_stability(net, xf)
+            for kk in range(2):
+                per_att[kk].append(rows[kk] | {"seed": seed})
+            alternation += not all(r["stability"] == "stable" for r in rows)
+        atts = []
+        for kk, att in enumerate(mt.attractors):
+            k = sum(r["stability"] == "stable" for r in per_att[kk])
+            atts.append({"A": att.A, "networks": per_att[kk],
+                         "leading_pole": {"theory": [float(att.poles[0].real),
+                                                     float(att.poles[0].imag)],
+                                          "simulation": [r["leading_pole"]
+                                                         for r in per_att[kk]]},
+                         "success": {"theory": float(att.stable), "simulation": k / n,
+                                     "wilson95": wilson_interval(k, n)}})
+        pairs.append({"targets": [a1, a2], "attractors": atts,
+                      "alternation": {"theory": 1.0, "simulation": alternation / n}})
+    fig, (ax, bx) = subplots(1, 2, figsize=(10, 3.8), constrained_layout=True)
+    off = 0.06 * (max(values) - min(values) + 1e-9)
+    for phi, dx, color, marker in (("tanh", -off, "C0", "o"), ("relu", off, "C3", "s")):
+        fr = np.array([r["success"]["simulation"] for r in single[phi]])
+        lo = np.array([r["success"]["wilson95"][0] for r in single[phi]])
+        hi = np.array([r["success"]["wilson95"][1] for r in single[phi]])
+        ax.errorbar(np.array(values) + dx, fr, yerr=[fr - lo, hi - fr], fmt=marker,
+                    color=color, capsize=3, label=f"{phi}: stable (Wilson 95 %)")
+        mg = [r["marginal"]["simulation"] for r in single[phi]]
+        ax.scatter(np.array(values) + dx, mg, marker="x", color=color,
+                   label=f"{phi}: marginal (line attractor)")
+    ax.axhline(1.0, color="C0", ls="--", lw=0.8, label="theory tanh: stable")
+    ax.axhline(0.0, color="C3", ls="--", lw=0.8, label="theory ReLU: marginal, never stable")
+    ax.set(xlabel="target A", ylabel="fraction of networks", ylim=(-0.05, 1.3),
+           title=f"one target, g = {g:g}: N = {N}, {n} networks per point")
+    ax.legend(fontsize=6, loc="upper center", ncol=2)
+    for i, p in enumerate(pairs):
+        for kk, att in enumerate(p["attractors"]):
+            s = att["success"]
+            x = i + (kk - 0.5) * 0.3
+            lo, hi = s["wilson95"]
+            bx.errorbar([x], [s["simulation"]], yerr=[[s["simulation"] - lo],
+                                                       [hi - s["simulation"]]],
+                        fmt="o" if kk else "s", color=f"C{kk}", capsize=3,
+                        label=("network: smaller |A|" if kk == 0 else
+                               "network: larger |A|") if i == 0 else None)
+            bx.scatter([x], [s["theory"]], marker="_", s=300, color="k",
+                       label="mean field" if i == 0 and kk == 0 else None)
+    bx.set_xticks(range(len(pairs)), [f"{{{a:g}, {b:g}}}" for a, b in
+                                      (p["targets"] for p in pairs)])
+    bx.set(xlabel="tanh, two targets", ylabel="fraction stable (Wilson 95 %)",
+           ylim=(-0.05, 1.3), xlim=(-0.6, len(pairs) - 0.4),
+           title=f"alternation rule: N = {N}, {n} networks per pair")
+    bx.legend(fontsize=6, loc="upper center", ncol=3)
+    relu_nets = [r for row in single["relu"] for r in row["networks"]]
+    zero_pole = np.mean([r["stability"] != "stable" and r["continuum_dim"] == 1
+                         and abs(r["leading_pole"][0]) < 1e-8 for r in relu_nets])
+    tanh_ok = min(row["success"]["simulation"] for row in single["tanh"])
+    alt = min((p["alternation"]["simulation"] for p in pairs), default=float("nan"))
+    verdicts = [a["success"]["theory"] == (a["success"]["simulation"] >= 0.5)
+                for p in pairs for a in p["attractors"]]
+    claims = {
+        "one_sigmoid_target_is_stable": {"theory": 1.0, "simulation": tanh_ok,
+                                         "agrees": bool(tanh_ok == 1.0)},
+        "relu_zero_pole_line_attractor": {"theory": 1.0, "simulation": float(zero_pole),
+                                          "agrees": bool(zero_pole == 1.0)},
+        "alternation_rule": {"theory": 1.0, "simulation": alt, "agrees": bool(alt == 1.0)},
+        "mean_field_verdict_per_attractor": {
+            "theory": 1.0, "simulation": float(np.mean(verdicts)) if verdicts else float("nan"),
+            "agrees": bool(verdicts) and all(verdicts)}}
+    out_json["relu_vs_sigmoid"] = {"g": g, "N": N, "realisations": n, "values": values,
+                                   "single_target": single, "two_targets_tanh": pairs,
+                                   "claims": claims}
+    return fig
+
+
 def checkable(out_json):
     table = []
     for g, A in [(0.5, 0.5), (0.5, 1.0), (1.0, 1.0), (1.5, 1.0), (2.0, 2.0)]:
@@ -526,7 +735,7 @@ def _check(out, quick, threads):
 def run(out, quick: bool = False, *, threads: int = 1) -> dict:
     """Reproduce the Rivkind & Barak (2017) figures: PNG + PDF and ``rb2017.json``.
 
-    Writes the ten ``rb2017_*`` figures (``.png`` and ``.pdf``; see the module docstring)
+    Writes the eleven ``rb2017_*`` figures (``.png`` and ``.pdf``; see the module docstring)
     and ``rb2017.json`` into ``out``; logs a summary line at level INFO.
 
     Parameters
@@ -572,11 +781,13 @@ def _run(out_dir, quick):
         fs_N, fs_seeds = [200, 400, 800], [range(10), range(10), range(6)]
         rob_N = [250, 500, 1000]
         edge_N, edge_seeds, edge_g = 1000, range(3), [1.5, 2.0]
+        rs_N, rs_seeds, rs_values = 200, range(3), [0.5, 1.5, 3.0]
     else:
         map_N, map_seeds, map_values = 1000, range(20), [0.25, 0.5, 1.0, 1.5, 2.0, 3.0]
         fs_N, fs_seeds = [250, 500, 1000, 2000], [range(16), range(16), range(10), range(8)]
         rob_N = [250, 500, 1000, 2000]
         edge_N, edge_seeds, edge_g = 1000, range(10), [1.2, 1.5, 2.0, 2.5]
+        rs_N, rs_seeds, rs_values = 1000, range(20), [0.25, 0.5, 1.0, 1.5, 2.0, 3.0]
     edge_f = [0.5, 0.8, 1.3, 2.0, 3.0]
     out = {"quick": quick}
     timing = {}
@@ -594,7 +805,9 @@ def _run(out_dir, quick):
             ("rb2017_feedback_distribution",
              lambda: feedback_distribution_figure(N, max(1, n_real - 1), out, quick)),
             ("rb2017_finite_size", lambda: finite_size_figure(fs_N, fs_seeds, out)),
-            ("rb2017_robustness", lambda: robustness_figure(rob_N, n_real + 1, 4, out))):
+            ("rb2017_robustness", lambda: robustness_figure(rob_N, n_real + 1, 4, out)),
+            ("rb2017_relu_vs_sigmoid", lambda: relu_sigmoid_figure(rs_N, rs_seeds,
+                                                                   rs_values, out))):
         t1 = time.perf_counter()
         fig = make()
         timing[name] = time.perf_counter() - t1
@@ -614,7 +827,9 @@ def _run(out_dir, quick):
         f"two-target poles mean |error| {err:.3f}; stability map agreement "
         f"{out['stability_map']['agreement']:.2f}; finite-size slopes "
         f"{[round(v['simulation'], 2) for v in fs.values()]}; random-input gain slope "
-        f"{out['robustness']['loglog_slope_v']['simulation']:.2f}; "
+        f"{out['robustness']['loglog_slope_v']['simulation']:.2f}; ReLU vs sigmoid claims "
+        f"agreeing {sum(c['agrees'] for c in out['relu_vs_sigmoid']['claims'].values())}/"
+        f"{len(out['relu_vs_sigmoid']['claims'])}; "
         f"{out['seconds']:.0f} s; outputs in {out_dir}")
     return out
 
