@@ -732,9 +732,15 @@ def random_network(N: int, g: float, n_inputs: int = 1, n_outputs: int = 1, *,
             _spectral_radius_of(sp.csr_matrix((N, N)))   # raises the documented error
     seed = rng if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) else None
     gen = as_rng(rng)
+    eig_bytes = 3 * 8.0 * N * N if spectral_radius is not None and not sparse else 0.0
+    # N first (with at most one input and output), so that a huge N is not blamed on them
+    check_memory(_random_network_bytes(N, min(n_inputs, 1), min(n_outputs, 1), density, init,
+                                       sparse) + eig_bytes, "N", N,
+                 what=("a dense (N, N) J" if not sparse else
+                       f"a sparse J of density {density:g} (about {density * N * N:.3g} "
+                       "nonzeros)") + " and the network's copy")
     for arg, k in (("n_inputs", n_inputs), ("n_outputs", n_outputs)):
         check_memory(2 * 8.0 * N * (k + 1), arg, k, what=f"the (N, {arg}) weights")
-    eig_bytes = 3 * 8.0 * N * N if spectral_radius is not None and not sparse else 0.0
     check_memory(_random_network_bytes(N, n_inputs, n_outputs, density, init, sparse)
                  + eig_bytes, "N", N,
                  what=("a dense (N, N) J" if not sparse else

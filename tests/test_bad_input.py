@@ -878,3 +878,13 @@ def test_memory_refusals_blame_the_argument_that_is_too_large(tiny_machine):
         rs.sweep(noisy_value, {"g": range(1000), "n": range(1000)})
     with pytest.raises(ValueError, match=r"^chunk=1000000.0 needs about"):
         ra.stability_report(net, n_init=4, chunk=1e6, lyapunov=False, rng=0)
+
+
+def test_a_huge_sparse_network_is_refused_naming_N(tiny_machine):
+    """random_network(10**9, density=1e-9): ten connections in all, but the (N,) vectors
+    alone need 24 GB; the refusal names N, not n_inputs."""
+    tiny_machine(2**30)
+    with pytest.raises(ValueError, match=r"^N=1000000000 needs about"):
+        rs.random_network(10**9, 1.0, density=1e-9, rng=0)
+    with pytest.raises(ValueError, match=r"^n_inputs=10000000 needs about"):
+        rs.random_network(100, 1.0, n_inputs=10**7, rng=0)
