@@ -158,3 +158,16 @@ def main_out_quick_threads(build_parser, check, run, argv=None) -> None:
         ap, lambda a: check(a.out, a.quick, a.threads), argv)
     run(out, quick, threads=threads)
 
+
+def parser_out_quick_threads(description: str, default_out: str, quick_help: str,
+                             threads_help: str):
+    """The parser of ``[--out DIR] [--quick] [--threads N]`` shared by the paper modules
+    (no argument is checked beyond its type: ``main`` checks them as ``run`` does)."""
+    import argparse
+    ap = argparse.ArgumentParser(description=description)
+    ap.add_argument("--out", default=default_out,
+                    help=f"output folder (default {default_out})")
+    ap.add_argument("--quick", action="store_true", help=quick_help)
+    ap.add_argument("--threads", type=int, default=1, help=threads_help)
+    return ap
+

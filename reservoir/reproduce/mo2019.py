@@ -74,6 +74,7 @@ from reservoir.meanfield import (CLASS_NAMES, MeanFieldParams, chaos_threshold,
                                  mf_fixed_points, phase_diagram,
                                  readout_scale, stationary_variance, uncorrelated_ls_params)
 from reservoir.reproduce._figures import (check_out, check_quick, main_out_quick_threads,
+                                          parser_out_quick_threads,
                                           require_matplotlib, save_figure, subplots,
                                           write_json)
 
@@ -955,14 +956,9 @@ def build_parser() -> argparse.ArgumentParser:
         The parser (no argument is checked beyond its type: :func:`main` checks them as
         :func:`run` does).
     """
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=DEFAULT_OUT,
-                    help=f"output folder (default {DEFAULT_OUT})")
-    ap.add_argument("--quick", action="store_true",
-                    help="small sizes, under 2 minutes on 2 cores")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="Numba and BLAS threads during the run (default 1)")
-    return ap
+    return parser_out_quick_threads(__doc__.splitlines()[0], DEFAULT_OUT,
+                                    "small sizes, under 2 minutes on 2 cores",
+                                    "Numba and BLAS threads during the run (default 1)")
 
 
 def main(argv=None) -> None:

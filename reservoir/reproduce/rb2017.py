@@ -71,6 +71,7 @@ from reservoir.analysis import (find_fixed_points, network_closed_loop_gain, net
                                 network_pole)
 from reservoir.meanfield import edge_of_chaos, multi_target, single_target
 from reservoir.reproduce._figures import (check_out, check_quick, main_out_quick_threads,
+                                          parser_out_quick_threads,
                                           require_matplotlib, save_figure, subplots,
                                           write_json)
 from reservoir.train import train_fixed_point_network
@@ -843,15 +844,10 @@ def build_parser() -> argparse.ArgumentParser:
         The parser (no argument is checked beyond its type: :func:`main` checks them as
         :func:`run` does).
     """
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=DEFAULT_OUT,
-                    help=f"output folder (default {DEFAULT_OUT})")
-    ap.add_argument("--quick", action="store_true",
-                    help="small sizes, about a minute on 2 cores")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="Numba threads for the simulations (default 1: on 2 shared cores "
-                         "the quick run took 33 s single-threaded, 139 s with 2 threads)")
-    return ap
+    return parser_out_quick_threads(__doc__.splitlines()[0], DEFAULT_OUT,
+                                    "small sizes, a few minutes on 2 cores",
+                                    ("Numba threads for the simulations (default 1: on 2 shared cores "
+                         "the quick run took 33 s single-threaded, 139 s with 2 threads)"))
 
 
 def main(argv=None) -> None:
