@@ -74,6 +74,7 @@ from reservoir.reproduce._figures import (check_out, check_quick, main_out_quick
                                           parser_out_quick_threads,
                                           require_matplotlib, save_figure, subplots,
                                           write_json)
+from reservoir.reproduce._stats import wilson_interval
 from reservoir.train import train_fixed_point_network
 
 __all__ = ["run", "main", "build_parser"]
@@ -512,48 +513,6 @@ def robustness_figure(Ns, n_real, n_vec, out_json):
                               "loglog_slope_v": {"theory": -0.5,
                                                  "simulation": loglog_slope(Ns, rms_v)}}
     return fig
-
-
-def wilson_interval(k, n, z=1.959963984540054):
-    """Wilson score interval of a binomial proportion (95 % for the default ``z``).
-
-    ``(p + z^2/2n -+ z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)`` with ``p = k / n``
-    (Wilson 1927); unlike the normal interval it stays inside [0, 1] and is not empty at
-    ``k = 0`` or ``k = n``.
-
-    Parameters
-    ----------
-    k : int
-        Number of successes, ``0 <= k <= n``.
-    n : int
-        Number of trials (>= 1).
-    z : float
-        Standard normal quantile (> 0; default the two-sided 95 % one).
-
-    Returns
-    -------
-    (float, float)
-        Lower and upper bound (fractions).
-
-    Raises
-    ------
-    ValueError
-        If ``n < 1``, ``k`` is outside ``[0, n]`` or ``z`` is not positive.
-    """
-    n = as_int(n, "n", minimum=1)
-    k = as_int(k, "k", minimum=0)
-    if k > n:
-        raise ValueError(f"k must be at most n = {n}, got {k}")
-    if not (isinstance(z, (int, float)) and np.isfinite(z) and z > 0):
-        raise ValueError(f"z must be a positive finite number, got {z!r}")
-    p = k / n
-    den = 1.0 + z * z / n
-    centre = (p + z * z / (2 * n)) / den
-    half = z / den * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
-    # k = 0 (k = n): the lower (upper) bound is exactly 0 (1); do not leave rounding there
-    lo = 0.0 if k == 0 else max(0.0, centre - half)
-    hi = 1.0 if k == n else min(1.0, centre + half)
-    return float(lo), float(hi)
 
 
 def attractor_stability(net, x_fixed):
