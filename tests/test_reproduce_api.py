@@ -30,9 +30,11 @@ PKG = ROOT / "reservoir" / "reproduce"
 #: script that wraps it.
 OPTIONS = {"mo2019": ["--out", "--quick", "--threads"],
            "rb2017": ["--out", "--quick", "--threads"],
+           "jarne": ["--out", "--quick", "--threads"],
            "training_comparison": ["--out", "--quick", "--tasks", "--inits", "--n-networks",
                                    "--dtype"]}
 SCRIPTS = {"mo2019": "reproduce_mo2019.py", "rb2017": "reproduce_rb2017.py",
+           "jarne": "reproduce_jarne.py",
            "training_comparison": "compare_training.py"}
 
 
@@ -82,6 +84,7 @@ def test_help_lists_every_option_and_every_run_option_has_one(name, capsys):
      (("D", True), {"threads": 2})),
     ("mo2019", [], (("out/mo2019", False), {"threads": 1})),
     ("rb2017", ["--out", "E"], (("E", False), {"threads": 1})),
+    ("jarne", ["--quick", "--threads", "3"], (("out/jarne", True), {"threads": 3})),
     ("training_comparison",
      ["--out", "F", "--quick", "--tasks", "and_", "--inits", "normal", "--n-networks", "4",
       "--dtype", "float64"],
@@ -108,7 +111,7 @@ def _bad_cases():
                   (name, {"out": "FILE"}, ValueError, "out must be a folder"),
                   (name, {"quick": "yes"}, TypeError, "quick must be True or False"),
                   (name, {"quick": 1}, TypeError, "quick must be True or False")]
-    for name in ("mo2019", "rb2017"):
+    for name in ("mo2019", "rb2017", "jarne"):
         cases += [(name, {"threads": 0}, ValueError, "threads must be >= 1"),
                   (name, {"threads": 1.5}, TypeError, "threads must be an integer"),
                   (name, {"threads": True}, TypeError, "threads must be an integer"),
@@ -170,6 +173,7 @@ def test_a_task_the_quick_step_cannot_represent_is_refused_before_training(tmp_p
 @pytest.mark.parametrize("name, argv, message", [
     ("mo2019", ["--threads", "0"], "threads must be >= 1"),
     ("rb2017", ["--threads", "x"], "invalid int value"),
+    ("jarne", ["--threads", "0"], "threads must be >= 1"),
     ("training_comparison", ["--tasks", "nope"], "tasks must be one of"),
     ("training_comparison", ["--dtype", "float16"], "invalid choice"),
     ("training_comparison", ["--n-networks", "0"], "n_networks must be >= 1"),
@@ -187,7 +191,7 @@ def test_main_turns_bad_options_into_usage_errors(name, argv, message, tmp_path,
 def test_importing_reservoir_and_the_reproductions_does_not_import_matplotlib():
     code = ("import sys, reservoir; a = 'matplotlib' in sys.modules; "
             "import reservoir.reproduce.mo2019, reservoir.reproduce.rb2017, "
-            "reservoir.reproduce.training_comparison; "
+            "reservoir.reproduce.training_comparison, reservoir.reproduce.jarne; "
             "print(a, 'matplotlib' in sys.modules)")
     proc = _python(code)
     assert proc.returncode == 0, proc.stderr
@@ -228,13 +232,13 @@ def test_scripts_are_thin_wrappers_that_show_the_log_on_stderr(tmp_path):
         assert len(tree.body) <= 8, script
     code = (
         "import logging, runpy, sys\n"
-        "from reservoir.reproduce import mo2019, rb2017, training_comparison\n"
+        "from reservoir.reproduce import jarne, mo2019, rb2017, training_comparison\n"
         "def stub(mod):\n"
         "    def run(out, quick=False, **kw):\n"
         "        logging.getLogger(mod.__name__).info('stub %s %s %s', mod.__name__, out,"
         " quick)\n"
         "    return run\n"
-        "for m in (mo2019, rb2017, training_comparison):\n"
+        "for m in (mo2019, rb2017, training_comparison, jarne):\n"
         "    m.run = stub(m)\n"
         "for script in sys.argv[1:]:\n"
         "    sys.argv = [script, '--quick', '--out', 'OUTDIR']\n"

@@ -21,6 +21,12 @@ Modules (:data:`MODULES`):
     output ODE, closed-loop poles (alternation rule, ReLU's zero), frequency selectivity,
     the edge of chaos, finite-size convergence, robustness.
     Script: ``scripts/reproduce_rb2017.py``.
+``jarne``
+    Jarne (2023, J. Comput. Neurosci. 51:407-431) and her lecture on BPTT-trained RNNs:
+    spectra of the recurrent matrix before and after training (disk for random-normal,
+    ring for orthogonal initialisation; against N and the excitatory fraction of Dale
+    networks), the dominant eigenvalues and the dynamics they imply, network by network.
+    Script: ``scripts/reproduce_jarne.py``.
 ``training_comparison``
     Jarne's gate tasks: readout-only training (ridge, FORCE) against BPTT from orthogonal
     and random-normal initial connectivity (:func:`reservoir.compare_training`).
@@ -39,9 +45,9 @@ Example::
     data["summary"]
 """
 
-from . import mo2019, rb2017, training_comparison
+from . import jarne, mo2019, rb2017, training_comparison
 
 #: The reproduction modules, by the name a command line would use.
-MODULES = ("mo2019", "rb2017", "training_comparison")
+MODULES = ("mo2019", "rb2017", "training_comparison", "jarne")
 
-__all__ = ["MODULES", "mo2019", "rb2017", "training_comparison"]
+__all__ = ["MODULES", "jarne", "mo2019", "rb2017", "training_comparison"]

@@ -1,0 +1,1028 @@
+"""Reproduce Jarne's results on the spectra and dynamics of BPTT-trained networks.
+
+    python scripts/reproduce_jarne.py [--out DIR] [--quick] [--threads N]
+    reservoir.reproduce.jarne.run(out, quick=False, threads=1)   # from Python: the same
+
+Sources: C. Jarne (2023), *Exploring weight initialization, diversity of solutions, and
+degradation in recurrent neural networks trained for temporal and decision-making tasks*,
+J. Comput. Neurosci. 51:407-431 (with R. Laje; the gate and flip-flop tasks, Keras
+``SimpleRNN`` networks trained by BPTT from random-normal and orthogonal recurrent
+weights), and Jarne's lecture on the properties and dynamics of BPTT-trained RNNs (the
+seed of issue 15). The networks are the discrete maps ``h[t+1] = tanh(J h[t] + W_in u[t])``
+of :func:`reservoir.jarne_network` and :func:`reservoir.dale_network` (``tau = dt``), so the
+stability boundary of the linearisation at the origin is the **unit circle** for the
+eigenvalues of ``J``.
+
+The rule used throughout (:func:`spectrum_summary`):
+
+* the *dominant* eigenvalues are those outside the unit circle, ``|lambda| > 1`` (the
+  lecture's definition: they set the dynamics);
+* the *radii of the bulk* (the non-dominant eigenvalues) are percentiles of the moduli of
+  **all** eigenvalues: inner radius = 5th percentile, outer radius = 90th percentile. A few
+  dominant eigenvalues (fewer than 10 % of N) do not move the 90th percentile, and using all
+  eigenvalues keeps the claim "radius below 1" from being true by construction (a
+  percentile of the moduli below 1 would be). A network with 10 % of N or more outside the
+  unit circle is flagged (``bulk_contaminated``, counted in the statistics): its outer
+  radius may measure the dominant eigenvalues rather than a bulk. Trained orthogonal
+  networks are flagged this way because their ring straddles the unit circle (a fifth to
+  two fifths of it lies just outside in the quick run, ``|lambda| <= 1.07``), not because
+  of outliers.
+  For the uniform disk of the circular law the ratio inner/outer is
+  ``sqrt(0.05 / 0.9) = 0.236``; for a ring it is close to 1.
+
+The dynamics implied by the dominant eigenvalues (:func:`predicted_dynamics`), read from
+the *leading* one (largest modulus): none -> the origin is a stable fixed point; real ->
+fixed points (the state leaves the origin along its direction and saturates); complex ->
+an oscillation of period about ``2 pi dt / |arg lambda|``. A leading complex pair whose
+period is longer than the classified window cannot be checked (``testable: false``) and is
+left out of the claim's count. What the network does (:func:`classify_dynamics`):
+after each test stimulus, the trial's final state is run without input; the late part of
+the run is classified as ``"fixed_point"``, ``"converging"`` (still decaying towards one),
+``"oscillation"`` (regular zero crossings, with the measured period), ``"growing"`` or
+``"irregular"``.
+
+Figures (PNG and PDF):
+
+* ``jarne_spectra``: eigenvalues of ``J`` before and after training, per task (AND, OR,
+  XOR, flip-flop) and initialisation (normal, orthogonal), all networks of a cell overlaid
+  (successful ones dark, unsuccessful ones red), the unit circle and the mean inner and
+  outer radii drawn.
+* ``jarne_radii``: the outer and inner radius against N (per initialisation) and against
+  the excitatory fraction of Dale networks (per Dale initialisation), before and after
+  training, mean and standard deviation over the networks.
+* ``jarne_dynamics``: one panel per trained network (rows: task and initialisation,
+  columns: realisations): its readout running freely after each test stimulus, titled with
+  the dominant eigenvalues, the predicted and the measured dynamics.
+* ``jarne_dale_spectra``: spectra of Dale networks, per excitatory fraction and Dale
+  initialisation, before and after training.
+
+``jarne.json``: every network's spectrum summary before and after training (the same
+network: ``seed`` and ``N`` recorded), accuracy and success, dominant eigenvalues,
+predicted and measured dynamics (the period as a ``{"theory", "simulation"}`` pair), fixed
+points; and ``claims``: each of the lecture's claims as ``{"claim", "measured", "agrees"}``
+with N, the number of networks and the rule that decides ``agrees``:
+
+* ``normal_init_spectrum``: disk of radius below 1 (mean outer radius + 2 standard errors
+  < 1 and inner/outer < 0.5); ``orthogonal_init_spectrum``: ring near the unit circle
+  (inner/outer >= 0.7 and |outer - 1| <= 0.1);
+* ``size_independence_<init>`` and ``fraction_independence_dale_<init>``: the trained
+  outer radius does not depend on N or on the excitatory fraction (every pair of group
+  means within 2 standard errors of their difference; groups with fewer than 2 successful
+  networks make the claim untestable, recorded as not agreeing with a note);
+* ``dominant_eigenvalues_predict_dynamics`` (Wilson 95 % interval of the fraction of
+  networks whose measured dynamics match the prediction reaches 0.95),
+  ``oscillation_period_from_leading_eigenvalue`` (median relative error <= 0.1),
+  ``different_realisations_different_dynamics`` (some task/initialisation cell shows two
+  or more classes);
+* ``dale_<init>_shrinkage_from_training`` (the E/I radius is smaller than the
+  unconstrained one after training, and less than half of that shrinkage is present
+  before training) and ``dale_orthogonal_ring`` (Dale networks from an orthogonal J keep
+  a ring): the issue's reading of Jarne's E/I spectra, with the spectra before training
+  to separate what the initialisation does from what training does.
+
+``--quick``: 2 ms steps (as :mod:`~reservoir.reproduce.training_comparison`), N = 40,
+5 networks per task and initialisation (600 training trials, 25 epochs; flip-flop 300
+trials of 1010 ms, 40 epochs), sizes N = 20, 40, 80 on XOR, Dale fractions 0.5 and 0.8
+with 5 networks per Dale initialisation (about 75 s of single-thread CPU time). Full: 1 ms
+steps, N = 50, 10 networks per cell, 4000 trials (flip-flop 1500), 30 epochs (flip-flop
+40), sizes 50, 100, 200, Dale fractions 0.5, 0.65, 0.8 (not run yet; estimated one to two
+hours on one core). A network is *successful* when its test accuracy
+(:func:`reservoir.tasks.response_accuracy`; :func:`reservoir.tasks.flip_flop_accuracy` for
+the flip-flop) is at least 0.95; the claims are judged on the successful networks only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import os
+import time
+
+import numpy as np
+
+import reservoir as rs
+from reservoir._checks import as_float_array, as_int, as_positive_float
+from reservoir._kernels.blas_threads import thread_budget
+from reservoir.reproduce._figures import (check_out, check_quick, main_out_quick_threads,
+                                          parser_out_quick_threads, require_matplotlib,
+                                          save_figure, subplots, write_json)
+from reservoir.reproduce._stats import wilson_interval
+
+__all__ = ["run", "main", "build_parser", "SpectrumSummary", "spectrum_summary",
+           "predicted_dynamics", "DynamicsClass", "classify_dynamics", "TASKS", "INITS",
+           "DALE_INITS", "SUCCESS_THRESHOLD"]
+
+logger = logging.getLogger(__name__)
+
+#: Output folder of the command line when ``--out`` is not given.
+DEFAULT_OUT = "out/jarne"
+#: The tasks of the spectra (generators of :mod:`reservoir.tasks`).
+TASKS = ("and_", "or_", "xor", "flip_flop")
+#: Initial recurrent weights of the unconstrained networks (:func:`reservoir.jarne_network`).
+INITS = ("normal", "orthogonal")
+#: Laws of ``J`` of the Dale networks (:func:`reservoir.dale_network`).
+DALE_INITS = ("normal", "orthogonal", "balanced")
+#: Test accuracy at or above which a trained network counts as successful.
+SUCCESS_THRESHOLD = 0.95
+#: Percentiles of ``|lambda|`` giving the inner and outer radius of the bulk.
+INNER_PERCENTILE, OUTER_PERCENTILE = 5.0, 90.0
+#: A network with at least this fraction of its eigenvalues outside the unit circle has
+#: no bulk radius (flagged ``bulk_contaminated``).
+CONTAMINATED_FRACTION = 0.1
+#: Moduli within this of 1 are on the unit circle, not outside it (the eigenvalues of an
+#: orthogonal matrix come out of LAPACK within ~1e-15 of 1, on both sides).
+UNIT_CIRCLE_TOL = 1e-9
+#: Thresholds of the claims (stated in the JSON beside each claim).
+DISK_RATIO_MAX = 0.5          # inner/outer below this: a disk (circular law: 0.236)
+RING_RATIO_MIN = 0.7          # inner/outer above this: a ring
+RING_RADIUS_TOL = 0.1         # "near 1": |outer - 1| at most this
+PREDICTION_MIN = 0.95         # dominant eigenvalues predict the dynamics: Wilson upper >=
+
+
+# ------------------------------------------------------------------ spectrum and dynamics
+
+@dataclasses.dataclass(frozen=True)
+class SpectrumSummary:
+    """The dominant eigenvalues and the bulk's radii of one recurrent matrix.
+
+    Attributes
+    ----------
+    dominant : ndarray of complex, shape (n_dominant,)
+        Eigenvalues outside the unit circle, ``|lambda| > 1``, by decreasing modulus.
+    inner_radius, outer_radius : float
+        The 5th and 90th percentiles of ``|lambda|`` over all eigenvalues (dimensionless).
+    ring_ratio : float
+        ``inner_radius / outer_radius`` (0.236 for a uniform disk, near 1 for a ring; 0
+        when the outer radius is 0).
+    max_modulus : float
+        The spectral radius.
+    n_eigenvalues : int
+        N.
+    bulk_contaminated : bool
+        At least 10 % of the eigenvalues are outside the unit circle: the outer radius
+        then measures them, not a bulk.
+    """
+
+    dominant: np.ndarray
+    inner_radius: float
+    outer_radius: float
+    ring_ratio: float
+    max_modulus: float
+    n_eigenvalues: int
+    bulk_contaminated: bool
+
+    @property
+    def n_dominant(self) -> int:
+        """Number of eigenvalues outside the unit circle."""
+        return int(self.dominant.size)
+
+    def to_dict(self) -> dict:
+        """JSON-ready: the numbers, the dominant eigenvalues as ``[re, im]`` pairs."""
+        return {"inner_radius": self.inner_radius, "outer_radius": self.outer_radius,
+                "ring_ratio": self.ring_ratio, "max_modulus": self.max_modulus,
+                "n_dominant": self.n_dominant, "n_eigenvalues": self.n_eigenvalues,
+                "bulk_contaminated": self.bulk_contaminated,
+                "dominant": [[float(v.real), float(v.imag)] for v in self.dominant]}
+
+
+def spectrum_summary(eigenvalues) -> SpectrumSummary:
+    """Dominant eigenvalues (outside the unit circle) and bulk radii of a spectrum.
+
+    The rule of the module docstring (Jarne's lecture: the eigenvalues outside the unit
+    circle dominate the dynamics of the map ``h -> tanh(J h)``): dominant =
+    ``|lambda| > 1 + 1e-9`` (:data:`UNIT_CIRCLE_TOL`: rounding of eigenvalues on the circle
+    is not "outside"); inner radius = 5th, outer radius = 90th percentile of ``|lambda|``
+    over all eigenvalues (``numpy.percentile``, linear interpolation).
+
+    Parameters
+    ----------
+    eigenvalues : array_like, shape (N,)
+        The eigenvalues (real or complex, finite), e.g. ``numpy.linalg.eigvals(J)``.
+
+    Returns
+    -------
+    SpectrumSummary
+
+    Raises
+    ------
+    TypeError
+        If ``eigenvalues`` is not numeric.
+    ValueError
+        If it is not one-dimensional, is empty or has NaN or infinite entries.
+    """
+    try:
+        lam = np.asarray(eigenvalues)
+    except Exception as exc:   # pragma: no cover - numpy raises on exotic inputs only
+        raise TypeError(f"eigenvalues must be an array of numbers ({exc})") from None
+    if lam.dtype == object or not (np.issubdtype(lam.dtype, np.number)):
+        raise TypeError(f"eigenvalues must be an array of numbers, got dtype {lam.dtype}")
+    if lam.ndim != 1 or lam.size == 0:
+        raise ValueError(f"eigenvalues must be a non-empty 1-D array, got shape {lam.shape}")
+    lam = lam.astype(complex)
+    if not np.all(np.isfinite(lam)):
+        raise ValueError("eigenvalues must be finite (no NaN or infinity)")
+    mod = np.abs(lam)
+    order = np.argsort(-mod, kind="stable")
+    dominant = lam[order][mod[order] > 1.0 + UNIT_CIRCLE_TOL]
+    inner = float(np.percentile(mod, INNER_PERCENTILE))
+    outer = float(np.percentile(mod, OUTER_PERCENTILE))
+    return SpectrumSummary(
+        dominant=dominant, inner_radius=inner, outer_radius=outer,
+        ring_ratio=inner / outer if outer > 0 else 0.0, max_modulus=float(mod.max()),
+        n_eigenvalues=int(lam.size),
+        bulk_contaminated=bool(dominant.size >= CONTAMINATED_FRACTION * lam.size))
+
+
+def predicted_dynamics(dominant, dt: float = 1.0):
+    """The autonomous dynamics that the dominant eigenvalues imply (Jarne's lecture).
+
+    Read from the leading dominant eigenvalue (largest modulus): none -> ``"fixed_point"``
+    (the origin is stable); real -> ``"fixed_point"`` (the state leaves the origin along
+    its direction and saturates at fixed points); complex -> ``"oscillation"``, with the
+    linear period ``2 pi dt / |arg lambda|``. The rule of Jarne & Laje's analysis of
+    trained networks (Jarne 2023, J. Comput. Neurosci. 51:407-431, and the lecture).
+
+    Parameters
+    ----------
+    dominant : array_like of complex, shape (n,)
+        The dominant eigenvalues (e.g. :attr:`SpectrumSummary.dominant`); may be empty.
+    dt : float
+        Time step of the map (> 0; ms for Jarne's tasks).
+
+    Returns
+    -------
+    (str, float or None)
+        ``"fixed_point"`` or ``"oscillation"``, and the period (units of ``dt``; None for a
+        fixed point).
+
+    Raises
+    ------
+    ValueError
+        If ``dominant`` is not 1-D or not finite, or ``dt`` is not positive.
+    """
+    dt = as_positive_float(dt, "dt")
+    lam = np.asarray(dominant, dtype=complex)
+    if lam.ndim != 1:
+        raise ValueError(f"dominant must be a 1-D array, got shape {lam.shape}")
+    if not np.all(np.isfinite(lam)):
+        raise ValueError("dominant must be finite (no NaN or infinity)")
+    # LAPACK returns the real eigenvalues of a real matrix with an exact zero imaginary part
+    if lam.size == 0:
+        return "fixed_point", None
+    lead = lam[np.argmax(np.abs(lam))]
+    if abs(lead.imag) <= 1e-12 * max(abs(lead), 1.0):
+        return "fixed_point", None
+    return "oscillation", float(2 * np.pi * dt / abs(np.angle(lead)))
+
+
+@dataclasses.dataclass(frozen=True)
+class DynamicsClass:
+    """What a free run does in its late window (:func:`classify_dynamics`).
+
+    Attributes
+    ----------
+    kind : str
+        ``"fixed_point"``, ``"converging"``, ``"oscillation"``, ``"growing"`` or
+        ``"irregular"``.
+    period : float or None
+        Measured period (units of ``dt``) for ``"oscillation"``, else None.
+    amplitude : float
+        Peak-to-peak range of the state over the window, the largest over the units
+        (state units).
+    decay : float
+        Ratio of that range in the second half of the window to the first half
+        (< 1: decaying; 0 when the first half is constant).
+    n_crossings : int
+        Zero crossings of the mean-removed leading principal component.
+    """
+
+    kind: str
+    period: float | None
+    amplitude: float
+    decay: float
+    n_crossings: int
+
+
+def classify_dynamics(x, dt: float = 1.0, *, settle_tol: float = 1e-6,
+                      decay_ratio: float = 0.5, regularity: float = 0.25) -> DynamicsClass:
+    """Classify the late part of an autonomous trajectory: fixed point, oscillation, ...
+
+    With ``a`` the peak-to-peak range over time (largest over the units) of ``x`` and
+    ``a1``, ``a2`` that range in the first and the second half of the window:
+
+    1. ``a < settle_tol``: ``"fixed_point"``;
+    2. ``a2 < decay_ratio a1``: ``"converging"`` (still decaying towards a fixed point);
+    3. ``a2 > a1 / decay_ratio``: ``"growing"``;
+    4. the mean-removed leading principal component crosses zero at least 4 times and the
+       intervals between crossings (linearly interpolated times) have a coefficient of
+       variation below ``regularity``: ``"oscillation"`` with period = twice the mean
+       interval;
+    5. otherwise ``"irregular"``.
+
+    A sinusoid of period ``P`` steps sampled at any phase has interpolated half-periods
+    within a fraction of a step of ``P / 2``, so the measured period is accurate to about
+    ``1/P`` of itself per crossing, averaged over the window.
+
+    Parameters
+    ----------
+    x : array_like, shape (T, N)
+        The states (or rates) of the late window, one row per step (T >= 8).
+    dt : float
+        Time step (> 0); the period is in its units.
+    settle_tol : float
+        Range below which the window is a fixed point (state units, >= 0).
+    decay_ratio : float
+        In (0, 1): the ratio of the halves' ranges that counts as decaying (growing).
+    regularity : float
+        Largest coefficient of variation of the half-periods of an oscillation (> 0).
+
+    Returns
+    -------
+    DynamicsClass
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``x`` is not a finite real (T, N) array with T >= 8, or a number is out of range.
+    """
+    x = as_float_array(x, "x", 2)
+    if x.shape[0] < 8 or x.shape[1] < 1:
+        raise ValueError(f"x must have at least 8 steps and 1 unit, got shape {x.shape}")
+    dt = as_positive_float(dt, "dt")
+    settle_tol = as_positive_float(settle_tol, "settle_tol", allow_zero=True)
+    decay_ratio = as_positive_float(decay_ratio, "decay_ratio")
+    if decay_ratio >= 1:
+        raise ValueError(f"decay_ratio must be in (0, 1), got {decay_ratio}")
+    regularity = as_positive_float(regularity, "regularity")
+    T = x.shape[0]
+    amp = float(np.max(np.ptp(x, axis=0)))
+    a1 = float(np.max(np.ptp(x[: T // 2], axis=0)))
+    a2 = float(np.max(np.ptp(x[T // 2:], axis=0)))
+    decay = a2 / a1 if a1 > 0 else 0.0
+    xc = x - x.mean(axis=0)
+    if amp > 0:
+        _, _, vt = np.linalg.svd(xc, full_matrices=False)
+        y = xc @ vt[0]
+    else:
+        y = np.zeros(T)
+    s = np.signbit(y)
+    idx = np.flatnonzero(s[1:] != s[:-1])
+    # crossing time by linear interpolation between steps i and i + 1
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac = np.where(y[idx + 1] != y[idx], y[idx] / (y[idx] - y[idx + 1]), 0.0)
+    times = idx + frac
+    n_cross = int(times.size)
+    if amp < settle_tol:
+        return DynamicsClass("fixed_point", None, amp, decay, n_cross)
+    if a2 < decay_ratio * a1:
+        return DynamicsClass("converging", None, amp, decay, n_cross)
+    if a1 > 0 and a2 > a1 / decay_ratio:
+        return DynamicsClass("growing", None, amp, decay, n_cross)
+    if n_cross >= 4:
+        gaps = np.diff(times)
+        if np.std(gaps) < regularity * np.mean(gaps):
+            return DynamicsClass("oscillation", float(2 * np.mean(gaps) * dt), amp, decay,
+                                 n_cross)
+    return DynamicsClass("irregular", None, amp, decay, n_cross)
+
+
+def _agrees(predicted, measured):
+    """Does the measured class match the predicted one (converging is a fixed point)?"""
+    if predicted == "fixed_point":
+        return measured in ("fixed_point", "converging")
+    return measured == predicted
+
+
+# ------------------------------------------------------------------------ the experiments
+
+def _config(quick):
+    if quick:
+        return {"dt": 2.0, "N": 40, "n_networks": 5, "n_train": 600, "n_train_ff": 300,
+                "epochs": 25, "epochs_ff": 40, "lr": 2e-3, "batch_size": 32,
+                "sizes": (20, 40, 80), "fractions": (0.5, 0.8), "n_dale": 5,
+                "n_test": 200, "free_ms": 3000.0, "window_ms": 1000.0}
+    return {"dt": 1.0, "N": 50, "n_networks": 10, "n_train": 4000, "n_train_ff": 1500,
+            "epochs": 30, "epochs_ff": 40, "lr": 1e-3, "batch_size": 64,
+            "sizes": (50, 100, 200), "fractions": (0.5, 0.65, 0.8), "n_dale": 10,
+            "n_test": 400, "free_ms": 4000.0, "window_ms": 1500.0}
+
+
+def _seed(*key):
+    return np.random.default_rng(np.random.SeedSequence(15, spawn_key=tuple(key)))
+
+
+def _tasks(cfg, names):
+    data = {}
+    for name in names:
+        k = TASKS.index(name)          # the same trials whichever tasks are run
+        gen = getattr(rs.tasks, name)
+        n = cfg["n_train_ff"] if name == "flip_flop" else cfg["n_train"]
+        data[name] = (gen(n, noise_std=0.1, dt=cfg["dt"], rng=_seed(100, k)),
+                      gen(cfg["n_test"] if name != "flip_flop" else cfg["n_test"] // 4,
+                          noise_std=0.1, dt=cfg["dt"], rng=_seed(200, k)))
+    return data
+
+
+def _stimulus_trials(test):
+    """Indices of the test trials whose final states start the free runs: one per gate
+    trial type, or two flip-flop trials ending at different levels."""
+    if "trial_types" in test.info:
+        kinds = np.asarray(test.info["trial_types"])
+        return [int(np.flatnonzero(kinds == k)[0]) for k in np.unique(kinds)]
+    last = np.asarray(test.info["channels"])[:, -1]
+    return [int(np.flatnonzero(last == c)[0]) for c in np.unique(last)]
+
+
+def _train_one(net, task, cfg, name, gen):
+    epochs = cfg["epochs_ff"] if name == "flip_flop" else cfg["epochs"]
+    res = rs.train.bptt(net, task, epochs=epochs, lr=cfg["lr"], batch_size=cfg["batch_size"],
+                        clip_norm=1.0, dtype="float32", rng=gen)
+    return res
+
+
+def _measure(net_before, res, test, cfg, name, gen, *, dynamics=True):
+    """Everything recorded for one network (trained ``res.network`` from ``net_before``)."""
+    net = res.network
+    dt = cfg["dt"]
+    before = spectrum_summary(np.linalg.eigvals(net_before.dense_J()))
+    after = spectrum_summary(np.linalg.eigvals(net.dense_J()))
+    if res.blow_up is not None:
+        acc = 0.0
+    else:
+        tr = rs.simulate(net, test.inputs, mode="open", record=("z",))
+        acc = rs.tasks.response_accuracy(test, tr.z)
+    row = {"N": int(net.J.shape[0]),
+           "accuracy": float(acc), "success": bool(acc >= SUCCESS_THRESHOLD),
+           "blow_up": res.blow_up is not None, "epochs": int(res.n_epochs),
+           "final_loss": float(res.loss_history[-1]) if len(res.loss_history) else None,
+           "before": before.to_dict(), "after": after.to_dict()}
+    if not dynamics or res.blow_up is not None:
+        return row
+    kind, period = predicted_dynamics(after.dominant, dt)
+    # an oscillation slower than the classified window cannot be seen in it
+    testable = period is None or period <= cfg["window_ms"]
+    trials = _stimulus_trials(test)
+    x_end = rs.simulate(net, test.inputs[trials], mode="open", record=()).x_final
+    n_free = int(round(cfg["free_ms"] / dt))
+    n_win = int(round(cfg["window_ms"] / dt))
+    free = rs.simulate(net, None, np.asarray(x_end), mode="open", n_steps=n_free,
+                       record=("x", "z"))
+    classes = [classify_dynamics(free.x[b, -n_win:], dt) for b in range(len(trials))]
+    kinds = [c.kind for c in classes]
+    measured = next((k for k in ("oscillation", "growing", "irregular") if k in kinds),
+                    "fixed_point" if "fixed_point" in kinds else "converging")
+    periods = [c.period for c in classes if c.period is not None]
+    ends = free.x[:, -1]
+    settled = [b for b, c in enumerate(classes) if c.kind == "fixed_point"]
+    distinct = []
+    for b in settled:
+        if all(np.max(np.abs(ends[b] - ends[d])) > 1e-4 for d in distinct):
+            distinct.append(b)
+    fp_net = net.with_readout(np.zeros_like(net.W_out))
+    try:
+        fps = rs.find_fixed_points(fp_net, np.zeros(net.W_in.shape[1]), n_seeds=8,
+                                   compute_eigenvalues=True, rng=gen)
+        n_fp = int(np.sum(fps.is_fixed))
+        n_st = int(np.sum(np.asarray(fps.stable) & np.asarray(fps.is_fixed)))
+    except Exception as exc:        # a failed search is reported, not hidden
+        logger.warning("fixed-point search failed (%s)", exc)
+        n_fp = n_st = None
+    row.update({
+        "predicted": kind, "measured": measured, "per_stimulus": kinds,
+        "per_stimulus_period": [c.period for c in classes],
+        "per_stimulus_amplitude": [c.amplitude for c in classes],
+        "testable": testable,
+        "agrees": _agrees(kind, measured) if testable else None,
+        "period": {"theory": period, "simulation": float(np.mean(periods)) if periods
+                   else None, "unit": "ms"},
+        "n_distinct_end_points": len(distinct), "n_fixed_points": n_fp,
+        "n_stable_fixed_points": n_st,
+        # the classified window's readout, for the figure only (not written to the JSON)
+        "_trace": np.array(free.z[:, -n_win:, 0])})
+    return row
+
+
+def _stats(rows, stage, key):
+    """Mean, std (ddof 1 when >= 2) and count of ``row[stage][key]`` over the successful
+    networks (and how many of them have a flagged bulk)."""
+    ok = [r for r in rows if r["success"]]
+    v = np.array([r[stage][key] for r in ok], dtype=float)
+    n_flag = sum(r[stage]["bulk_contaminated"] for r in ok)
+    if v.size == 0:
+        return {"mean": None, "std": None, "n": 0, "n_bulk_contaminated": 0}
+    return {"mean": float(v.mean()), "std": float(v.std(ddof=1)) if v.size > 1 else None,
+            "n": int(v.size), "n_bulk_contaminated": int(n_flag)}
+
+
+def _independence(groups, what, label):
+    """Claim: the outer radius after training does not depend on ``what``. ``groups``
+    maps the value of ``what`` to its rows. Agrees when every pair of group means differs
+    by at most 2 standard errors of the difference (the spread across realisations as the
+    uncertainty)."""
+    st = {str(g): _stats(rows, "after", "outer_radius") for g, rows in groups.items()}
+    ok = [s for s in st.values() if s["n"] >= 2]
+    if len(ok) < 2:
+        return {"claim": f"the outer radius of {label} does not depend on {what}",
+                "measured": st, "agrees": False,
+                "note": "fewer than two groups with >= 2 successful networks: not testable"}
+    worst = 0.0
+    for i, a in enumerate(ok):
+        for b in ok[i + 1:]:
+            se = np.sqrt(a["std"] ** 2 / a["n"] + b["std"] ** 2 / b["n"])
+            d = abs(a["mean"] - b["mean"])
+            worst = max(worst, d / se if se > 0 else (np.inf if d > 0 else 0.0))
+    means = [s["mean"] for s in ok]
+    return {"claim": f"the outer radius of {label} does not depend on {what}",
+            "measured": st, "range_of_means": float(max(means) - min(means)),
+            "largest_difference_in_standard_errors": float(worst),
+            "rule": "agrees if every pair of means differs by <= 2 standard errors",
+            "agrees": bool(worst <= 2.0)}
+
+
+def _claims(result):
+    cfg = result["settings"]
+    claims = {}
+    trained = result["trained"]
+    by_init = {i: [r for t in trained for r in trained[t][i]] for i in INITS}
+    for init in INITS:
+        rows = by_init[init]
+        out_st, ratio_st = _stats(rows, "after", "outer_radius"), \
+            _stats(rows, "after", "ring_ratio")
+        meas = {"outer_radius": out_st, "ring_ratio": ratio_st,
+                "inner_radius": _stats(rows, "after", "inner_radius"),
+                "before": {"outer_radius": _stats(rows, "before", "outer_radius"),
+                           "ring_ratio": _stats(rows, "before", "ring_ratio")},
+                "N": cfg["N"], "n_networks": len(rows),
+                "n_successful": sum(r["success"] for r in rows)}
+        if init == "normal":
+            c = {"claim": "random-normal initial J: after training the non-dominant "
+                          "eigenvalues fill a disk of radius below 1",
+                 "rule": "mean outer radius + 2 standard errors < 1 and mean inner/outer < "
+                         f"{DISK_RATIO_MAX} (uniform disk: 0.236)"}
+            se = (out_st["std"] or 0.0) / np.sqrt(max(out_st["n"], 1))
+            meas["outer_radius_mean_plus_2se"] = \
+                None if out_st["mean"] is None else out_st["mean"] + 2 * se
+            ok = out_st["n"] >= 2 and out_st["mean"] + 2 * se < 1 and \
+                ratio_st["mean"] < DISK_RATIO_MAX
+        else:
+            c = {"claim": "orthogonal initial J: after training the non-dominant "
+                          "eigenvalues lie on a ring near the unit circle",
+                 "rule": f"mean inner/outer >= {RING_RATIO_MIN} and |mean outer - 1| <= "
+                         f"{RING_RADIUS_TOL}"}
+            ok = out_st["n"] >= 2 and ratio_st["mean"] >= RING_RATIO_MIN and \
+                abs(out_st["mean"] - 1) <= RING_RADIUS_TOL
+        claims[f"{init}_init_spectrum"] = {**c, "measured": meas, "agrees": bool(ok)}
+    for init in INITS:
+        claims[f"size_independence_{init}"] = {
+            **_independence({int(n): rows for n, rows in result["sizes"][init].items()},
+                            "N", f"trained {init}-initialised networks (XOR)"),
+            "sizes": list(cfg["sizes"]), "n_networks_per_size": cfg["n_networks"]}
+    for init in DALE_INITS:
+        claims[f"fraction_independence_dale_{init}"] = {
+            **_independence({float(f): rows for f, rows in result["dale"][init].items()},
+                            "the excitatory fraction",
+                            f"trained Dale networks ({init} J, XOR)"),
+            "fractions": list(cfg["fractions"]), "N": cfg["N"],
+            "n_networks_per_fraction": cfg["n_dale"]}
+    # dominant eigenvalues -> dynamics, realisation by realisation
+    allrows = [r for t in trained for i in INITS for r in trained[t][i]
+               if r["success"] and "agrees" in r]
+    rows = [r for r in allrows if r["testable"]]
+    k = sum(r["agrees"] for r in rows)
+    if rows:
+        lo, hi = wilson_interval(k, len(rows))
+        claims["dominant_eigenvalues_predict_dynamics"] = {
+            "claim": "the leading dominant eigenvalue sets the dynamics: real -> fixed "
+                     "point, complex -> oscillation",
+            "measured": {"fraction": k / len(rows), "wilson95": [lo, hi],
+                         "n_networks": len(rows), "N": cfg["N"],
+                         "n_untestable": len(allrows) - len(rows)},
+            "rule": f"agrees if the Wilson 95 % interval reaches {PREDICTION_MIN}",
+            "agrees": bool(hi >= PREDICTION_MIN)}
+    else:
+        claims["dominant_eigenvalues_predict_dynamics"] = {
+            "claim": "the dominant eigenvalues set the dynamics", "measured": None,
+            "agrees": False, "note": "no successful network"}
+    # the period of the oscillations against the angle of the leading eigenvalue
+    osc = [r for r in allrows if r["period"]["theory"] is not None
+           and r["period"]["simulation"] is not None]
+    rel = [abs(r["period"]["simulation"] - r["period"]["theory"]) / r["period"]["theory"]
+           for r in osc]
+    claims["oscillation_period_from_leading_eigenvalue"] = {
+        "claim": "a network that oscillates does so at the frequency of its leading "
+                 "complex eigenvalue, period 2 pi dt / |arg lambda|",
+        "measured": {"relative_errors": rel, "median_relative_error":
+                     float(np.median(rel)) if rel else None, "n_networks": len(osc),
+                     "N": cfg["N"]},
+        "rule": "agrees if the median relative error of the period is at most 0.1",
+        "agrees": bool(rel and np.median(rel) <= 0.1)}
+    cells = {}
+    for t in trained:
+        for i in INITS:
+            kinds = sorted({r["measured"] for r in trained[t][i]
+                            if r["success"] and "measured" in r})
+            cells[f"{t}/{i}"] = kinds
+    claims["different_realisations_different_dynamics"] = {
+        "claim": "different realisations of the same task and initialisation end in "
+                 "different dynamics",
+        "measured": {"classes_per_cell": cells,
+                     "cells_with_several": sum(len(v) > 1 for v in cells.values())},
+        "rule": "agrees if at least one task/initialisation cell shows two or more "
+                "measured classes among its successful networks",
+        "agrees": any(len(v) > 1 for v in cells.values()), "N": cfg["N"],
+        "n_networks_per_cell": cfg["n_networks"]}
+    # E/I: shrinkage of the radius, and how much of it is there before training
+    xor = {i: trained["xor"][i] for i in INITS} if "xor" in trained else {}
+    for init in ("normal", "orthogonal"):
+        if init not in xor:
+            continue
+        ref_a, ref_b = _stats(xor[init], "after", "outer_radius"), \
+            _stats(xor[init], "before", "outer_radius")
+        dale_rows = [r for f in result["dale"][init].values() for r in f]
+        d_a, d_b = _stats(dale_rows, "after", "outer_radius"), \
+            _stats(dale_rows, "before", "outer_radius")
+        ratio = _stats(dale_rows, "after", "ring_ratio")
+        meas = {"unconstrained_after": ref_a, "unconstrained_before": ref_b,
+                "dale_after": d_a, "dale_before": d_b, "dale_ring_ratio_after": ratio,
+                "N": cfg["N"], "n_networks": len(dale_rows),
+                "fractions": list(cfg["fractions"])}
+        if None in (ref_a["mean"], ref_b["mean"], d_a["mean"], d_b["mean"]):
+            claims[f"dale_{init}_shrinkage_from_training"] = {
+                "claim": "training, not the initialisation, shrinks the E/I radius",
+                "measured": meas, "agrees": False, "note": "no successful network"}
+            continue
+        shrink_after = ref_a["mean"] - d_a["mean"]
+        shrink_before = ref_b["mean"] - d_b["mean"]
+        frac = shrink_before / shrink_after if shrink_after != 0 else None
+        meas["fraction_of_shrinkage_present_before_training"] = frac
+        claims[f"dale_{init}_shrinkage_from_training"] = {
+            "claim": "E/I constraints shrink the radius of the trained network, and "
+                     "training (not the sign projection at initialisation) does it",
+            "measured": meas,
+            "rule": "agrees if the trained Dale radius is below the unconstrained one and "
+                    "less than half of that shrinkage is present before training",
+            "agrees": bool(shrink_after > 0 and frac is not None and frac < 0.5)}
+        if init == "orthogonal":
+            claims["dale_orthogonal_ring"] = {
+                "claim": "Dale networks from an orthogonal J keep the ring of orthogonal "
+                         "initialisation after training",
+                "measured": {**ratio, "N": cfg["N"], "n_networks": len(dale_rows)},
+                "rule": f"agrees if the mean inner/outer ratio >= {RING_RATIO_MIN}",
+                "agrees": bool(ratio["mean"] is not None
+                               and ratio["mean"] >= RING_RATIO_MIN)}
+    return claims
+
+
+# ----------------------------------------------------------------------------- figures
+
+def _circle(ax, r=1.0, **kw):
+    th = np.linspace(0, 2 * np.pi, 300)
+    ax.plot(r * np.cos(th), r * np.sin(th), **kw)
+
+
+def _lim(eig_lists):
+    """Axis half-width showing every eigenvalue of the figure (at least 1.3)."""
+    top = max((float(np.max(np.abs(p[st]))) for cell in eig_lists for p in cell
+               for st in ("before", "after")), default=1.0)
+    return max(1.3, 1.08 * top)
+
+
+def _spectra_panel(ax, rows, net_eigs, stage, title, lim):
+    for k, r in enumerate(rows):
+        lam = net_eigs[k][stage]
+        ok = r["success"]
+        ax.scatter(lam.real, lam.imag, s=5, color="0.25" if ok else "C3",
+                   marker="o" if ok else "x", lw=0.6,
+                   label=("eigenvalues, successful network" if ok
+                          else "eigenvalues, unsuccessful network"))
+    _circle(ax, color="C0", lw=1.0, label="unit circle (stability boundary of the map)")
+    st_o, st_i = _stats(rows, stage, "outer_radius"), _stats(rows, stage, "inner_radius")
+    if st_o["mean"] is not None:
+        _circle(ax, st_o["mean"], color="C2", lw=0.8, ls="--",
+                label="mean outer radius (90th pct of |λ|)")
+        _circle(ax, st_i["mean"], color="C1", lw=0.8, ls=":",
+                label="mean inner radius (5th pct of |λ|)")
+    ax.set(aspect="equal", xlim=(-lim, lim), ylim=(-lim, lim), title=title)
+    ax.tick_params(labelsize=6)
+    ax.title.set_fontsize(7)
+
+
+def _legend_below(fig, axes):
+    handles, labels = {}, []
+    for ax in np.ravel(axes):
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            if lab not in handles:
+                handles[lab] = h
+                labels.append(lab)
+    fig.legend([handles[lab] for lab in labels], labels, loc="lower center",
+               ncol=min(3, len(labels)), fontsize=7, frameon=False)
+
+
+def _spectra_figure(result, eigs, out):
+    trained = result["trained"]
+    tasks = list(trained)
+    cfg = result["settings"]
+    fig, axes = subplots(len(tasks), 2 * len(INITS),
+                         figsize=(2.3 * 2 * len(INITS), 2.3 * len(tasks) + 1.0),
+                         squeeze=False)
+    lim = _lim([eigs["trained"][t][i] for t in tasks for i in INITS])
+    for a, t in enumerate(tasks):
+        for b, init in enumerate(INITS):
+            rows = trained[t][init]
+            for s, stage in enumerate(("before", "after")):
+                n_ok = sum(r["success"] for r in rows)
+                _spectra_panel(axes[a, 2 * b + s], rows, eigs["trained"][t][init], stage,
+                               f"{t.rstrip('_')}, {init}, {stage}\nN={cfg['N']}, "
+                               f"{len(rows)} nets ({n_ok} successful)", lim)
+    fig.subplots_adjust(bottom=0.1, top=0.95, hspace=0.45, wspace=0.3)
+    _legend_below(fig, axes)
+    save_figure(fig, out, "jarne_spectra")
+
+
+def _dale_figure(result, eigs, out):
+    cfg = result["settings"]
+    fr = list(cfg["fractions"])
+    fig, axes = subplots(len(fr), 2 * len(DALE_INITS),
+                         figsize=(2.3 * 2 * len(DALE_INITS), 2.3 * len(fr) + 1.0),
+                         squeeze=False)
+    lim = _lim([eigs["dale"][i][str(f)] for i in DALE_INITS for f in fr])
+    for a, f in enumerate(fr):
+        for b, init in enumerate(DALE_INITS):
+            rows = result["dale"][init][str(f)]
+            for s, stage in enumerate(("before", "after")):
+                n_ok = sum(r["success"] for r in rows)
+                _spectra_panel(axes[a, 2 * b + s], rows, eigs["dale"][init][str(f)], stage,
+                               f"Dale {init}, f_E={f}, {stage}\nN={cfg['N']}, "
+                               f"{len(rows)} nets ({n_ok} successful)", lim)
+    fig.subplots_adjust(bottom=0.16 if len(fr) < 3 else 0.12, top=0.92, hspace=0.45,
+                        wspace=0.3)
+    _legend_below(fig, axes)
+    save_figure(fig, out, "jarne_dale_spectra")
+
+
+def _radii_figure(result, out):
+    cfg = result["settings"]
+    fig, axes = subplots(1, 2, figsize=(12, 4.2))
+    ax = axes[0]
+    for c, init in enumerate(INITS):
+        for stage, ls in (("before", ":"), ("after", "-")):
+            for key, mk in (("outer_radius", "o"), ("inner_radius", "s")):
+                ns, m, s = [], [], []
+                for n, rows in result["sizes"][init].items():
+                    st = _stats(rows, stage, key)
+                    if st["mean"] is not None:
+                        ns.append(int(n))
+                        m.append(st["mean"])
+                        s.append(st["std"] or 0.0)
+                if ns:
+                    ax.errorbar(ns, m, yerr=s, color=f"C{c}", ls=ls, marker=mk, ms=4,
+                                capsize=2, label=f"{init}, {key.split('_')[0]}, {stage}")
+    ax.axhline(1.0, color="k", lw=0.8, label="unit circle radius 1")
+    ax.set(xscale="log", xlim=(min(cfg["sizes"]) / 1.25, max(cfg["sizes"]) * 1.25),
+           xlabel="N (log scale)", ylabel="radius (percentile of |λ|)",
+           title=f"XOR: radius vs N ({cfg['n_networks']} nets per point, successful only)")
+    ax.set_xticks(list(cfg["sizes"]), [str(n) for n in cfg["sizes"]])
+    ax.minorticks_off()
+    ax.title.set_fontsize(8)
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax = axes[1]
+    for c, init in enumerate(DALE_INITS):
+        for stage, ls in (("before", ":"), ("after", "-")):
+            fs, m, s = [], [], []
+            for f, rows in result["dale"][init].items():
+                st = _stats(rows, stage, "outer_radius")
+                if st["mean"] is not None:
+                    fs.append(float(f))
+                    m.append(st["mean"])
+                    s.append(st["std"] or 0.0)
+            if fs:
+                ax.errorbar(fs, m, yerr=s, color=f"C{c + 2}", ls=ls, marker="o", ms=4,
+                            capsize=2, label=f"Dale {init}, outer, {stage}")
+    ax.axhline(1.0, color="k", lw=0.8, label="unit circle radius 1")
+    ax.set(xlabel="excitatory fraction", ylabel="outer radius (90th pct of |λ|)",
+           title=f"Dale networks, XOR, N={cfg['N']} ({cfg['n_dale']} nets per point, "
+                 "successful only)")
+    ax.title.set_fontsize(8)
+    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    fig.subplots_adjust(left=0.07, right=0.8, wspace=0.85, bottom=0.13)
+    save_figure(fig, out, "jarne_radii")
+
+
+def _dynamics_figure(result, traces, out):
+    cfg = result["settings"]
+    trained = result["trained"]
+    cells = [(t, i) for t in trained for i in INITS]
+    ncol = cfg["n_networks"] if cfg["n_networks"] <= 6 else 6
+    fig, axes = subplots(len(cells), ncol, figsize=(2.6 * ncol, 1.5 * len(cells) + 0.8),
+                         squeeze=False)
+    n_free = int(round(cfg["free_ms"] / cfg["dt"]))
+    for a, (t, init) in enumerate(cells):
+        for k in range(ncol):
+            ax = axes[a, k]
+            rows = trained[t][init]
+            if k >= len(rows) or traces[t][init][k] is None:
+                ax.set_axis_off()
+                continue
+            r = rows[k]
+            top = 0.05           # readout units: rounding noise of a fixed point stays flat
+            for zw in traces[t][init][k]:
+                t_win = np.arange(n_free - zw.size, n_free) * cfg["dt"]
+                top = max(top, 1.15 * float(np.max(np.abs(zw - zw.mean()))))
+                ax.plot(t_win, zw - zw.mean(), lw=0.7, color="C0" if r["success"] else "C3",
+                        label="readout minus its mean, classified window, one line per "
+                              "stimulus" if r["success"]
+                        else "the same, unsuccessful network")
+            ax.set_ylim(-top, top)
+            dom = ", ".join(f"{v[0]:.2f}{v[1]:+.2f}i" for v in r["after"]["dominant"][:2])
+            per = r["period"]
+            ptxt = (f" P={per['simulation']:.0f}/{per['theory']:.0f}ms" if per["theory"]
+                    and per["simulation"] else "")
+            ax.set_title(f"{t.rstrip('_')}/{init} #{k}: λd {dom or 'none'}\n"
+                         f"pred {r['predicted']}, meas {r['measured']}{ptxt}"
+                         + {True: "", False: " MISMATCH", None: " (untestable)"}[
+                             r["agrees"]], fontsize=5.5)
+            ax.tick_params(labelsize=5)
+    fig.suptitle(f"Free runs without input after each test stimulus: the last "
+                 f"{cfg['window_ms']:.0f} ms of {cfg['free_ms']:.0f} ms (N={cfg['N']}, "
+                 f"{cfg['n_networks']} networks per task and initialisation; λd: leading "
+                 "dominant eigenvalues; P = measured/predicted period)", fontsize=8)
+    fig.subplots_adjust(hspace=1.1, wspace=0.3, top=0.93, bottom=0.06)
+    _legend_below(fig, axes)
+    save_figure(fig, out, "jarne_dynamics", dpi=110)
+
+
+# ---------------------------------------------------------------------------- the run
+
+def _check(out, quick, threads):
+    """Validated ``(out, quick, threads)`` (raises TypeError/ValueError naming the argument)."""
+    return check_out(out), check_quick(quick), as_int(threads, "threads", minimum=1)
+
+
+def _eig_pair(row_net0, row_net):
+    return {"before": np.linalg.eigvals(row_net0.dense_J()),
+            "after": np.linalg.eigvals(row_net.dense_J())}
+
+
+def run(out, quick: bool = False, *, threads: int = 1) -> dict:
+    """Jarne's spectra and dynamics of BPTT-trained networks: figures and ``jarne.json``.
+
+    Trains networks by BPTT (:func:`reservoir.train.bptt`) on AND, OR, XOR and the
+    flip-flop from random-normal and orthogonal recurrent weights
+    (:func:`reservoir.jarne_network`), XOR networks at several sizes, and Dale networks
+    (:func:`reservoir.dale_network`) at several excitatory fractions; records the spectra
+    of ``J`` before and after training of the same networks, the dominant eigenvalues and
+    the dynamics they imply beside the measured dynamics, and judges the claims of Jarne
+    (2023, J. Comput. Neurosci. 51:407-431) and of her lecture (module docstring).
+
+    Parameters
+    ----------
+    out : str or os.PathLike
+        Output folder; created with its parents if missing.
+    quick : bool
+        The small run (module docstring) instead of the full one.
+    threads : int
+        Threads for BLAS and Numba (>= 1; default 1).
+
+    Returns
+    -------
+    dict
+        The content written to ``jarne.json``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If an argument is invalid (before anything is computed or written).
+    ImportError
+        If matplotlib cannot be imported (before anything is computed).
+    """
+    out, quick, threads = _check(out, quick, threads)
+    require_matplotlib()
+    cfg = _config(quick)
+    t0 = time.perf_counter()
+    tasks = tuple(cfg.get("tasks", TASKS))
+    os.makedirs(out, exist_ok=True)
+    result = {"quick": quick, "settings": {**{k: (list(v) if isinstance(v, tuple) else v)
+                                              for k, v in cfg.items()},
+                                           "tasks": list(tasks),
+                                           "success_threshold": SUCCESS_THRESHOLD,
+                                           "percentiles": [INNER_PERCENTILE,
+                                                           OUTER_PERCENTILE]},
+              "rule": {"dominant": "|lambda| > 1 (outside the unit circle)",
+                       "inner_radius": "5th percentile of |lambda| over all eigenvalues",
+                       "outer_radius": "90th percentile of |lambda| over all eigenvalues",
+                       "bulk_contaminated": ">= 10 % of the eigenvalues dominant",
+                       "predicted": "complex dominant pair -> oscillation, else fixed "
+                                    "point",
+                       "measured": "free run without input from the final state of each "
+                                   "test stimulus; late window classified"}}
+    eigs = {"trained": {}, "dale": {}}
+    traces = {}
+    with thread_budget(threads):
+        data = _tasks(cfg, tasks)
+        result["trained"] = {}
+        dt, N = cfg["dt"], cfg["N"]
+        for t in tasks:
+            a = TASKS.index(t)         # seeds do not depend on which tasks are run
+            task, test = data[t]
+            result["trained"][t], eigs["trained"][t] = {}, {}
+            traces[t] = {i: [] for i in INITS}
+            M, K = task.inputs.shape[2], task.targets.shape[2]
+            for b, init in enumerate(INITS):
+                rows, pairs = [], []
+                for k in range(cfg["n_networks"]):
+                    gen = _seed(1, a, b, k)
+                    net0 = rs.jarne_network(N, M, K, init=init, dt=dt, rng=gen)
+                    res = _train_one(net0, task, cfg, t, gen)
+                    row = _measure(net0, res, test, cfg, t, gen)
+                    row["seed"] = [15, 1, a, b, k]
+                    traces[t][init].append(row.pop("_trace", None))
+                    rows.append(row)
+                    pairs.append(_eig_pair(net0, res.network))
+                result["trained"][t][init] = rows
+                eigs["trained"][t][init] = pairs
+                logger.info("jarne: %s/%s: accuracy %s", t, init,
+                            [round(r["accuracy"], 2) for r in rows])
+        # sizes (XOR; the main networks are reused at the main N)
+        task, test = data["xor"] if "xor" in data else _tasks(cfg, ("xor",))["xor"]
+        result["sizes"] = {}
+        for b, init in enumerate(INITS):
+            result["sizes"][init] = {}
+            for c, n in enumerate(cfg["sizes"]):
+                if n == N and "xor" in result["trained"]:
+                    result["sizes"][init][str(n)] = result["trained"]["xor"][init]
+                    continue
+                rows = []
+                for k in range(cfg["n_networks"]):
+                    gen = _seed(2, b, c, k)
+                    net0 = rs.jarne_network(n, 2, 1, init=init, dt=dt, rng=gen)
+                    res = _train_one(net0, task, cfg, "xor", gen)
+                    row = _measure(net0, res, test, cfg, "xor", gen, dynamics=False)
+                    row["seed"] = [15, 2, b, c, k]
+                    rows.append(row)
+                result["sizes"][init][str(n)] = rows
+            logger.info("jarne: sizes %s done", init)
+        # Dale networks (XOR)
+        result["dale"] = {}
+        for b, init in enumerate(DALE_INITS):
+            result["dale"][init], eigs["dale"][init] = {}, {}
+            for c, f in enumerate(cfg["fractions"]):
+                rows, pairs = [], []
+                for k in range(cfg["n_dale"]):
+                    gen = _seed(3, b, c, k)
+                    net0 = rs.dale_network(N, 2, 1, excitatory_fraction=f, init=init,
+                                           dt=dt, rng=gen)
+                    res = _train_one(net0, task, cfg, "xor", gen)
+                    row = _measure(net0, res, test, cfg, "xor", gen, dynamics=False)
+                    row["seed"] = [15, 3, b, c, k]
+                    row["excitatory_fraction"] = f
+                    rows.append(row)
+                    pairs.append(_eig_pair(net0, res.network))
+                result["dale"][init][str(f)] = rows
+                eigs["dale"][init][str(f)] = pairs
+            logger.info("jarne: Dale %s done", init)
+    result["claims"] = _claims(result)
+    _spectra_figure(result, eigs, out)
+    _dale_figure(result, eigs, out)
+    _radii_figure(result, out)
+    _dynamics_figure(result, traces, out)
+    result["seconds"] = time.perf_counter() - t0
+    write_json(result, out, "jarne.json")
+    cl = result["claims"]
+    logger.info("jarne: claims agreeing %d/%d (%s); %.0f s; outputs in %s",
+                sum(c["agrees"] for c in cl.values()), len(cl),
+                ", ".join(f"{k}={'yes' if c['agrees'] else 'no'}" for k, c in cl.items()),
+                result["seconds"], out)
+    return result
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of :func:`main` (``--out``, ``--quick``, ``--threads``).
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The parser (no argument is checked beyond its type: :func:`main` checks them as
+        :func:`run` does).
+    """
+    return parser_out_quick_threads(
+        __doc__.splitlines()[0], DEFAULT_OUT,
+        "N = 40, 2 ms steps, 3 networks per cell, few epochs (minutes on 2 cores)",
+        "threads for BLAS and Numba (default 1)")
+
+
+def main(argv=None) -> None:
+    """The command line: ``[--out DIR] [--quick] [--threads N]``, then :func:`run`.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments (default: ``sys.argv[1:]``). A bad value exits with the usage and
+        status 2, as argparse does.
+
+    Returns
+    -------
+    None
+        Returns nothing, so that a console entry point ``sys.exit(main())`` exits with 0.
+    """
+    main_out_quick_threads(build_parser, _check, run, argv)
