@@ -33,13 +33,29 @@ Figures (PNG and PDF), reproducing the claims of Mastrogiuseppe & Ostojic 2019:
   starts begin at z ~ 0, structured at z ~ z0; success iff that lies in the target's basin
   of the 1-D reduction). Open markers: the same networks with the readout trained online
   by RLS (FORCE) instead; the LS theories do not describe them (their readout is not the
-  LS one: the JSON records its cosine with the LS readout and its norm ratio).
+  LS one: the JSON records its cosine with the LS readout and its norm ratio). Error bars:
+  Wilson 95 % intervals of k successful runs out of n = networks x starts (the runs
+  counted as independent trials); the title gives N and the networks per target.
 * ``mo2019_bulk_chaos`` (R6): g = 2, Sm = 1, SI = 0.3, rho = 0, feedback clamped at the target
   (input A m + I). Left: bulk radius g sqrt([phi'^2](Delta0)) of the static target versus
   A with the boundary g^2 [phi'^2] = 1 (|A| = 1.243; 0.797 for SI = 1) and the largest
   |eigenvalue| of J D at the networks' final state. Right: the chaotic dynamic mean field
   (Delta0, Delta_inf) where the static state is unstable, with the networks' <x^2> and
   uncentred long-lag autocovariance (lags 20-40 tau).
+* ``mo2019_chaotic_training`` (our reconstruction, with the dynamic mean field of chaotic
+  states of Mastrogiuseppe & Ostojic 2019; whether the paper trains chaotic bulks could not
+  be read): closed loops
+  with the g = 2 bulk of R6 (feedback m, input I) whose readout is trained for a constant
+  target A on both sides of the boundary |A| = A_c = 1.243 by least squares on the
+  teacher-forced (clamped) state and by FORCE/RLS in closed loop, then run from random
+  starts. Left: the outcome of each run (settled at the target fixed point, settled
+  elsewhere, fluctuating with its time-averaged readout at A, fluctuating elsewhere)
+  beside the outcome the DMF's 1-D reduction predicts; middle: the runs' <x^2> and
+  long-lag autocovariance against the chaotic DMF (Delta0, Delta_inf) at their
+  time-averaged readout; right: the largest Lyapunov exponents of the trained loops and
+  of the clamped state. Below A_c the clamped state is chaotic, so the LS fit is on a
+  fluctuating state. JSON ``chaotic_training``: per target theory / simulation pairs and
+  the claims with ``agrees``.
 * ``mo2019_spectra`` (R4): eigenvalues of (J + m n^T/N) D at the target for a globally
   stable (A = 1), a bistable (A = -2) and an unstable (A = -0.5) example of the authors'
   sweep, with the predicted bulk circle and outlier. (At N = 800, seed 0, the bistable
@@ -51,10 +67,12 @@ Figures (PNG and PDF), reproducing the claims of Mastrogiuseppe & Ostojic 2019:
 quantity has a ``theory`` and a ``simulation`` entry (with N and the number of realisations).
 ``--quick``: N = 400, 2 realisations, 4 targets (R5: N = 300, 2 networks x 17 starts at
 4 targets; R6: N = 400, 3 targets, 1 realisation; R4: N = 800; phase map: 19 x 33 theory
-grid, 12 networks at N = 300), under 2 minutes on 2 cores; the full run uses N = 2000, 5
-realisations and 9 targets (R5: N = 1000, 5 networks x 23 starts at 8 targets; R6: N = 1500,
-9 targets, 3 realisations; R4: N = 2500; phase map: 91 x 161 grid, 30 networks at N = 800,
-fixed points certified complete).
+grid, 12 networks at N = 300; chaotic training: N = 300, 2 networks x 6 starts at 4
+targets, LS and FORCE), under 2 minutes on 2 cores; the full run uses N = 2000, 5
+realisations and 9 targets (R5: N = 1000, 20 networks x 23 starts at 8 targets; R6:
+N = 1500, 9 targets, 3 realisations; R4: N = 2500; phase map: 91 x 161 grid, 30 networks
+at N = 800, fixed points certified complete; chaotic training: N = 1000, 5 networks x 12
+starts at 9 targets).
 """
 
 from __future__ import annotations
@@ -65,6 +83,7 @@ import os
 import time
 
 import numpy as np
+import scipy.optimize
 
 import reservoir as rs
 from reservoir._kernels.blas_threads import thread_budget
@@ -77,6 +96,7 @@ from reservoir.reproduce._figures import (check_out, check_quick, main_out_quick
                                           parser_out_quick_threads,
                                           require_matplotlib, save_figure, subplots,
                                           write_json)
+from reservoir.reproduce._stats import wilson_interval
 
 __all__ = ["run", "main", "build_parser"]
 
@@ -304,21 +324,83 @@ def training_success_networks(A_values, N, n_real, n_random, z0_grid, T=150.0, s
                                                        / np.linalg.norm(ls_w)),
                          "random_success": float(np.mean(ok[:n_random])),
                          "structured_success": float(np.mean(ok[n_random:])),
+                         "random_ok": ok[:n_random].tolist(),
                          "structured_ok": ok[n_random:].tolist(),
                          "z_final": zT.tolist(), "stationary": bool(np.all(speed < 1e-6)),
                          "failed_z": fail_z.tolist()})
     return rows
 
 
+def success_counts(rows):
+    """Counts of successful runs and their Wilson 95 % intervals, per kind of start.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows of :func:`training_success_networks` for one target (one per network), each
+        with the per-run verdicts ``random_ok`` and ``structured_ok``.
+
+    Returns
+    -------
+    dict
+        ``{"random": {"k", "n", "wilson95"}, "structured": {...}}``: ``k`` successful runs
+        out of ``n`` = networks x starts, and :func:`reservoir.reproduce._stats.wilson_interval`
+        of ``k / n`` (the runs counted as independent trials).
+
+    Raises
+    ------
+    ValueError
+        If ``rows`` is empty.
+    """
+    if not rows:
+        raise ValueError("rows must hold at least one network")
+    out = {}
+    for start in ("random", "structured"):
+        oks = [bool(v) for r in rows for v in r[f"{start}_ok"]]
+        k, n = int(sum(oks)), len(oks)
+        out[start] = {"k": k, "n": n, "wilson95": list(wilson_interval(k, n))}
+    return out
+
+
 def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
     """R5 (our reconstruction): success of LS-trained networks versus the target, theory beside
-    simulation. Returns the JSON block."""
+    simulation, with Wilson 95 % intervals.
+
+    Our reconstruction of the training-performance claim of Mastrogiuseppe & Ostojic 2019
+    (the paper's protocol could not be read): networks trained by minimum-norm least
+    squares (and the same networks trained by RLS/FORCE) run in closed loop from
+    ``n_random`` random starts
+    and the structured starts ``z0 m + I`` (``z0`` in ``z0_grid``); per target and kind of
+    start the figure shows the fraction of successful runs with its Wilson 95 % interval
+    (:func:`success_counts`: ``k`` successes out of ``n`` = networks x starts, the runs
+    counted as independent trials) beside the exact LS mean field and the uncorrelated
+    theory; the number of networks per target is in the title.
+
+    Parameters
+    ----------
+    A_grid : array_like, shape (nA,)
+        Targets of the theory curves.
+    z0_grid : ndarray, shape (n0,)
+        Readouts of the structured starts.
+    A_net : sequence of float
+        Targets of the networks.
+    N, n_real, n_random : int
+        Units, networks per target, random starts per network.
+    out : str
+        Output folder.
+
+    Returns
+    -------
+    dict
+        The ``training_success`` JSON block; ``per_target`` (and ``rls.per_target``) rows
+        carry ``counts`` (``[k, n]`` per kind of start) and ``wilson95`` (``[lo, hi]``).
+    """
     exact, unc = training_success_theory(A_grid, z0_grid)
     rows = training_success_networks(A_net, N, n_real, n_random, z0_grid)
     rls_rows = training_success_networks(A_net, N, n_real, n_random, z0_grid,
                                          train=rls_trained_network)
     th_at = {float(A): training_success_theory([A], z0_grid) for A in A_net}
-    fig, (ax1, ax2) = subplots(1, 2, figsize=(10, 4), constrained_layout=True)
+    fig, (ax1, ax2) = subplots(1, 2, figsize=(11, 5.6), constrained_layout=True)
     for e in exact:
         for z, st in zip(e["z"], e["stable"]):
             ax1.scatter(e["A"], z, s=5, color="#21406F" if st else "#C44E52", zorder=3)
@@ -355,25 +437,35 @@ def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
     for r in rows:
         sims.setdefault(r["A"], []).append(r)
     As = sorted(sims)
-    ax2.scatter(As, [np.mean([r["random_success"] for r in sims[a]]) for a in As],
-                color="#4C72B0", marker="o", s=40, zorder=5,
-                label=f"networks ({n_real} per A), random starts")
-    ax2.scatter(As, [np.mean([r["structured_success"] for r in sims[a]]) for a in As],
-                color="#DD8452", marker="s", s=40, zorder=5,
-                label="networks, structured x0 = z0 m + I")
     rls = {}
     for r in rls_rows:
         rls.setdefault(r["A"], []).append(r)
-    ax2.scatter(As, [np.mean([r["random_success"] for r in rls[a]]) for a in As],
-                facecolors="none", edgecolors="#4C72B0", marker="o", s=110, zorder=4,
-                label="RLS (FORCE) networks, random starts")
-    ax2.scatter(As, [np.mean([r["structured_success"] for r in rls[a]]) for a in As],
-                facecolors="none", edgecolors="#DD8452", marker="s", s=110, zorder=4,
-                label="RLS networks, structured starts")
+    counts = {key: {a: success_counts(group[a]) for a in As}
+              for key, group in (("LS", sims), ("RLS", rls))}
+    dx = 0.02 * (A_arr[-1] - A_arr[0])
+    for key, shift, fill, size in (("LS", -dx, True, 40), ("RLS", dx, False, 90)):
+        for start, color, marker, label in (
+                ("random", "#4C72B0", "o", "random starts"),
+                ("structured", "#DD8452", "s", "structured x0 = z0 m + I")):
+            c = [counts[key][a][start] for a in As]
+            frac = np.array([v["k"] / v["n"] for v in c])
+            lo = np.array([v["wilson95"][0] for v in c])
+            hi = np.array([v["wilson95"][1] for v in c])
+            first = key == "LS" and start == "random"
+            ax2.errorbar(np.array(As) + shift, frac, yerr=[frac - lo, hi - frac], fmt="none",
+                         ecolor=color, elinewidth=1, capsize=2, zorder=4,
+                         label="Wilson 95 % interval (runs = networks x starts)"
+                         if first else None)
+            name = "LS networks" if key == "LS" else "RLS (FORCE) networks"
+            ax2.scatter(np.array(As) + shift, frac, marker=marker, s=size, zorder=5,
+                        facecolors=color if fill else "none", edgecolors=color,
+                        label=f"{name}, {label}")
     ax2.set(xlabel="target A", ylabel="fraction of runs reaching the target",
             ylim=(-0.05, 1.05),
             title="Success vs target (shaded: spurious attractor)")
-    ax2.legend(fontsize=6.5, loc="lower center")
+    fig.suptitle(f"N = {N}, {n_real} networks per A, each from {n_random} random and "
+                 f"{len(z0_grid)} structured starts", fontsize=10)
+    ax2.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     save_figure(fig, out, "mo2019_training_success")
     per_A = []
     for a in As:
@@ -382,6 +474,8 @@ def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
         failed = [z for r in sim for z in r["failed_z"]]
         per_A.append({
             "A": a, "N": N, "realisations": len(sim),
+            "counts": {k: [v["k"], v["n"]] for k, v in counts["LS"][a].items()},
+            "wilson95": {k: v["wilson95"] for k, v in counts["LS"][a].items()},
             "random_success": {"theory": e["random"], "uncorrelated": u["random"],
                                "simulation": float(np.mean([r["random_success"]
                                                             for r in sim]))},
@@ -398,12 +492,19 @@ def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
         "A": a, "N": N, "realisations": len(rls[a]),
         "random_success": float(np.mean([r["random_success"] for r in rls[a]])),
         "structured_success": float(np.mean([r["structured_success"] for r in rls[a]])),
+        "counts": {k: [v["k"], v["n"]] for k, v in counts["RLS"][a].items()},
+        "wilson95": {k: v["wilson95"] for k, v in counts["RLS"][a].items()},
         "readout_cosine_to_ls": [r["readout_cosine_to_ls"] for r in rls[a]],
         "readout_norm_over_ls": [r["readout_norm_over_ls"] for r in rls[a]]} for a in As]
     return {"parameters": {**EXAMPLE, "N": N, "realisations": n_real,
                            "random_starts": n_random, "z0_grid": z0_grid.tolist(),
                            "T": 150.0, "dt": 0.1, "success": "|z(T) - A| < 1e-2 and "
-                           "max|dx/dt| < 1e-6", "random_start_variance": [0.1, 9.0]},
+                           "max|dx/dt| < 1e-6", "random_start_variance": [0.1, 9.0],
+                           "counted": "runs: k successful runs out of n = networks x "
+                           "starts per A and kind of start; the Wilson 95 % interval "
+                           "treats the runs as independent trials (starts of one network "
+                           "share its attractors, so it understates the spread between "
+                           "networks)"},
             "theory": {"exact_ls": exact, "uncorrelated_ls": unc},
             "per_target": per_A, "networks": rows,
             "rls": {"training": "FORCE, update every step, alpha = 1, 100 tau from "
@@ -792,6 +893,732 @@ def figure_phase_map(data, out):
     save_figure(fig, out, "mo2019_phase_map")
 
 
+# ------------------------------------ trained closed loops with a chaotic bulk (g > 1)
+#: Ridge penalty of the least-squares readout on the teacher-forced states (units of
+#: ``sum_t r r^T``; small against it, so the fit is the least-squares one).
+CHAOTIC_LS_REG = 1e-4
+#: A run has settled when ``max |dx/dt| < CHAOTIC_REST_SPEED`` at its end (state units per
+#: ``tau``; chaotic runs here have 0.2-1.5, runs creeping onto a fixed point whose bulk edge
+#: is near 1 have 1e-6 to 1e-3); above it, it fluctuates.
+CHAOTIC_REST_SPEED = 1e-3
+#: A clamped (teacher-forced) state fluctuates when the temporal variance of ``x_i`` over the
+#: fit window, averaged over units, exceeds this (state units squared).
+CLAMPED_FLUCTUATION_VARIANCE = 1e-4
+
+
+def chaotic_closed_loop_network(N, seed, dt=0.1):
+    """The g = 2 bulk of :data:`CHAOS` with feedback ``m`` and input ``I``, readout untrained.
+
+    Same random draws as :func:`chaos_network` (``m`` and ``I`` orthonormalised, so their
+    empirical variances are exactly ``Sm^2``, ``SI^2`` and their covariance 0; then ``J``
+    with variance ``g^2 / N``), but wired as a closed loop: ``I`` is the input column
+    (drive with ``u = [1]``), ``m`` the feedback column, ``W_out = 0``, no bias (our
+    construction; Mastrogiuseppe & Ostojic 2019, model section, with a chaotic bulk).
+
+    Parameters
+    ----------
+    N : int
+        Number of units (>= 3).
+    seed : int
+        Seed of the draws.
+    dt : float
+        Euler step (time units, tau = 1).
+
+    Returns
+    -------
+    net : Network
+        The untrained network.
+    gen : numpy.random.Generator
+        The generator after the draws (for initial states).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``N`` is not an integer >= 3 or ``seed`` not an integer >= 0.
+    """
+    N = as_int(N, "N", minimum=3)
+    gen = np.random.default_rng(as_int(seed, "seed", minimum=0))
+    Q, _ = np.linalg.qr(gen.standard_normal((N, 2)))
+    m, I = (Q * np.sqrt(N)).T
+    m, I = CHAOS["Sm"] * m, CHAOS["SI"] * I
+    J = gen.standard_normal((N, N)) * CHAOS["g"] / np.sqrt(N)
+    return rs.Network(J=J, W_in=I[:, None], W_fb=m[:, None], W_out=np.zeros((1, N)),
+                      b=np.zeros(N), dt=dt), gen
+
+
+def _chaos_params():
+    """:data:`CHAOS` as mean-field statistics (no readout)."""
+    return MeanFieldParams(g=CHAOS["g"], var_m=CHAOS["Sm"] ** 2, var_I=CHAOS["SI"] ** 2,
+                           cov_mI=CHAOS["rho"] ** 2 * CHAOS["Sm"] * CHAOS["SI"])
+
+
+class _DMF:
+    """Cached ``chaotic_variances(base, z)`` and ``psi(z) = [phi'](Delta0_eff(z))``:
+    ``Delta0_eff`` is the chaotic ``Delta0`` where the static state at ``z`` is unstable
+    and the static one elsewhere."""
+
+    def __init__(self, base):
+        self.base, self.cache = base, {}
+
+    def __call__(self, z):
+        z = float(z)
+        if z not in self.cache:
+            sol = chaotic_variances(self.base, z)
+            if not sol.success:
+                raise FloatingPointError(f"dynamic mean field undetermined at z = {z}: "
+                                         + "; ".join(sol.messages))
+            psi = float(gaussian_average("tanh", "dphi", 0.0, sol.delta0))
+            self.cache[z] = (sol, psi)
+        return self.cache[z]
+
+
+def chaotic_training_theory(A_values, z_grid, *, slope_step=1e-5):
+    """The dynamic mean field's prediction for LS readouts trained at ``A`` on a g = 2 bulk.
+
+    Model and statistics: :data:`CHAOS` (g = 2, Sm = 1, SI = 0.3, rho = 0), the dynamic
+    mean field of chaotic states with static input (Mastrogiuseppe & Ostojic 2019, chaotic
+    states; :func:`reservoir.meanfield.chaotic_variances`). Our reconstruction (whether
+    the paper trains chaotic bulks could not be read):
+
+    * the static target (feedback clamped at ``A``): its variance ``Delta0_static(A)`` and
+      bulk radius ``g sqrt([phi'^2](Delta0_static))``; it is unstable through the bulk for
+      ``|A| < A_c`` (1.243 here), where the DMF has a chaotic solution ``(Delta0,
+      Delta_inf)``;
+    * the readout: the uncorrelated theory of an LS readout (Stein's lemma, as in MO2019): direction
+      ``(A var_m + cov_mI, A cov_mI + var_I)`` (Stein's lemma; it holds on a fluctuating
+      state too, with the total variance), scale ``C`` such that the clamped state
+      reproduces ``A`` on average, ``C (d_nm A + d_nI) psi(A) = A`` with ``psi =
+      [phi'](Delta0_eff(A))`` (chaotic ``Delta0`` below ``A_c``, static above: there it
+      equals :func:`reservoir.meanfield.uncorrelated_ls_params`);
+    * the closed loop in the 1-D reduction: roots of ``G(z) = (sigma_nm z + sigma_nI)
+      psi(z) - z`` with the same ``Delta0_eff(z)`` (the chaotic closed-loop solutions of
+      :func:`reservoir.meanfield.chaotic_fixed_points` inside ``|z| < A_c``, static fixed
+      points outside), each called stable when ``G'(z) < 0`` (central difference of step
+      ``slope_step``; our decision: the time-averaged readout is treated as a slow variable
+      with ``dz/dt ~ G(z)``; static roots outside ``|z| < A_c`` have bulk radius < 1 by
+      construction). A random start has ``z(0) ~ 0`` (the readout is uncorrelated with a
+      random state): it is predicted to end on the first root in the direction of
+      ``sign G(0)``.
+
+    Parameters
+    ----------
+    A_values : array_like, shape (nA,)
+        Targets (readout units, nonzero).
+    z_grid : array_like, shape (nz,)
+        Increasing grid of readouts on which ``G`` is tabulated; roots are its sign changes
+        refined by Brent (roots outside it, and tangential roots, are missed).
+    slope_step : float
+        Step of the central difference for ``G'`` (readout units).
+
+    Returns
+    -------
+    list of dict
+        Per target: ``A``, ``static_delta0``, ``static_bulk_radius``, ``static_target_stable``
+        (bulk radius < 1), ``regime`` (of the DMF at ``z = A``), ``delta0``, ``delta_inf``
+        (chaotic where the static state is unstable, else the static ``Delta0`` twice),
+        ``readout_scale``, ``overlap_nm``, ``overlap_nI``, ``roots`` (``z``, ``kind``
+        "static" or "chaotic", ``stable``, ``delta0``, ``delta_inf``, ``slope`` =
+        ``G'``), ``target_kind``, ``random_start`` (the root a random start reaches,
+        or None), ``solution_class`` (:func:`reservoir.analysis.classify_solution`: target
+        stable iff it is a static stable root; spurious attractors = the other stable
+        roots, static or chaotic) and ``chaotic_attractor`` (a stable chaotic root exists).
+
+    Raises
+    ------
+    TypeError, ValueError
+        If a grid is not a finite 1-D array, ``z_grid`` is not increasing or a target is
+        zero.
+    FloatingPointError
+        If the dynamic mean field cannot be solved at a grid point.
+    """
+    A_values = as_float_array(A_values, "A_values", 1)
+    z_grid = as_float_array(z_grid, "z_grid", 1)
+    if z_grid.size < 3 or np.any(np.diff(z_grid) <= 0):
+        raise ValueError("z_grid must be increasing with at least 3 points")
+    if np.any(A_values == 0):
+        raise ValueError("A_values must be nonzero (an LS readout for A = 0 is n = 0)")
+    base = _chaos_params()
+    dmf = _DMF(base)
+    _, din_c = chaos_threshold(base.g)
+    A_c = float(np.sqrt((din_c - base.var_I) / base.var_m))
+    psi_grid = np.array([dmf(z)[1] for z in z_grid])
+    rows = []
+    for A in A_values:
+        A = float(A)
+        sol, psi_A = dmf(A)
+        d_nm = A * base.var_m + base.cov_mI
+        d_nI = A * base.cov_mI + base.var_I
+        C = A / ((d_nm * A + d_nI) * psi_A)
+        snm, snI = C * d_nm, C * d_nI
+
+        def G(z, snm=snm, snI=snI):
+            return (snm * z + snI) * dmf(z)[1] - z
+        Gg = (snm * z_grid + snI) * psi_grid - z_grid
+        zs = []
+        for k in range(z_grid.size - 1):
+            a, b = Gg[k], Gg[k + 1]
+            if a == 0.0:
+                zs.append(float(z_grid[k]))
+            elif a * b < 0:
+                zs.append(float(scipy.optimize.brentq(G, z_grid[k], z_grid[k + 1],
+                                                      xtol=1e-12)))
+        if not any(abs(z - A) < 1e-6 for z in zs):
+            zs.append(A)        # the target is a root by construction (C); keep it
+        zs.sort()
+        roots = []
+        for z in zs:
+            s, _ = dmf(z)
+            slope = (G(z + slope_step) - G(z - slope_step)) / (2 * slope_step)
+            roots.append({"z": z, "kind": "chaotic" if s.chaotic else "static",
+                          "stable": bool(slope < 0), "slope": float(slope),
+                          "delta0": float(s.delta0), "delta_inf": float(s.delta_inf)})
+        t = int(np.argmin([abs(r["z"] - A) for r in roots]))
+        target = roots[t]
+        G0 = G(0.0)
+        if G0 > 0:
+            ahead = [r for r in roots if r["z"] > 0]
+        else:
+            ahead = [r for r in roots if r["z"] < 0][::-1]
+        rnd = ahead[0] if ahead and ahead[0]["stable"] else None
+        target_stable = target["kind"] == "static" and target["stable"]
+        # spurious attractors: stable roots other than the target, static or chaotic (a
+        # chaotic attractor counts as spurious for global stability: our decision)
+        n_spur = sum(1 for k, r in enumerate(roots) if k != t and r["stable"])
+        rows.append({
+            "A": A, "A_c": A_c, "static_delta0": float(sol.static_delta0),
+            "static_bulk_radius": float(sol.static_bulk_radius),
+            "static_target_stable": bool(sol.static_bulk_radius < 1.0),
+            "regime": sol.regime, "delta0": float(sol.delta0),
+            "delta_inf": float(sol.delta_inf), "readout_scale": float(C),
+            "overlap_nm": float(snm), "overlap_nI": float(snI), "roots": roots,
+            "target_kind": target["kind"], "target_stable_in_z": target["stable"],
+            "random_start": rnd,
+            "solution_class": rs.analysis.classify_solution(snm, bool(target_stable), n_spur),
+            "chaotic_attractor": any(r["kind"] == "chaotic" and r["stable"]
+                                     for r in roots)})
+    return rows
+
+
+def _lag_autocovariance(X, dt, lags=(20.0, 40.0, 4.0)):
+    """Uncentred autocovariance ``<x_i(t) x_i(t+s)>`` of ``X`` (T, N) averaged over units,
+    times and the lags ``s`` from ``lags[0]`` to ``lags[1]`` in steps of ``lags[2]`` (time
+    units), the long-lag ``Delta_inf`` of the dynamic mean field."""
+    ks = np.arange(int(round(lags[0] / dt)), int(round(lags[1] / dt)) + 1,
+                   int(round(lags[2] / dt)))
+    if ks[-1] >= X.shape[0]:
+        raise ValueError(f"the record ({X.shape[0]} steps) is shorter than the longest lag "
+                         f"({ks[-1]} steps)")
+    return float(np.mean([np.mean(X[:-k] * X[k:]) for k in ks]))
+
+
+def _closed_loop_speed(net, X):
+    """``max_i |dx_i/dt|`` of the closed loop at constant input ``u = [1]``, per row of X."""
+    R = np.tanh(X)
+    W = net.dense_J() + net.W_fb @ net.W_out
+    return np.max(np.abs(-X + R @ W.T + net.W_in[:, 0][None, :]), axis=1)
+
+
+def _newton_closed(net, x, tol=1e-10, max_iter=40):
+    """Newton on the closed loop ``-x + (J + m w^T) phi(x) + I = 0`` from ``x``."""
+    W = net.dense_J() + net.W_fb @ net.W_out
+    I = net.W_in[:, 0]
+    for _ in range(max_iter):
+        r = np.tanh(x)
+        F = -x + W @ r + I
+        if np.max(np.abs(F)) < tol:
+            return x, True
+        try:
+            x = x - np.linalg.solve(-np.eye(net.N) + W * (1 - r**2)[None, :], F)
+        except np.linalg.LinAlgError:
+            return x, False
+        if not np.all(np.isfinite(x)):
+            return x, False
+    return x, bool(np.max(np.abs(-x + W @ np.tanh(x) + I)) < tol)
+
+
+def measure_trained_chaotic(net, A, X0, *, T_transient, T_record, lyapunov_duration,
+                            rng, x_target_guess=None):
+    """Closed-loop runs of one trained network from the starts ``X0`` and the verdicts.
+
+    Each start is run ``T_transient`` then recorded for ``T_record`` (time units, input
+    ``u = [1]``). Per run: the time-averaged readout ``z_mean`` and its std, the speed
+    ``max|dx/dt|`` at the end, ``<x^2>`` (``delta0``, over units and the record) and the
+    uncentred autocovariance at lags 20-40 tau (``delta_inf``), and the outcome (one of
+    :data:`CHAOTIC_OUTCOMES`): settled (speed below :data:`CHAOTIC_REST_SPEED`) at the
+    target (``|z - A| <= 0.01 + 0.02 |A|``, the package's target rule) or elsewhere;
+    fluctuating with its time-averaged readout at the target (the readout holds ``A``
+    while the bulk stays chaotic) or elsewhere (a spurious chaotic attractor).
+    The target fixed point is refined by Newton from a run that reached it (else from
+    ``x_target_guess``) and its stability read from :func:`reservoir.spectrum` (flow,
+    Re < 1); the spurious ones are counted by their readout (rounded to 1e-3). The class is
+    :func:`reservoir.analysis.classify_solution` of the network's readout overlap, its
+    target stability and the number of spurious attractors the runs found (a lower bound):
+    the spurious stable fixed points, plus one if some run fluctuates away from the target
+    (a spurious chaotic attractor, our decision); the largest Lyapunov exponent
+    (:func:`reservoir.lyapunov_exponent`) is computed from the first start.
+
+    Returns
+    -------
+    dict
+        ``runs`` (list of per-run dicts), ``target_fixed_point`` (found, z, stable,
+        ``max_re_eigenvalue``), ``n_spurious``, ``solution_class``, ``lyapunov_exponent``,
+        ``chaotic`` (exponent > 0.01 and some run fluctuating), ``overlap_nm``,
+        ``overlap_nI``.
+    """
+    dt = net.dt
+    n0, n1 = int(round(T_transient / dt)), int(round(T_record / dt))
+    B = X0.shape[0]
+    xT = rs.simulate(net, np.ones((B, n0, 1)), X0, mode="closed", record=()).x_final
+    tr = rs.simulate(net, np.ones((B, n1, 1)), xT, mode="closed", record=("x", "z"))
+    speed = _closed_loop_speed(net, tr.x_final)
+    tol = 0.01 + 0.02 * abs(A)
+    runs, spurious, at_target = [], set(), []
+    for k in range(B):
+        z = tr.z[k, :, 0]
+        X = tr.x[k]
+        zf = float(tr.z[k, -1, 0])
+        rest = bool(speed[k] < CHAOTIC_REST_SPEED)
+        if rest and abs(zf - A) <= tol:
+            outcome = "target fixed point"
+            at_target.append(k)
+        elif rest:
+            outcome = "spurious fixed point"
+            spurious.add(round(zf, 3))
+        elif abs(float(np.mean(z)) - A) <= tol:
+            outcome = "fluctuating at target"
+        else:
+            outcome = "fluctuating elsewhere"
+        runs.append({"z_mean": float(np.mean(z)), "z_std": float(np.std(z)),
+                     "z_final": zf, "speed": float(speed[k]), "outcome": outcome,
+                     "delta0": float(np.mean(X**2)),
+                     "delta_inf": _lag_autocovariance(X, dt)})
+    guess = tr.x_final[at_target[0]] if at_target else x_target_guess
+    tfp = {"found": False, "z": None, "stable": False, "max_re_eigenvalue": None}
+    if guess is not None:
+        x, ok = _newton_closed(net, np.array(guess, dtype=float))
+        zx = float(net.W_out[0] @ np.tanh(x))
+        if ok and abs(zx - A) <= tol:
+            lam = rs.spectrum(net, x, u=[1.0]).eigenvalues
+            tfp = {"found": True, "z": zx, "stable": bool(np.max(lam.real) < 1.0),
+                   "max_re_eigenvalue": float(np.max(lam.real))}
+    geo = rs.readout_geometry(net, [1.0])
+    onm = float(geo.overlap_nm[0])
+    lyap = float(rs.lyapunov_exponent(net, [1.0], X0[0], duration=lyapunov_duration,
+                                      transient=50.0, rng=rng))
+    chaotic = bool(np.isfinite(lyap) and lyap > 0.01 / net.tau
+                   and any(r["outcome"].startswith("fluctuating") for r in runs))
+    n_spur = len(spurious) + int(any(r["outcome"] == "fluctuating elsewhere" for r in runs))
+    return {"runs": runs, "target_fixed_point": tfp, "n_spurious": n_spur,
+            "spurious_z": sorted(spurious),
+            "solution_class": rs.analysis.classify_solution(onm, tfp["stable"], n_spur),
+            "lyapunov_exponent": lyap, "chaotic": chaotic, "overlap_nm": onm,
+            "overlap_nI": float(geo.overlap_nI[0])}
+
+
+def chaotic_training_networks(A_values, N, n_real, n_starts, *, T_teacher=300.0,
+                              washout=50.0, T_force=150.0, T_transient=150.0,
+                              T_record=60.0, lyapunov_duration=100.0, seed0=300):
+    """Train g = 2 networks for constant targets by LS and by FORCE, then test them.
+
+    Per target ``A`` and realisation (seed ``seed0 + k``): :func:`chaotic_closed_loop_network`;
+    (a) least squares: teacher forcing (feedback clamped at ``A``) from a random state
+    for ``T_teacher`` time units, :func:`reservoir.fit_ridge` after ``washout`` with
+    penalty :data:`CHAOTIC_LS_REG`. Below the chaos boundary the clamped state is chaotic,
+    so the fit is on a fluctuating state: the readout makes ``z`` as constant as it can
+    over the fit window (it learns to cancel the fluctuations it saw, not only the mean),
+    which the uncorrelated theory does not describe; the clamped run's Lyapunov exponent
+    and temporal variance are recorded to say which case each fit is. (b) FORCE/RLS:
+    :func:`reservoir.force` in closed loop (update every step, ``reg = 1``) for
+    ``T_force`` time units on the constant target. Each trained network is then run in
+    closed loop from ``n_starts`` random states ``x0 ~ N(0, 1)`` and measured by
+    :func:`measure_trained_chaotic`.
+
+    Parameters
+    ----------
+    A_values : array_like, shape (nA,)
+        Targets (readout units).
+    N : int
+        Number of units (>= 3).
+    n_real : int
+        Networks per target (>= 1).
+    n_starts : int
+        Closed-loop starts per trained network (>= 1).
+    T_teacher, washout, T_force, T_transient, T_record, lyapunov_duration : float
+        Durations (time units, tau = 1; ``T_record`` >= 41 for the lags of ``delta_inf``).
+    seed0 : int
+        First seed.
+
+    Returns
+    -------
+    list of dict
+        One row per (target, realisation, method): ``A``, ``seed``, ``N``, ``method``
+        ("LS" or "FORCE"), ``clamped_lyapunov``, ``clamped_fluctuation_variance`` (mean
+        over units of the temporal variance in the fit window), ``clamped_fluctuating``
+        (that variance above :data:`CLAMPED_FLUCTUATION_VARIANCE`), and
+        the entries of :func:`measure_trained_chaotic`.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If a count is not a positive integer or ``T_record`` is too short.
+    """
+    A_values = as_float_array(A_values, "A_values", 1)
+    N = as_int(N, "N", minimum=3)
+    n_real = as_int(n_real, "n_real", minimum=1)
+    n_starts = as_int(n_starts, "n_starts", minimum=1)
+    if T_record < 41.0:
+        raise ValueError(f"T_record must be >= 41 time units (lags up to 40), got {T_record}")
+    rows = []
+    for A in A_values:
+        A = float(A)
+        for k in range(n_real):
+            seed = seed0 + k
+            net, gen = chaotic_closed_loop_network(N, seed)
+            dt = net.dt
+            n_t, n_w = int(round(T_teacher / dt)), int(round(washout / dt))
+            x0 = gen.standard_normal(N)
+            U, Y = np.ones((n_t, 1)), np.full((n_t, 1), A)
+            teach = rs.simulate(net, U, x0, mode="teacher", targets=Y, record=("x",))
+            fluct = float(np.mean(np.var(teach.x[n_w:], axis=0)))  # over time, per unit
+            clamped = rs.Network(J=net.J, W_in=net.W_in, W_fb=net.W_fb,
+                                 W_out=np.zeros((1, N)), b=A * net.W_fb[:, 0], dt=dt)
+            lam_cl = float(rs.lyapunov_exponent(clamped, [1.0], x0,
+                                                duration=lyapunov_duration, transient=50.0,
+                                                rng=seed))
+            ls = rs.fit_ridge(net, U, Y, washout=n_w, reg=CHAOTIC_LS_REG, x0=x0).network
+            n_f = int(round(T_force / dt))
+            force = rs.force(net, np.ones((n_f, 1)), np.full((n_f, 1), A), reg=1.0,
+                             update_every=1, rng=seed).network
+            X0 = gen.standard_normal((n_starts, N))
+            for method, trained in (("LS", ls), ("FORCE", force)):
+                res = measure_trained_chaotic(
+                    trained, A, X0, T_transient=T_transient, T_record=T_record,
+                    lyapunov_duration=lyapunov_duration, rng=seed,
+                    x_target_guess=teach.x[-1])
+                rows.append({"A": A, "seed": seed, "N": N, "method": method,
+                             "clamped_lyapunov": lam_cl,
+                             "clamped_fluctuation_variance": fluct,
+                             "clamped_fluctuating": bool(fluct > CLAMPED_FLUCTUATION_VARIANCE),
+                             **res})
+    return rows
+
+
+#: Outcomes of a closed-loop run (:func:`measure_trained_chaotic`).
+CHAOTIC_OUTCOMES = ("target fixed point", "spurious fixed point", "fluctuating at target",
+                    "fluctuating elsewhere")
+_OUTCOMES = CHAOTIC_OUTCOMES
+
+
+def _predicted_outcome(th):
+    """The outcome of a random start predicted by the 1-D reduction (one of
+    :data:`CHAOTIC_OUTCOMES`, or "undetermined" when the root reached is unstable or none
+    is found)."""
+    r = th["random_start"]
+    if r is None:
+        return "undetermined"
+    at = abs(r["z"] - th["A"]) < 1e-6
+    if r["kind"] == "chaotic":
+        return "fluctuating at target" if at else "fluctuating elsewhere"
+    return "target fixed point" if at else "spurious fixed point"
+
+
+def summarise_chaotic_training(theory, rows):
+    """Per target and method, theory beside simulation, and the claims (JSON block).
+
+    Parameters
+    ----------
+    theory : list of dict
+        :func:`chaotic_training_theory` rows.
+    rows : list of dict
+        :func:`chaotic_training_networks` rows (the same targets).
+
+    Returns
+    -------
+    per_target : list of dict
+        Per target: ``A``, ``N``, ``realisations``, ``starts``, ``clamped_fluctuating``
+        (theory: the DMF's regime at ``z = A`` is chaotic; simulation: fraction of clamped
+        runs that fluctuate), ``static_bulk_radius``, and per method (``LS``, ``FORCE``):
+        ``random_start_outcome`` (theory: the 1-D reduction's prediction; simulation: the
+        fraction of runs with each of :data:`CHAOTIC_OUTCOMES`),
+        ``target_fixed_point_stable`` (theory: static bulk radius < 1 and ``G' < 0``;
+        simulation: fraction of networks), ``chaotic`` (theory: the target is a chaotic
+        solution; simulation: fraction of networks called chaotic), ``solution_class``
+        (theory: one class; simulation: the classes of the networks),
+        ``delta0_fluctuating`` / ``delta_inf_fluctuating`` (theory: the chaotic DMF at
+        each fluctuating run's time-averaged readout, averaged over the runs; simulation:
+        the runs' mean; over the runs whose readout lies where the DMF is chaotic, counted
+        in ``fluctuating_runs_in_chaotic_region`` as [used, fluctuating]),
+        ``delta0_at_target`` (theory: the static ``Delta0(A)``; simulation: runs at the
+        target fixed point), ``lyapunov_exponent`` (per network).
+    claims : list of dict
+        ``claim``, ``measured``, ``agrees``.
+    """
+    dmf = _DMF(_chaos_params())
+    per_A = []
+    for th in theory:
+        A = th["A"]
+        mine = [r for r in rows if r["A"] == A]
+        if not mine:
+            continue
+        nets_ls = [r for r in mine if r["method"] == "LS"]
+        entry = {"A": A, "N": mine[0]["N"], "realisations": len(nets_ls),
+                 "starts": len(mine[0]["runs"]),
+                 "clamped_fluctuating": {"theory": th["regime"] == "chaotic",
+                                         "simulation": float(np.mean(
+                                             [r["clamped_fluctuating"] for r in nets_ls]))},
+                 "static_bulk_radius": th["static_bulk_radius"]}
+        for method in ("LS", "FORCE"):
+            nets = [r for r in mine if r["method"] == method]
+            runs = [u for r in nets for u in r["runs"]]
+            frac = {o: float(np.mean([u["outcome"] == o for u in runs])) for o in _OUTCOMES}
+            m = {"random_start_outcome": {"theory": _predicted_outcome(th), "simulation": frac},
+                 "target_fixed_point_stable": {
+                     "theory": bool(th["static_target_stable"] and th["target_stable_in_z"]),
+                     "simulation": float(np.mean([r["target_fixed_point"]["stable"]
+                                                  for r in nets]))},
+                 "chaotic": {"theory": th["target_kind"] == "chaotic",
+                             "simulation": float(np.mean([r["chaotic"] for r in nets]))},
+                 "solution_class": {"theory": th["solution_class"],
+                                    "simulation": [r["solution_class"] for r in nets]},
+                 "lyapunov_exponent": [r["lyapunov_exponent"] for r in nets],
+                 "overlap_nm": {"theory": th["overlap_nm"],
+                                "simulation": float(np.mean([r["overlap_nm"] for r in nets]))},
+                 "overlap_nI": {"theory": th["overlap_nI"],
+                                "simulation": float(np.mean([r["overlap_nI"] for r in nets]))}}
+            fl = [u for u in runs if u["outcome"].startswith("fluctuating")]
+            # each fluctuating run against the DMF at its own time-averaged readout (rounded
+            # to 0.01 so that runs share the solves), where that DMF is chaotic
+            sols = [dmf(round(u["z_mean"], 2))[0] for u in fl]
+            fl_ch = [(u, s) for u, s in zip(fl, sols) if s.chaotic]
+            if fl_ch:
+                m["fluctuating_runs_in_chaotic_region"] = [len(fl_ch), len(fl)]
+                m["delta0_fluctuating"] = {
+                    "theory": float(np.mean([s.delta0 for _, s in fl_ch])),
+                    "simulation": float(np.mean([u["delta0"] for u, _ in fl_ch]))}
+                m["delta_inf_fluctuating"] = {
+                    "theory": float(np.mean([s.delta_inf for _, s in fl_ch])),
+                    "simulation": float(np.mean([u["delta_inf"] for u, _ in fl_ch]))}
+            at = [u for u in runs if u["outcome"] == "target fixed point"]
+            if at:
+                m["delta0_at_target"] = {"theory": th["static_delta0"],
+                                         "simulation": float(np.mean([u["delta0"]
+                                                                      for u in at]))}
+            entry[method] = m
+        per_A.append(entry)
+    above = [e for e in per_A if e["static_bulk_radius"] < 1.0]
+    below = [e for e in per_A if e["static_bulk_radius"] >= 1.0]
+    claims = []
+    meas = {e["A"]: e["clamped_fluctuating"]["simulation"] for e in per_A}
+    claims.append({
+        "claim": "DMF: with the feedback clamped at the target the state is chaotic for "
+                 "|A| < A_c and static above (so below A_c the LS fit is on a fluctuating "
+                 "state)",
+        "measured": {"fraction_clamped_fluctuating_per_A": meas},
+        "agrees": all((e["clamped_fluctuating"]["simulation"] > 0.5)
+                      == e["clamped_fluctuating"]["theory"] for e in per_A)})
+    for method in ("LS", "FORCE"):
+        if above:
+            st = {e["A"]: e[method]["target_fixed_point_stable"]["simulation"] for e in above}
+            claims.append({
+                "claim": f"training tames the chaos for |A| > A_c ({method}): the trained "
+                         "network has a linearly stable fixed point at the target, as the "
+                         "DMF's static target (bulk radius < 1) predicts",
+                "method": method, "measured": {"fraction_stable_target_per_A": st},
+                "agrees": all(v == 1.0 for v in st.values())})
+        if below:
+            sim = [e[method]["random_start_outcome"]["simulation"] for e in below]
+            fl = {e["A"]: v["fluctuating at target"] + v["fluctuating elsewhere"]
+                  for e, v in zip(below, sim)}
+            fa = {e["A"]: v["fluctuating at target"] for e, v in zip(below, sim)}
+            st = {e["A"]: e[method]["target_fixed_point_stable"]["simulation"] for e in below}
+            claims.append({
+                "claim": f"below A_c the trained closed loop stays chaotic ({method}): the "
+                         "DMF's static target is unstable through the bulk, so no stable "
+                         "target fixed point and every random start fluctuates",
+                "method": method,
+                "measured": {"fraction_fluctuating_per_A": fl,
+                             "fraction_stable_target_per_A": st},
+                "agrees": all(v == 1.0 for v in fl.values())
+                and all(v == 0.0 for v in st.values())})
+            claims.append({
+                "claim": f"below A_c the trained readout still holds the target on average "
+                         f"({method}): the DMF's chaotic closed-loop solution at z = A is "
+                         "stable in the 1-D reduction, so the time-averaged readout of every "
+                         "run is at A while the bulk fluctuates",
+                "method": method, "measured": {"fraction_fluctuating_at_target_per_A": fa},
+                "agrees": all(v == 1.0 for v in fa.values())
+                and all(e["LS"]["random_start_outcome"]["theory"] == "fluctuating at target"
+                        for e in below)})
+        errs = {}
+        for e in per_A:
+            m = e[method]
+            if "delta0_fluctuating" in m:
+                d0, di = m["delta0_fluctuating"], m["delta_inf_fluctuating"]
+                errs[e["A"]] = [d0["simulation"] / d0["theory"] - 1,
+                                di["simulation"] / di["theory"] - 1]
+        if errs:
+            for i, name in enumerate(("<x^2> follows the chaotic DMF Delta0",
+                                      "the long-lag autocovariance (lags 20-40 tau) follows "
+                                      "the chaotic DMF Delta_inf")):
+                rel = {a: v[i] for a, v in errs.items()}
+                claims.append({
+                    "claim": f"where the trained loop fluctuates ({method}), {name} at its "
+                             "time-averaged readout, within 25 %",
+                    "method": method, "measured": {"relative_error_per_A": rel},
+                    "agrees": all(abs(v) <= 0.25 for v in rel.values())})
+        if above:
+            pred = {}
+            for e in above:
+                o = e[method]["random_start_outcome"]
+                pred[e["A"]] = {"predicted": o["theory"],
+                                "fraction_with_it": o["simulation"].get(o["theory"], 0.0)}
+            claims.append({
+                "claim": f"above A_c the DMF's 1-D reduction (static and chaotic branches, "
+                         f"random starts at z ~ 0) predicts where at least half of the "
+                         f"random starts end ({method})",
+                "method": method, "measured": {"predicted_outcome_per_A": pred},
+                "agrees": all(v["fraction_with_it"] >= 0.5 for v in pred.values())})
+    return per_A, claims
+
+
+def figure_chaotic_training(data, z_table, out):
+    """Draw ``mo2019_chaotic_training``: outcomes of random starts per target and method
+    beside the DMF's prediction; ``<x^2>`` and ``Delta_inf`` of the runs against the DMF;
+    the Lyapunov exponents."""
+    per_A, nets = data["per_target"], data["networks"]
+    A_c = data["parameters"]["A_c"]
+    fig, (ax1, ax2, ax3) = subplots(1, 3, figsize=(14, 4.6), constrained_layout=True)
+    colors = {"target fixed point": "#55A868", "spurious fixed point": "#DD8452",
+              "fluctuating at target": "#8172B3", "fluctuating elsewhere": "#C44E52"}
+    As = [e["A"] for e in per_A]
+    xs = np.arange(len(As))
+    w = 0.38
+    for j, (method, hatch) in enumerate((("LS", ""), ("FORCE", "//"))):
+        bottom = np.zeros(len(As))
+        for o in _OUTCOMES:
+            v = np.array([e[method]["random_start_outcome"]["simulation"][o] for e in per_A])
+            ax1.bar(xs + (j - 0.5) * w, v, w, bottom=bottom, color=colors[o], hatch=hatch,
+                    edgecolor="k", lw=0.5)
+            bottom += v
+    pred = [e["LS"]["random_start_outcome"]["theory"] for e in per_A]
+    for x, p in zip(xs, pred):
+        ax1.scatter([x], [1.08], marker="v", s=60, color=colors.get(p, "0.5"),
+                    edgecolor="k", zorder=5)
+    ax1.set_xticks(xs, [f"{a:g}" + ("*" if abs(a) < A_c else "") for a in As])
+    ax1.set(xlabel=f"target A (* : |A| < A_c = {A_c:.3f}, static target unstable)",
+            ylabel="fraction of closed-loop runs", ylim=(0, 1.15),
+            title="Outcome of random starts")
+    prm = data["parameters"]
+    fig.suptitle(f"Trained closed loops with a chaotic bulk (g = {prm['g']:g}): N = "
+                 f"{prm['N']}, {prm['realisations']} networks per A x {prm['starts']} random "
+                 "starts, readout by LS (teacher forcing) and by FORCE")
+    from matplotlib.patches import Patch
+    from matplotlib.lines import Line2D
+    h1 = [Patch(facecolor=c, edgecolor="k", label=o) for o, c in colors.items()]
+    h1 += [Patch(facecolor="w", edgecolor="k", label="left bar: LS"),
+           Patch(facecolor="w", edgecolor="k", hatch="//", label="right bar: FORCE"),
+           Line2D([], [], marker="v", ls="", color="0.5", markeredgecolor="k",
+                  label="DMF 1-D reduction: predicted outcome")]
+    ax1.legend(handles=h1, fontsize=7, ncol=2, loc="upper center",
+               bbox_to_anchor=(0.5, -0.16))
+    z = np.array(z_table["z"])
+    ch = np.array(z_table["chaotic"])
+    ax2.plot(z, z_table["static_delta0"], color="0.6", ls="--",
+             label="static Delta0 (unstable for |z| < A_c)")
+    ax2.plot(np.where(ch, z, np.nan), z_table["delta0"], color="#21406F",
+             label="chaotic DMF Delta0")
+    ax2.plot(np.where(ch, z, np.nan), z_table["delta_inf"], color="#DD8452",
+             label="chaotic DMF Delta_inf")
+    for a in (-A_c, A_c):
+        ax2.axvline(a, color="#C44E52", lw=0.8, ls=":")
+    for method, fill in (("LS", True), ("FORCE", False)):
+        runs = [u for r in nets if r["method"] == method for u in r["runs"]]
+        zz = [u["z_mean"] for u in runs]
+        kw = dict(s=22, zorder=4)
+        ax2.scatter(zz, [u["delta0"] for u in runs], marker="o",
+                    facecolor="#21406F" if fill else "none", edgecolor="#21406F", **kw,
+                    label=f"<x^2>, {method} runs")
+        ax2.scatter(zz, [u["delta_inf"] for u in runs], marker="s",
+                    facecolor="#DD8452" if fill else "none", edgecolor="#DD8452", **kw,
+                    label=f"<x(t) x(t+s)>, s = 20-40, {method} runs")
+    ax2.plot([], [], color="#C44E52", lw=0.8, ls=":", label="|z| = A_c (bulk radius 1)")
+    ax2.set_xlim(-2.6, 2.6)
+    ax2.set(xlabel="time-averaged readout z of the run", ylabel="variance",
+            title="Closed-loop variances vs the dynamic mean field")
+    ax2.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    for method, marker, fill in (("LS", "o", True), ("FORCE", "s", False)):
+        sel = [r for r in nets if r["method"] == method]
+        ax3.scatter([r["A"] for r in sel], [r["lyapunov_exponent"] for r in sel],
+                    marker=marker, facecolor="k" if fill else "none", edgecolor="k", s=30,
+                    label=f"trained closed loop, {method}")
+    sel = [r for r in nets if r["method"] == "LS"]
+    ax3.scatter([r["A"] for r in sel], [r["clamped_lyapunov"] for r in sel], marker="x",
+                color="#C44E52", s=30, label="feedback clamped at A (teacher forcing)")
+    ax3.axhline(0.0, color="k", lw=0.7)
+    for a in (-A_c, A_c):
+        ax3.axvline(a, color="#C44E52", lw=0.8, ls=":")
+    ax3.plot([], [], color="#C44E52", lw=0.8, ls=":", label="|A| = A_c")
+    ax3.set(xlabel="target A", ylabel="largest Lyapunov exponent (1/tau)",
+            title="Chaos: exponent > 0")
+    ax3.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    save_figure(fig, out, "mo2019_chaotic_training")
+
+
+def fig_chaotic_training(A_values, N, n_real, n_starts, z_grid, out, **durations):
+    """Trained closed loops with a chaotic bulk (g = 2): theory, networks, figure, JSON.
+
+    Runs :func:`chaotic_training_theory` and :func:`chaotic_training_networks`, summarises
+    them (:func:`summarise_chaotic_training`) and draws ``mo2019_chaotic_training``.
+
+    Parameters
+    ----------
+    A_values : array_like, shape (nA,)
+        Targets (nonzero), on both sides of ``A_c``.
+    N, n_real, n_starts : int
+        Units, networks per target, random starts per network.
+    z_grid : array_like
+        Grid of the 1-D reduction (readout units, increasing).
+    out : str
+        Output folder.
+    **durations
+        Passed to :func:`chaotic_training_networks`.
+
+    Returns
+    -------
+    dict
+        The ``chaotic_training`` JSON block: ``parameters``, ``teacher_forcing_note``,
+        ``theory``, ``dmf_table`` (the DMF on ``z_grid``), ``per_target``, ``networks``
+        and ``claims``.
+    """
+    theory = chaotic_training_theory(A_values, z_grid)
+    rows = chaotic_training_networks(A_values, N, n_real, n_starts, **durations)
+    per_A, claims = summarise_chaotic_training(theory, rows)
+    dmf = _DMF(_chaos_params())
+    sols = [dmf(z)[0] for z in z_grid]
+    z_table = {"z": [float(z) for z in z_grid], "chaotic": [s.chaotic for s in sols],
+               "delta0": [float(s.delta0) for s in sols],
+               "delta_inf": [float(s.delta_inf) for s in sols],
+               "static_delta0": [float(s.static_delta0) for s in sols],
+               "static_bulk_radius": [float(s.static_bulk_radius) for s in sols]}
+    data = {"parameters": {**CHAOS, "N": N, "realisations": n_real, "starts": n_starts,
+                           "A_c": theory[0]["A_c"], "dt": 0.1, "ls_reg": CHAOTIC_LS_REG,
+                           "force": "closed loop, update every step, reg = 1",
+                           "rest_speed": CHAOTIC_REST_SPEED,
+                           "target_rule": "|z - A| <= 0.01 + 0.02 |A|",
+                           "random_starts": "x0 ~ N(0, 1) per unit", **durations},
+            "teacher_forcing_note": (
+                "LS readouts are fitted on the teacher-forced state (feedback clamped at "
+                "A). For |A| < A_c that state is chaotic (clamped_fluctuating): the fit is on "
+                "a fluctuating state, the readout then cancels the fluctuations it saw as "
+                "well as producing the mean, and it is correlated with J beyond what the "
+                "uncorrelated theory describes; the theory's readout is the uncorrelated LS "
+                "direction scaled so that the chaotic state reproduces A on average."),
+            "theory": theory, "dmf_table": z_table, "per_target": per_A, "networks": rows,
+            "claims": claims}
+    figure_chaotic_training(data, z_table, out)
+    return data
+
+
 def checkable_numbers():
     base = MeanFieldParams.from_code_parameters(**EXAMPLE)
     out = {"sigma_hat_nm": {"theory": base.overlap_nm, "spec": 1.639230},
@@ -824,8 +1651,8 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
     """Reproduce the Mastrogiuseppe & Ostojic (2019) figures: PNG + PDF and ``mo2019.json``.
 
     Writes ``mo2019_vary_A``, ``mo2019_geometry_line``, ``mo2019_bulk_chaos``,
-    ``mo2019_spectra``, ``mo2019_training_success`` and ``mo2019_phase_map`` (``.png`` and
-    ``.pdf``) and
+    ``mo2019_spectra``, ``mo2019_training_success``, ``mo2019_phase_map`` and
+    ``mo2019_chaotic_training`` (``.png`` and ``.pdf``) and
     ``mo2019.json`` into ``out`` (see the module docstring for what each shows); logs a
     summary line at level INFO.
 
@@ -902,7 +1729,7 @@ def _run(out, quick):
                   A_net=[-2.0, -1.0, 1.0, 2.0], N=300, n_real=2, n_random=8)
     else:
         ts = dict(A_grid=np.linspace(-2.0, 2.0, 81), z0_grid=np.linspace(-3.0, 3.0, 13),
-                  A_net=[-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0], N=1000, n_real=5,
+                  A_net=[-2.0, -1.5, -1.0, -0.5, 0.5, 1.0, 1.5, 2.0], N=1000, n_real=20,
                   n_random=10)
     training = fig_training_success(out=out, **ts)
     sections["training_success"] = time.perf_counter() - t
@@ -922,13 +1749,25 @@ def _run(out, quick):
     figure_phase_map(phase, out)
     sections["phase_map"] = time.perf_counter() - t
     logger.debug("mo2019: phase_map done in %.1f s", sections["phase_map"])
+    t = time.perf_counter()
+    if quick:
+        ct = dict(A_values=[0.25, 0.75, 1.5, 2.0], N=300, n_real=2, n_starts=6,
+                  z_grid=np.linspace(-3.0, 3.0, 61), T_teacher=200.0, T_force=100.0,
+                  T_transient=100.0, T_record=100.0, lyapunov_duration=100.0)
+    else:
+        ct = dict(A_values=[-1.0, -0.5, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 2.5], N=1000,
+                  n_real=5, n_starts=12, z_grid=np.linspace(-3.5, 3.5, 141), T_teacher=400.0,
+                  T_force=200.0, T_transient=200.0, T_record=200.0, lyapunov_duration=200.0)
+    chaotic_training = fig_chaotic_training(out=out, **ct)
+    sections["chaotic_training"] = time.perf_counter() - t
+    logger.debug("mo2019: chaotic_training done in %.1f s", sections["chaotic_training"])
     result = {"parameters": {**EXAMPLE, "N": N, "realisations": n_real, "quick": quick},
               "vary_A_theory": theory_rows, "vary_A_networks": net_rows,
               "geometry_line": {"theory": boundaries,
                                 "spec": {"0.5": [1.4325, 2.0193], "1.0": [1.8517, 3.3192],
                                          "2.0": [2.9004, 6.2179], "-1.0": [1.7368, 2.9894]}},
               "training_success": training, "bulk_chaos": chaos, "spectra": spectra,
-              "phase_map": phase,
+              "phase_map": phase, "chaotic_training": chaotic_training,
               "checkable": None, "seconds": None}
     dz = [abs(r["z"]["theory"] - r["z"]["simulation"]) for r in net_rows]
     agree = np.mean([r["stable"]["theory"] == r["stable"]["simulation"] for r in net_rows])
