@@ -154,6 +154,23 @@ def test_trained_relu_network_reads_marginal_on_a_ray(method):
     assert any("continuum of fixed points of dimension 1" in m for m in fps.messages)
 
 
+@pytest.mark.parametrize("scale", [1.0, 4.0, 25.0])
+def test_a_seed_on_a_relu_ray_stays_where_it_is(scale):
+    """Seeded exactly at a point of the ray (``F`` at rounding level there), the search
+    reports that very point, not another point of the ray: on a continuum the Newton step
+    follows the null direction, and with ``F(c x) = c F(x)`` every slide towards the origin
+    lowers ``|F|``, so the polish must not take it (it used to slide |x| from 34 to 1.3)."""
+    net, xs = _clamped_relu_network()
+    seed = scale * xs
+    F = -seed + (net.dense_J() + net.W_fb @ net.W_out) @ np.maximum(seed, 0)  # plain NumPy
+    assert np.max(np.abs(F)) < 1e-12 * scale
+    fps = _find(net, method="slow", initial_states=seed[None, :], certify=False)
+    i = int(np.argmin(np.max(np.abs(fps.x - seed), axis=1)))
+    np.testing.assert_allclose(fps.x[i], seed, rtol=0, atol=1e-9 * scale)
+    np.testing.assert_allclose(fps.z[i, 0], scale * 1.0, rtol=1e-9)   # readout s A, A = 1
+    assert fps.stability[i] == "marginal" and fps.continuum_dim[i] == 1
+
+
 def _scalar_feedback_net(k, w):
     k, w = np.asarray(k, float), np.asarray(w, float)
     N = k.size

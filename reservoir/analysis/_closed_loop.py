@@ -45,6 +45,7 @@ class _ClosedLoop:
         self.col_sq_eff = (self.Weff**2).sum(axis=0)  # for ||W_eff D||_F
         self.relu = net.phi == "relu"
         self.WeffT = self.Weff.T
+        self.row_norm_eff = np.sqrt((self.Weff**2).sum(axis=1))  # for F's rounding level
         self.n_lu = 0
         self.branch_seeds = []  # open-loop states off the scanned branch (_zscan._scan)
 
@@ -60,6 +61,15 @@ class _ClosedLoop:
         """Closed-loop vector field (state units): ``-x + W_eff phi(x) + c_closed``."""
         r = self.phi(x)
         return -x + dgemv(1.0, self.WeffT, r, trans=1) + self.c_closed
+
+    def F_rounding_level(self, x):
+        """Componentwise rounding level of :meth:`F` at ``x`` (state units): ``eps (4 +
+        sqrt(N)) (|x_i| + ||W_eff[i]||_2 ||phi(x)||_2 + |c_i|)``, the size of the terms
+        bounded by Cauchy-Schwarz times a dot product's typical accumulated rounding. A
+        residual below it carries no information about where a root lies."""
+        r = self.phi(x)
+        scale = np.abs(x) + self.row_norm_eff * np.linalg.norm(r) + np.abs(self.c_closed)
+        return np.finfo(np.float64).eps * (4.0 + np.sqrt(self.N)) * scale
 
     def F_open(self, x, z):
         """Open-loop vector field with the readout clamped to ``z`` (shape (K,))."""

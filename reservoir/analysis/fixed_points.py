@@ -677,8 +677,18 @@ def _polish(sys, x, step_tol, max_iter=200):
         s = float(np.max(np.abs(step)))
         if not np.isfinite(s):
             return x, False, np.nan
-        if s <= 1e-12 * (1.0 + float(np.max(np.abs(x)))) or s > 0.95 * prev:
+        xmax = float(np.max(np.abs(x)))
+        if s <= 1e-12 * (1.0 + xmax) or s > 0.95 * prev:
             return x, s <= step_tol, s
+        if sys.relu and s > 1e-3 * xmax and np.all(np.abs(F) <= sys.F_rounding_level(x)):
+            # ReLU: F is affine in each linear region, so a root there is exact after one
+            # step and a residual at the rounding level of F's terms carries no direction.
+            # A large step now is rounding divided by a singular Jacobian, along a continuum
+            # of fixed points; on the rays of a positively homogeneous loop (F(c x) =
+            # c F(x)) |F| would fall with every slide towards the origin (|x| went from 34
+            # to 1.3). Stay: x is as good a root as F can tell. (Smooth phi keep following
+            # a degenerate root, where |F| ~ d^k shrinks with the distance d.)
+            return x, False, s
         x_new = x + step
         F_new = sys.F(x_new)
         err_new = np.max(np.abs(F_new))
