@@ -10,7 +10,8 @@ from ._docs import fill_doc
 
 #: The axes argument, return value and error type of every plot (see :mod:`reservoir._docs`).
 _AX_RETURNS = """ax : matplotlib.axes.Axes, optional
-    Axes to draw on (default: a new 4 x 4 inch figure).
+    Axes to draw on (default: a new 5.5 x 4 inch figure with constrained layout). The
+    legend is placed outside the axes, to their right, so that it covers no data.
 
 Returns
 -------
@@ -46,8 +47,15 @@ def _axes(ax):
         raise TypeError(f"ax must be matplotlib Axes or None, got {type(ax).__name__}")
     if ax is None:
         import matplotlib.pyplot as plt
-        _, ax = plt.subplots(figsize=(4, 4))
+        # constrained layout keeps the legend, placed outside the axes, inside the figure
+        _, ax = plt.subplots(figsize=(5.5, 4), layout="constrained")
     return ax
+
+
+def _legend_outside(ax):
+    """The legend to the right of the axes, never over the data (figure hygiene)."""
+    return ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0),
+                     borderaxespad=0.0)
 
 
 @fill_doc(ax_returns=_AX_RETURNS)
@@ -60,9 +68,15 @@ def plot_spectrum(eigenvalues, *, kind: str = "gain", bulk_radius=None, outliers
     eigenvalues : array_like of complex
         The eigenvalues to draw.
     kind : {"gain", "flow", "map"}
-        ``"gain"``: eigenvalues of ``W_eff D`` (stability line ``Re = 1``; the unit circle
-        is drawn too, as in the BPTT literature); ``"flow"``: Jacobian eigenvalues
-        (line ``Re = 0``); ``"map"``: discrete-time multipliers (unit circle).
+        The stability boundary drawn (and named in the legend) is the one that applies:
+
+        - ``"gain"``: eigenvalues ``mu`` of the gain matrix ``W_eff D`` (dimensionless) of a
+          flow ``tau dx/dt = F(x)``: stable when every ``Re mu < 1`` (the line ``Re = 1``).
+        - ``"flow"``: Jacobian eigenvalues of the flow (1/time): the line ``Re = 0``.
+        - ``"map"``: multipliers of a discrete-time map: the unit circle. For the maps
+          BPTT trains (``dt = tau``) the multipliers are the gain eigenvalues ``mu``, so
+          their ``mu`` (or, at the origin of a tanh network, the eigenvalues of ``W_eff``)
+          are drawn with ``kind="map"``.
     bulk_radius : float, optional
         Draws the predicted bulk edge (dashed circle).
     outliers : array_like of complex, optional
@@ -81,24 +95,27 @@ def plot_spectrum(eigenvalues, *, kind: str = "gain", bulk_radius=None, outliers
     if outliers is not None:
         outliers = _complex_array(outliers, "outliers")
     ax = _axes(ax)
-    ax.scatter(lam.real, lam.imag, s=6, color="0.25", label="eigenvalues")
+    ax.scatter(lam.real, lam.imag, s=6, color="0.25",
+               label="multipliers" if kind == "map" else "eigenvalues")
     theta = np.linspace(0, 2 * np.pi, 400)
-    if kind in ("gain", "map"):
-        ax.plot(np.cos(theta), np.sin(theta), color="C0", lw=1, label="unit circle")
+    if kind == "map":
+        ax.plot(np.cos(theta), np.sin(theta), color="C0", lw=1,
+                label="unit circle (stability boundary)")
     if kind == "gain":
-        ax.axvline(1.0, color="C3", lw=1, label="Re = 1 (flow stability)")
+        ax.axvline(1.0, color="C3", lw=1, label="Re = 1 (stability boundary)")
     if kind == "flow":
-        ax.axvline(0.0, color="C3", lw=1, label="Re = 0")
+        ax.axvline(0.0, color="C3", lw=1, label="Re = 0 (stability boundary)")
     if bulk_radius is not None:
-        ax.plot(bulk_radius * np.cos(theta), bulk_radius * np.sin(theta), "--", color="0.5",
-                lw=1, label="predicted bulk edge")
+        # drawn over the eigenvalues, which would hide it where they fill the bulk
+        ax.plot(bulk_radius * np.cos(theta), bulk_radius * np.sin(theta), "--", color="C1",
+                lw=1.5, zorder=3, label="predicted bulk edge")
     if outliers is not None and len(outliers):
         o = np.asarray(outliers, dtype=complex)
         ax.scatter(o.real, o.imag, s=60, facecolors="none", edgecolors="C3", label="outliers")
     ax.set_xlabel("Re λ" + (" (1/time)" if kind == "flow" else ""))
     ax.set_ylabel("Im λ" + (" (1/time)" if kind == "flow" else ""))
     ax.set_aspect("equal", adjustable="datalim")
-    ax.legend(fontsize=7, loc="upper left")
+    _legend_outside(ax)
     return ax
 
 
@@ -107,7 +124,7 @@ def plot_fixed_point_equation(fixed_points, *, ax=None):
     """Plot ``G(z) = W_out phi(x(z)) + b_out - z`` from a z-scan, with the fixed points.
 
     Stable fixed points are filled circles, unstable ones open circles; intervals where
-    the scan was unreliable are shaded.
+    the scan was unreliable are shaded; the legend names each (outside the axes).
 
     Parameters
     ----------
@@ -126,9 +143,10 @@ def plot_fixed_point_equation(fixed_points, *, ax=None):
         raise ValueError("fixed_points has no z-scan (K > 1 or method='slow')")
     ax = _axes(ax)
     ax.plot(fps.z_grid, fps.G_grid, color="C0", lw=1.5, label="G(z) = W_out φ(x(z)) − z")
-    ax.axhline(0.0, color="0.5", lw=0.8)
-    for a, b, _ in fps.unreliable:
-        ax.axvspan(a, b, color="C1", alpha=0.2, lw=0)
+    ax.axhline(0.0, color="0.5", lw=0.8, label="G = 0 (fixed points)")
+    for i, (a, b, _) in enumerate(fps.unreliable):
+        ax.axvspan(a, b, color="C1", alpha=0.2, lw=0,
+                   label="scan unreliable" if i == 0 else None)
     fixed = fps.is_fixed
     z = fps.z[fixed, 0]
     st = fps.stable[fixed]
@@ -137,5 +155,5 @@ def plot_fixed_point_equation(fixed_points, *, ax=None):
                zorder=3, label="unstable")
     ax.set_xlabel("readout z")
     ax.set_ylabel("G(z)")
-    ax.legend(fontsize=7)
+    _legend_outside(ax)
     return ax

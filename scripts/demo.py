@@ -9,7 +9,9 @@
    but the closed loop does not reproduce the pattern (offline training does not make the
    trained trajectory an attractor; this is what issue-2 tools diagnose).
 3. Ridge for a stationary target (Mastrogiuseppe & Ostojic 2019): constant input, constant
-   output A; the closed loop holds A.
+   output A; the closed loop holds A. Its 8 random initial states are spread along the
+   readout (normal noise plus a random multiple, uniform in [-3, 3], of sign(W_out)), so
+   that the readouts start far apart (about -1.2 to 1.0) and all converge to A.
 """
 
 import argparse
@@ -59,28 +61,39 @@ def main(argv=None):
                            feedback_dist="normal", rng=1)
     stat = rs.tasks.stationary(target=A, duration=100.0, dt=0.1, washout=50.0)
     fit = rs.fit_ridge(mo, stat.inputs, stat.targets, mask=stat.mask, reg=1e-8)
-    x0 = np.random.default_rng(2).standard_normal((8, N))
+    # random states spread along the readout: i.i.d. normal (in every direction a start
+    # of scale 1 has z = W_out phi(x0) near 0) plus a random multiple of sign(W_out)
+    gen = np.random.default_rng(2)
+    x0 = (gen.standard_normal((8, N))
+          + gen.uniform(-3.0, 3.0, size=(8, 1)) * np.sign(fit.network.W_out[0]))
     runs = rs.simulate(fit.network, np.broadcast_to(stat.inputs, (8,) + stat.inputs.shape), x0,
                        mode="closed", record=("z",))
     finals = runs.z[:, -1, 0]
-    print(f"ridge  stationary A={A}: closed-loop z(T) from 8 random starts: "
+    print(f"ridge  stationary A={A}: closed-loop z from 8 random starts: "
+          f"z(0) {np.round(runs.z[:, 0, 0], 3).tolist()} -> z(T) "
           f"{np.round(finals, 4).tolist()}")
 
-    fig, axes = plt.subplots(3, 1, figsize=(7, 7.5), constrained_layout=True)
+    fig, axes = plt.subplots(3, 1, figsize=(9, 7.5), constrained_layout=True)
     t = test.t
     axes[0].plot(t, test.targets[:, 0], color="0.6", lw=3, label="target")
     axes[0].plot(t, out_force.z[:, 0], color="C0", label="FORCE, closed loop")
-    axes[0].set(title="FORCE: sum of four sines", xlabel="time (tau)", ylabel="readout z")
+    axes[0].set(title=f"FORCE: sum of four sines (N = {N}, closed-loop test)",
+                xlabel="time (tau)", ylabel="readout z")
     axes[1].plot(t, test.targets[:, 0], color="0.6", lw=3, label="target")
     axes[1].plot(t, out_ridge.z[:, 0], color="C3", label="ridge, closed loop")
-    axes[1].set(title="Ridge (teacher forcing): same target", xlabel="time (tau)",
+    axes[1].set(title=f"Ridge (teacher forcing): same target (N = {N})", xlabel="time (tau)",
                 ylabel="readout z")
-    axes[2].plot(stat.t, runs.z[:, :, 0].T, color="C2", lw=1)
+    for i in range(runs.z.shape[0]):
+        axes[2].plot(stat.t, runs.z[i, :, 0], color="C2", lw=1,
+                     label="closed loop, 8 random starts" if i == 0 else None)
+    axes[2].scatter(np.zeros(runs.z.shape[0]), runs.z[:, 0, 0], s=15, color="C2", zorder=3,
+                    label="initial readouts z(0)")
     axes[2].axhline(A, color="0.3", ls="--", label=f"target A = {A}")
-    axes[2].set(title="Ridge: stationary output from random initial states",
-                xlabel="time (tau)", ylabel="readout z")
-    for ax in axes:
-        ax.legend(loc="upper right", fontsize=8)
+    axes[2].set(title=f"Ridge: stationary output from 8 random initial states (N = {N}; "
+                f"first 20 of {stat.t[-1]:.0f} tau)", xlabel="time (tau)", ylabel="readout z",
+                xlim=(-0.5, 20.0))
+    for ax in axes:  # outside the axes: over no data
+        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     for ext in ("png", "pdf"):
         fig.savefig(os.path.join(args.out, f"demo.{ext}"), dpi=120)
     print(f"figure: {os.path.join(args.out, 'demo.png')}")

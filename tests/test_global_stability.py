@@ -163,7 +163,7 @@ def test_plot_spectrum_marks_outliers_and_boundary():
     np.testing.assert_allclose(pts[:, 0], lam.real)
     np.testing.assert_allclose(ax.collections[1].get_offsets(), [[1.5, 0.0]])
     labels = [line.get_label() for line in ax.lines]
-    assert "unit circle" in labels and "predicted bulk edge" in labels
+    assert "Re = 1 (stability boundary)" in labels and "predicted bulk edge" in labels
     plt.close(fig)
     with pytest.raises(ValueError, match="kind"):
         rs.plotting.plot_spectrum(lam, kind="polar")
