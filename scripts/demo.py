@@ -30,10 +30,10 @@ import reservoir as rs  # noqa: E402
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", default="out", help="output folder (default: out)")
-    p.add_argument("--quick", action="store_true", help="N = 300 and shorter training")
+    p.add_argument("--quick", action="store_true", help="N = 500 instead of 1000")
     args = p.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)
-    N, train_T = (300, 1440.0) if args.quick else (1000, 2880.0)
+    N, train_T = (500, 2880.0) if args.quick else (1000, 2880.0)
 
     # 1. FORCE on the sum of sines
     net = rs.random_network(N=N, g=1.5, n_inputs=1, n_outputs=1, phi="tanh", tau=1.0, dt=0.1,
