@@ -433,3 +433,23 @@ def test_grid_roots_finds_every_root_and_reports_folds_and_bad_ends():
                                  label="H", xtol=1e-14)
     assert roots == [] and any("fold" in m and "0.5" in m for m in msgs)
     assert any("widen z_range" in m for m in msgs)   # H < 0 at the low end
+
+
+@pytest.mark.parametrize("phi, method", [("tanh", "accurate"), ("tanh", "gh200"),
+                                         ("sigmoid", "accurate")])
+def test_phase_diagram_target_slope_is_stability_matrix_bit_for_bit(phi, method):
+    """The table takes the four Gaussian averages once per target; each cell's slope must be
+    the very number :func:`stability_matrix` gives for that cell's readout (bits)."""
+    from reservoir.meanfield import stability_matrix
+    p = dataclasses.replace(MeanFieldParams.from_code_parameters(**EXAMPLE), phi=phi,
+                            method=method)
+    A = np.array([-1.5, -0.4, 0.7, 1.8])
+    snm = np.array([-1.0, 0.0, 0.5, 1.9, 4.0])
+    pd = phase_diagram(p, A, snm)
+    dA, ok = stationary_variance(p, A)
+    assert np.all(ok)
+    for i in range(A.size):
+        for j in range(snm.size):
+            _, _, slope = stability_matrix(p.with_readout(snm[j], pd.overlap_nI[i, j]), A[i],
+                                           dA[i])
+            assert pd.target_slope[i, j] == slope
