@@ -109,6 +109,9 @@ def _bad_cases():
         cases += [(name, {"out": 3}, TypeError, "out must be a path"),
                   (name, {"out": ""}, ValueError, "out must be a non-empty path"),
                   (name, {"out": "FILE"}, ValueError, "out must be a folder"),
+                  (name, {"out": "UNDER_FILE"}, ValueError, "out must be a folder that can "
+                   "be created, but .* is an existing file"),
+                  (name, {"out": "a\0b"}, ValueError, "out must be a path without NUL"),
                   (name, {"quick": "yes"}, TypeError, "quick must be True or False"),
                   (name, {"quick": 1}, TypeError, "quick must be True or False")]
     for name in ("mo2019", "rb2017", "jarne"):
@@ -137,6 +140,8 @@ def test_bad_arguments_raise_before_anything_is_written(name, kwargs, exc, match
     out = kwargs.pop("out", tmp_path / "out")
     if out == "FILE":
         out = a_file
+    elif out == "UNDER_FILE":
+        out = a_file / "sub" / "dir"
     with pytest.raises(exc, match=match):
         mod.run(out, **kwargs)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]
@@ -186,6 +191,29 @@ def test_main_turns_bad_options_into_usage_errors(name, argv, message, tmp_path,
     err = capsys.readouterr().err
     assert "usage:" in err and message in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("name", sorted(OPTIONS))
+def test_main_refuses_one_string_for_argv(name, tmp_path):
+    """``main("--quick")`` would be parsed letter by letter: refused, naming argv."""
+    with pytest.raises(TypeError, match="argv must be a list of strings"):
+        _module(name).main("--quick")
+
+
+def test_wilson_interval_takes_numpy_numbers():
+    from reservoir.reproduce._stats import wilson_interval
+    assert wilson_interval(2, 5, np.float32(1.96)) == pytest.approx(wilson_interval(2, 5, 1.96),
+                                                                    rel=1e-6)  # float32 z
+    assert wilson_interval(np.int64(2), np.int64(5)) == wilson_interval(2, 5)
+    with pytest.raises(ValueError, match="z must be a positive finite number"):
+        wilson_interval(2, 5, np.True_)
+
+
+def test_thread_budget_caps_a_huge_request_at_numbas_pool():
+    import numba
+    from reservoir._kernels.blas_threads import thread_budget
+    with thread_budget(2**70) as n:
+        assert n == numba.config.NUMBA_NUM_THREADS
 
 
 def test_importing_reservoir_and_the_reproductions_does_not_import_matplotlib():

@@ -145,12 +145,15 @@ def thread_budget(n: int):
     kernels started from the calling thread (``numba.set_num_threads``, per thread; capped
     at ``numba.config.NUMBA_NUM_THREADS``). Restores both afterwards.
 
+    A request above ``numba.config.NUMBA_NUM_THREADS`` (the machine's cores unless set
+    otherwise) is capped there for BLAS too: more threads than that only oversubscribe.
+
     Yields the Numba thread count in force.
     """
     import numba
-    n = int(n)
+    n = max(1, min(int(n), numba.config.NUMBA_NUM_THREADS))
     before = numba.get_num_threads()
-    numba.set_num_threads(max(1, min(n, numba.config.NUMBA_NUM_THREADS)))
+    numba.set_num_threads(n)
     try:
         with _limited("all", n):
             yield numba.get_num_threads()

@@ -352,7 +352,11 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", initial_sta
         ``seed_scale``, ``seed_noise`` and ``seed_duration`` are then unused and ``rng``
         is not drawn from) and are used as given, without noise: add noise to them to
         explore around them. How often they land on the same points gives ``n_hits`` and
-        ``n_unseen``.
+        ``n_unseen``. The search is Newton-like: from a seed it finds a root near it, not
+        necessarily the attractor the flow reaches. With ReLU, Newton solves the linear
+        system of the seed's region at once, so a seed a little off a line attractor can
+        land on the root of its own region (often the origin); to find the points the flow
+        settles on, relax the seeds first (``simulate(...).x_final``).
     z_range : (float, float), optional
         Interval of readout values to scan (readout units, intercept included; default:
         the bound implied by ``phi``, shifted by ``b_out``).

@@ -127,8 +127,16 @@ def check_out(out) -> str:
         raise TypeError(f"out must be a text path, got {type(path).__name__}")
     if not path.strip():
         raise ValueError("out must be a non-empty path to the output folder, got ''")
+    if "\0" in path:
+        raise ValueError(f"out must be a path without NUL characters, got {path!r}")
     if os.path.exists(path) and not os.path.isdir(path):
         raise ValueError(f"out must be a folder, but {path!r} exists and is not one")
+    parent = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(parent) and os.path.dirname(parent) != parent:
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(parent):
+        raise ValueError(f"out must be a folder that can be created, but {parent!r} in its "
+                         f"path is an existing file, not a folder")
     return path
 
 
@@ -142,6 +150,9 @@ def check_quick(quick) -> bool:
 def parse_or_exit(parser, check, argv=None):
     """Parse ``argv`` with ``parser`` and pass the namespace to ``check``, turning its
     ``ValueError``/``TypeError`` into a command-line error (usage and exit status 2)."""
+    if isinstance(argv, (str, bytes)):
+        raise TypeError(f"argv must be a list of strings (e.g. ['--quick']), not one string: "
+                        f"{argv!r}")
     args = parser.parse_args(argv)
     try:
         return check(args)

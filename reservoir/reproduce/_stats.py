@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from reservoir._checks import as_int
@@ -39,7 +41,8 @@ def wilson_interval(k, n, z=1.959963984540054):
     k = as_int(k, "k", minimum=0)
     if k > n:
         raise ValueError(f"k must be at most n = {n}, got {k}")
-    if not (isinstance(z, (int, float)) and np.isfinite(z) and z > 0):
+    if not (isinstance(z, numbers.Real) and not isinstance(z, (bool, np.bool_))
+            and np.isfinite(z) and z > 0):
         raise ValueError(f"z must be a positive finite number, got {z!r}")
     p = k / n
     den = 1.0 + z * z / n
