@@ -12,6 +12,7 @@ import json
 
 import numpy as np
 import pytest
+import scipy.stats
 
 from reservoir._kernels.blas_threads import thread_budget
 from reservoir.analysis.geometry import CLASSES
@@ -174,6 +175,88 @@ def test_measure_against_plain_numpy():
 
 
 @pytest.fixture(scope="module")
+def trained_small():
+    """The N = 40, seed 1 network trained by LS at A = 2 and three random starts."""
+    with thread_budget(1):
+        net, gen = mo2019.chaotic_closed_loop_network(40, 1)
+        n = 600
+        fit = mo2019.rs.fit_ridge(net, np.ones((n, 1)), np.full((n, 1), 2.0), washout=100,
+                                  reg=mo2019.CHAOTIC_LS_REG, x0=gen.standard_normal(40))
+    return fit.network, gen.standard_normal((3, 40))
+
+
+def test_run_lyapunov_blocks_tile_the_run(trained_small):
+    """Block b of run k is lyapunov_exponent started from the run's state at b * 4 tau,
+    found here by a plain NumPy Euler loop; the verdict follows the stated rule with
+    Student's t quantile from scipy."""
+    tn, X0 = trained_small
+    with thread_budget(1):
+        res = mo2019.run_lyapunov_exponents(tn, X0, 20.0, blocks=5, align=10.0, rng=0)
+        gen = np.random.default_rng(0)
+        ref = np.empty((3, 5))
+        for b in range(5):
+            for k in range(3):
+                x = _euler_closed(tn, X0[k], 40 * b)[-1]
+                ref[k, b] = mo2019.rs.lyapunov_exponent(tn, [1.0], x, duration=4.0,
+                                                        transient=10.0, rng=gen)
+    t = scipy.stats.t.ppf(0.975, 4)
+    for k, r in enumerate(res):
+        # Euler in NumPy vs the kernels: rounding (1e-16 per step) grows along the run, so
+        # the blocks agree to 1e-6 (1/tau), not bit for bit
+        np.testing.assert_allclose(r["lyapunov_blocks"], ref[k], rtol=0, atol=1e-6)
+        mean, se = np.mean(ref[k]), np.std(ref[k], ddof=1) / np.sqrt(5)
+        assert r["lyapunov_exponent"] == pytest.approx(mean, abs=1e-6)
+        assert r["lyapunov_se"] == pytest.approx(se, abs=1e-6)
+        blocks = np.array(r["lyapunov_blocks"])
+        m, e = blocks.mean(), blocks.std(ddof=1) / np.sqrt(5)
+        expected = ("chaotic" if m - t * e > 0 else
+                    "regular" if m + t * e < 0 else "undecided")
+        assert r["lyapunov_verdict"] == expected
+
+
+def test_run_lyapunov_at_a_fixed_point_is_the_closed_form(trained_small):
+    """From the stable target fixed point the exponent of the Euler map is
+    max log|1 - alpha + alpha mu| / dt over the eigenvalues mu of W D (numpy), within the
+    run's own 95 % interval, and the run is called regular."""
+    tn, X0 = trained_small
+    x = _euler_closed(tn, X0[1].copy(), 3000)[-1]
+    W = tn.dense_J() + tn.W_fb @ tn.W_out
+    I = tn.W_in[:, 0]
+    for _ in range(50):
+        r = np.tanh(x)
+        x = x - np.linalg.solve(-np.eye(40) + W * (1 - r**2)[None, :], -x + W @ r + I)
+    mu = np.linalg.eigvals(W * (1 - np.tanh(x) ** 2)[None, :])
+    a = tn.dt / tn.tau
+    exact = np.max(np.log(np.abs(1 - a + a * mu))) / tn.dt
+    with thread_budget(1):
+        (res,) = mo2019.run_lyapunov_exponents(tn, x[None, :], 20.0, rng=0)
+    t = scipy.stats.t.ppf(0.975, mo2019.LYAPUNOV_BLOCKS - 1)
+    assert exact < 0
+    assert abs(res["lyapunov_exponent"] - exact) <= t * res["lyapunov_se"]
+    assert res["lyapunov_verdict"] == "regular"
+
+
+def test_run_lyapunov_rejects_bad_input(trained_small):
+    tn, X0 = trained_small
+    with pytest.raises(ValueError, match="X must have shape"):
+        mo2019.run_lyapunov_exponents(tn, X0[:, :10], 20.0)
+    with pytest.raises(ValueError, match="blocks"):
+        mo2019.run_lyapunov_exponents(tn, X0, 20.0, blocks=1)
+    with pytest.raises(ValueError, match="duration"):
+        mo2019.run_lyapunov_exponents(tn, X0, -1.0)
+
+
+def test_chaotic_fraction_counts_and_interval():
+    runs = [{"lyapunov_verdict": v} for v in
+            ("chaotic", "chaotic", "regular", "undecided", "chaotic")]
+    c = mo2019._chaotic_fraction(True, runs)
+    assert c["theory"] is True and c["simulation"] == 3 / 5
+    assert c["counts"] == {"chaotic": 3, "regular": 1, "undecided": 1, "runs": 5}
+    ci = scipy.stats.binomtest(3, 5).proportion_ci(confidence_level=0.95, method="wilson")
+    np.testing.assert_allclose(c["wilson95"], [ci.low, ci.high], rtol=1e-12)
+
+
+@pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     out = tmp_path_factory.mktemp("chaotic_training")
     with thread_budget(1):
@@ -207,7 +290,49 @@ def test_json_block(tiny):
                 assert f == sum(u["outcome"] == o for u in runs) / len(runs)
             for key in ("target_fixed_point_stable", "chaotic", "solution_class",
                         "overlap_nm", "overlap_nI"):
-                assert set(m[key]) == {"theory", "simulation"}
+                assert set(m[key]) >= {"theory", "simulation"}
+            # the chaotic fraction is recounted from the runs' Lyapunov verdicts
+            verdicts = [u["lyapunov_verdict"] for u in runs]
+            ch = m["chaotic"]
+            assert ch["counts"] == {"chaotic": verdicts.count("chaotic"),
+                                    "regular": verdicts.count("regular"),
+                                    "undecided": verdicts.count("undecided"),
+                                    "runs": len(runs)}
+            assert ch["simulation"] == verdicts.count("chaotic") / len(runs)
     assert data["claims"]
     for c in data["claims"]:
         assert set(c) >= {"claim", "measured", "agrees"} and isinstance(c["agrees"], bool)
+
+
+def test_claims_agree_with_the_json_chaos_measure(tiny):
+    """The defect a reviewer found: "stays chaotic" agreed while the JSON's own chaos
+    measure said half the networks were not chaotic. Now "keeps fluctuating" and "is
+    chaotic" are separate claims, and "is chaotic" agrees exactly when every run below
+    A_c is chaotic by its Lyapunov exponent and uncertainty."""
+    data, _ = tiny
+    per = {e["A"]: e for e in data["per_target"]}
+    below = [a for a, e in per.items() if e["static_bulk_radius"] >= 1.0]
+    assert below                                        # A = 0.5 is below A_c
+    for method in ("LS", "FORCE"):
+        chaotic = [c for c in data["claims"] if c.get("method") == method
+                   and "is chaotic" in c["claim"]]
+        fluct = [c for c in data["claims"] if c.get("method") == method
+                 and "keeps fluctuating" in c["claim"]]
+        assert len(chaotic) == len(fluct) == 1
+        every = all(per[a][method]["chaotic"]["simulation"] == 1.0 for a in below)
+        assert chaotic[0]["agrees"] == every
+        for a in below:
+            assert chaotic[0]["measured"]["counts_per_A"][a] == per[a][method]["chaotic"][
+                "counts"]
+
+
+def test_chaotic_training_figure_hygiene(tiny):
+    """Every symbol of ``mo2019_chaotic_training`` is in a legend (the zero line and the
+    |A| = A_c lines named), no legend over data, N and the networks in the title."""
+    from test_mo2019_figures import captured_figures, figure_problems
+    data, out = tiny
+    with captured_figures() as figs:
+        mo2019.figure_chaotic_training(data, data["dmf_table"], str(out))
+    fig = figs["mo2019_chaotic_training"]
+    assert figure_problems(fig) == []
+    assert "N = 40, 1 networks per A" in fig._suptitle.get_text()

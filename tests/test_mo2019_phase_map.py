@@ -110,9 +110,15 @@ def test_measured_class_matches_independent_fixed_points(data):
 
 def test_figure(data, tmp_path):
     pytest.importorskip("matplotlib")
-    mo2019.figure_phase_map(data, tmp_path)
+    from test_mo2019_figures import captured_figures, figure_problems
+    with captured_figures() as figs:
+        mo2019.figure_phase_map(data, tmp_path)
     for ext in ("png", "pdf"):
         assert (tmp_path / f"mo2019_phase_map.{ext}").stat().st_size > 1000
+    # hygiene: every marker in the legend, the legend over no data, N and the networks
+    fig = figs["mo2019_phase_map"]
+    assert figure_problems(fig) == []
+    assert "4 networks, N = 100" in fig.axes[0].get_title()
 
 
 @pytest.mark.parametrize("kw, match", [

@@ -38,10 +38,11 @@ def test_success_counts_against_scipy():
 @pytest.fixture(scope="module")
 def block(tmp_path_factory):
     out = tmp_path_factory.mktemp("success")
-    titles = []
+    titles, figs = [], []
     original = mo2019.save_figure
 
     def capture(fig, folder, name, **kw):
+        figs.append(fig)
         titles.append(fig._suptitle.get_text() if fig._suptitle is not None else "")
         titles.extend(ax.get_title() for ax in fig.axes)
         return original(fig, folder, name, **kw)
@@ -54,11 +55,11 @@ def block(tmp_path_factory):
                                                2, str(out))
     finally:
         mo2019.save_figure = original
-    return data, titles, out
+    return data, titles, out, figs
 
 
 def test_counts_and_intervals_from_rows(block):
-    data, _, out = block
+    data, _, out, _ = block
     for ext in ("png", "pdf"):
         assert (out / f"mo2019_training_success.{ext}").stat().st_size > 1000
     assert "runs" in data["parameters"]["counted"]
@@ -82,5 +83,81 @@ def test_counts_and_intervals_from_rows(block):
 
 
 def test_figure_states_networks_per_target(block):
-    _, titles, _ = block
+    _, titles, _, _ = block
     assert any("N = 60" in t and "3 networks per A" in t for t in titles)
+
+
+def test_figure_hygiene(block):
+    """Every symbol (the z = A line, the uncorrelated theory's unstable branch, the
+    shaded spurious-attractor band included) is in a legend, no legend over data."""
+    from test_mo2019_figures import figure_problems
+    figs = block[3]
+    assert len(figs) == 1
+    assert figure_problems(figs[0]) == []
+    labels = {t.get_text() for ax in figs[0].axes if ax.get_legend()
+              for t in ax.get_legend().get_texts()}
+    assert {"target z = A", "uncorrelated theory, unstable",
+            "spurious attractor (exact LS theory)"} <= labels
+
+
+def _wilson(k, n):
+    return _wilson_scipy(k, n)
+
+
+def _claims_inputs(z_err=0.0, phase_agree=(True, True), counts=None):
+    """Hand-made inputs of :func:`mo2019.paper_claims` (N = 400: tolerance 4 / 20 = 0.2 for
+    z and the outlier, 2 / 20 = 0.1 relative for the bulk radius)."""
+    row = {"A": 1.0, "seed": 0, "N": 400, "z": {"theory": 1.0, "simulation": 1.0 + z_err},
+           "outlier": {"theory": 0.2, "simulation": 0.25},
+           "bulk_radius": {"theory": 0.2, "simulation": 0.21},
+           "stable": {"theory": True, "simulation": True}}
+    spectra = [dict(row, name="x", outlier={"theory": 0.1, "simulation": None})]
+    nets = [{"A": 1.0, "overlap_nm": {"theory": 1.0, "simulation": 1.0},
+             "theory": "bistable", "simulation": "bistable" if ok else "unstable target",
+             "agree": ok} for ok in phase_agree]
+    phase = {"networks": nets, "N": 300}
+    counts = counts or {-2.0: ((0.0, 4, 16), (4 / 9, 8, 18)),
+                        2.0: ((1.0, 15, 16), (5 / 9, 10, 18))}
+    per = []
+    for A, ((tr, kr, nr), (ts, ks, ns)) in counts.items():
+        per.append({"A": A, "counts": {"random": [kr, nr], "structured": [ks, ns]},
+                    "random_success": {"theory": tr}, "structured_success": {"theory": ts},
+                    "spurious_stable_z": {"theory": [1.7], "simulation": [1.79]}})
+    training = {"per_target": per, "parameters": {"N": 300, "realisations": 2}}
+    return [row], spectra, phase, training
+
+
+def test_paper_claims_rules():
+    """The four claims with their rules, checked on hand-made inputs; the training claim on
+    the reviewer's quick counts (A = -2: theory 0, 4/16, Wilson [0.10, 0.49]; A = 2: theory
+    1, 15/16, [0.72, 0.989]) must not agree, the intervals equal scipy's."""
+    claims = mo2019.paper_claims(*_claims_inputs())
+    assert [type(c["agrees"]) for c in claims] == [bool] * 4
+    assert all(set(c) >= {"claim", "rule", "measured", "agrees"} for c in claims)
+    mf, geo, bist, success = claims
+    assert mf["agrees"] and geo["agrees"] and bist["agrees"]
+    assert mf["measured"]["max_abs_z_error"] == 0.0
+    assert mf["measured"]["stability_agreement"] == [2, 2]
+    per = success["measured"]["per_A"]
+    r = per[-2.0]["random"]
+    assert (r["k"], r["n"], r["theory"]) == (4, 16, 0.0) and not r["agrees"]
+    np.testing.assert_allclose(r["wilson95"], _wilson(4, 16), rtol=1e-12)
+    assert abs(r["wilson95"][0] - 0.10) < 0.005 and abs(r["wilson95"][1] - 0.49) < 0.01
+    r = per[2.0]["random"]
+    assert not r["agrees"] and abs(r["wilson95"][1] - 0.989) < 0.001
+    assert per[-2.0]["structured"]["agrees"] and per[2.0]["structured"]["agrees"]
+    assert success["agrees"] is False
+    # theory inside every interval -> agrees
+    ok = mo2019.paper_claims(*_claims_inputs(counts={1.0: ((1.0, 16, 16), (1.0, 18, 18))}))
+    assert ok[3]["agrees"] is True
+    # z error just above / below its tolerance 4 / sqrt(400) = 0.2
+    assert mo2019.paper_claims(*_claims_inputs(z_err=0.21))[0]["agrees"] is False
+    assert mo2019.paper_claims(*_claims_inputs(z_err=0.19))[0]["agrees"] is True
+    # one class-map disagreement out of two: 1 is outside the Wilson interval of 1/2
+    geo = mo2019.paper_claims(*_claims_inputs(phase_agree=(True, False)))[1]
+    assert geo["agrees"] is False and geo["measured"]["agree"] == 1
+    np.testing.assert_allclose(geo["measured"]["wilson95"], _wilson(1, 2), rtol=1e-12)
+    assert len(geo["measured"]["disagreeing"]) == 1
+    # no network measured bistable -> the bistability claim does not hold
+    none = mo2019.paper_claims(*_claims_inputs(phase_agree=(False, False)))[2]
+    assert none["agrees"] is False

@@ -52,19 +52,30 @@ Figures (PNG and PDF), reproducing the claims of Mastrogiuseppe & Ostojic 2019:
   elsewhere, fluctuating with its time-averaged readout at A, fluctuating elsewhere)
   beside the outcome the DMF's 1-D reduction predicts; middle: the runs' <x^2> and
   long-lag autocovariance against the chaotic DMF (Delta0, Delta_inf) at their
-  time-averaged readout; right: the largest Lyapunov exponents of the trained loops and
-  of the clamped state. Below A_c the clamped state is chaotic, so the LS fit is on a
-  fluctuating state. JSON ``chaotic_training``: per target theory / simulation pairs and
-  the claims with ``agrees``.
+  time-averaged readout; right: the largest Lyapunov exponent of every run of the
+  trained loops (mean of 5 consecutive blocks, bar: t_0.975 x its standard error; a run
+  is chaotic when the whole interval is above 0) and of the clamped state. Below A_c the
+  clamped state is chaotic, so the LS fit is on a fluctuating state. JSON
+  ``chaotic_training``: per target theory / simulation pairs (the chaotic fraction of
+  the runs with its counts and Wilson 95 % interval) and the claims with ``agrees``
+  ("keeps fluctuating" and "is chaotic" are separate claims).
 * ``mo2019_spectra`` (R4): eigenvalues of (J + m n^T/N) D at the target for a globally
   stable (A = 1), a bistable (A = -2) and an unstable (A = -0.5) example of the authors'
-  sweep, with the predicted bulk circle and outlier. (At N = 800, seed 0, the bistable
-  example shows a second real eigenvalue at 0.150 just outside the complex edge 0.144. It
-  is a bulk eigenvalue, not a missed outlier: over 4 seeds at N = 400, 800 and 1600 the
-  second-largest real eigenvalue lay inside the complex edge in 11 of 12 networks.)
+  sweep, with the predicted bulk circle and outlier and the stability boundary of these
+  gain eigenvalues of a flow, Re = 1 (one network per panel; N and seed in the title).
+  (At N = 800, seed 0, the bistable example shows a second real eigenvalue at 0.150 just
+  outside the complex edge 0.144. It is a bulk eigenvalue, not a missed outlier: over 4
+  seeds at N = 400, 800 and 1600 the second-largest real eigenvalue lay inside the complex
+  edge in 11 of 12 networks.)
 
 ``mo2019.json`` holds every plotted number and our reference numbers; each compared
 quantity has a ``theory`` and a ``simulation`` entry (with N and the number of realisations).
+Its top-level ``claims`` hold the paper's four claims, each ``{claim, rule, measured,
+agrees}`` (:func:`paper_claims`: the mean field against the networks' fixed points,
+outliers and bulk radii; the class map; bistable solutions; training success against the
+Wilson intervals); the chaotic extension's claims are in ``chaotic_training.claims``.
+Figures follow the package's hygiene: legends outside the axes, every symbol in a legend,
+the stability boundary named, N and the number of networks in a title.
 ``--quick``: N = 400, 2 realisations, 4 targets (R5: N = 300, 2 networks x 17 starts at
 4 targets; R6: N = 400, 3 targets, 1 realisation; R4: N = 800; phase map: 19 x 33 theory
 grid, 12 networks at N = 300; chaotic training: N = 300, 2 networks x 6 starts at 4
@@ -84,10 +95,11 @@ import time
 
 import numpy as np
 import scipy.optimize
+import scipy.stats
 
 import reservoir as rs
 from reservoir._kernels.blas_threads import thread_budget
-from reservoir._checks import as_float_array, as_int
+from reservoir._checks import as_float_array, as_int, as_positive_float, as_rng
 from reservoir.meanfield import (CLASS_NAMES, MeanFieldParams, chaos_threshold,
                                  chaotic_variances, gaussian_average, ls_fixed_points,
                                  mf_fixed_points, phase_diagram,
@@ -158,14 +170,33 @@ def sweep_networks(A_values, N, n_real):
     return out
 
 
+def _legend_below(ax, ncol=1, offset=-0.16, **kw):
+    """The axes' legend below it (over no data), one entry per label (figure hygiene)."""
+    handles, labels = ax.get_legend_handles_labels()
+    keep = {}
+    for h, lab in zip(handles, labels):
+        keep.setdefault(lab, h)
+    return ax.legend(list(keep.values()), list(keep), fontsize=7, ncol=ncol,
+                     loc="upper center", bbox_to_anchor=(0.5, offset), **kw)
+
+
 def figure_vary_A(theory_rows, net_rows, out):
-    fig, (ax1, ax2) = subplots(1, 2, figsize=(9, 3.8), constrained_layout=True)
+    """Draw ``mo2019_vary_A``: the theory's fixed points, outliers and bulk radii against A
+    (one labelled artist per symbol), the networks' fixed points and top eigenvalues, the
+    stability boundary Re = 1, N and the networks per target in the title."""
+    fig, (ax1, ax2) = subplots(1, 2, figsize=(9, 5.0), constrained_layout=True)
+    pts = {True: [], False: []}
     for r in theory_rows:
         for z, o, b, st in zip(r["z"], r["outlier"], r["bulk"], r["stable"]):
-            style = dict(color="#21406F" if st else "#C44E52", s=4)
-            ax1.scatter(r["A"], z, **style)
-            ax2.scatter(r["A"], o, color="#006666" if st else "#C44E52", s=4)
-            ax2.scatter(r["A"], b, color="0.6", s=2)
+            pts[bool(st)].append((r["A"], z, o, b))
+    for st, color, ocolor, name in ((True, "#21406F", "#006666", "stable"),
+                                    (False, "#C44E52", "#C44E52", "unstable")):
+        if pts[st]:
+            P = np.array(pts[st])
+            ax1.scatter(P[:, 0], P[:, 1], color=color, s=4, label=f"theory, {name}")
+            ax2.scatter(P[:, 0], P[:, 2], color=ocolor, s=4,
+                        label=f"outlier (theory), {name} fixed point")
+            ax2.scatter(P[:, 0], P[:, 3], color="0.6", s=2, label="bulk radius (theory)")
     A = np.array([r["A"] for r in theory_rows])
     ax1.plot(A, A, color="#95B3DF", lw=4, alpha=0.6, zorder=0, label="target z = A")
     if net_rows:
@@ -173,17 +204,19 @@ def figure_vary_A(theory_rows, net_rows, out):
                     marker="x", color="k", s=30, label="finite networks")
         ax2.scatter([r["A"] for r in net_rows], [r["outlier"]["simulation"] for r in net_rows],
                     marker="x", color="k", s=30, label="top eigenvalue, networks")
-    ax1.scatter([], [], color="#21406F", s=10, label="theory, stable")
-    ax1.scatter([], [], color="#C44E52", s=10, label="theory, unstable")
     ax1.set(xlabel="target A", ylabel="readout z at the fixed points",
             title="Fixed points of the trained network")
-    ax2.axhline(1.0, color="k", lw=0.8, ls=":")
-    ax2.scatter([], [], color="#006666", s=10, label="outlier (theory)")
-    ax2.scatter([], [], color="0.6", s=10, label="bulk radius (theory)")
+    ax2.axhline(1.0, color="k", lw=0.8, ls=":", label="Re = 1 (stability boundary)")
     ax2.set(xlabel="target A", ylabel="eigenvalue of (J + m n^T/N) D", ylim=(-1, 3),
             title="Local stability: outlier vs 1")
-    ax1.legend(fontsize=7)
-    ax2.legend(fontsize=7)
+    if net_rows:
+        n_net = len({(r["A"], r["seed"]) for r in net_rows})
+        n_A = len({r["A"] for r in net_rows})
+        fig.suptitle(f"Mean field (lines of points) and {n_net} networks with exact overlaps "
+                     f"(N = {net_rows[0]['N']}, {n_net // max(n_A, 1)} per target)",
+                     fontsize=10)
+    _legend_below(ax1, ncol=2)
+    _legend_below(ax2, ncol=2)
     save_figure(fig, out, "mo2019_vary_A")
 
 
@@ -199,14 +232,14 @@ def figure_geometry(targets, out):
         for c in range(4):
             sel = cls == c
             ax.scatter(snm[sel], np.full(sel.sum(), i), color=colors[c], s=8,
-                       label=CLASS_NAMES[c] if i == 0 else None)
+                       label=CLASS_NAMES[c])
         s_s = float(snm[np.argmax(cls == 2)]) if np.any(cls == 2) else None
         s_c = float(snm[np.argmax(cls == 3)]) if np.any(cls == 3) else None
         boundaries[str(float(A))] = {"sigma_s": s_s, "sigma_c": s_c}
     ax.set_yticks(range(len(pd.A)), [f"A = {a:g}" for a in pd.A])
     ax.set(xlabel="readout-feedback overlap sigma_nm = n.m/N (sigma_nI set by the target)",
            title="Solution classes along the lines of solutions (mean field)")
-    ax.legend(fontsize=7, ncol=4, loc="upper center", bbox_to_anchor=(0.5, -0.25))
+    _legend_below(ax, ncol=4, offset=-0.25)
     save_figure(fig, out, "mo2019_geometry_line")
     return boundaries
 
@@ -401,30 +434,30 @@ def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
                                          train=rls_trained_network)
     th_at = {float(A): training_success_theory([A], z0_grid) for A in A_net}
     fig, (ax1, ax2) = subplots(1, 2, figsize=(11, 5.6), constrained_layout=True)
-    for e in exact:
-        for z, st in zip(e["z"], e["stable"]):
-            ax1.scatter(e["A"], z, s=5, color="#21406F" if st else "#C44E52", zorder=3)
-    for u in unc:
-        for z, st in zip(u["z"], u["stable"]):
-            ax1.scatter(u["A"], z, s=4, marker="_", color="0.55" if st else "#E6A0A2")
+    for rows_th, name, marker, size, colors in (
+            (exact, "exact LS theory", "o", 5, ("#21406F", "#C44E52")),
+            (unc, "uncorrelated theory", "_", 20, ("0.55", "#E6A0A2"))):
+        for st, color, what in ((True, colors[0], "stable"), (False, colors[1], "unstable")):
+            P = [(e["A"], z) for e in rows_th for z, s in zip(e["z"], e["stable"])
+                 if bool(s) == st]
+            if P:
+                ax1.scatter(*np.array(P).T, s=size, marker=marker, color=color,
+                            zorder=3 if marker == "o" else 2, label=f"{name}, {what}")
     A_arr = np.array([e["A"] for e in exact])
-    ax1.plot(A_arr, A_arr, color="#95B3DF", lw=4, alpha=0.6, zorder=0)
-    for r in rows:
-        if r["failed_z"]:
-            ax1.scatter([r["A"]] * len(r["failed_z"]), r["failed_z"], marker="x", s=30,
-                        color="k", zorder=4)
-    ax1.scatter([], [], s=10, color="#21406F", label="exact LS theory, stable")
-    ax1.scatter([], [], s=10, color="#C44E52", label="exact LS theory, unstable")
-    ax1.scatter([], [], s=20, marker="_", color="0.55", label="uncorrelated theory")
-    ax1.scatter([], [], s=30, marker="x", color="k", label="networks: failed runs, z(T)")
+    ax1.plot(A_arr, A_arr, color="#95B3DF", lw=4, alpha=0.6, zorder=0, label="target z = A")
+    failed = [(r["A"], z) for r in rows for z in r["failed_z"]]
+    if failed:
+        ax1.scatter(*np.array(failed).T, marker="x", s=30, color="k", zorder=4,
+                    label="networks: failed runs, z(T)")
     ax1.set(xlabel="target A", ylabel="readout z at the fixed points",
             title=f"LS-trained networks: fixed points (N = {N})")
-    ax1.legend(fontsize=7)
+    _legend_below(ax1, ncol=2, offset=-0.14)
     spur = np.array([len(e["spurious_stable"]) > 0 for e in exact])
     for i in range(A_arr.size):
         if spur[i]:
-            w = 0.5 * (A_arr[1] - A_arr[0])
-            ax2.axvspan(A_arr[i] - w, A_arr[i] + w, color="#F3D9C8", lw=0, zorder=0)
+            w = 0.5 * (A_arr[1] - A_arr[0]) if A_arr.size > 1 else 0.1
+            ax2.axvspan(A_arr[i] - w, A_arr[i] + w, color="#F3D9C8", lw=0, zorder=0,
+                        label="spurious attractor (exact LS theory)")
     ax2.plot(A_arr, [e["random"] for e in exact], color="#4C72B0", lw=1.5,
              label="exact LS theory, random starts", drawstyle="steps-mid")
     ax2.plot(A_arr, [e["structured"] for e in exact], color="#DD8452", lw=1.5,
@@ -451,11 +484,9 @@ def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
             frac = np.array([v["k"] / v["n"] for v in c])
             lo = np.array([v["wilson95"][0] for v in c])
             hi = np.array([v["wilson95"][1] for v in c])
-            first = key == "LS" and start == "random"
             ax2.errorbar(np.array(As) + shift, frac, yerr=[frac - lo, hi - frac], fmt="none",
                          ecolor=color, elinewidth=1, capsize=2, zorder=4,
-                         label="Wilson 95 % interval (runs = networks x starts)"
-                         if first else None)
+                         label="Wilson 95 % interval (runs = networks x starts)")
             name = "LS networks" if key == "LS" else "RLS (FORCE) networks"
             ax2.scatter(np.array(As) + shift, frac, marker=marker, s=size, zorder=5,
                         facecolors=color if fill else "none", edgecolors=color,
@@ -465,7 +496,7 @@ def fig_training_success(A_grid, z0_grid, A_net, N, n_real, n_random, out):
             title="Success vs target (shaded: spurious attractor)")
     fig.suptitle(f"N = {N}, {n_real} networks per A, each from {n_random} random and "
                  f"{len(z0_grid)} structured starts", fontsize=10)
-    ax2.legend(fontsize=6.5, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+    _legend_below(ax2, ncol=2, offset=-0.14)
     save_figure(fig, out, "mo2019_training_success")
     per_A = []
     for a in As:
@@ -581,20 +612,20 @@ def bulk_chaos_data(A_theory, A_net, N, n_real):
 def figure_bulk_chaos(data, out):
     rows, nets = data["theory"], data["networks"]
     A = np.array([r["A"] for r in rows])
-    fig, (ax1, ax2) = subplots(1, 2, figsize=(9, 3.6), constrained_layout=True)
+    fig, (ax1, ax2) = subplots(1, 2, figsize=(9, 5.0), constrained_layout=True)
     ax1.plot(A, [r["bulk_radius"] for r in rows], color="0.3",
              label="g sqrt([phi'^2](Delta0)) at the static target")
     ax1.axhline(1.0, color="#C44E52", ls=":", label="g^2 [phi'^2] = 1")
     A_c = data["threshold"]["A_c"]
     for a in (-A_c, A_c):
-        ax1.axvline(a, color="#C44E52", lw=0.8, ls="--")
+        ax1.axvline(a, color="#C44E52", lw=0.8, ls="--", label="|A| = A_c")
     fixed = [r for r in nets if "bulk_radius" in r]
     if fixed:
         ax1.scatter([r["A"] for r in fixed], [r["bulk_radius"]["simulation"] for r in fixed],
                     marker="x", color="k", s=25, label="max |eig(J D)|, network at rest")
     ax1.set(xlabel="target A (feedback clamped, input A m + I)", ylabel="bulk radius",
             title=f"g = {CHAOS['g']}: bulk instability for |A| < {A_c:.3f}")
-    ax1.legend(fontsize=7)
+    _legend_below(ax1)
     ax2.plot(A, [r["static_delta0"] for r in rows], color="0.6", ls="--",
              label="static Delta0 (unstable where |A| < A_c)")
     ch = np.array([r["status"] == "converged" for r in rows])
@@ -610,7 +641,10 @@ def figure_bulk_chaos(data, out):
                     marker="s", facecolor="none", edgecolor="#DD8452", s=25,
                     label="<x(t) x(t+s)>, s = 20-40, network")
     ax2.set(xlabel="target A", ylabel="variance", title="Chaotic dynamic mean field")
-    ax2.legend(fontsize=7)
+    _legend_below(ax2)
+    prm = data["parameters"]
+    fig.suptitle(f"Feedback clamped at A: N = {prm['N']}, {prm['realisations']} network(s) "
+                 f"per target", fontsize=10)
     save_figure(fig, out, "mo2019_bulk_chaos")
 
 
@@ -681,19 +715,27 @@ def spectra_data(N, seed=0):
 
 
 def figure_spectra(rows, out):
-    fig, axes = subplots(1, len(rows), figsize=(3.3 * len(rows), 3.4), constrained_layout=True)
+    """Draw ``mo2019_spectra``: the eigenvalues of (J + m n^T/N) D of one network per example
+    at its target fixed point, the predicted bulk circle and outlier, and the stability
+    boundary of these gain eigenvalues of a flow, Re = 1; N and the seed in the title."""
+    fig, axes = subplots(1, len(rows), figsize=(3.3 * len(rows), 4.4), constrained_layout=True)
+    axes = np.atleast_1d(axes)
     t = np.linspace(0, 2 * np.pi, 300)
     for ax, r in zip(axes, rows):
-        ax.scatter(r["eigenvalues_real"], r["eigenvalues_imag"], s=3, color="0.3")
+        ax.scatter(r["eigenvalues_real"], r["eigenvalues_imag"], s=3, color="0.3",
+                   label="eigenvalues, network")
         R = r["bulk_radius"]["theory"]
         ax.plot(R * np.cos(t), R * np.sin(t), color="#006666", lw=1,
-                label="g sqrt(<phi'^2>) (theory)")
+                label="bulk edge g sqrt(<phi'^2>) (theory)")
         ax.scatter([r["outlier"]["theory"]], [0], marker="x", color="#C44E52", s=60, zorder=5,
                    label="predicted outlier")
-        ax.axvline(1.0, color="k", lw=0.7, ls=":")
+        ax.axvline(1.0, color="k", lw=0.7, ls=":", label="Re = 1 (stability boundary)")
         ax.set_aspect("equal", adjustable="datalim")
         ax.set(title=f"{r['name']} (A = {r['A']:g})", xlabel="Re", ylabel="Im")
-        ax.legend(fontsize=6, loc="lower left")
+        _legend_below(ax, offset=-0.2)
+    if rows:
+        fig.suptitle(f"Eigenvalues of (J + m n^T/N) D at the target: one network per panel, "
+                     f"N = {rows[0]['N']}, seed {rows[0]['seed']}", fontsize=10)
     save_figure(fig, out, "mo2019_spectra")
 
 
@@ -876,7 +918,8 @@ def figure_phase_map(data, out):
     for r in data["networks"]:
         ax.scatter([r["overlap_nm"]["simulation"]], [r["A"]], s=90, marker="o", zorder=5,
                    facecolor=CLASS_COLORS[CLASS_NAMES.index(r["simulation"])],
-                   edgecolor=CLASS_COLORS[CLASS_NAMES.index(r["theory"])], linewidth=2.5)
+                   edgecolor=CLASS_COLORS[CLASS_NAMES.index(r["theory"])], linewidth=2.5,
+                   label="network: fill = measured class, edge = theory's class")
     handles = [Patch(facecolor=c, alpha=0.35, label=f"{name} (theory)")
                for c, name in zip(CLASS_COLORS, CLASS_NAMES)]
     handles.append(Line2D([], [], marker="o", ls="", markerfacecolor="0.6",
@@ -1136,6 +1179,89 @@ def _newton_closed(net, x, tol=1e-10, max_iter=40):
     return x, bool(np.max(np.abs(-x + W @ np.tanh(x) + I)) < tol)
 
 
+#: Blocks of a run's Lyapunov estimate (:func:`run_lyapunov_exponents`); the exponent of a
+#: run is their mean and its uncertainty their standard error.
+LYAPUNOV_BLOCKS = 5
+#: Time (time units) each block first runs, unaveraged, so that the perturbation aligns
+#: with the growing direction.
+LYAPUNOV_ALIGN = 10.0
+
+
+def run_lyapunov_exponents(net, X, duration, *, blocks=LYAPUNOV_BLOCKS, align=LYAPUNOV_ALIGN,
+                           rng=None):
+    """Largest Lyapunov exponent of each closed-loop run, with its uncertainty and verdict.
+
+    The window ``[0, duration]`` after each state of ``X`` is cut into ``blocks`` consecutive
+    blocks; block ``b`` is :func:`reservoir.lyapunov_exponent` (Benettin) started from the
+    run's state at ``b duration / blocks`` (found by simulating the closed loop at
+    ``u = [1]``) with ``transient = align`` and ``duration = duration / blocks``, so that the
+    averaging windows of the blocks tile ``[align, align + duration]``. The run's exponent
+    is the blocks' mean, its uncertainty the standard error ``s / sqrt(blocks)``; the run
+    is called ``"chaotic"`` when ``mean - t SE > 0``, ``"regular"`` when ``mean + t SE <
+    0`` and ``"undecided"`` otherwise, with ``t`` the two-sided 95 % quantile of Student's
+    t with ``blocks - 1`` degrees of freedom (our rule). A block that diverges (``+inf``)
+    or merges (``-inf``) leaves the run ``"undecided"`` with a ``None`` exponent.
+
+    Parameters
+    ----------
+    net : Network
+        Trained closed loop (one input, driven with ``u = [1]``).
+    X : ndarray, shape (B, N)
+        The runs' states at the start of the window.
+    duration : float
+        Averaged time per run (time units, > 0).
+    blocks : int
+        Number of blocks (>= 2).
+    align : float
+        Unaveraged alignment time per block (time units, >= 0).
+    rng : None, int or Generator
+        Perturbation directions.
+
+    Returns
+    -------
+    list of dict
+        Per run: ``lyapunov_exponent`` (1/tau, or None), ``lyapunov_se`` (1/tau, or None),
+        ``lyapunov_blocks`` (the block values, non-finite ones as None) and
+        ``lyapunov_verdict``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If ``X`` is not a finite (B, N) array, ``blocks < 2`` or a duration is not positive.
+    """
+    X = as_float_array(X, "X", 2)
+    if X.shape[1] != net.N:
+        raise ValueError(f"X must have shape (B, {net.N}), got {X.shape}")
+    blocks = as_int(blocks, "blocks", minimum=2)
+    duration = as_positive_float(duration, "duration")
+    align = as_positive_float(align, "align", allow_zero=True)
+    gen = as_rng(rng)
+    seg = duration / blocks
+    n_seg = int(round(seg / net.dt))
+    vals = np.empty((X.shape[0], blocks))
+    for b in range(blocks):
+        for k in range(X.shape[0]):
+            vals[k, b] = rs.lyapunov_exponent(net, [1.0], X[k], duration=seg, transient=align,
+                                              rng=gen)
+        if b < blocks - 1:
+            X = rs.simulate(net, np.ones((X.shape[0], n_seg, 1)), X, mode="closed",
+                            record=()).x_final
+    t = float(scipy.stats.t.ppf(0.975, blocks - 1))
+    out = []
+    for v in vals:
+        if not np.all(np.isfinite(v)):
+            out.append({"lyapunov_exponent": None, "lyapunov_se": None,
+                        "lyapunov_blocks": [float(x) if np.isfinite(x) else None for x in v],
+                        "lyapunov_verdict": "undecided"})
+            continue
+        mean, se = float(np.mean(v)), float(np.std(v, ddof=1) / np.sqrt(blocks))
+        verdict = ("chaotic" if mean - t * se > 0 else
+                   "regular" if mean + t * se < 0 else "undecided")
+        out.append({"lyapunov_exponent": mean, "lyapunov_se": se,
+                    "lyapunov_blocks": v.tolist(), "lyapunov_verdict": verdict})
+    return out
+
+
 def measure_trained_chaotic(net, A, X0, *, T_transient, T_record, lyapunov_duration,
                             rng, x_target_guess=None):
     """Closed-loop runs of one trained network from the starts ``X0`` and the verdicts.
@@ -1154,16 +1280,19 @@ def measure_trained_chaotic(net, A, X0, *, T_transient, T_record, lyapunov_durat
     :func:`reservoir.analysis.classify_solution` of the network's readout overlap, its
     target stability and the number of spurious attractors the runs found (a lower bound):
     the spurious stable fixed points, plus one if some run fluctuates away from the target
-    (a spurious chaotic attractor, our decision); the largest Lyapunov exponent
-    (:func:`reservoir.lyapunov_exponent`) is computed from the first start.
+    (a spurious chaotic attractor, our decision). Every run's largest Lyapunov exponent,
+    its standard error and verdict (chaotic / regular / undecided) come from
+    :func:`run_lyapunov_exponents` over ``lyapunov_duration`` after the transient.
 
     Returns
     -------
     dict
-        ``runs`` (list of per-run dicts), ``target_fixed_point`` (found, z, stable,
-        ``max_re_eigenvalue``), ``n_spurious``, ``solution_class``, ``lyapunov_exponent``,
-        ``chaotic`` (exponent > 0.01 and some run fluctuating), ``overlap_nm``,
-        ``overlap_nI``.
+        ``runs`` (list of per-run dicts, with ``lyapunov_exponent``, ``lyapunov_se``,
+        ``lyapunov_blocks`` and ``lyapunov_verdict``), ``target_fixed_point`` (found, z,
+        stable, ``max_re_eigenvalue``), ``n_spurious``, ``solution_class``,
+        ``lyapunov_exponent`` (the mean over the runs with a finite exponent, or None),
+        ``chaotic_runs`` (``[k, n]``: runs called chaotic out of the runs), ``chaotic``
+        (every run chaotic), ``overlap_nm``, ``overlap_nI``.
     """
     dt = net.dt
     n0, n1 = int(round(T_transient / dt)), int(round(T_record / dt))
@@ -1203,15 +1332,18 @@ def measure_trained_chaotic(net, A, X0, *, T_transient, T_record, lyapunov_durat
                    "max_re_eigenvalue": float(np.max(lam.real))}
     geo = rs.readout_geometry(net, [1.0])
     onm = float(geo.overlap_nm[0])
-    lyap = float(rs.lyapunov_exponent(net, [1.0], X0[0], duration=lyapunov_duration,
-                                      transient=50.0, rng=rng))
-    chaotic = bool(np.isfinite(lyap) and lyap > 0.01 / net.tau
-                   and any(r["outcome"].startswith("fluctuating") for r in runs))
+    for r, ly in zip(runs, run_lyapunov_exponents(net, xT, lyapunov_duration, rng=rng)):
+        r.update(ly)
+    finite = [r["lyapunov_exponent"] for r in runs if r["lyapunov_exponent"] is not None]
+    lyap = float(np.mean(finite)) if finite else None
+    k_ch = sum(r["lyapunov_verdict"] == "chaotic" for r in runs)
+    chaotic = k_ch == len(runs)
     n_spur = len(spurious) + int(any(r["outcome"] == "fluctuating elsewhere" for r in runs))
     return {"runs": runs, "target_fixed_point": tfp, "n_spurious": n_spur,
             "spurious_z": sorted(spurious),
             "solution_class": rs.analysis.classify_solution(onm, tfp["stable"], n_spur),
-            "lyapunov_exponent": lyap, "chaotic": chaotic, "overlap_nm": onm,
+            "lyapunov_exponent": lyap, "chaotic_runs": [k_ch, len(runs)],
+            "chaotic": chaotic, "overlap_nm": onm,
             "overlap_nI": float(geo.overlap_nI[0])}
 
 
@@ -1322,6 +1454,19 @@ def _predicted_outcome(th):
     return "target fixed point" if at else "spurious fixed point"
 
 
+def _chaotic_fraction(theory, runs):
+    """``{"theory", "simulation", "counts", "wilson95"}``: the fraction of ``runs`` called
+    chaotic by :func:`run_lyapunov_exponents` (undecided runs count as not chaotic), the
+    counts of each verdict and the Wilson 95 % interval of ``k / n`` (runs as trials)."""
+    verdicts = [u["lyapunov_verdict"] for u in runs]
+    n = len(verdicts)
+    k = verdicts.count("chaotic")
+    return {"theory": bool(theory), "simulation": k / n if n else None,
+            "counts": {"chaotic": k, "regular": verdicts.count("regular"),
+                       "undecided": verdicts.count("undecided"), "runs": n},
+            "wilson95": list(wilson_interval(k, n)) if n else None}
+
+
 def summarise_chaotic_training(theory, rows):
     """Per target and method, theory beside simulation, and the claims (JSON block).
 
@@ -1342,7 +1487,10 @@ def summarise_chaotic_training(theory, rows):
         fraction of runs with each of :data:`CHAOTIC_OUTCOMES`),
         ``target_fixed_point_stable`` (theory: static bulk radius < 1 and ``G' < 0``;
         simulation: fraction of networks), ``chaotic`` (theory: the target is a chaotic
-        solution; simulation: fraction of networks called chaotic), ``solution_class``
+        solution; simulation: the fraction of runs whose largest Lyapunov exponent is
+        positive beyond its uncertainty, with ``counts`` of chaotic / regular / undecided
+        runs and the Wilson 95 % interval ``wilson95``: :func:`_chaotic_fraction`),
+        ``lyapunov_runs`` (per run: exponent, standard error, verdict), ``solution_class``
         (theory: one class; simulation: the classes of the networks),
         ``delta0_fluctuating`` / ``delta_inf_fluctuating`` (theory: the chaotic DMF at
         each fluctuating run's time-averaged readout, averaged over the runs; simulation:
@@ -1376,11 +1524,12 @@ def summarise_chaotic_training(theory, rows):
                      "theory": bool(th["static_target_stable"] and th["target_stable_in_z"]),
                      "simulation": float(np.mean([r["target_fixed_point"]["stable"]
                                                   for r in nets]))},
-                 "chaotic": {"theory": th["target_kind"] == "chaotic",
-                             "simulation": float(np.mean([r["chaotic"] for r in nets]))},
+                 "chaotic": _chaotic_fraction(th["target_kind"] == "chaotic", runs),
                  "solution_class": {"theory": th["solution_class"],
                                     "simulation": [r["solution_class"] for r in nets]},
                  "lyapunov_exponent": [r["lyapunov_exponent"] for r in nets],
+                 "lyapunov_runs": [[u["lyapunov_exponent"], u["lyapunov_se"],
+                                    u["lyapunov_verdict"]] for u in runs],
                  "overlap_nm": {"theory": th["overlap_nm"],
                                 "simulation": float(np.mean([r["overlap_nm"] for r in nets]))},
                  "overlap_nI": {"theory": th["overlap_nI"],
@@ -1432,14 +1581,32 @@ def summarise_chaotic_training(theory, rows):
             fa = {e["A"]: v["fluctuating at target"] for e, v in zip(below, sim)}
             st = {e["A"]: e[method]["target_fixed_point_stable"]["simulation"] for e in below}
             claims.append({
-                "claim": f"below A_c the trained closed loop stays chaotic ({method}): the "
-                         "DMF's static target is unstable through the bulk, so no stable "
-                         "target fixed point and every random start fluctuates",
+                "claim": f"below A_c the trained closed loop keeps fluctuating ({method}): "
+                         "the DMF's static target is unstable through the bulk, so no "
+                         "stable target fixed point and every random start fluctuates "
+                         f"(speed max|dx/dt| >= {CHAOTIC_REST_SPEED:g} at the end)",
                 "method": method,
                 "measured": {"fraction_fluctuating_per_A": fl,
                              "fraction_stable_target_per_A": st},
                 "agrees": all(v == 1.0 for v in fl.values())
                 and all(v == 0.0 for v in st.values())})
+            ch = {e["A"]: e[method]["chaotic"] for e in below}
+            claims.append({
+                "claim": f"below A_c the trained closed loop is chaotic ({method}): the "
+                         "DMF's solution at the target is chaotic, so every run has a "
+                         "positive largest Lyapunov exponent. Rule: a run is chaotic when "
+                         "its exponent (mean of 5 blocks) exceeds t_0.975 x its standard "
+                         "error; agrees when the theory's fraction 1 lies in the Wilson "
+                         "95 % interval of the chaotic fraction at every target",
+                "method": method,
+                "measured": {"chaotic_fraction_per_A": {a: c["simulation"]
+                                                        for a, c in ch.items()},
+                             "counts_per_A": {a: c["counts"] for a, c in ch.items()},
+                             "wilson95_per_A": {a: c["wilson95"] for a, c in ch.items()},
+                             "lyapunov_runs_per_A": {
+                                 e["A"]: e[method]["lyapunov_runs"] for e in below}},
+                "agrees": all(c["wilson95"] is not None and c["wilson95"][1] >= 1.0
+                              for c in ch.values())})
             claims.append({
                 "claim": f"below A_c the trained readout still holds the target on average "
                          f"({method}): the DMF's chaotic closed-loop solution at z = A is "
@@ -1498,12 +1665,12 @@ def figure_chaotic_training(data, z_table, out):
         for o in _OUTCOMES:
             v = np.array([e[method]["random_start_outcome"]["simulation"][o] for e in per_A])
             ax1.bar(xs + (j - 0.5) * w, v, w, bottom=bottom, color=colors[o], hatch=hatch,
-                    edgecolor="k", lw=0.5)
+                    edgecolor="k", lw=0.5, label=o)
             bottom += v
     pred = [e["LS"]["random_start_outcome"]["theory"] for e in per_A]
     for x, p in zip(xs, pred):
         ax1.scatter([x], [1.08], marker="v", s=60, color=colors.get(p, "0.5"),
-                    edgecolor="k", zorder=5)
+                    edgecolor="k", zorder=5, label="DMF 1-D reduction: predicted outcome")
     ax1.set_xticks(xs, [f"{a:g}" + ("*" if abs(a) < A_c else "") for a in As])
     ax1.set(xlabel=f"target A (* : |A| < A_c = {A_c:.3f}, static target unstable)",
             ylabel="fraction of closed-loop runs", ylim=(0, 1.15),
@@ -1530,7 +1697,7 @@ def figure_chaotic_training(data, z_table, out):
     ax2.plot(np.where(ch, z, np.nan), z_table["delta_inf"], color="#DD8452",
              label="chaotic DMF Delta_inf")
     for a in (-A_c, A_c):
-        ax2.axvline(a, color="#C44E52", lw=0.8, ls=":")
+        ax2.axvline(a, color="#C44E52", lw=0.8, ls=":", label="|z| = A_c (bulk radius 1)")
     for method, fill in (("LS", True), ("FORCE", False)):
         runs = [u for r in nets if r["method"] == method for u in r["runs"]]
         zz = [u["z_mean"] for u in runs]
@@ -1541,26 +1708,34 @@ def figure_chaotic_training(data, z_table, out):
         ax2.scatter(zz, [u["delta_inf"] for u in runs], marker="s",
                     facecolor="#DD8452" if fill else "none", edgecolor="#DD8452", **kw,
                     label=f"<x(t) x(t+s)>, s = 20-40, {method} runs")
-    ax2.plot([], [], color="#C44E52", lw=0.8, ls=":", label="|z| = A_c (bulk radius 1)")
     ax2.set_xlim(-2.6, 2.6)
     ax2.set(xlabel="time-averaged readout z of the run", ylabel="variance",
             title="Closed-loop variances vs the dynamic mean field")
-    ax2.legend(fontsize=7, ncol=2, loc="upper center", bbox_to_anchor=(0.5, -0.16))
-    for method, marker, fill in (("LS", "o", True), ("FORCE", "s", False)):
-        sel = [r for r in nets if r["method"] == method]
-        ax3.scatter([r["A"] for r in sel], [r["lyapunov_exponent"] for r in sel],
-                    marker=marker, facecolor="k" if fill else "none", edgecolor="k", s=30,
-                    label=f"trained closed loop, {method}")
+    _legend_below(ax2, ncol=2)
+    tq = float(scipy.stats.t.ppf(0.975, LYAPUNOV_BLOCKS - 1))
+    span = max(As) - min(As) if len(As) > 1 else 1.0
+    for j, (method, marker, fill) in enumerate((("LS", "o", True), ("FORCE", "s", False))):
+        runs = [(r["A"], u) for r in nets if r["method"] == method for u in r["runs"]
+                if u["lyapunov_exponent"] is not None]
+        if not runs:
+            continue
+        # runs side by side around their target (LS left, FORCE right)
+        off = np.array([(j - 0.5) * 0.08 * span + 0.03 * span * (i % 4 - 1.5) / 1.5
+                        for i in range(len(runs))])
+        ax3.errorbar(np.array([a for a, _ in runs]) + off,
+                     [u["lyapunov_exponent"] for _, u in runs],
+                     yerr=[tq * u["lyapunov_se"] for _, u in runs], fmt=marker, ms=4,
+                     color="k", mfc="k" if fill else "none", elinewidth=0.8, capsize=1.5,
+                     label=f"trained closed loop, {method}: each run, 95 % interval")
     sel = [r for r in nets if r["method"] == "LS"]
     ax3.scatter([r["A"] for r in sel], [r["clamped_lyapunov"] for r in sel], marker="x",
                 color="#C44E52", s=30, label="feedback clamped at A (teacher forcing)")
-    ax3.axhline(0.0, color="k", lw=0.7)
+    ax3.axhline(0.0, color="k", lw=0.7, label="exponent 0 (chaotic above)")
     for a in (-A_c, A_c):
-        ax3.axvline(a, color="#C44E52", lw=0.8, ls=":")
-    ax3.plot([], [], color="#C44E52", lw=0.8, ls=":", label="|A| = A_c")
+        ax3.axvline(a, color="#C44E52", lw=0.8, ls=":", label="|A| = A_c")
     ax3.set(xlabel="target A", ylabel="largest Lyapunov exponent (1/tau)",
             title="Chaos: exponent > 0")
-    ax3.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16))
+    _legend_below(ax3)
     save_figure(fig, out, "mo2019_chaotic_training")
 
 
@@ -1619,6 +1794,154 @@ def fig_chaotic_training(A_values, N, n_real, n_starts, z_grid, out, **durations
     return data
 
 
+#: Finite-size tolerances of the mean-field claim, in units of ``N^-1/2`` (our rule; the
+#: mean field's errors shrink like ``N^-1/2``): readout ``z`` and outlier within
+#: ``4 / sqrt(N)``, bulk radius within ``2 / sqrt(N)`` relative.
+MF_TOL_Z, MF_TOL_OUTLIER, MF_TOL_BULK_REL = 4.0, 4.0, 2.0
+
+
+def _success_verdict(theory, k, n):
+    """``{"theory", "k", "n", "simulation", "wilson95", "agrees"}``: the theory's fraction
+    inside the Wilson 95 % interval of ``k / n``."""
+    lo, hi = wilson_interval(k, n)
+    return {"theory": float(theory), "k": int(k), "n": int(n), "simulation": k / n,
+            "wilson95": [lo, hi], "agrees": bool(lo <= theory <= hi)}
+
+
+def paper_claims(net_rows, spectra, phase, training):
+    """The claims of Mastrogiuseppe & Ostojic 2019 with their measurement and verdict.
+
+    Each claim is ``{"claim", "rule", "measured", "agrees"}`` with the sizes in
+    ``measured``; the rules are ours (stated in ``rule``):
+
+    1. *The mean field gives the fixed points, outliers and bulk radius of trained
+       networks* (``vary_A_networks``, exact overlaps, and the ``spectra`` networks):
+       every network fixed point matched to a theory branch has ``|z error| <= 4 /
+       sqrt(N)``, ``|outlier error| <= 4 / sqrt(N)`` (where the outlier is outside the
+       bulk) and relative bulk-radius error ``<= 2 / sqrt(N)``, and every stability
+       verdict agrees.
+    2. *The geometry of the readout sets the class of the solution* (``phase_map``): the
+       class measured on each network equals the theory's; agrees when the theory's
+       fraction 1 lies in the Wilson 95 % interval of the agreement fraction.
+    3. *Local stability is not global stability*: a network with a linearly stable target
+       and a spurious attractor is found (measured class "bistable" on the class map, and
+       least-squares networks whose closed-loop runs end at a spurious stable fixed point
+       where the exact LS theory predicts one).
+    4. *The theory predicts the success of training*: per target and kind of start (random,
+       structured), the exact LS mean field's predicted success fraction lies in the Wilson
+       95 % interval of the measured fraction of successful runs (runs = networks x
+       starts). The RLS/FORCE networks are not covered (the LS theories do not describe
+       their readout).
+
+    Parameters
+    ----------
+    net_rows : list of dict
+        :func:`sweep_networks` rows.
+    spectra : list of dict
+        :func:`spectra_data` rows.
+    phase : dict
+        :func:`phase_map` result.
+    training : dict
+        The block of :func:`fig_training_success`.
+
+    Returns
+    -------
+    list of dict
+        The four claims in the order above.
+    """
+    claims = []
+    err = {"z": [], "outlier": [], "bulk_rel": []}
+    worst = {"z": 0.0, "outlier": 0.0, "bulk_rel": 0.0}
+    ok = True
+    n_stable_agree = 0
+    rows = [dict(r, source="vary_A") for r in net_rows] + \
+        [dict(r, source="spectra") for r in spectra]
+    for r in rows:
+        tol = 1.0 / np.sqrt(r["N"])
+        e_z = abs(r["z"]["simulation"] - r["z"]["theory"])
+        e_b = abs(r["bulk_radius"]["simulation"] / r["bulk_radius"]["theory"] - 1)
+        o = r["outlier"]
+        e_o = None if o["simulation"] is None else abs(o["simulation"] - o["theory"])
+        st = r["stable"]["theory"] == r["stable"]["simulation"]
+        n_stable_agree += st
+        ok &= (e_z <= MF_TOL_Z * tol and e_b <= MF_TOL_BULK_REL * tol and st
+               and (e_o is None or e_o <= MF_TOL_OUTLIER * tol))
+        for key, v, c in (("z", e_z, MF_TOL_Z), ("bulk_rel", e_b, MF_TOL_BULK_REL),
+                          ("outlier", e_o, MF_TOL_OUTLIER)):
+            if v is not None:
+                err[key].append(v)
+                worst[key] = max(worst[key], v / (c * tol))
+    claims.append({
+        "claim": "the mean field gives the fixed points, outliers and bulk radius of trained "
+                 "feedback networks",
+        "rule": f"every network fixed point: |z error| <= {MF_TOL_Z:g}/sqrt(N), |outlier "
+                f"error| <= {MF_TOL_OUTLIER:g}/sqrt(N) (outlier outside the bulk), relative "
+                f"bulk-radius error <= {MF_TOL_BULK_REL:g}/sqrt(N), stability verdicts agree",
+        "measured": {"n_fixed_points": len(rows), "N": sorted({r["N"] for r in rows}),
+                     "max_abs_z_error": max(err["z"]) if err["z"] else None,
+                     "mean_abs_z_error": float(np.mean(err["z"])) if err["z"] else None,
+                     "max_abs_outlier_error": max(err["outlier"]) if err["outlier"] else None,
+                     "max_rel_bulk_radius_error": max(err["bulk_rel"]) if err["bulk_rel"]
+                     else None,
+                     "worst_error_over_tolerance": worst,
+                     "stability_agreement": [int(n_stable_agree), len(rows)]},
+        "agrees": bool(ok and rows)})
+    nets = phase["networks"]
+    k = sum(bool(r["agree"]) for r in nets)
+    v = _success_verdict(1.0, k, len(nets)) if nets else None
+    claims.append({
+        "claim": "the geometry of the readout (its overlaps with the feedback and input "
+                 "vectors) sets the class of the solution",
+        "rule": "class measured on each network (its own fixed points) equals the theory's; "
+                "agrees when 1 lies in the Wilson 95 % interval of the agreement fraction",
+        "measured": {"agree": k, "networks": len(nets), "N": phase["N"],
+                     "wilson95": v["wilson95"] if v else None,
+                     "disagreeing": [{"A": r["A"], "overlap_nm": r["overlap_nm"]["theory"],
+                                      "theory": r["theory"], "simulation": r["simulation"]}
+                                     for r in nets if not r["agree"]]},
+        "agrees": bool(v and v["agrees"])})
+    bist = [r for r in nets if r["simulation"] == "bistable"]
+    bist_th = [r for r in nets if r["theory"] == "bistable"]
+    spur = {}
+    spur_ok = True
+    for r in training["per_target"]:
+        th = r["spurious_stable_z"]["theory"]
+        sim = r["spurious_stable_z"]["simulation"]
+        spur[r["A"]] = {"theory": th, "simulation": sim}
+        spur_ok &= bool(th) == bool(sim)
+    claims.append({
+        "claim": "local stability is not global stability: bistable solutions exist (a "
+                 "linearly stable target and a spurious attractor)",
+        "rule": "some network has a stable target fixed point and a spurious stable fixed "
+                "point (measured class 'bistable' on the class map), and LS networks' runs "
+                "end at a spurious attractor exactly at the targets where the exact LS "
+                "theory predicts one",
+        "measured": {"class_map_bistable": [len(bist), len(bist_th)],
+                     "class_map_N": phase["N"],
+                     "spurious_z_per_A": spur,
+                     "training_N": training["parameters"]["N"]},
+        "agrees": bool(bist) and spur_ok})
+    per = {}
+    all_ok = True
+    for r in training["per_target"]:
+        per[r["A"]] = {}
+        for start in ("random", "structured"):
+            kk, n = r["counts"][start]
+            vv = _success_verdict(r[f"{start}_success"]["theory"], kk, n)
+            per[r["A"]][start] = vv
+            all_ok &= vv["agrees"]
+    claims.append({
+        "claim": "the mean field predicts the success of standard (least-squares) training "
+                 "from random and structured starts",
+        "rule": "per target and kind of start, the exact LS mean field's success fraction "
+                "lies in the Wilson 95 % interval of the measured fraction (runs = networks "
+                "x starts, counted as independent); RLS/FORCE readouts not covered",
+        "measured": {"per_A": per, "N": training["parameters"]["N"],
+                     "networks_per_A": training["parameters"]["realisations"]},
+        "agrees": bool(all_ok and per)})
+    return claims
+
+
 def checkable_numbers():
     base = MeanFieldParams.from_code_parameters(**EXAMPLE)
     out = {"sigma_hat_nm": {"theory": base.overlap_nm, "spec": 1.639230},
@@ -1674,7 +1997,9 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
     dict
         The content written to ``mo2019.json``: every plotted number, each compared
         quantity as a ``{"theory": ..., "simulation": ...}`` pair with N and the number of
-        realisations, the authors' reference numbers, and the seconds per section.
+        realisations, the paper's claims with their rule, measurement and verdict
+        (``claims``, :func:`paper_claims`), the authors' reference numbers, and the
+        seconds per section.
 
     Raises
     ------
@@ -1774,6 +2099,7 @@ def _run(out, quick):
     result["summary"] = {"mean_abs_z_error": float(np.mean(dz)),
                          "stability_agreement": float(agree),
                          "phase_map_agreement": phase["agreement"]}
+    result["claims"] = paper_claims(net_rows, spectra, phase, training)
     t = time.perf_counter()
     result["checkable"] = checkable_numbers()
     sections["checkable"] = time.perf_counter() - t
