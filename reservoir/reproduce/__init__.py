@@ -6,6 +6,11 @@ One module per paper or study; each has the same small interface:
   JSON file into the folder ``out`` and returns what it wrote to the JSON file (each
   compared quantity as a ``{"theory": ..., "simulation": ...}`` pair with its sizes and
   numbers of realisations). ``quick=True`` is the small run (minutes on two cores).
+  The papers' claims are entries of ``claims`` blocks: ``claim``, the ``rule`` that
+  decides it, what was ``measured`` and ``agrees``: ``True`` or ``False``, or ``None``
+  when the data cannot decide (too few networks, an interval that holds both answers),
+  then with ``"decided": False`` and a ``note`` saying why. A claim that does not hold is
+  a finding, reported, not hidden.
 * ``main(argv=None)`` is its command line (``--out DIR --quick`` and the options of
   ``run``); ``build_parser()`` returns that parser.
 

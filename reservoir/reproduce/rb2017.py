@@ -1295,7 +1295,7 @@ def _bootstrap_rms_slope(Ns, samples, n_boot=1000, seed=0):
 #: The verdict rule of an ``N^-1/2`` law from a bootstrap interval of the log-log slope.
 _SLOPE_RULE = ("the bootstrap 95 % interval of the log-log slope of the rms against N "
                "(networks resampled within each N, 1000 resamples) contains -0.5 and lies "
-               "below 0; undecided (agrees false, undecided true) when it contains both "
+               "below 0; undecided (agrees null, decided false) when it contains both "
                "-0.5 and 0: too few sizes or networks to tell the law from no decrease")
 
 
@@ -1306,9 +1306,19 @@ def _slope_verdict(interval):
     return bool(has_half and hi < 0), bool(has_half and hi >= 0)
 
 
-def _claim(claim, rule, measured, agrees, N, realisations, see, **extra):
-    return {"claim": claim, "rule": rule, "measured": measured, "agrees": bool(agrees),
-            "N": N, "realisations": realisations, "see": see} | extra
+def _claim(claim, rule, measured, agrees, N, realisations, see, undecided=False,
+           note=None):
+    """One claim entry. An undecided claim (the data cannot tell) has ``agrees: None``,
+    ``decided: False`` and a ``note``, the convention of every reproduction's claims."""
+    entry = {"claim": claim, "rule": rule, "measured": measured,
+             "agrees": None if undecided else bool(agrees), "decided": not undecided,
+             "N": N, "realisations": realisations, "see": see}
+    if undecided:
+        note = ("undecided: the bootstrap interval of the slope holds both -0.5 and 0 (too "
+                "few sizes or networks)" + (f"; {note}" if note else ""))
+    if note:
+        entry["note"] = note
+    return entry
 
 
 def collect_claims(out_json):
@@ -1477,10 +1487,13 @@ def collect_claims(out_json):
                 "rule": "the fraction of networks (or attractors) for which it holds is 1",
                 "measured": cl["simulation"], "agrees": bool(cl["agrees"]), "N": rv["N"],
                 "realisations": rv["realisations"], "see": f"relu_vs_sigmoid.claims.{key}"}
+    for v in c.values():
+        v.setdefault("decided", True)
     out_json["claims"] = c
-    out_json["claims_summary"] = {"claims": len(c),
-                                  "agreeing": sum(v["agrees"] for v in c.values()),
-                                  "not_agreeing": [k for k, v in c.items() if not v["agrees"]]}
+    out_json["claims_summary"] = {
+        "claims": len(c), "agreeing": sum(v["agrees"] is True for v in c.values()),
+        "not_agreeing": [k for k, v in c.items() if v["agrees"] is False],
+        "undecided": [k for k, v in c.items() if v["agrees"] is None]}
     return c
 
 
