@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _run(script, out):
     subprocess.run([sys.executable, str(ROOT / "scripts" / script), "--quick", "--out",
-                    str(out)], check=True, capture_output=True, text=True, timeout=300)
+                    str(out)], check=True, capture_output=True, text=True, timeout=900)
 
 
 def _pairs(obj):
