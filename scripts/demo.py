@@ -32,7 +32,12 @@ def main(argv=None):
     p.add_argument("--out", default="out", help="output folder (default: out)")
     p.add_argument("--quick", action="store_true", help="N = 500 instead of 1000")
     args = p.parse_args(argv)
-    os.makedirs(args.out, exist_ok=True)
+    if os.path.exists(args.out) and not os.path.isdir(args.out):
+        p.error(f"--out {args.out!r} exists and is not a folder")
+    try:
+        os.makedirs(args.out, exist_ok=True)
+    except OSError as exc:
+        p.error(f"--out {args.out!r}: cannot create the folder ({exc.strerror})")
     N, train_T = (500, 2880.0) if args.quick else (1000, 2880.0)
 
     # 1. FORCE on the sum of sines

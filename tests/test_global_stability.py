@@ -145,9 +145,10 @@ def test_plot_fixed_point_equation_draws_the_scan_and_the_roots():
     line = ax.lines[0]
     np.testing.assert_array_equal(line.get_xdata(), fps.z_grid)
     np.testing.assert_array_equal(line.get_ydata(), fps.G_grid)
-    stable_pts, unstable_pts = ax.collections[0], ax.collections[1]
-    np.testing.assert_allclose(stable_pts.get_offsets()[:, 0], fps.z[fps.stable, 0])
-    np.testing.assert_allclose(unstable_pts.get_offsets()[:, 0], fps.z[~fps.stable, 0])
+    pts = {c.get_label(): c.get_offsets()[:, 0] for c in ax.collections}
+    np.testing.assert_allclose(pts["stable"], fps.z[fps.stability == "stable", 0])
+    np.testing.assert_allclose(pts["unstable"],
+                               fps.z[np.isin(fps.stability, ("saddle", "unstable")), 0])
     assert ax.get_xlabel() and ax.get_ylabel()
     plt.close(fig)
     slow = dataclasses.replace(fps, z_grid=np.array([]), G_grid=np.array([]))
@@ -163,7 +164,8 @@ def test_plot_spectrum_marks_outliers_and_boundary():
     np.testing.assert_allclose(pts[:, 0], lam.real)
     np.testing.assert_allclose(ax.collections[1].get_offsets(), [[1.5, 0.0]])
     labels = [line.get_label() for line in ax.lines]
-    assert "Re = 1 (stability boundary)" in labels and "predicted bulk edge" in labels
+    assert "Re = 1 (stability boundary)" in labels
+    assert "predicted bulk edge (radius 0.5)" in labels
     plt.close(fig)
     with pytest.raises(ValueError, match="kind"):
         rs.plotting.plot_spectrum(lam, kind="polar")

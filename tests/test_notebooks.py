@@ -7,8 +7,11 @@ slow tests execute every notebook again: with nbclient in a Jupyter kernel when 
 installed (the ``dev`` extra), else code cell by code cell in one namespace.
 """
 
+import ast
 import base64
+import configparser
 import json
+import re
 from pathlib import Path
 
 import matplotlib
@@ -59,6 +62,41 @@ def test_stored_notebook_is_executed_without_errors(path):
 
 def test_stored_notebooks_stay_small():
     assert sum(p.stat().st_size for p in NOTEBOOKS) <= MAX_TOTAL_BYTES
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_asserts_the_numbers_its_text_quotes(path):
+    """The slow execution fails when the text goes stale: the numbers the markdown quotes are
+    asserted by the code cells (with tolerances), so each notebook holds assert statements."""
+    asserts = sum(isinstance(node, ast.Assert)
+                  for c in _code_cells(path)
+                  for node in ast.walk(ast.parse("".join(c["source"]))))
+    assert asserts >= 1, f"{path.name} asserts none of the numbers its text quotes"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_stored_notebook_has_no_warnings(path):
+    """Warnings printed by a cell (e.g. matplotlib ignoring fixed limits) show on the
+    repository page as noise, and usually mean the figure is not what the text says."""
+    for i, cell in enumerate(_code_cells(path)):
+        for out in cell["outputs"]:
+            if out["output_type"] == "stream" and out["name"] == "stderr":
+                text = "".join(out["text"])
+                assert not re.search(r"warn|ignoring", text, re.I), (path.name, i, text)
+
+
+def test_readme_lists_every_notebook_and_the_nbclient_it_needs():
+    root = NOTEBOOKS[0].parents[1]
+    readme = (root / "notebooks" / "README.md").read_text()
+    for p in NOTEBOOKS:
+        assert f"`{p.name}`" in readme
+    # `jupyter execute --inplace` (the README's command) arrived in nbclient 0.10
+    assert "jupyter execute --inplace" in readme
+    cfg = configparser.ConfigParser()
+    cfg.read(root / "setup.cfg")
+    pins = re.findall(r"^\s*nbclient\s*>=\s*([\d.]+)", cfg["options.extras_require"]["dev"],
+                      flags=re.M)
+    assert pins and tuple(int(v) for v in pins[0].split(".")[:2]) >= (0, 10)
 
 
 def _run_with_nbclient(path, workdir):
