@@ -88,6 +88,77 @@ def test_uniform_disk_has_the_stated_ring_ratio():
     assert s.outer_radius == pytest.approx(0.9 * np.sqrt(0.9), rel=0.01)
 
 
+def test_annulus_fit_is_exact_for_evenly_spread_squared_moduli():
+    """|lambda|^2 = a + D k / (N - 1), k = 0..N-1, at any angles: every percentile p of
+    |lambda|^2 (linear interpolation) is a + D p exactly, so the fitted annulus is [a,
+    a + D]: bulk edge sqrt(a + D), threshold sqrt(a + D + 4 D / sqrt(N)), no outlier.
+    Closed form for a ring (a = 0.9, D = 0.2) and a disk (a = 0, D = 0.64)."""
+    N = 50
+    g = np.random.default_rng(4)
+    for a, D in ((0.9, 0.2), (0.0, 0.64)):
+        r = np.sqrt(a + D * np.arange(N) / (N - 1))
+        s = jarne.spectrum_summary(r * np.exp(2j * np.pi * g.random(N)))
+        assert s.bulk_edge == pytest.approx(np.sqrt(a + D), rel=1e-12)
+        assert s.outlier_threshold == pytest.approx(np.sqrt(a + D + 4 * D / np.sqrt(N)),
+                                                    rel=1e-12)
+        assert s.n_outliers == 0 and not s.bulk_contaminated
+
+
+@pytest.mark.parametrize("jitter", [0.0, 0.01])
+def test_ring_straddling_the_unit_circle_has_no_outliers(jitter):
+    """1.02 Q (Q orthogonal, N = 60), optionally with radial jitter of +-1 %: every
+    eigenvalue is outside the unit circle (60 dominant, the lecture's count), but none
+    stands out of the ring: no outlier, not flagged, bulk edge 1.02 (+ the jitter)."""
+    lam = np.linalg.eigvals(1.02 * _haar(60, 2))
+    lam = lam * (1 + jitter * np.random.default_rng(6).uniform(-1, 1, lam.size))
+    s = jarne.spectrum_summary(lam)
+    assert s.n_dominant == 60
+    assert s.n_outliers == 0 and not s.bulk_contaminated
+    assert s.bulk_edge == pytest.approx(1.02, abs=1.5 * 1.02 * jitter + 1e-9)
+    assert s.to_dict()["n_outliers"] == 0 and s.to_dict()["outliers"] == []
+
+
+def _disk_with_outliers(N, R, outliers, seed):
+    """A real N x N matrix: R times an N(0, 1/n) block (a circular-law disk of radius R)
+    with the given real outliers on the diagonal, similarity-transformed."""
+    n = N - len(outliers)
+    A = np.zeros((N, N))
+    A[:n, :n] = R * np.random.default_rng(seed).standard_normal((n, n)) / np.sqrt(n)
+    A[n:, n:] = np.diag(outliers)
+    P = _haar(N, seed + 1)
+    return np.linalg.eigvals(P @ A @ P.T)
+
+
+@pytest.mark.parametrize("N", [40, 200])
+def test_disk_of_radius_0_9_with_two_eigenvalues_at_1_5_has_two_outliers(N):
+    """The two planted eigenvalues (1.5 and -1.5) are the outliers, also the two dominant
+    ones; the bulk edge is the disk's 0.9 within the finite-N smearing (Ginibre edge
+    estimate: SD about 0.05 at N = 40, 0.02 at N = 200; 3 SD allowed)."""
+    s = jarne.spectrum_summary(_disk_with_outliers(N, 0.9, [1.5, -1.5], 3))
+    np.testing.assert_allclose(np.sort(s.outliers.real), [-1.5, 1.5], atol=1e-9)
+    np.testing.assert_allclose(s.outliers.imag, 0.0, atol=1e-9)
+    assert s.n_outliers == 2 and s.n_dominant == 2 and not s.bulk_contaminated
+    assert s.bulk_edge == pytest.approx(0.9, abs=3 * 0.9 * 0.3 / np.sqrt(N))
+
+
+def test_outliers_inside_the_unit_circle_and_the_contamination_flag():
+    """A disk of radius 0.5 with outliers at 0.95 (inside the unit circle: outliers, not
+    dominant); 4 of 40 (10 %) flag the bulk, 2 of 40 do not."""
+    s = jarne.spectrum_summary(_disk_with_outliers(40, 0.5, [0.95, -0.95], 7))
+    assert s.n_outliers == 2 and s.n_dominant == 0 and not s.bulk_contaminated
+    s = jarne.spectrum_summary(_disk_with_outliers(40, 0.5, [0.95, -0.95, 0.96, -0.96], 7))
+    assert s.n_outliers == 4 and s.bulk_contaminated
+
+
+def test_untrained_circular_law_rarely_has_an_outlier():
+    """200 N(0, 1/N) matrices at N = 40 (no planted outlier): the calibration of the
+    margin says about 1 % of them have an eigenvalue beyond the threshold; more than 5 %
+    (10 of 200; P < 1e-4 at a 1.5 % rate) would mean the margin is too small."""
+    eigs = _ginibre_eigs(200, 40, 21)
+    n_with = sum(jarne.spectrum_summary(e).n_outliers > 0 for e in eigs)
+    assert n_with <= 10
+
+
 @pytest.mark.parametrize("bad, exc, match", [
     ([1.0, np.nan], ValueError, "finite"),
     (np.eye(2), ValueError, "1-D"),
@@ -292,7 +363,8 @@ def test_disk_claim_refuses_a_radius_one_circular_law_and_accepts_radius_0_8():
 
 
 def _radius_rows(values, contaminated=False):
-    return [{"success": True, "after": {"outer_radius": v, "bulk_contaminated": contaminated}}
+    return [{"success": True, "after": {"outer_radius": v, "bulk_edge": 1.1 * v,
+                                        "bulk_contaminated": contaminated}}
             for v in values]
 
 
@@ -323,6 +395,9 @@ def test_independence_rule_decides_only_when_resolved():
     assert c["measured"]["groups"]["2"]["n_bulk_contaminated"] == 4
     assert c["measured"]["groups_including_contaminated"]["2"]["mean"] == \
         pytest.approx(np.mean(b))
+    # the fitted bulk edge is recorded beside, flagged networks kept (not in the verdict)
+    assert c["measured"]["groups_bulk_edge"]["2"]["mean"] == pytest.approx(1.1 * np.mean(b))
+    assert c["measured"]["groups_bulk_edge"]["2"]["n"] == 4
 
 
 @pytest.mark.parametrize("k, n, verdict", [
@@ -365,7 +440,7 @@ def test_realisations_claim_counts_converging_as_a_fixed_point():
 # ------------------------------------------------------------------- run, tiny size
 
 TINY = {"dt": 10.0, "N": 10, "n_networks": 2, "n_train": 40, "n_train_ff": 20, "epochs": 2,
-        "epochs_ff": 2, "lr": 1e-3, "batch_size": 16, "sizes": (8, 10),
+        "epochs_ff": 2, "lr": 1e-3, "batch_size": 16, "sizes": (8, 10), "n_sizes": 3,
         "fractions": (0.5, 0.8), "n_dale": 2, "n_test": 20, "free_ms": 400.0,
         "window_ms": 200.0, "tasks": ("xor", "flip_flop")}
 
@@ -425,6 +500,17 @@ def test_tiny_run_writes_figures_and_the_json_it_returns(tiny_run):
                                          or r["period"]["theory"] <= TINY["window_ms"])
                 assert set(r["period"]) >= {"theory", "simulation"}
     assert set(data["sizes"]["normal"]) == {"8", "10"}
+    # n_sizes networks per size: at the main N the XOR networks and one more (its seed)
+    for b, init in enumerate(jarne.INITS):
+        for n in ("8", "10"):
+            assert len(data["sizes"][init][n]) == TINY["n_sizes"]
+        assert data["sizes"][init]["10"][:2] == data["trained"]["xor"][init]
+        assert data["sizes"][init]["10"][2]["seed"] == [15, 2, b, 1, 2]
+    assert data["claims"]["size_independence_normal"]["n_networks_per_size"] == 3
+    # the contamination flag is the outlier count's (>= 10 % of N), per network
+    for r in _leaves_with(data, {"n_outliers", "bulk_contaminated", "n_eigenvalues"}):
+        assert r["bulk_contaminated"] == (r["n_outliers"] >= 0.1 * r["n_eigenvalues"])
+        assert r["n_outliers"] == len(r["outliers"])
     assert set(data["dale"]) == set(jarne.DALE_INITS)
     # every claim is a claim/measured/agrees triple, decided (bool) or not (None + note)
     assert len(data["claims"]) >= 8
@@ -479,6 +565,56 @@ def test_tiny_run_logs_and_never_prints(tiny_run, capsys):
     assert data["seconds"] > 0
 
 
+def _fig_rows(values, flagged=(), unsuccessful=()):
+    rows = []
+    for k, v in enumerate(values):
+        st = {"disk_radius": v, "outer_radius": v * np.sqrt(0.9),
+              "bulk_contaminated": k in flagged}
+        rows.append({"success": k not in unsuccessful, "after": dict(st),
+                     "before": {**st, "disk_radius": 1.0, "outer_radius": 0.95,
+                                "bulk_contaminated": False}})
+    return rows
+
+
+def test_radii_figure_plots_what_the_claims_decide_on_and_marks_excluded(monkeypatch):
+    """Synthetic groups: the plotted mean after training is the mean of the radius the
+    figure names (disk radius for normal J, outer radius for orthogonal J) over the
+    successful, unflagged networks; flagged networks are red crosses at their values;
+    unsuccessful ones are not drawn; the axis labels name the radii."""
+    vals = [0.90, 0.95, 1.00, 1.05, 1.40]
+    result = {"settings": {"sizes": [20, 40], "n_networks": 5, "n_sizes": 5, "N": 40,
+                           "fractions": [0.5, 0.8], "n_dale": 5},
+              "sizes": {i: {"20": _fig_rows(vals, flagged=(4,)),
+                            "40": _fig_rows(vals, unsuccessful=(4,))} for i in jarne.INITS},
+              "dale": {i: {"0.5": _fig_rows(vals), "0.8": _fig_rows(vals, flagged=(3, 4))}
+                       for i in jarne.DALE_INITS}}
+    figs = {}
+    monkeypatch.setattr(jarne, "save_figure", lambda fig, out, name, **kw: figs.update(
+        {name: fig}))
+    jarne._radii_figure(result, "unused")
+    ax_n, ax_f = figs["jarne_radii"].axes[:2]
+    assert "disk radius" in ax_n.get_ylabel() and "outer radius" in ax_n.get_ylabel()
+    bars = {c.get_label(): c for ax in (ax_n, ax_f) for c in ax.containers}
+    used = np.mean(vals[:4])
+    np.testing.assert_allclose(bars["normal: disk radius, after, mean ± SD of used "
+                                    "networks"].lines[0].get_ydata().astype(float), [used, used])
+    np.testing.assert_allclose(bars["orthogonal: outer radius, after, mean ± SD of used "
+                                    "networks"].lines[0].get_ydata().astype(float),
+                               [used * np.sqrt(0.9)] * 2)
+    np.testing.assert_allclose(bars["Dale balanced: disk radius, after, mean ± SD of used "
+                                    "networks"].lines[0].get_ydata().astype(float),
+                               [np.mean(vals), np.mean(vals[:3])])
+    crosses = [ln for ln in ax_n.lines if ln.get_marker() == "x"]
+    assert {ln.get_label() for ln in crosses} == {"excluded network (>= 10 % outliers), "
+                                                  "after"}
+    np.testing.assert_allclose(sorted(y for ln in crosses for y in ln.get_ydata()),
+                               [1.40 * np.sqrt(0.9), 1.40])
+    dots = [y for ln in ax_n.lines if ln.get_marker() == "." for y in ln.get_ydata()]
+    assert len(dots) == 2 * (4 + 4)      # unsuccessful and excluded networks not as dots
+    labels = [t.get_text() for t in ax_n.get_legend().get_texts()]
+    assert len(labels) == len(set(labels)) and any("unit circle" in t for t in labels)
+
+
 # --------------------------------------------------------------- the full quick run, slow
 
 def _recomputed_stats(rows, stage, key):
@@ -488,13 +624,16 @@ def _recomputed_stats(rows, stage, key):
 
 @pytest.mark.slow
 def test_jarne_quick_run_claims(tmp_path, caplog):
-    """``run(quick=True)`` (N = 40, 2 ms steps, 5 networks per cell).
+    """``run(quick=True)`` (N = 40, 2 ms steps, 5 networks per task cell, 10 per size and
+    per Dale cell).
 
     Asserted against independent numbers: before training, the random-normal J follows
     the circular law (disk radius = 90th percentile / sqrt(0.9) of a disk of radius 1 is
     1; 1.001 at N = 40 over 1000 matrices, so within 3 standard errors plus 0.01; the
     5th/90th ratio 0.236 within 3 SE + 0.03) and the orthogonal J is exactly the unit
-    circle; each claim's verdict is recomputed from the per-network numbers by its stated
+    circle with no outlier, and the untrained circular law rarely has an outlier (about
+    1-2 % of matrices by the margin's calibration: at most 10 % of the networks allowed);
+    each claim's verdict is recomputed from the per-network numbers by its stated
     rule (three-way: true, false, or undecided with a note); the Wilson interval of the
     dynamics claim is recomputed. The verdicts themselves are findings, recorded in the
     JSON, not asserted."""
@@ -517,7 +656,13 @@ def test_jarne_quick_run_claims(tmp_path, caplog):
     for r in rows["orthogonal"]:
         assert r["before"]["outer_radius"] == pytest.approx(1.0, abs=1e-9)
         assert r["before"]["ring_ratio"] == pytest.approx(1.0, abs=1e-9)
-        assert r["before"]["n_dominant"] == 0
+        assert r["before"]["n_dominant"] == 0 and r["before"]["n_outliers"] == 0
+    normal_before = list({tuple(r["seed"]): r for r in rows["normal"] + [
+        r for g in data["sizes"]["normal"].values() for r in g]}.values())
+    assert sum(r["before"]["n_outliers"] > 0 for r in normal_before) <= \
+        0.1 * len(normal_before)
+    for r in normal_before:
+        assert r["before"]["bulk_contaminated"] is False
     # the verdicts follow the stated rules
     m, sd, n = _recomputed_stats(rows["normal"], "after", "disk_radius")
     ratio = _recomputed_stats(rows["normal"], "after", "ring_ratio")[0]

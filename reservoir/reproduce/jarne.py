@@ -19,19 +19,25 @@ The rule used throughout (:func:`spectrum_summary`):
   lecture's definition: they set the dynamics);
 * the *radii of the bulk* (the non-dominant eigenvalues) are percentiles of the moduli of
   **all** eigenvalues: inner radius = 5th percentile, outer radius = 90th percentile. A few
-  dominant eigenvalues (fewer than 10 % of N) do not move the 90th percentile, and using all
-  eigenvalues keeps the claim "radius below 1" from being true by construction (a
-  percentile of the moduli below 1 would be). A network with 10 % of N or more outside the
-  unit circle is flagged (``bulk_contaminated``, counted in the statistics): its outer
-  radius may measure the dominant eigenvalues rather than a bulk. The independence claims
-  leave flagged networks out; the disk claim keeps them (their eigenvalues outside the
-  circle count against "radius below 1", so keeping them cannot make it pass); the ring
-  claim does not use the flag. Trained orthogonal
-  networks are flagged this way because their ring straddles the unit circle (a fifth to
-  two fifths of it lies just outside in the quick run, ``|lambda| <= 1.07``), not because
-  of outliers.
-  For the uniform disk of the circular law the ratio inner/outer is
+  outliers (fewer than 10 % of N) barely move the 90th percentile (at N = 20 a complex
+  pair of them weighs 10 % in its linear interpolation), and using all eigenvalues keeps
+  the claim "radius below 1" from being true by construction (a percentile of the moduli
+  below 1 would be). For the uniform disk of the circular law the ratio inner/outer is
   ``sqrt(0.05 / 0.9) = 0.236``; for a ring it is close to 1.
+* the *outliers* are the eigenvalues standing out of the bulk, whatever its shape: the
+  bulk is fitted as a uniform annulus (a disk or a ring) to the 10th and 80th percentiles
+  of ``|lambda|^2``, and an outlier lies beyond its edge by more than 4 ``D / sqrt(N)`` in
+  ``|lambda|^2`` (``D`` the annulus' width in ``|lambda|^2``; the finite-N smearing of the
+  circular law's edge; details in :func:`spectrum_summary`). A ring that straddles the unit
+  circle (trained orthogonal networks: ``|lambda|`` up to about 1.07) or a bulk disk of
+  radius above 1 (balanced Dale networks) has no outliers for it; a few eigenvalues
+  standing out of the disk or ring are outliers. Outliers and dominant eigenvalues are
+  separate counts: the lecture's dominant eigenvalues (outside the unit circle) are the
+  ones the dynamics prediction uses. A network with 10 % of N or more outliers is
+  flagged (``bulk_contaminated``, counted in the statistics): its outer radius may
+  measure the outliers rather than a bulk. The independence claims leave flagged
+  networks out; the disk claim keeps them (their eigenvalues count against "radius below
+  1", so keeping them cannot make it pass); the ring claim does not use the flag.
 * the *disk radius* (the edge of the bulk read as a circular-law disk) is the outer radius
   divided by ``sqrt(0.9)``: the 90th percentile of a uniform disk of radius R is
   ``sqrt(0.9) R = 0.949 R``, so comparing the percentile itself with 1 would let a disk of
@@ -57,9 +63,12 @@ Figures (PNG and PDF):
   XOR, flip-flop) and initialisation (normal, orthogonal), all networks of a cell overlaid
   (successful ones dark, unsuccessful ones red), the unit circle and the mean inner and
   outer radii drawn.
-* ``jarne_radii``: the outer and inner radius against N (per initialisation) and against
-  the excitatory fraction of Dale networks (per Dale initialisation), before and after
-  training, mean and standard deviation over the networks.
+* ``jarne_radii``: the bulk radius against N (per initialisation) and against the
+  excitatory fraction of Dale networks (per Dale initialisation): the disk radius for the
+  disks (normal J, Dale normal and balanced J), the outer radius for the rings (orthogonal
+  J, Dale orthogonal J); after training the mean and standard deviation over the networks
+  the independence claims use, each successful network as a dot, the excluded ones
+  (``bulk_contaminated``) as black crosses; before training the mean.
 * ``jarne_dynamics``: one panel per trained network (rows: task and initialisation,
   columns: realisations): its readout running freely after each test stimulus, titled with
   the dominant eigenvalues, the predicted and the measured dynamics (time in ms, readout
@@ -86,11 +95,11 @@ confirmed nor refuted. The rules:
   (same networks), the paired change of the disk radius and the number of eigenvalues
   outside the unit circle before and after are recorded beside it.
   ``orthogonal_init_spectrum``: ring near the unit circle (inner/outer >= 0.7 and
-  |outer - 1| <= 0.1; the contamination flag is not used, the ring straddles the circle);
+  |outer - 1| <= 0.1; the contamination flag is not used);
 * ``size_independence_<init>`` and ``fraction_independence_dale_<init>``: the trained
   outer radius does not depend on N or on the excitatory fraction. Networks with a
-  contaminated bulk are left out (their outer radius measures dominant eigenvalues); each
-  group needs 4 networks. With ``d`` a difference of two group means and ``se`` its
+  contaminated bulk (10 % or more outliers) are left out (their outer radius measures
+  outliers); each group needs 4 networks. With ``d`` a difference of two group means and ``se`` its
   standard error: agrees if ``|d| + 2 se <= 0.05`` for every pair
   (:data:`RADIUS_TOL`), disagrees if ``|d| - 2 se > 0.05`` for some pair, else
   undecided;
@@ -109,8 +118,9 @@ confirmed nor refuted. The rules:
 
 ``--quick``: 2 ms steps (as :mod:`~reservoir.reproduce.training_comparison`), N = 40,
 5 networks per task and initialisation (600 training trials, 25 epochs; flip-flop 300
-trials of 1010 ms, 40 epochs), sizes N = 20, 40, 80 on XOR, Dale fractions 0.5 and 0.8
-with 5 networks per Dale initialisation (about 75 s of single-thread CPU time). Full: 1 ms
+trials of 1010 ms, 40 epochs), sizes N = 20, 40, 80 on XOR with 10 networks per size and
+initialisation (the 5 XOR networks at N = 40 and 5 more), Dale fractions 0.5 and 0.8 with
+10 networks per Dale initialisation (about two minutes of single-thread CPU time). Full: 1 ms
 steps, N = 50, 10 networks per cell, 4000 trials (flip-flop 1500), 30 epochs (flip-flop
 40), sizes 50, 100, 200, Dale fractions 0.5, 0.65, 0.8 (not run yet; estimated one to two
 hours on one core). A network is *successful* when its test accuracy
@@ -154,9 +164,18 @@ DALE_INITS = ("normal", "orthogonal", "balanced")
 SUCCESS_THRESHOLD = 0.95
 #: Percentiles of ``|lambda|`` giving the inner and outer radius of the bulk.
 INNER_PERCENTILE, OUTER_PERCENTILE = 5.0, 90.0
-#: A network with at least this fraction of its eigenvalues outside the unit circle has
-#: no bulk radius (flagged ``bulk_contaminated``).
+#: A network with at least this fraction of its eigenvalues beyond the bulk's edge
+#: (outliers, :func:`spectrum_summary`) has no bulk radius (flagged ``bulk_contaminated``).
 CONTAMINATED_FRACTION = 0.1
+#: Percentiles of ``|lambda|^2`` to which the uniform annulus of the bulk is fitted
+#: (:func:`spectrum_summary`): robust to up to 20 % of the eigenvalues outside the bulk.
+BULK_FIT_PERCENTILES = (10.0, 80.0)
+#: An outlier lies beyond the fitted edge by more than this many ``D / sqrt(N)`` in
+#: ``|lambda|^2`` (``D``: the fitted width of the annulus in ``|lambda|^2``, ``R^2`` for a
+#: disk of radius R). Calibrated on untrained N(0, 1/N) matrices: about 1 % of them have
+#: an eigenvalue beyond at N = 40-80, 2 % at N = 20 (the circular law's edge is smeared at
+#: finite N by about R / sqrt(N)).
+OUTLIER_MARGIN = 4.0
 #: Moduli within this of 1 are on the unit circle, not outside it (the eigenvalues of an
 #: orthogonal matrix come out of LAPACK within ~1e-15 of 1, on both sides).
 UNIT_CIRCLE_TOL = 1e-9
@@ -186,7 +205,8 @@ class SpectrumSummary:
     Attributes
     ----------
     dominant : ndarray of complex, shape (n_dominant,)
-        Eigenvalues outside the unit circle, ``|lambda| > 1``, by decreasing modulus.
+        Eigenvalues outside the unit circle, ``|lambda| > 1``, by decreasing modulus (the
+        lecture's dominant eigenvalues: they set the dynamics of the map).
     inner_radius, outer_radius : float
         The 5th and 90th percentiles of ``|lambda|`` over all eigenvalues (dimensionless).
     ring_ratio : float
@@ -197,13 +217,23 @@ class SpectrumSummary:
     n_eigenvalues : int
         N.
     bulk_contaminated : bool
-        At least 10 % of the eigenvalues are outside the unit circle: the outer radius
-        then measures them, not a bulk.
+        At least 10 % of the eigenvalues are outliers (beyond the bulk's edge): the outer
+        radius then measures them, not a bulk. A ring or disk that merely straddles the
+        unit circle is not flagged.
     disk_radius : float
         The edge of the bulk read as a circular-law disk: ``outer_radius / sqrt(0.9)``
         (the radius of the uniform disk whose 90th percentile of ``|lambda|`` is the
         outer radius; dimensionless). A disk of radius exactly 1 gives about 1, not the
         0.949 of its 90th percentile.
+    outliers : ndarray of complex, shape (n_outliers,)
+        Eigenvalues standing out of the bulk (beyond ``outlier_threshold``), by decreasing
+        modulus; inside or outside the unit circle.
+    bulk_edge : float
+        Outer edge of the uniform annulus (a disk when its inner edge is 0) fitted to the
+        10th and 80th percentiles of ``|lambda|^2`` (dimensionless).
+    outlier_threshold : float
+        The modulus beyond which an eigenvalue is an outlier: ``sqrt(bulk_edge^2 + 4 D /
+        sqrt(N))`` (:func:`spectrum_summary`).
     """
 
     dominant: np.ndarray
@@ -214,11 +244,19 @@ class SpectrumSummary:
     n_eigenvalues: int
     bulk_contaminated: bool
     disk_radius: float
+    outliers: np.ndarray
+    bulk_edge: float
+    outlier_threshold: float
 
     @property
     def n_dominant(self) -> int:
         """Number of eigenvalues outside the unit circle."""
         return int(self.dominant.size)
+
+    @property
+    def n_outliers(self) -> int:
+        """Number of eigenvalues beyond the bulk's edge (outliers)."""
+        return int(self.outliers.size)
 
     def to_dict(self) -> dict:
         """JSON-ready: the numbers, the dominant eigenvalues as ``[re, im]`` pairs."""
@@ -226,8 +264,10 @@ class SpectrumSummary:
                 "ring_ratio": self.ring_ratio, "max_modulus": self.max_modulus,
                 "n_dominant": self.n_dominant, "n_eigenvalues": self.n_eigenvalues,
                 "bulk_contaminated": self.bulk_contaminated,
-                "disk_radius": self.disk_radius,
-                "dominant": [[float(v.real), float(v.imag)] for v in self.dominant]}
+                "disk_radius": self.disk_radius, "bulk_edge": self.bulk_edge,
+                "outlier_threshold": self.outlier_threshold, "n_outliers": self.n_outliers,
+                "dominant": [[float(v.real), float(v.imag)] for v in self.dominant],
+                "outliers": [[float(v.real), float(v.imag)] for v in self.outliers]}
 
 
 def spectrum_summary(eigenvalues) -> SpectrumSummary:
@@ -239,6 +279,18 @@ def spectrum_summary(eigenvalues) -> SpectrumSummary:
     is not "outside"); inner radius = 5th, outer radius = 90th percentile of ``|lambda|``
     over all eigenvalues (``numpy.percentile``, linear interpolation); disk radius = outer
     radius / sqrt(0.9) (the edge of a circular-law disk with that 90th percentile).
+
+    The outliers (eigenvalues standing out of the bulk, whether or not they are outside
+    the unit circle) are separated from a bulk of either shape, disk or ring: the bulk is
+    read as a uniform annulus, ``|lambda|^2`` uniform on ``[a, a + D]`` (``a = 0``: the
+    circular law's disk; ``D`` small: a ring), fitted to the 10th and 80th percentiles
+    ``q10``, ``q80`` of ``|lambda|^2`` (:data:`BULK_FIT_PERCENTILES`: up to 20 % of
+    outliers do not move the fit): ``D = (q80 - q10) / 0.7`` and bulk edge ``E^2 = q80 +
+    0.2 D``. An outlier has ``|lambda|^2 > E^2 + 4 D / sqrt(N)`` (:data:`OUTLIER_MARGIN`;
+    at least ``1e-9 E^2``): the edge of a finite circular-law disk is smeared by about
+    ``R / sqrt(N)``, and about 1 % of untrained N(0, 1/N) matrices at N = 40-80 (2 % at N =
+    20) have an eigenvalue beyond the threshold. A ring just straddling the unit circle is
+    a bulk, not outliers; a few eigenvalues standing out of a disk or a ring are outliers.
 
     Parameters
     ----------
@@ -272,12 +324,29 @@ def spectrum_summary(eigenvalues) -> SpectrumSummary:
     dominant = lam[order][mod[order] > 1.0 + UNIT_CIRCLE_TOL]
     inner = float(np.percentile(mod, INNER_PERCENTILE))
     outer = float(np.percentile(mod, OUTER_PERCENTILE))
+    edge2, threshold2 = _bulk_edge(mod)
+    outliers = lam[order][mod[order] ** 2 > threshold2]
     return SpectrumSummary(
         dominant=dominant, inner_radius=inner, outer_radius=outer,
         ring_ratio=inner / outer if outer > 0 else 0.0, max_modulus=float(mod.max()),
         n_eigenvalues=int(lam.size),
-        bulk_contaminated=bool(dominant.size >= CONTAMINATED_FRACTION * lam.size),
-        disk_radius=outer / DISK_EDGE_FACTOR)
+        bulk_contaminated=bool(outliers.size >= CONTAMINATED_FRACTION * lam.size),
+        disk_radius=outer / DISK_EDGE_FACTOR, outliers=outliers,
+        bulk_edge=float(np.sqrt(edge2)), outlier_threshold=float(np.sqrt(threshold2)))
+
+
+def _bulk_edge(mod):
+    """``(edge^2, threshold^2)`` of the bulk of the moduli ``mod`` (rule of
+    :func:`spectrum_summary`): a uniform annulus, ``|lambda|^2`` uniform on ``[a, a + D]``,
+    fitted to two percentiles of ``|lambda|^2``; its edge ``a + D``; the outlier threshold
+    ``a + D + OUTLIER_MARGIN * D / sqrt(N)``, at least ``UNIT_CIRCLE_TOL`` relative above
+    the edge (rounding of an exact ring is not an outlier)."""
+    lo, hi = BULK_FIT_PERCENTILES
+    q_lo, q_hi = np.percentile(mod ** 2, [lo, hi])
+    width = (q_hi - q_lo) / ((hi - lo) / 100.0)
+    edge2 = q_hi + (1.0 - hi / 100.0) * width
+    margin = max(OUTLIER_MARGIN * width / np.sqrt(mod.size), UNIT_CIRCLE_TOL * edge2)
+    return float(edge2), float(edge2 + margin)
 
 
 def predicted_dynamics(dominant, dt: float = 1.0):
@@ -472,11 +541,12 @@ def _config(quick):
     if quick:
         return {"dt": 2.0, "N": 40, "n_networks": 5, "n_train": 600, "n_train_ff": 300,
                 "epochs": 25, "epochs_ff": 40, "lr": 2e-3, "batch_size": 32,
-                "sizes": (20, 40, 80), "fractions": (0.5, 0.8), "n_dale": 5,
+                "sizes": (20, 40, 80), "n_sizes": 10, "fractions": (0.5, 0.8), "n_dale": 10,
                 "n_test": 200, "free_ms": 3000.0, "window_ms": 1000.0}
     return {"dt": 1.0, "N": 50, "n_networks": 10, "n_train": 4000, "n_train_ff": 1500,
             "epochs": 30, "epochs_ff": 40, "lr": 1e-3, "batch_size": 64,
-            "sizes": (50, 100, 200), "fractions": (0.5, 0.65, 0.8), "n_dale": 10,
+            "sizes": (50, 100, 200), "n_sizes": 10, "fractions": (0.5, 0.65, 0.8),
+            "n_dale": 10,
             "n_test": 400, "free_ms": 4000.0, "window_ms": 1500.0}
 
 
@@ -618,13 +688,17 @@ def _independence(groups, what, label):
     rule = (f"networks with a contaminated bulk left out; every group needs >= "
             f"{MIN_NETWORKS} networks; agrees if every pair of means has |difference| + "
             f"2 SE <= {RADIUS_TOL}, disagrees if some pair has |difference| - 2 SE > "
-            f"{RADIUS_TOL}, else undecided")
-    # the same with the flagged networks kept, for the record (not used by the verdict)
+            f"{RADIUS_TOL}, else undecided (groups_including_contaminated and "
+            "groups_bulk_edge, the fitted bulk edge, are recorded, not used)")
+    # the same with the flagged networks kept, and the fitted bulk edge (robust to up to
+    # 20 % outliers, flagged networks kept), for the record (not used by the verdict)
     st_all = {str(g): _stats(rows, "after", "outer_radius") for g, rows in groups.items()}
+    st_edge = {str(g): _stats(rows, "after", "bulk_edge") for g, rows in groups.items()}
     small = [g for g, v in st.items() if v["n"] < MIN_NETWORKS]
     if len(st) < 2 or small:
         return {"claim": claim, "measured": {"groups": st,
-                                             "groups_including_contaminated": st_all},
+                                             "groups_including_contaminated": st_all,
+                                             "groups_bulk_edge": st_edge},
                 "rule": rule,
                 **_verdict(None, f"too few usable networks (successful, bulk not "
                                  f"contaminated) in group(s) {small}: fewer than "
@@ -640,6 +714,7 @@ def _independence(groups, what, label):
             worst = max(worst, d / se if se > 0 else (np.inf if d > 0 else 0.0))
     means = [v["mean"] for v in vals]
     meas = {"groups": st, "groups_including_contaminated": st_all,
+            "groups_bulk_edge": st_edge,
             "range_of_means": float(max(means) - min(means)),
             "largest_difference_in_standard_errors": float(worst),
             "largest_difference_plus_2se": hi_max,
@@ -670,6 +745,8 @@ def _disk_claim(rows, N):
     diff = np.array([r["after"]["disk_radius"] - r["before"]["disk_radius"] for r in ok])
     nd_b = [r["before"]["n_dominant"] for r in ok]
     nd_a = [r["after"]["n_dominant"] for r in ok]
+    no_b = [r["before"]["n_outliers"] for r in ok]
+    no_a = [r["after"]["n_outliers"] for r in ok]
     meas = {"disk_radius": r_a, "disk_radius_before": r_b,
             "outer_radius": _stats(rows, "after", "outer_radius"),
             "inner_radius": _stats(rows, "after", "inner_radius"), "ring_ratio": ratio,
@@ -685,6 +762,13 @@ def _disk_claim(rows, N):
             "n_dominant_after": {"min": min(nd_a, default=None),
                                  "max": max(nd_a, default=None),
                                  "mean": float(np.mean(nd_a)) if nd_a else None},
+            "n_outliers_before": {"min": min(no_b, default=None),
+                                  "max": max(no_b, default=None),
+                                  "mean": float(np.mean(no_b)) if no_b else None},
+            "n_outliers_after": {"min": min(no_a, default=None),
+                                 "max": max(no_a, default=None),
+                                 "mean": float(np.mean(no_a)) if no_a else None},
+            "n_bulk_contaminated_after": sum(r["after"]["bulk_contaminated"] for r in ok),
             "N": N, "n_networks": len(rows), "n_successful": len(ok)}
     c = {"claim": "random-normal initial J: after training the non-dominant eigenvalues "
                   "fill a disk of radius below 1",
@@ -744,8 +828,7 @@ def _dynamics_class(kind):
 
 def _ring_claim(rows, N):
     """Claim: orthogonal initial J, after training a ring near the unit circle. The ring
-    straddles the unit circle, so every network is flagged ``bulk_contaminated`` by
-    construction: the flag is not used here (the eigenvalues just outside are the ring's).
+    straddles the unit circle; the contamination flag is not used here.
     Agrees if the mean inner/outer >= RING_RATIO_MIN and |mean outer - 1| <=
     RING_RADIUS_TOL; fewer than :data:`MIN_NETWORKS` successful networks: undecided."""
     out_st, ratio_st = _stats(rows, "after", "outer_radius"), \
@@ -760,7 +843,7 @@ def _ring_claim(rows, N):
                   "on a ring near the unit circle",
          "rule": f"successful networks (>= {MIN_NETWORKS}); agrees if mean inner/outer >= "
                  f"{RING_RATIO_MIN} and |mean outer - 1| <= {RING_RADIUS_TOL} (the "
-                 "contamination flag is not used: the ring straddles the unit circle)"}
+                 "contamination flag is not used)"}
     if out_st["n"] < MIN_NETWORKS:
         return {**c, "measured": meas,
                 **_verdict(None, f"fewer than {MIN_NETWORKS} successful networks")}
@@ -809,7 +892,8 @@ def _claims(result):
         claims[f"size_independence_{init}"] = {
             **_independence({int(n): rows for n, rows in result["sizes"][init].items()},
                             "N", f"trained {init}-initialised networks (XOR)"),
-            "sizes": list(cfg["sizes"]), "n_networks_per_size": cfg["n_networks"]}
+            "sizes": list(cfg["sizes"]),
+            "n_networks_per_size": cfg.get("n_sizes", cfg["n_networks"])}
     for init in DALE_INITS:
         claims[f"fraction_independence_dale_{init}"] = {
             **_independence({float(f): rows for f, rows in result["dale"][init].items()},
@@ -971,51 +1055,93 @@ def _dale_figure(result, eigs, out):
     save_figure(fig, out, "jarne_dale_spectra")
 
 
+#: The radius each group of the radii figure shows: the circular-law disk radius for the
+#: laws whose trained bulk is a disk, the outer radius (90th percentile) for rings.
+_RADIUS_SHOWN = {"normal": "disk_radius", "orthogonal": "outer_radius"}
+_RADIUS_LABEL = {"disk_radius": "disk radius (90th pct of |λ| / √0.9)",
+                 "outer_radius": "outer radius (90th pct of |λ|)"}
+
+
+def _radii_panel(ax, groups, key, color, name, jitter):
+    """One law of the radii figure: for each group (x value -> rows), the mean +- SD after
+    training over the networks the independence claims use (successful, bulk not
+    contaminated), the mean before training (successful ones), and each successful
+    network after training (excluded ones as crosses)."""
+    xs, m, s, xb, mb = [], [], [], [], []
+    for x, rows in groups:
+        st = _stats(rows, "after", key, exclude_contaminated=True)
+        if st["mean"] is not None:
+            xs.append(x)
+            m.append(st["mean"])
+            s.append(st["std"] or 0.0)
+        stb = _stats(rows, "before", key)
+        if stb["mean"] is not None:
+            xb.append(x)
+            mb.append(stb["mean"])
+        ok = [r for r in rows if r["success"]]
+        used = [r["after"][key] for r in ok if not r["after"]["bulk_contaminated"]]
+        excl = [r["after"][key] for r in ok if r["after"]["bulk_contaminated"]]
+        ax.plot([jitter(x)] * len(used), used, ls="none", marker=".", ms=3, color=color,
+                alpha=0.5, label=f"{name}: one network, after")
+        if excl:
+            ax.plot([jitter(x)] * len(excl), excl, ls="none", marker="x", ms=5, color="k",
+                    label="excluded network (>= 10 % outliers), after")
+    lab = _RADIUS_LABEL[key].split(" (")[0]
+    if xs:
+        ax.errorbar(xs, m, yerr=s, color=color, ls="-", marker="o", ms=4, capsize=2,
+                    label=f"{name}: {lab}, after, mean ± SD of used networks")
+    if xb:
+        ax.plot(xb, mb, color=color, ls=":", marker="s", ms=3,
+                label=f"{name}: {lab}, before, mean")
+
+
+def _legend_unique(ax):
+    """The legend of ``ax`` right of the axes, one entry per label."""
+    seen = {}
+    for h, lab in zip(*ax.get_legend_handles_labels()):
+        seen.setdefault(lab, h)
+    ax.legend(list(seen.values()), list(seen), fontsize=6, loc="upper center",
+              bbox_to_anchor=(0.5, -0.16), ncol=2, frameon=False)
+
+
 def _radii_figure(result, out):
     cfg = result["settings"]
-    fig, axes = subplots(1, 2, figsize=(12, 4.2))
+    n_sizes = cfg.get("n_sizes", cfg["n_networks"])
+    fig, axes = subplots(1, 2, figsize=(13, 5.6))
     ax = axes[0]
     for c, init in enumerate(INITS):
-        for stage, ls in (("before", ":"), ("after", "-")):
-            for key, mk in (("outer_radius", "o"), ("inner_radius", "s")):
-                ns, m, s = [], [], []
-                for n, rows in result["sizes"][init].items():
-                    st = _stats(rows, stage, key)
-                    if st["mean"] is not None:
-                        ns.append(int(n))
-                        m.append(st["mean"])
-                        s.append(st["std"] or 0.0)
-                if ns:
-                    ax.errorbar(ns, m, yerr=s, color=f"C{c}", ls=ls, marker=mk, ms=4,
-                                capsize=2, label=f"{init}, {key.split('_')[0]}, {stage}")
-    ax.axhline(1.0, color="k", lw=0.8, label="unit circle radius 1")
+        key = _RADIUS_SHOWN[init]
+        groups = [(int(n), rows) for n, rows in result["sizes"][init].items()]
+        _radii_panel(ax, groups, key, f"C{c}", init, lambda x, c=c: x * (1.03 + 0.03 * c))
+    ax.axhline(1.0, color="k", lw=0.8, label="unit circle (stability boundary), radius 1")
     ax.set(xscale="log", xlim=(min(cfg["sizes"]) / 1.25, max(cfg["sizes"]) * 1.25),
-           xlabel="N (log scale)", ylabel="radius (percentile of |λ|)",
-           title=f"XOR: radius vs N ({cfg['n_networks']} nets per point, successful only)")
+           xlabel="N (log scale)",
+           ylabel="bulk radius: normal: disk radius (90th pct / √0.9);\n"
+                  "orthogonal: outer radius (90th pct of |λ|)",
+           title=f"XOR: radius vs N ({n_sizes} nets per point; successful only; "
+                 "dots: single networks)")
     ax.set_xticks(list(cfg["sizes"]), [str(n) for n in cfg["sizes"]])
     ax.minorticks_off()
     ax.title.set_fontsize(8)
-    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
+    ax.yaxis.label.set_fontsize(8)
+    _legend_unique(ax)
     ax = axes[1]
+    step = 0.02 * (max(cfg["fractions"]) - min(cfg["fractions"]) or 1.0)
     for c, init in enumerate(DALE_INITS):
-        for stage, ls in (("before", ":"), ("after", "-")):
-            fs, m, s = [], [], []
-            for f, rows in result["dale"][init].items():
-                st = _stats(rows, stage, "outer_radius")
-                if st["mean"] is not None:
-                    fs.append(float(f))
-                    m.append(st["mean"])
-                    s.append(st["std"] or 0.0)
-            if fs:
-                ax.errorbar(fs, m, yerr=s, color=f"C{c + 2}", ls=ls, marker="o", ms=4,
-                            capsize=2, label=f"Dale {init}, outer, {stage}")
-    ax.axhline(1.0, color="k", lw=0.8, label="unit circle radius 1")
-    ax.set(xlabel="excitatory fraction", ylabel="outer radius (90th pct of |λ|)",
-           title=f"Dale networks, XOR, N={cfg['N']} ({cfg['n_dale']} nets per point, "
+        key = _RADIUS_SHOWN.get(init, "disk_radius")
+        groups = [(float(f), rows) for f, rows in result["dale"][init].items()]
+        _radii_panel(ax, groups, key, f"C{c + 2}", f"Dale {init}",
+                     lambda x, c=c: x + (c + 1) * step)
+    ax.axhline(1.0, color="k", lw=0.8, label="unit circle (stability boundary), radius 1")
+    ax.set(xlabel="excitatory fraction",
+           ylabel="bulk radius: Dale normal, balanced: disk radius;\n"
+                  "Dale orthogonal: outer radius",
+           title=f"Dale networks, XOR, N={cfg['N']} ({cfg['n_dale']} nets per point; "
                  "successful only)")
     ax.title.set_fontsize(8)
-    ax.legend(fontsize=6, loc="center left", bbox_to_anchor=(1.0, 0.5))
-    fig.subplots_adjust(left=0.07, right=0.8, wspace=0.85, bottom=0.13)
+    ax.yaxis.label.set_fontsize(8)
+    _legend_unique(ax)
+    fig.subplots_adjust(left=0.08, right=0.98, wspace=0.3, bottom=0.3, top=0.93)
     save_figure(fig, out, "jarne_radii")
 
 
@@ -1120,10 +1246,15 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
                                            "success_threshold": SUCCESS_THRESHOLD,
                                            "percentiles": [INNER_PERCENTILE,
                                                            OUTER_PERCENTILE]},
-              "rule": {"dominant": "|lambda| > 1 (outside the unit circle)",
+              "rule": {"dominant": "|lambda| > 1 (outside the unit circle; used by the "
+                                   "dynamics prediction)",
+                       "outliers": "beyond the bulk: |lambda|^2 > E^2 + 4 D / sqrt(N), "
+                                   "with a uniform annulus |lambda|^2 in [E^2 - D, E^2] "
+                                   "fitted to the 10th and 80th percentiles of "
+                                   "|lambda|^2 (disk or ring)",
                        "inner_radius": "5th percentile of |lambda| over all eigenvalues",
                        "outer_radius": "90th percentile of |lambda| over all eigenvalues",
-                       "bulk_contaminated": ">= 10 % of the eigenvalues dominant",
+                       "bulk_contaminated": ">= 10 % of the eigenvalues outliers",
                        "disk_radius": "outer radius / sqrt(0.9) (circular-law edge)",
                        "predicted": "leading dominant eigenvalue complex or real negative "
                                     "-> oscillation (period 2 pi dt / |arg lambda|), real "
@@ -1159,17 +1290,19 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
                 eigs["trained"][t][init] = pairs
                 logger.info("jarne: %s/%s: accuracy %s", t, init,
                             [round(r["accuracy"], 2) for r in rows])
-        # sizes (XOR; the main networks are reused at the main N)
+        # sizes (XOR; the main networks are reused at the main N, and more trained up to
+        # n_sizes networks per size)
         task, test = data["xor"] if "xor" in data else _tasks(cfg, ("xor",))["xor"]
         result["sizes"] = {}
+        n_sizes = cfg.get("n_sizes", cfg["n_networks"])
         for b, init in enumerate(INITS):
             result["sizes"][init] = {}
             for c, n in enumerate(cfg["sizes"]):
+                rows, first = [], 0
                 if n == N and "xor" in result["trained"]:
-                    result["sizes"][init][str(n)] = result["trained"]["xor"][init]
-                    continue
-                rows = []
-                for k in range(cfg["n_networks"]):
+                    rows = list(result["trained"]["xor"][init][:n_sizes])
+                    first = len(rows)
+                for k in range(first, n_sizes):
                     gen = _seed(2, b, c, k)
                     net0 = rs.jarne_network(n, 2, 1, init=init, dt=dt, rng=gen)
                     res = _train_one(net0, task, cfg, "xor", gen)
@@ -1225,7 +1358,8 @@ def build_parser() -> argparse.ArgumentParser:
     """
     return parser_out_quick_threads(
         __doc__.splitlines()[0], DEFAULT_OUT,
-        "N = 40, 2 ms steps, 5 networks per cell, 25-40 epochs (minutes on 2 cores)",
+        "N = 40, 2 ms steps, 5 networks per task cell, 10 per size and Dale cell, 25-40 "
+        "epochs (minutes on 2 cores)",
         "threads for BLAS and Numba (default 1)")
 
 
