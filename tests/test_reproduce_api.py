@@ -402,3 +402,21 @@ def test_training_comparison_quick_run(tmp_path, capsys, caplog):
         best = {k: max(m["solved_rate"] for m in methods.values() if m["method"] == k)
                 for k in ("ridge", "bptt")}
         assert best["bptt"] >= best["ridge"], (task, best)
+
+
+def test_readme_lists_each_papers_claims_once():
+    """README, "What each reproduction shows, claim by claim": one block per paper (a merge
+    once replaced a block with editing text), each naming its script, and every paper
+    module's script in the reproductions table."""
+    from pathlib import Path
+    text = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = text[text.index("### What each reproduction shows, claim by claim"):]
+    section = section[:section.index("\n### ", 10)]
+    for heading, script in (("**Mastrogiuseppe & Ostojic (2019)**", "reproduce_mo2019.py"),
+                            ("**Rivkind & Barak (2017)**", "reproduce_rb2017.py"),
+                            ("**Jarne (2023) and her lecture", "reproduce_jarne.py")):
+        lines = [ln for ln in section.splitlines() if ln.startswith(heading)]
+        assert len(lines) == 1 and script in lines[0], heading
+        assert section.count(heading) == 1, heading
+    for name in ("mo2019", "rb2017", "jarne"):
+        assert f"python scripts/reproduce_{name}.py --out" in text
