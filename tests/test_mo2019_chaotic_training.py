@@ -256,6 +256,44 @@ def test_chaotic_fraction_counts_and_interval():
     np.testing.assert_allclose(c["wilson95"], [ci.low, ci.high], rtol=1e-12)
 
 
+def _block(chaotic, regular, undecided):
+    n = chaotic + regular + undecided
+    runs = ([{"lyapunov_verdict": "chaotic"}] * chaotic + [{"lyapunov_verdict": "regular"}]
+            * regular + [{"lyapunov_verdict": "undecided"}] * undecided)
+    return mo2019._chaotic_fraction(True, runs) if n else {"wilson95": None}
+
+
+def test_chaotic_verdict_is_three_way():
+    """"Every run is chaotic": true only when every run at every target is chaotic (the
+    Wilson upper bound of k / n is 1 only for k = n: checked against scipy's Wilson
+    interval), false as soon as one run is measured regular, undecided (None, with a
+    note) when runs are undecided but none regular, e.g. the reviewer's 5 / 12 at A = 0.25."""
+    v, note = mo2019._chaotic_verdict({0.25: _block(12, 0, 0), 0.75: _block(6, 0, 0)})
+    assert v is True and note is None
+    v, note = mo2019._chaotic_verdict({0.25: _block(5, 0, 7), 0.75: _block(12, 0, 0)})
+    assert v is None and "undecided" in note and "0.25" in note
+    v, note = mo2019._chaotic_verdict({0.25: _block(5, 0, 7), 0.75: _block(0, 1, 11)})
+    assert v is False and "regular" in note and "0.75" in note
+    v, _ = mo2019._chaotic_verdict({0.25: _block(11, 0, 1)})
+    assert v is None                     # 11 / 12: the Wilson interval stops short of 1
+    for k in (11, 12):
+        ci = scipy.stats.binomtest(k, 12).proportion_ci(confidence_level=0.95,
+                                                        method="wilson")
+        np.testing.assert_allclose(_block(k, 0, 12 - k)["wilson95"][1], ci.high, rtol=1e-12)
+        assert bool(ci.high >= 1.0) is (k == 12)
+    assert mo2019._chaotic_verdict({})[0] is None
+    assert mo2019._chaotic_verdict({0.25: _block(0, 0, 0)})[0] is None
+
+
+def test_claim_entry_convention():
+    c = mo2019._claim("x holds", "rule r", {"k": 1}, None, note="why", method="LS")
+    assert c == {"claim": "x holds", "rule": "rule r", "method": "LS", "measured": {"k": 1},
+                 "agrees": None, "decided": False, "note": "why"}
+    c = mo2019._claim("x holds", "rule r", {}, np.bool_(True))
+    assert c["agrees"] is True and c["decided"] is True and "note" not in c
+    assert mo2019._claim("x", "r", {}, None)["note"]
+
+
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     out = tmp_path_factory.mktemp("chaotic_training")
@@ -301,7 +339,13 @@ def test_json_block(tiny):
             assert ch["simulation"] == verdicts.count("chaotic") / len(runs)
     assert data["claims"]
     for c in data["claims"]:
-        assert set(c) >= {"claim", "measured", "agrees"} and isinstance(c["agrees"], bool)
+        # the package convention: a stated rule, agrees True / False / None, decided, and a
+        # note when undecided
+        assert set(c) >= {"claim", "rule", "measured", "agrees", "decided"}
+        assert c["agrees"] in (True, False, None) and c["decided"] is (c["agrees"] is not None)
+        assert isinstance(c["rule"], str) and len(c["rule"]) > 20
+        if not c["decided"]:
+            assert c["note"]
 
 
 def test_claims_agree_with_the_json_chaos_measure(tiny):
@@ -319,8 +363,14 @@ def test_claims_agree_with_the_json_chaos_measure(tiny):
         fluct = [c for c in data["claims"] if c.get("method") == method
                  and "keeps fluctuating" in c["claim"]]
         assert len(chaotic) == len(fluct) == 1
-        every = all(per[a][method]["chaotic"]["simulation"] == 1.0 for a in below)
-        assert chaotic[0]["agrees"] == every
+        # three-way, recounted from the per-run verdicts: false if any run below A_c is
+        # regular, true if every run is chaotic, else undecided
+        verdicts = [v for a in below for v in (r[2] for r in per[a][method]["lyapunov_runs"])]
+        expect = (False if "regular" in verdicts else
+                  True if all(v == "chaotic" for v in verdicts) else None)
+        assert chaotic[0]["agrees"] is expect
+        assert chaotic[0]["decided"] is (expect is not None)
+        assert "Wilson" in chaotic[0]["rule"] and "regular" in chaotic[0]["rule"]
         for a in below:
             assert chaotic[0]["measured"]["counts_per_A"][a] == per[a][method]["chaotic"][
                 "counts"]

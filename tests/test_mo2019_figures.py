@@ -116,6 +116,9 @@ def test_hygiene_checker_finds_problems(tmp_path):
     assert not _boundary_named(fig)
 
 
+_VARY_A_INPUTS = []
+
+
 @pytest.fixture(scope="module")
 def small_figures(tmp_path_factory):
     out = tmp_path_factory.mktemp("mo2019_figures")
@@ -123,6 +126,7 @@ def small_figures(tmp_path_factory):
         theory = mo2019.sweep_theory(np.linspace(-2.0, 2.0, 9))
         nets = mo2019.sweep_networks([-2.0, 1.0], 60, 1)
         mo2019.figure_vary_A(theory, nets, str(out))
+        _VARY_A_INPUTS[:] = [theory, nets]
         spectra = mo2019.spectra_data(100)
         mo2019.figure_spectra(spectra, str(out))
         chaos = mo2019.bulk_chaos_data(np.linspace(-2.0, 2.0, 5), [0.0, 2.0], 40, 1)
@@ -154,3 +158,36 @@ def test_vary_A_names_the_boundary(small_figures):
     fig = figs["mo2019_vary_A"]
     assert _boundary_named(fig, 1.0, vertical=False)      # outlier against A: the line y = 1
     assert "N = 60" in fig._suptitle.get_text() and "2 networks" in fig._suptitle.get_text()
+
+
+def test_vary_A_draws_no_outlier_inside_the_bulk(small_figures):
+    """The theory's outlier is drawn as "outlier (theory)" only where it lies outside the
+    bulk (|outlier| > bulk radius, from the theory rows); the networks' top eigenvalues at
+    fixed points whose theory outlier is inside the bulk carry their own label (bulk
+    eigenvalue). The grid contains such fixed points (A = -2, 2), so the test can fail."""
+    figs, _ = small_figures
+    theory, nets = _VARY_A_INPUTS
+    inside = [(r["A"], o) for r in theory for o, b in zip(r["outlier"], r["bulk"])
+              if abs(o) <= b]
+    outside = [(r["A"], o) for r in theory for o, b in zip(r["outlier"], r["bulk"])
+               if abs(o) > b]
+    assert inside and outside
+    ax = figs["mo2019_vary_A"].axes[1]
+    drawn = {lab: c.get_offsets() for c in ax.collections
+             if (lab := c.get_label()) and not lab.startswith("_")}
+    theory_pts = np.concatenate([v for k, v in drawn.items()
+                                 if k.startswith("outlier (theory)")])
+    assert len(theory_pts) == len(outside)
+    for a, o in inside:
+        assert not np.any(np.all(np.isclose(theory_pts, [a, o], atol=1e-12), axis=1))
+    net_in = [r for r in nets if abs(r["outlier"]["theory"]) <= r["bulk_radius"]["theory"]]
+    net_out = [r for r in nets if abs(r["outlier"]["theory"]) > r["bulk_radius"]["theory"]]
+    assert net_in and net_out
+    bulk_lab = [k for k in drawn if k.startswith("top eigenvalue, networks, where the theory")]
+    out_lab = [k for k in drawn if k.startswith("outlier (top eigenvalue), networks")]
+    np.testing.assert_allclose(
+        np.asarray(drawn[bulk_lab[0]]),
+        [[r["A"], r["outlier"]["simulation"]] for r in net_in], atol=1e-12)
+    np.testing.assert_allclose(
+        np.asarray(drawn[out_lab[0]]),
+        [[r["A"], r["outlier"]["simulation"]] for r in net_out], atol=1e-12)

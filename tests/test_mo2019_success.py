@@ -161,3 +161,45 @@ def test_paper_claims_rules():
     # no network measured bistable -> the bistability claim does not hold
     none = mo2019.paper_claims(*_claims_inputs(phase_agree=(False, False)))[2]
     assert none["agrees"] is False
+
+
+def test_outlier_compared_only_outside_the_bulk():
+    """Claim 1 compares the outlier only where the theory puts it outside the bulk
+    (|outlier| > bulk radius): inside, the network's top eigenvalue is a bulk eigenvalue
+    (the reviewer's A = -2 row: theory 0.031, network -0.125, bulk radius 0.126). Such a row
+    is counted in ``n_outlier_inside_bulk``, does not enter the worst outlier error, and an
+    error there cannot fail the claim; the same error outside the bulk does (tolerance
+    4 / sqrt(400) = 0.2)."""
+    (row,), spectra, phase, training = _claims_inputs()
+    inside = dict(row, outlier={"theory": 0.031, "simulation": -0.3},
+                  bulk_radius={"theory": 0.126, "simulation": 0.126})
+    outside = dict(row, outlier={"theory": 0.5, "simulation": 0.6},
+                   bulk_radius={"theory": 0.126, "simulation": 0.126})
+    mf = mo2019.paper_claims([inside, outside], spectra, phase, training)[0]
+    m = mf["measured"]
+    assert mf["agrees"] is True and mf["decided"] is True
+    # the spectra row (simulation None) and the inside row are counted, not compared
+    assert m["n_outlier_inside_bulk"] == 2 and m["n_outliers_compared"] == 1
+    assert m["max_abs_outlier_error"] == pytest.approx(0.1, abs=1e-12)
+    assert m["worst_error_over_tolerance"]["outlier"] == pytest.approx(0.1 / 0.2, rel=1e-12)
+    bad = dict(outside, outlier={"theory": 0.5, "simulation": 0.5 + 0.331})
+    mf = mo2019.paper_claims([inside, bad], spectra, phase, training)[0]
+    assert mf["agrees"] is False and mf["measured"]["max_abs_outlier_error"] > 0.2
+    assert "outside the bulk" in mf["rule"]
+    # the boundary is the theory's bulk radius: an outlier just inside is left out
+    edge = dict(outside, outlier={"theory": -0.125, "simulation": 0.5})
+    assert mo2019.paper_claims([edge], spectra, phase, training)[0]["agrees"] is True
+    assert mo2019._outlier_outside_bulk(dict(edge, outlier={"theory": -0.127})) is True
+
+
+def test_paper_claims_decided_and_undecided():
+    """Every top-level claim has ``decided``; with nothing to measure a claim is undecided
+    (agrees None) with a note, not false."""
+    claims = mo2019.paper_claims(*_claims_inputs())
+    assert all(c["decided"] is True for c in claims)
+    _, _, phase, training = _claims_inputs()
+    empty = mo2019.paper_claims([], [], dict(phase, networks=[]),
+                                dict(training, per_target=[]))
+    assert [c["agrees"] for c in empty] == [None, None, False, None]
+    for c in (empty[0], empty[1], empty[3]):
+        assert c["decided"] is False and c["note"]
