@@ -49,10 +49,17 @@ the *leading* one (largest modulus): none -> the origin is a stable fixed point;
 fixed points (the state leaves the origin along its direction and saturates); complex ->
 an oscillation of period about ``2 pi dt / |arg lambda|``; real negative -> an
 oscillation of period ``2 dt`` (the state flips sign every step: the angle pi of the same
-formula). A leading complex pair whose
-period is longer than the classified window cannot be checked (``testable: false``) and is
-left out of the claim's count. What the network does (:func:`classify_dynamics`):
-after each test stimulus, the trial's final state is run without input; the late part of
+formula). A leading complex pair whose period ``P`` is longer than the classified window
+``W`` is checked only where the window can refute it: over ``W <= P`` an oscillation of
+amplitude ``A`` moves the state by at least ``A (1 - cos(pi W / P))``
+(:func:`slow_oscillation_amplitude_bound`), so a network at rest after every stimulus
+(range below 1e-6 in every unit) whose allowed hidden amplitude is at most
+:data:`SLOW_OSCILLATION_AMPLITUDE_MAX` = 1e-3 is counted as tested (a mismatch: it does
+not oscillate); one that still moves (converging, growing, irregular or oscillating
+faster) is compatible with a slow oscillation and is left out of the claim's count
+(``testable: false``; ``testable_reason`` and ``slow_oscillation_amplitude_bound`` are
+recorded per network). What the network does (:func:`classify_dynamics`): after each
+test stimulus, the trial's final state is run without input; the late part of
 the run is classified as ``"fixed_point"``, ``"converging"`` (still decaying towards one),
 ``"oscillation"`` (regular zero crossings, with the measured period), ``"growing"`` or
 ``"irregular"``.
@@ -61,18 +68,20 @@ Figures (PNG and PDF):
 
 * ``jarne_spectra``: eigenvalues of ``J`` before and after training, per task (AND, OR,
   XOR, flip-flop) and initialisation (normal, orthogonal), all networks of a cell overlaid
-  (successful ones dark, unsuccessful ones red), the unit circle and the mean inner and
-  outer radii drawn.
+  (successful ones dark and on top, unsuccessful ones as light, small red crosses below
+  them), the unit circle and the mean inner and outer radii drawn.
 * ``jarne_radii``: the bulk radius against N (per initialisation) and against the
   excitatory fraction of Dale networks (per Dale initialisation): the disk radius for the
   disks (normal J, Dale normal and balanced J), the outer radius for the rings (orthogonal
   J, Dale orthogonal J); after training the mean and standard deviation over the networks
-  the independence claims use, each successful network as a dot, the excluded ones
+  the independence claims use, annotated with their number ``n`` (``n=0`` at the bottom
+  where none is usable), each successful network as a dot, the excluded ones
   (``bulk_contaminated``) as black crosses; before training the mean.
 * ``jarne_dynamics``: one panel per trained network (rows: task and initialisation,
   columns: realisations): its readout running freely after each test stimulus, titled with
-  the dominant eigenvalues, the predicted and the measured dynamics (time in ms, readout
-  minus its mean in readout units).
+  the dominant eigenvalues, the predicted and the measured dynamics and the verdict
+  (MISMATCH, or untestable: a predicted period longer than the window while the network
+  still moves; time in ms, readout minus its mean in readout units).
 * ``jarne_dale_spectra``: spectra of Dale networks, per excitatory fraction and Dale
   initialisation, before and after training.
 
@@ -103,7 +112,9 @@ confirmed nor refuted. The rules:
   standard error: agrees if ``|d| + 2 se <= 0.05`` for every pair
   (:data:`RADIUS_TOL`), disagrees if ``|d| - 2 se > 0.05`` for some pair, else
   undecided;
-* ``dominant_eigenvalues_predict_dynamics``: agrees if the Wilson 95 % interval of the
+* ``dominant_eigenvalues_predict_dynamics``: over the testable networks (above: a
+  predicted oscillation slower than the window counts when the network is at rest), agrees
+  if the Wilson 95 % interval of the
   fraction of networks whose measured dynamics match the prediction has its LOWER bound
   at or above 0.8 (:data:`PREDICTION_MIN`), disagrees if its upper bound is below 0.8,
   else undecided; ``oscillation_period_from_leading_eigenvalue`` (median relative error
@@ -148,7 +159,7 @@ from reservoir.reproduce._stats import wilson_interval
 
 __all__ = ["run", "main", "build_parser", "SpectrumSummary", "spectrum_summary",
            "predicted_dynamics", "DynamicsClass", "classify_dynamics", "TASKS", "INITS",
-           "DALE_INITS", "SUCCESS_THRESHOLD"]
+           "DALE_INITS", "SUCCESS_THRESHOLD", "slow_oscillation_amplitude_bound"]
 
 logger = logging.getLogger(__name__)
 
@@ -184,6 +195,11 @@ DISK_RATIO_MAX = 0.5          # inner/outer below this: a disk (circular law: 0.
 RING_RATIO_MIN = 0.7          # inner/outer above this: a ring
 RING_RADIUS_TOL = 0.1         # "near 1": |outer - 1| at most this
 PREDICTION_MIN = 0.8          # dominant eigenvalues predict the dynamics: Wilson LOWER >=
+#: A predicted oscillation slower than the classified window is still tested (a mismatch)
+#: when the network rests after every stimulus and an oscillation of that period could
+#: only hide in the window with an amplitude at most this (state units; the state of
+#: ``tanh`` units is in (-1, 1); :func:`slow_oscillation_amplitude_bound`).
+SLOW_OSCILLATION_AMPLITUDE_MAX = 1e-3
 #: Fewest usable (successful; for radius comparisons also not ``bulk_contaminated``)
 #: networks per group for a claim to be decided.
 MIN_NETWORKS = 4
@@ -306,7 +322,11 @@ def spectrum_summary(eigenvalues) -> SpectrumSummary:
     TypeError
         If ``eigenvalues`` is not numeric.
     ValueError
-        If it is not one-dimensional, is empty or has NaN or infinite entries.
+        If it is not one-dimensional, is empty or has NaN or infinite entries, or if a
+        modulus or a radius overflows float64 (entries near 1e308). The radii are
+        computed on the spectrum divided by its largest ``|re|`` or ``|im|`` and scaled
+        back, so any other finite spectrum (1e200 as well as 1e-200) is summarised
+        without overflow or underflow of ``|lambda|^2``.
     """
     try:
         lam = np.asarray(eigenvalues)
@@ -319,20 +339,38 @@ def spectrum_summary(eigenvalues) -> SpectrumSummary:
     lam = lam.astype(complex)
     if not np.all(np.isfinite(lam)):
         raise ValueError("eigenvalues must be finite (no NaN or infinity)")
-    mod = np.abs(lam)
-    order = np.argsort(-mod, kind="stable")
+    # the moduli divided by their largest component (no overflow in |lambda| below the
+    # float range, nor in |lambda|^2 of the bulk fit; no underflow of tiny spectra)
+    scale = float(np.max(np.maximum(np.abs(lam.real), np.abs(lam.imag))))
+    if scale > 0:
+        mod_s = np.abs(lam / scale)
+    else:
+        scale, mod_s = 1.0, np.abs(lam)
+    with np.errstate(over="ignore"):
+        mod = mod_s * scale
+    if not np.all(np.isfinite(mod)):
+        raise ValueError("eigenvalues are too large: their moduli overflow float64 (largest "
+                         f"|re| or |im| = {scale:.3g}); rescale them")
+    order = np.argsort(-mod_s, kind="stable")
     dominant = lam[order][mod[order] > 1.0 + UNIT_CIRCLE_TOL]
-    inner = float(np.percentile(mod, INNER_PERCENTILE))
-    outer = float(np.percentile(mod, OUTER_PERCENTILE))
-    edge2, threshold2 = _bulk_edge(mod)
-    outliers = lam[order][mod[order] ** 2 > threshold2]
+    inner_s = float(np.percentile(mod_s, INNER_PERCENTILE))
+    outer_s = float(np.percentile(mod_s, OUTER_PERCENTILE))
+    edge2_s, threshold2_s = _bulk_edge(mod_s)
+    outliers = lam[order][mod_s[order] ** 2 > threshold2_s]
+    with np.errstate(over="ignore"):
+        radii = {"inner_radius": inner_s * scale, "outer_radius": outer_s * scale,
+                 "disk_radius": outer_s / DISK_EDGE_FACTOR * scale,
+                 "bulk_edge": float(np.sqrt(edge2_s)) * scale,
+                 "outlier_threshold": float(np.sqrt(threshold2_s)) * scale}
+    bad = [k for k, v in radii.items() if not np.isfinite(v)]
+    if bad:
+        raise ValueError(f"eigenvalues are too large: {', '.join(bad)} would overflow "
+                         f"float64 (largest modulus {float(mod.max()):.3g}); rescale them")
     return SpectrumSummary(
-        dominant=dominant, inner_radius=inner, outer_radius=outer,
-        ring_ratio=inner / outer if outer > 0 else 0.0, max_modulus=float(mod.max()),
-        n_eigenvalues=int(lam.size),
+        dominant=dominant, ring_ratio=inner_s / outer_s if outer_s > 0 else 0.0,
+        max_modulus=float(mod.max()), n_eigenvalues=int(lam.size),
         bulk_contaminated=bool(outliers.size >= CONTAMINATED_FRACTION * lam.size),
-        disk_radius=outer / DISK_EDGE_FACTOR, outliers=outliers,
-        bulk_edge=float(np.sqrt(edge2)), outlier_threshold=float(np.sqrt(threshold2)))
+        outliers=outliers, **{k: float(v) for k, v in radii.items()})
 
 
 def _bulk_edge(mod):
@@ -535,6 +573,75 @@ def _agrees(predicted, measured):
     return measured == predicted
 
 
+def slow_oscillation_amplitude_bound(amplitude, period, window):
+    """Largest amplitude of an oscillation of ``period`` hidden in a window of range
+    ``amplitude``: ``amplitude / (1 - cos(pi window / period))``.
+
+    Over a window of length ``W <= P`` the sinusoid ``A cos(2 pi t / P + phi)`` has a
+    peak-to-peak range of at least ``A (1 - cos(pi W / P))`` (the least when the window is
+    centred on an extremum), so a trajectory whose range over the window is ``a`` cannot
+    carry such an oscillation with ``A`` above this bound. Used by the dynamics claim
+    (module docstring): a network predicted to oscillate with a period longer than the
+    classified window, but measured at rest, is a tested mismatch when the bound is at
+    most :data:`SLOW_OSCILLATION_AMPLITUDE_MAX`.
+
+    Parameters
+    ----------
+    amplitude : float
+        Peak-to-peak range measured over the window (>= 0; state units), e.g. the largest
+        :attr:`DynamicsClass.amplitude` over the stimuli.
+    period : float
+        Period of the hidden oscillation (> 0; the units of ``window``).
+    window : float
+        Length of the window (> 0, at most ``period``).
+
+    Returns
+    -------
+    float
+        The bound on the amplitude ``A`` (half the peak-to-peak range; state units);
+        infinite when ``window / period`` is so small that ``1 - cos`` underflows.
+
+    Raises
+    ------
+    TypeError, ValueError
+        If a number is not a finite float in its range (``window > period`` included:
+        the window then holds a whole period, and the measured range bounds ``2 A``).
+    """
+    amplitude = as_positive_float(amplitude, "amplitude", allow_zero=True)
+    period = as_positive_float(period, "period")
+    window = as_positive_float(window, "window")
+    if window > period:
+        raise ValueError(f"window must be at most period ({period}), got {window}")
+    # 1 - cos(x) = 2 sin(x / 2)^2, without the cancellation of 1 - cos for small x
+    moved = 2.0 * np.sin(0.5 * np.pi * window / period) ** 2
+    if moved == 0.0:           # the window is too short to bound anything
+        return float("inf")
+    return float(amplitude / moved)
+
+
+def _testability(period, window, classes):
+    """``(testable, bound, reason)`` of one network's dynamics prediction (rule of the
+    module docstring): testable if no oscillation is predicted or its period fits in the
+    window; a slower predicted oscillation is testable only when every stimulus leaves the
+    network at rest (``"fixed_point"``) and the hidden amplitude it allows
+    (:func:`slow_oscillation_amplitude_bound` of the largest range) is at most
+    :data:`SLOW_OSCILLATION_AMPLITUDE_MAX`; otherwise the measurement is compatible with
+    a slow oscillation and the network is untestable."""
+    if period is None:
+        return True, None, "fixed point predicted"
+    if period <= window:
+        return True, None, "predicted period within the window"
+    amp = max(c.amplitude for c in classes)
+    bound = slow_oscillation_amplitude_bound(amp, period, window)
+    if all(c.kind == "fixed_point" for c in classes) and \
+            bound <= SLOW_OSCILLATION_AMPLITUDE_MAX:
+        return True, bound, ("predicted period longer than the window, but at rest after "
+                             "every stimulus: an oscillation of that period would have "
+                             f"amplitude <= {bound:.2g}")
+    return False, bound, ("predicted period longer than the window and the state not at "
+                          "rest: compatible with a slow oscillation")
+
+
 # ------------------------------------------------------------------------ the experiments
 
 def _config(quick):
@@ -602,8 +709,6 @@ def _measure(net_before, res, test, cfg, name, gen, *, dynamics=True):
     if not dynamics or res.blow_up is not None:
         return row
     kind, period = predicted_dynamics(after.dominant, dt)
-    # an oscillation slower than the classified window cannot be seen in it
-    testable = period is None or period <= cfg["window_ms"]
     trials = _stimulus_trials(test)
     x_end = rs.simulate(net, test.inputs[trials], mode="open", record=()).x_final
     n_free = int(round(cfg["free_ms"] / dt))
@@ -615,6 +720,7 @@ def _measure(net_before, res, test, cfg, name, gen, *, dynamics=True):
     measured = next((k for k in ("oscillation", "growing", "irregular") if k in kinds),
                     "fixed_point" if "fixed_point" in kinds else "converging")
     periods = [c.period for c in classes if c.period is not None]
+    testable, bound, reason = _testability(period, cfg["window_ms"], classes)
     ends = free.x[:, -1]
     settled = [b for b, c in enumerate(classes) if c.kind == "fixed_point"]
     distinct = []
@@ -634,7 +740,8 @@ def _measure(net_before, res, test, cfg, name, gen, *, dynamics=True):
         "predicted": kind, "measured": measured, "per_stimulus": kinds,
         "per_stimulus_period": [c.period for c in classes],
         "per_stimulus_amplitude": [c.amplitude for c in classes],
-        "testable": testable,
+        "testable": testable, "testable_reason": reason,
+        "slow_oscillation_amplitude_bound": bound,
         "agrees": _agrees(kind, measured) if testable else None,
         "period": {"theory": period, "simulation": float(np.mean(periods)) if periods
                    else None, "unit": "ms"},
@@ -800,8 +907,11 @@ def _prediction_claim(allrows, N):
     rows = [r for r in allrows if r["testable"]]
     c = {"claim": "the leading dominant eigenvalue sets the dynamics: none or real "
                   "positive -> fixed point, complex or real negative -> oscillation",
-         "rule": f"agrees if the Wilson 95 % lower bound reaches {PREDICTION_MIN}, "
-                 f"disagrees if the upper bound is below {PREDICTION_MIN}, else undecided"}
+         "rule": f"testable networks (a predicted period longer than the window counts, "
+                 f"as a mismatch, when the network is at rest: hidden amplitude <= "
+                 f"{SLOW_OSCILLATION_AMPLITUDE_MAX}); agrees if the Wilson 95 % lower bound "
+                 f"reaches {PREDICTION_MIN}, disagrees if the upper bound is below "
+                 f"{PREDICTION_MIN}, else undecided"}
     if not rows:
         return {**c, "measured": {"n_networks": 0, "N": N,
                                   "n_untestable": len(allrows)},
@@ -809,7 +919,9 @@ def _prediction_claim(allrows, N):
     k = sum(r["agrees"] for r in rows)
     lo, hi = wilson_interval(k, len(rows))
     meas = {"fraction": k / len(rows), "n_agreeing": int(k), "wilson95": [lo, hi],
-            "n_networks": len(rows), "N": N, "n_untestable": len(allrows) - len(rows)}
+            "n_networks": len(rows), "N": N, "n_untestable": len(allrows) - len(rows),
+            "n_slow_prediction_at_rest": sum(
+                r.get("slow_oscillation_amplitude_bound") is not None for r in rows)}
     if lo >= PREDICTION_MIN:
         verdict = _verdict(True)
     elif hi < PREDICTION_MIN:
@@ -986,10 +1098,13 @@ def _spectra_panel(ax, rows, net_eigs, stage, title, lim):
     for k, r in enumerate(rows):
         lam = net_eigs[k][stage]
         ok = r["success"]
-        ax.scatter(lam.real, lam.imag, s=5, color="0.25" if ok else "C3",
-                   marker="o" if ok else "x", lw=0.6,
+        # unsuccessful networks light, small and below: they must not hide the
+        # successful networks' eigenvalues (both below the circles, zorder 2)
+        ax.scatter(lam.real, lam.imag, s=5 if ok else 3, color="0.25" if ok else "C3",
+                   marker="o" if ok else "x", lw=0.6 if ok else 0.4,
+                   alpha=1.0 if ok else 0.35, zorder=1.5 if ok else 1,
                    label=("eigenvalues, successful network" if ok
-                          else "eigenvalues, unsuccessful network"))
+                          else "eigenvalues, unsuccessful network (drawn below)"))
     _circle(ax, color="C0", lw=1.0, label="unit circle (stability boundary of the map)")
     st_o, st_i = _stats(rows, stage, "outer_radius"), _stats(rows, stage, "inner_radius")
     if st_o["mean"] is not None:
@@ -1062,11 +1177,13 @@ _RADIUS_LABEL = {"disk_radius": "disk radius (90th pct of |λ| / √0.9)",
                  "outer_radius": "outer radius (90th pct of |λ|)"}
 
 
-def _radii_panel(ax, groups, key, color, name, jitter):
+def _radii_panel(ax, groups, key, color, name, jitter, slot=0):
     """One law of the radii figure: for each group (x value -> rows), the mean +- SD after
     training over the networks the independence claims use (successful, bulk not
-    contaminated), the mean before training (successful ones), and each successful
-    network after training (excluded ones as crosses)."""
+    contaminated), annotated ``n=k`` with their number, the mean before training
+    (successful ones), and each successful network after training (excluded ones as
+    crosses). A group with no usable network is annotated ``<name>: n=0`` near the bottom
+    of the axes (row ``slot``)."""
     xs, m, s, xb, mb = [], [], [], [], []
     for x, rows in groups:
         st = _stats(rows, "after", key, exclude_contaminated=True)
@@ -1074,6 +1191,15 @@ def _radii_panel(ax, groups, key, color, name, jitter):
             xs.append(x)
             m.append(st["mean"])
             s.append(st["std"] or 0.0)
+            # left of the mean (the single networks' dots are jittered to its right),
+            # above or below it by law so that close means keep their labels apart
+            ax.annotate(f"n={st['n']}", (x, st["mean"]),
+                        xytext=(-4, 5 if slot % 2 else -5),
+                        textcoords="offset points", fontsize=6, color=color, ha="right",
+                        va="bottom" if slot % 2 else "top")
+        else:
+            ax.text(x, 0.03 + 0.05 * slot, f"{name}: n=0", color=color, fontsize=6,
+                    ha="center", transform=ax.get_xaxis_transform())
         stb = _stats(rows, "before", key)
         if stb["mean"] is not None:
             xb.append(x)
@@ -1112,14 +1238,15 @@ def _radii_figure(result, out):
     for c, init in enumerate(INITS):
         key = _RADIUS_SHOWN[init]
         groups = [(int(n), rows) for n, rows in result["sizes"][init].items()]
-        _radii_panel(ax, groups, key, f"C{c}", init, lambda x, c=c: x * (1.03 + 0.03 * c))
+        _radii_panel(ax, groups, key, f"C{c}", init, lambda x, c=c: x * (1.03 + 0.03 * c),
+                     slot=c)
     ax.axhline(1.0, color="k", lw=0.8, label="unit circle (stability boundary), radius 1")
     ax.set(xscale="log", xlim=(min(cfg["sizes"]) / 1.25, max(cfg["sizes"]) * 1.25),
            xlabel="N (log scale)",
            ylabel="bulk radius: normal: disk radius (90th pct / √0.9);\n"
                   "orthogonal: outer radius (90th pct of |λ|)",
-           title=f"XOR: radius vs N ({n_sizes} nets per point; successful only; "
-                 "dots: single networks)")
+           title=f"XOR: radius vs N ({n_sizes} nets trained per point; dots: single "
+                 "networks)\nn = networks used (successful, bulk not contaminated)")
     ax.set_xticks(list(cfg["sizes"]), [str(n) for n in cfg["sizes"]])
     ax.minorticks_off()
     ax.title.set_fontsize(8)
@@ -1131,18 +1258,29 @@ def _radii_figure(result, out):
         key = _RADIUS_SHOWN.get(init, "disk_radius")
         groups = [(float(f), rows) for f, rows in result["dale"][init].items()]
         _radii_panel(ax, groups, key, f"C{c + 2}", f"Dale {init}",
-                     lambda x, c=c: x + (c + 1) * step)
+                     lambda x, c=c: x + (c + 1) * step, slot=c)
     ax.axhline(1.0, color="k", lw=0.8, label="unit circle (stability boundary), radius 1")
     ax.set(xlabel="excitatory fraction",
            ylabel="bulk radius: Dale normal, balanced: disk radius;\n"
                   "Dale orthogonal: outer radius",
-           title=f"Dale networks, XOR, N={cfg['N']} ({cfg['n_dale']} nets per point; "
-                 "successful only)")
+           title=f"Dale networks, XOR, N={cfg['N']} ({cfg['n_dale']} nets trained per "
+                 "point)\nn = networks used (successful, bulk not contaminated)")
     ax.title.set_fontsize(8)
     ax.yaxis.label.set_fontsize(8)
     _legend_unique(ax)
     fig.subplots_adjust(left=0.08, right=0.98, wspace=0.3, bottom=0.3, top=0.93)
     save_figure(fig, out, "jarne_radii")
+
+
+def _verdict_label(row):
+    """The verdict suffix of a dynamics panel's title (rule of :func:`_testability`)."""
+    if row["agrees"] is None:
+        return " (untestable: P > window, not at rest)"
+    if row["agrees"]:
+        return ""
+    if row.get("slow_oscillation_amplitude_bound") is not None:
+        return " MISMATCH (P > window, at rest)"
+    return " MISMATCH"
 
 
 def _dynamics_figure(result, traces, out):
@@ -1176,8 +1314,7 @@ def _dynamics_figure(result, traces, out):
                     and per["simulation"] else "")
             ax.set_title(f"{t.rstrip('_')}/{init} #{k}: λd {dom or 'none'}\n"
                          f"pred {r['predicted']}, meas {r['measured']}{ptxt}"
-                         + {True: "", False: " MISMATCH", None: " (untestable)"}[
-                             r["agrees"]], fontsize=5.5)
+                         + _verdict_label(r), fontsize=5.5)
             ax.set_xlabel("time (ms)", fontsize=5.5, labelpad=1)
             ax.set_ylabel("readout − mean", fontsize=5.5, labelpad=1)
             ax.tick_params(labelsize=5)
@@ -1262,7 +1399,14 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
                        "claims": "agrees: true/false when decided; agrees: null with "
                                  "decided: false and a note when the data cannot decide",
                        "measured": "free run without input from the final state of each "
-                                   "test stimulus; late window classified"}}
+                                   "test stimulus; late window classified",
+                       "testable": "fixed point predicted, or predicted period <= window; "
+                                   "a longer predicted period P is tested (a mismatch) "
+                                   "only when every stimulus leaves the network at rest "
+                                   "and an oscillation of period P could hide in the "
+                                   "window W only with amplitude <= range / (1 - cos(pi "
+                                   f"W / P)) <= {SLOW_OSCILLATION_AMPLITUDE_MAX}; "
+                                   "otherwise untestable"}}
     eigs = {"trained": {}, "dale": {}}
     traces = {}
     with thread_budget(threads):
