@@ -1,7 +1,9 @@
 """The plotting helpers (issues 15 and 17): they draw on a given ``ax`` and return it, add a
-legend only when asked and then place it where it covers no data and stays inside its own
-panel, list every drawn symbol once, draw the stability boundary that applies (named), accept
-matplotlib styling keywords, and check their arguments before drawing anything.
+legend only when asked and then place it where it covers no data (inside the axes, or below
+them when no place inside is free) and stays in its own panel, keep every marker inside the
+axes, list every drawn symbol once per label and look, work on shared and twinned axes,
+draw the stability boundary that applies (named), accept matplotlib styling keywords, and
+check their arguments before drawing anything.
 
 The geometry is checked independently of the helpers' code: the boundary curves' data against
 their equations (``|lambda| = 1``, ``Re = 1``, ``Re = 0``, and for the Euler map the multiplier
@@ -51,16 +53,52 @@ def _inside(inner, outer, slack=1.0):
             and inner.y0 >= outer.y0 - slack and inner.y1 <= outer.y1 + slack)
 
 
+def _marker_radius_px(coll, fig):
+    """Radius in pixels of the largest marker of a scatter (``s`` is the area in pt^2)."""
+    return np.sqrt(np.max(coll.get_sizes())) / 2 * fig.dpi / 72
+
+
 def _points_under_legend(ax):
-    """Data points (of every scatter on ``ax``) whose display position is inside the legend."""
+    """Data points (of every scatter on ``ax``) whose marker disc reaches into the legend."""
     ax.figure.canvas.draw()
     leg = ax.get_legend().get_window_extent()
     n = 0
     for coll in ax.collections:
         xy = ax.transData.transform(coll.get_offsets())
-        n += int(np.sum((xy[:, 0] > leg.x0) & (xy[:, 0] < leg.x1) & (xy[:, 1] > leg.y0)
-                        & (xy[:, 1] < leg.y1)))
+        r = _marker_radius_px(coll, ax.figure)
+        n += int(np.sum((xy[:, 0] > leg.x0 - r) & (xy[:, 0] < leg.x1 + r)
+                        & (xy[:, 1] > leg.y0 - r) & (xy[:, 1] < leg.y1 + r)))
     return n
+
+
+def _markers_outside_axes(ax):
+    """Data points whose marker disc is not wholly inside the axes box (after drawing)."""
+    ax.figure.canvas.draw()
+    box = ax.get_window_extent()
+    n = 0
+    for coll in ax.collections:
+        xy = ax.transData.transform(coll.get_offsets())
+        r = _marker_radius_px(coll, ax.figure)
+        n += int(np.sum((xy[:, 0] - r < box.x0) | (xy[:, 0] + r > box.x1)
+                        | (xy[:, 1] - r < box.y0) | (xy[:, 1] + r > box.y1)))
+    return n
+
+
+def _check_legend_placement(ax):
+    """The legend of ``ax`` covers none of its points, lies inside the figure and off every
+    other axes, and is either inside ``ax`` or wholly below it and its x-axis labels."""
+    fig = ax.figure
+    assert _points_under_legend(ax) == 0
+    leg = ax.get_legend().get_window_extent()
+    assert _inside(leg, fig.bbox)
+    for other in fig.axes:
+        if other is not ax:
+            assert not _boxes_overlap(leg, other.get_tightbbox()), other
+    box = ax.get_window_extent()
+    if not _inside(leg, box):
+        assert leg.y1 <= box.y0 + 1.0
+        assert not _boxes_overlap(leg, ax.xaxis.get_tightbbox())
+    return _inside(leg, box)
 
 
 # ---------------------------------------------------------------- plot_spectrum: boundaries
@@ -153,11 +191,8 @@ def test_legends_on_two_panels_stay_in_their_panel_and_off_the_data():
     for ax, kind in zip(axes, ("map", "gain")):
         rs.plotting.plot_spectrum(LAM, kind=kind, bulk_radius=0.6, legend=True, ax=ax)
     fig.canvas.draw()
-    for i, ax in enumerate(axes):
-        leg = ax.get_legend().get_window_extent()
-        assert _inside(leg, ax.get_window_extent())
-        assert not _boxes_overlap(leg, axes[1 - i].get_window_extent())
-        assert _points_under_legend(ax) == 0
+    for ax in axes:
+        _check_legend_placement(ax)
 
 
 def test_legend_dict_is_passed_to_matplotlib():
@@ -174,6 +209,129 @@ def test_legend_on_own_figure_is_outside_the_axes_inside_the_figure():
     leg = ax.get_legend().get_window_extent()
     assert not _boxes_overlap(leg, ax.get_window_extent())
     assert _inside(leg, fig.bbox)
+
+
+def _bulk_with_outlier():
+    """A bulk of radius about 1 (a 100 x 100 Gaussian matrix / 10) and an outlier at 1.4."""
+    gen = np.random.default_rng(0)
+    return np.linalg.eigvals(gen.standard_normal((100, 100)) / 10), np.array([1.4])
+
+
+def test_legend_on_a_2x2_grid_of_small_panels_covers_no_point():
+    """The reviewer's case: four panels of about 2 x 2 inches with a four-entry legend each,
+    which does not fit inside next to the eigenvalue disk: it goes below each panel."""
+    lam, outl = _bulk_with_outlier()
+    fig, axes = plt.subplots(2, 2, figsize=(6, 6))
+    for ax in axes.flat:
+        rs.plotting.plot_spectrum(lam, ax=ax, legend=True, bulk_radius=1.0, outliers=outl)
+    fig.canvas.draw()
+    for ax in axes.flat:
+        assert _points_under_legend(ax) == 0
+        inside = _check_legend_placement(ax)
+        assert not inside          # no corner of these panels holds it
+        # every drawn symbol listed, and every marker (the outlier's too) wholly visible
+        assert sorted(_legend_labels(ax)) == sorted(_drawn_labels(ax))
+        assert _markers_outside_axes(ax) == 0
+        # the equal aspect holds on the shrunk axes: one data unit is as long in x and y
+        box = ax.get_window_extent()
+        np.testing.assert_allclose(np.ptp(ax.get_xlim()) / box.width,
+                                   np.ptp(ax.get_ylim()) / box.height, rtol=1e-6)
+
+
+def test_legend_goes_inside_where_a_corner_is_free():
+    """Eigenvalues in the left half only: the upper right corner is free, and is taken."""
+    fig, ax = plt.subplots(figsize=(6, 6))
+    lam = np.array([-1.0, -0.8 + 0.3j, -0.8 - 0.3j, -0.5, 0.0, 1.0])
+    rs.plotting.plot_spectrum(lam, kind="flow", ax=ax, legend=True)
+    assert _check_legend_placement(ax)
+    leg = ax.get_legend().get_window_extent()
+    box = ax.get_window_extent()
+    assert leg.x0 > box.x0 + box.width / 2 and leg.y0 > box.y0 + box.height / 2
+
+
+def test_a_second_legend_call_does_not_shrink_the_axes_again():
+    lam, outl = _bulk_with_outlier()
+    fig, axes = plt.subplots(2, 2, figsize=(6, 6))
+    ax = axes[0, 0]
+    before = ax.get_position().bounds
+    rs.plotting.plot_spectrum(lam, ax=ax, legend=True, bulk_radius=1.0, outliers=outl)
+    once = ax.get_position().bounds
+    assert once[3] < before[3]                        # made room for the legend below
+    rs.plotting.plot_spectrum(0.5 * lam, ax=ax, legend=True)
+    # the room made is that for the last legend only: as if the first had not been asked
+    fig2, axes2 = plt.subplots(2, 2, figsize=(6, 6))
+    rs.plotting.plot_spectrum(lam, ax=axes2[0, 0], bulk_radius=1.0, outliers=outl)
+    rs.plotting.plot_spectrum(0.5 * lam, ax=axes2[0, 0], legend=True)
+    np.testing.assert_allclose(ax.get_position().bounds, axes2[0, 0].get_position().bounds,
+                               rtol=1e-9)
+    assert ax.get_position().height > before[3] / 2
+    _check_legend_placement(ax)
+
+
+def test_legend_below_with_a_layout_engine_leaves_the_axes_to_the_engine():
+    lam, outl = _bulk_with_outlier()
+    fig, axes = plt.subplots(2, 2, figsize=(6, 6), layout="constrained")
+    for ax in axes.flat:
+        rs.plotting.plot_spectrum(lam, ax=ax, legend=True, bulk_radius=1.0, outliers=outl)
+    fig.canvas.draw()
+    for ax in axes.flat:
+        _check_legend_placement(ax)
+        assert _markers_outside_axes(ax) == 0
+
+
+def test_legend_dict_with_loc_overrides_the_placement_and_without_keeps_it():
+    lam, outl = _bulk_with_outlier()
+    fig, axes = plt.subplots(2, 2, figsize=(6, 6))
+    rs.plotting.plot_spectrum(lam, ax=axes[0, 0], legend={"loc": "center"})
+    assert _points_under_legend(axes[0, 0]) > 0       # exactly where asked, unchecked
+    rs.plotting.plot_spectrum(lam, ax=axes[0, 1], bulk_radius=1.0, outliers=outl,
+                              legend={"fontsize": 6, "title": "spectrum"})
+    leg = axes[0, 1].get_legend()
+    assert leg.get_texts()[0].get_fontsize() == 6 and leg.get_title().get_text() == "spectrum"
+    _check_legend_placement(axes[0, 1])
+
+
+@pytest.mark.parametrize("figsize", [(2.0, 2.0), (6.0, 4.0)])
+def test_limits_hold_every_marker_and_do_not_grow_with_repeated_calls(figsize):
+    lam, outl = _bulk_with_outlier()
+    fig, ax = plt.subplots(figsize=figsize)
+    rs.plotting.plot_spectrum(lam, ax=ax, bulk_radius=1.0, outliers=outl)
+    fig.canvas.draw()
+    assert _markers_outside_axes(ax) == 0
+    limits = ax.get_xlim() + ax.get_ylim()
+    for _ in range(3):      # the same points again: the margin must not compound
+        rs.plotting.plot_spectrum(lam, ax=ax, bulk_radius=1.0, outliers=outl, color="C0")
+    fig.canvas.draw()
+    np.testing.assert_allclose(ax.get_xlim() + ax.get_ylim(), limits, rtol=1e-12)
+    # every point, with its marker, at least a marker's diameter from the edges
+    box = ax.get_window_extent()
+    for coll in ax.collections:
+        xy = ax.transData.transform(coll.get_offsets())
+        gap = np.min(np.r_[xy[:, 0] - box.x0, box.x1 - xy[:, 0], xy[:, 1] - box.y0,
+                           box.y1 - xy[:, 1]])
+        assert gap >= 2 * _marker_radius_px(coll, fig) - 1e-9
+
+
+# ---------------------------------------------------------------- twinned axes
+def test_twinned_axes_take_an_equal_aspect_with_datalim():
+    fig, ax = plt.subplots()
+    rs.plotting.plot_spectrum(LAM, ax=ax)
+    twin = rs.plotting.plot_spectrum(0.5 * LAM, ax=ax.twinx())
+    rs.plotting.plot_spectrum(LAM, kind="map", ax=ax)      # the original, now twinned too
+    fig.canvas.draw()              # 'box' raises RuntimeError on twinned axes here
+    for a in (ax, twin):
+        assert a.get_adjustable() == "datalim"
+        box = a.get_window_extent()
+        np.testing.assert_allclose(np.ptp(a.get_xlim()) / box.width,
+                                   np.ptp(a.get_ylim()) / box.height, rtol=1e-6)
+
+
+def test_twinned_axes_sharing_both_axes_are_refused_naming_ax():
+    fig, axes = plt.subplots(1, 2, sharey=True)
+    axes[0].twinx()                # axes[0]: x shared with its twin, y with axes[1]
+    with pytest.raises(ValueError, match="ax is twinned"):
+        rs.plotting.plot_spectrum(LAM, ax=axes[0])
+    assert len(axes[0].collections) == 0                   # refused before drawing
 
 
 # ---------------------------------------------------------------- styling, repeated calls
@@ -195,6 +353,72 @@ def test_styling_keywords_label_and_two_calls_on_one_axes():
     assert {"before", "after", "outliers (after)"} <= set(labels)
     # the outliers take their eigenvalues' colour
     np.testing.assert_allclose(outl.get_edgecolor()[0], to_rgba("r"))
+
+
+def _legend_entries(ax):
+    """Legend text -> (face colour, edge colour) of its handle, as RGBA rows."""
+    leg = ax.get_legend()
+    handles = getattr(leg, "legend_handles", None) or leg.legendHandles
+    out = {}
+    for text, h in zip(leg.get_texts(), handles):
+        if hasattr(h, "get_offsets"):
+            out[text.get_text()] = (np.asarray(h.get_facecolor()).reshape(-1, 4),
+                                    np.asarray(h.get_edgecolor()).reshape(-1, 4))
+    return out
+
+
+def _same_colour(a, b):
+    return len(a) == len(b) and (len(a) == 0 or np.allclose(a[0], b[0]))
+
+
+def test_two_default_calls_give_two_legend_entries_each_in_its_colour():
+    """Two spectra on one axes take two colours: both series and both sets of outliers are
+    in the legend, each entry showing its series' colour (read from the drawn artists)."""
+    lam, _ = _bulk_with_outlier()
+    fig, ax = plt.subplots(figsize=(6, 6))
+    rs.plotting.plot_spectrum(lam, ax=ax, outliers=[1.5])
+    rs.plotting.plot_spectrum(0.5 * lam, ax=ax, outliers=[-1.2], legend=True)
+    labels = _legend_labels(ax)
+    assert {"eigenvalues", "outliers", "eigenvalues (2)", "outliers (2)"} <= set(labels)
+    assert len(labels) == len(set(labels)) == len(ax.collections) + len(ax.lines)
+    entries = _legend_entries(ax)
+    for coll in ax.collections:        # every scatter: an entry of its own colours
+        face, edge = entries[coll.get_label()]
+        assert _same_colour(face, coll.get_facecolor())
+        assert _same_colour(edge, coll.get_edgecolor())
+    first, _, second, _ = ax.collections
+    assert not np.allclose(first.get_facecolor()[0], second.get_facecolor()[0])
+    _check_legend_placement(ax)
+
+
+def test_series_of_one_label_and_look_share_an_entry():
+    lam, _ = _bulk_with_outlier()
+    fig, ax = plt.subplots(figsize=(6, 6))
+    for k in range(3):                 # e.g. three networks of an ensemble, one colour
+        rs.plotting.plot_spectrum((0.5 + 0.2 * k) * lam, ax=ax, color="C0", outliers=[1.5])
+    for k in range(2):
+        rs.plotting.plot_spectrum(0.3 * lam, ax=ax, color="C2", marker="x", label="g = 0.3")
+    rs.plotting.plot_spectrum(0.2 * lam, ax=ax, color="C1", legend=True)   # numbered
+    labels = _legend_labels(ax)
+    assert sorted(labels) == sorted(["eigenvalues", "outliers", "g = 0.3", "eigenvalues (2)",
+                                     "Re = 1 (stability boundary)"])
+
+
+def test_a_label_reused_in_another_style_is_refused_and_nothing_drawn():
+    fig, ax = plt.subplots()
+    rs.plotting.plot_spectrum(LAM, ax=ax, label="trained")
+    n = len(ax.collections)
+    with pytest.raises(ValueError, match="label 'trained'"):
+        rs.plotting.plot_spectrum(0.5 * LAM, ax=ax, label="trained", color="r")
+    assert len(ax.collections) == n
+    fps = _three_root_fps()
+    fig, ax = plt.subplots()
+    rs.plotting.plot_fixed_point_equation(fps, ax=ax, label="scan")
+    with pytest.raises(ValueError, match="label 'scan'"):
+        rs.plotting.plot_fixed_point_equation(fps, ax=ax, label="scan", color="k")
+    rs.plotting.plot_fixed_point_equation(fps, ax=ax, color="k", legend=True)
+    labels = _legend_labels(ax)
+    assert "scan" in labels and "G(z) = W_out φ(x(z)) − z" in labels
 
 
 def test_shared_axes_take_an_equal_aspect_without_error():
@@ -277,7 +501,7 @@ def test_plot_fixed_point_equation_legend_lists_everything_and_covers_nothing():
     assert set(groups) == {"stable", "unstable"}
     np.testing.assert_allclose(np.sort(groups["stable"]), np.sort(fps.z[fps.stable, 0]))
     np.testing.assert_allclose(groups["unstable"], fps.z[~fps.stable, 0])
-    assert _inside(ax.get_legend().get_window_extent(), ax.get_window_extent())
+    _check_legend_placement(ax)
 
 
 def test_marginal_and_unknown_points_have_their_own_marker_and_entry():
