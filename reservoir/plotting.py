@@ -84,6 +84,15 @@ def _complex_array(value, name: str, *, allow_empty: bool = False) -> np.ndarray
     return arr
 
 
+def _checked_axes(label, legend, ax):
+    """Check ``label``, ``legend`` and ``ax`` (before anything is drawn); return the axes
+    to draw on (a new figure's when ``ax`` is None) and whether the helper made it."""
+    _check_label(label)
+    _check_legend(legend)
+    _check_ax(ax)
+    return (_new_axes(), True) if ax is None else (ax, False)
+
+
 def _check_ax(ax) -> None:
     """``TypeError`` naming ``ax`` unless it is ``None`` or matplotlib ``Axes``."""
     if ax is None:
@@ -472,12 +481,7 @@ def plot_spectrum(eigenvalues: ArrayLike, *, kind: str = "gain", alpha: float | 
         bulk_radius = as_positive_float(bulk_radius, "bulk_radius", allow_zero=True)
     if outliers is not None:
         outliers = _complex_array(outliers, "outliers", allow_empty=True)
-    _check_label(label)
-    _check_legend(legend)
-    _check_ax(ax)
-    own = ax is None
-    if own:
-        ax = _new_axes()
+    ax, own = _checked_axes(label, legend, ax)
     adjustable = _equal_aspect_adjustable(ax)
     default = "multipliers" if kind == "map" else "eigenvalues"
     style = dict(s=6, zorder=2)
@@ -571,12 +575,7 @@ def plot_fixed_point_equation(fixed_points, *, label: str | None = None,
     fps = fixed_points
     if fps.z_grid.size == 0:
         raise ValueError("fixed_points has no z-scan (K > 1 or method='slow')")
-    _check_label(label)
-    _check_legend(legend)
-    _check_ax(ax)
-    own = ax is None
-    if own:
-        ax = _new_axes()
+    ax, own = _checked_axes(label, legend, ax)
     style = dict(color="C0", lw=1.5)
     style.update(line_kwargs)
     (curve,) = ax.plot(fps.z_grid, fps.G_grid, label="_pending", **style)
