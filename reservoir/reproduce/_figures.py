@@ -147,6 +147,25 @@ def check_quick(quick) -> bool:
     raise TypeError(f"quick must be True or False, got {type(quick).__name__} {quick!r}")
 
 
+def check_out_quick_threads(out, quick, threads):
+    """Validated ``(out, quick, threads)`` of a paper module's ``run`` (``TypeError`` /
+    ``ValueError`` naming the argument; ``threads`` an integer >= 1)."""
+    from reservoir._checks import as_int
+    return check_out(out), check_quick(quick), as_int(threads, "threads", minimum=1)
+
+
+def run_checked(body, out, quick, threads):
+    """Check ``(out, quick, threads)`` and that matplotlib imports (both before anything is
+    computed or written), create ``out``, then return ``body(out, quick)`` run with at most
+    ``threads`` BLAS and Numba threads."""
+    from reservoir._kernels.blas_threads import thread_budget
+    out, quick, threads = check_out_quick_threads(out, quick, threads)
+    require_matplotlib()
+    os.makedirs(out, exist_ok=True)
+    with thread_budget(threads):
+        return body(out, quick)
+
+
 def parse_or_exit(parser, check, argv=None):
     """Parse ``argv`` with ``parser`` and pass the namespace to ``check``, turning its
     ``ValueError``/``TypeError`` into a command-line error (usage and exit status 2)."""

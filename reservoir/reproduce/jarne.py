@@ -150,9 +150,9 @@ import time
 import numpy as np
 
 import reservoir as rs
-from reservoir._checks import as_float_array, as_int, as_positive_float
+from reservoir._checks import as_float_array, as_positive_float
 from reservoir._kernels.blas_threads import thread_budget
-from reservoir.reproduce._figures import (check_out, check_quick, main_out_quick_threads,
+from reservoir.reproduce._figures import (check_out_quick_threads, main_out_quick_threads,
                                           parser_out_quick_threads, require_matplotlib,
                                           save_figure, subplots, write_json)
 from reservoir.reproduce._stats import wilson_interval
@@ -1329,11 +1329,6 @@ def _dynamics_figure(result, traces, out):
 
 # ---------------------------------------------------------------------------- the run
 
-def _check(out, quick, threads):
-    """Validated ``(out, quick, threads)`` (raises TypeError/ValueError naming the argument)."""
-    return check_out(out), check_quick(quick), as_int(threads, "threads", minimum=1)
-
-
 def _eig_pair(row_net0, row_net):
     return {"before": np.linalg.eigvals(row_net0.dense_J()),
             "after": np.linalg.eigvals(row_net.dense_J())}
@@ -1371,7 +1366,7 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
     ImportError
         If matplotlib cannot be imported (before anything is computed).
     """
-    out, quick, threads = _check(out, quick, threads)
+    out, quick, threads = check_out_quick_threads(out, quick, threads)
     require_matplotlib()
     cfg = _config(quick)
     t0 = time.perf_counter()
@@ -1521,4 +1516,4 @@ def main(argv=None) -> None:
     None
         Returns nothing, so that a console entry point ``sys.exit(main())`` exits with 0.
     """
-    main_out_quick_threads(build_parser, _check, run, argv)
+    main_out_quick_threads(build_parser, check_out_quick_threads, run, argv)

@@ -93,7 +93,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import time
 
 import numpy as np
@@ -101,16 +100,14 @@ import scipy.optimize
 import scipy.stats
 
 import reservoir as rs
-from reservoir._kernels.blas_threads import thread_budget
 from reservoir._checks import as_float_array, as_int, as_positive_float, as_real, as_rng
 from reservoir.meanfield import (CLASS_NAMES, MeanFieldParams, chaos_threshold,
                                  chaotic_variances, gaussian_average, ls_fixed_points,
                                  mf_fixed_points, phase_diagram,
                                  readout_scale, stationary_variance, uncorrelated_ls_params)
-from reservoir.reproduce._figures import (check_out, check_quick, main_out_quick_threads,
-                                          parser_out_quick_threads,
-                                          require_matplotlib, save_figure, subplots,
-                                          write_json)
+from reservoir.reproduce._figures import (check_out_quick_threads, main_out_quick_threads,
+                                          parser_out_quick_threads, run_checked,
+                                          save_figure, subplots, write_json)
 from reservoir.reproduce._stats import wilson_interval
 
 __all__ = ["run", "main", "build_parser"]
@@ -2158,11 +2155,6 @@ def checkable_numbers():
     return out
 
 
-def _check(out, quick, threads):
-    """Validated ``(out, quick, threads)`` (raises TypeError/ValueError naming the argument)."""
-    return check_out(out), check_quick(quick), as_int(threads, "threads", minimum=1)
-
-
 def run(out, quick: bool = False, *, threads: int = 1) -> dict:
     """Reproduce the Mastrogiuseppe & Ostojic (2019) figures: PNG + PDF and ``mo2019.json``.
 
@@ -2202,11 +2194,7 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
     ImportError
         If matplotlib cannot be imported (before anything is computed).
     """
-    out, quick, threads = _check(out, quick, threads)
-    require_matplotlib()
-    os.makedirs(out, exist_ok=True)
-    with thread_budget(threads):
-        return _run(out, quick)
+    return run_checked(_run, out, quick, threads)
 
 
 def _run(out, quick):
@@ -2333,4 +2321,4 @@ def main(argv=None) -> None:
     None
         Returns nothing, so that a console entry point ``sys.exit(main())`` exits with 0.
     """
-    main_out_quick_threads(build_parser, _check, run, argv)
+    main_out_quick_threads(build_parser, check_out_quick_threads, run, argv)

@@ -70,23 +70,20 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
-import os
 import time
 
 import numpy as np
 import scipy.linalg
 
 import reservoir as rs
-from reservoir._checks import as_float_array, as_int, as_positive_float, check_memory
-from reservoir._kernels.blas_threads import thread_budget
+from reservoir._checks import as_float_array, as_positive_float, check_memory
 from reservoir.analysis import (find_fixed_points, network_closed_loop_gain, network_open_loop,
                                 network_pole)
 from reservoir.meanfield import edge_of_chaos, multi_target, single_target
 from reservoir.nonlinearities import get_nonlinearity
-from reservoir.reproduce._figures import (check_out, check_quick, main_out_quick_threads,
-                                          parser_out_quick_threads,
-                                          require_matplotlib, save_figure, subplots,
-                                          write_json)
+from reservoir.reproduce._figures import (check_out_quick_threads, main_out_quick_threads,
+                                          parser_out_quick_threads, run_checked,
+                                          save_figure, subplots, write_json)
 from reservoir.reproduce._stats import wilson_interval
 from reservoir.train import train_fixed_point_network
 
@@ -1497,11 +1494,6 @@ def collect_claims(out_json):
     return c
 
 
-def _check(out, quick, threads):
-    """Validated ``(out, quick, threads)`` (raises TypeError/ValueError naming the argument)."""
-    return check_out(out), check_quick(quick), as_int(threads, "threads", minimum=1)
-
-
 def run(out, quick: bool = False, *, threads: int = 1) -> dict:
     """Reproduce the Rivkind & Barak (2017) figures: PNG + PDF and ``rb2017.json``.
 
@@ -1540,11 +1532,7 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
     ImportError
         If matplotlib cannot be imported (before anything is computed).
     """
-    out, quick, threads = _check(out, quick, threads)
-    require_matplotlib()
-    os.makedirs(out, exist_ok=True)
-    with thread_budget(threads):
-        return _run(out, quick)
+    return run_checked(_run, out, quick, threads)
 
 
 def _run(out_dir, quick):
@@ -1651,4 +1639,4 @@ def main(argv=None) -> None:
     None
         Returns nothing, so that a console entry point ``sys.exit(main())`` exits with 0.
     """
-    main_out_quick_threads(build_parser, _check, run, argv)
+    main_out_quick_threads(build_parser, check_out_quick_threads, run, argv)
