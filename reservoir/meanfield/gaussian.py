@@ -188,17 +188,8 @@ def gaussian_expectation(f, mu=0.0, delta=1.0, *, method: str = "accurate",
     Notes
     -----
     The quadrature at large variance (README, "Where we differ from the MO2019 authors'
-    code", D2). ``method="gh200"``, the 200-node Gauss-Hermite rule of Mastrogiuseppe &
-    Ostojic's published code, places its nodes at fixed multiples of ``sqrt(delta)``: as
-    ``delta`` grows, ``phi'``, ``phi''`` and ``phi'''`` become narrow compared with the node
-    spacing and the rule loses accuracy. Against adaptive quadrature (tanh, ``mu = 0``) its
-    relative error is below 1e-8 for every average up to ``delta = 2``; for ``[phi''']`` it
-    is 2e-4 at ``delta = 5``, 2.4e-3 at 6.67 and 4 % at 10, and at 18.64 the sign is wrong
-    (+0.0020 instead of -0.0093); ``[phi']`` is 5 % off at 50. In the static theory this
-    turns a stable fixed point into a predicted unstable one (outlier 1.078 instead of
-    -0.099 at ``Delta0 = 18.7``, :func:`reservoir.meanfield.mf_fixed_points`, Notes), which
-    finite networks do not show. The default ``"accurate"`` rule agrees with adaptive
-    quadrature to 1e-11 there (``tests/test_mo2019_differences.py``).
+    code", D2): ``method="gh200"`` loses accuracy once ``delta`` exceeds about 5 (a wrong
+    sign of ``[phi''']`` at 18.64); the numbers are in :func:`gaussian_average`, Notes.
     """
     as_callable(f, "f")
     as_choice(method, "method", ("accurate", "gh200"))
