@@ -1,0 +1,59 @@
+"""Progress bars for long work (``tqdm``), one rule everywhere.
+
+``progress=None`` (the default of every public function that takes it) shows a bar only
+when standard error is a terminal; ``True`` forces it, ``False`` hides it. Bars go to
+standard error, never standard output; library code never prints.
+"""
+
+from __future__ import annotations
+
+from tqdm.auto import tqdm
+
+
+def check_progress(progress) -> bool | None:
+    """Validate a ``progress`` argument: ``None``, ``True`` or ``False``.
+
+    Raises
+    ------
+    TypeError
+        If ``progress`` is anything else (NumPy booleans are accepted).
+    """
+    if progress is None:
+        return None
+    if isinstance(progress, bool):
+        return progress
+    try:
+        import numpy as np
+        if isinstance(progress, np.bool_):
+            return bool(progress)
+    except ImportError:  # pragma: no cover - numpy is a core dependency
+        pass
+    raise TypeError(f"progress must be None (a bar only on a terminal), True or False; "
+                    f"got {progress!r} of type {type(progress).__name__}")
+
+
+def progress_bar(total: int | None, desc: str, progress: bool | None = None, *,
+                 unit: str = "it", leave: bool = False) -> tqdm:
+    """A ``tqdm`` bar on standard error following the package's ``progress`` rule.
+
+    Parameters
+    ----------
+    total : int or None
+        Number of steps (None: unknown).
+    desc : str
+        Label shown before the bar.
+    progress : bool or None
+        ``None``: shown only when standard error is a terminal; ``True``: always;
+        ``False``: never.
+    unit, leave
+        Passed to ``tqdm``.
+
+    Returns
+    -------
+    tqdm
+        Use it as a context manager and call ``update(n)``; a disabled bar costs nothing.
+    """
+    progress = check_progress(progress)
+    disable = None if progress is None else not progress
+    return tqdm(total=total, desc=desc, disable=disable, unit=unit, leave=leave,
+                dynamic_ncols=True)
