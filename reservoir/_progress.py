@@ -3,15 +3,29 @@
 ``progress=None`` (the default of every public function that takes it) shows a bar only
 when standard error is a terminal; ``True`` forces it, ``False`` hides it. Bars go to
 standard error, never standard output; library code never prints.
+
+The bar is ``tqdm``'s text bar (``tqdm.std``), also in Jupyter, where it shows in the
+cell's standard error: ``tqdm.auto`` would write a notebook bar's text to standard output,
+need ``ipywidgets``, and warn on ``import reservoir`` in a kernel without it.
 """
 
 from __future__ import annotations
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 
 def check_progress(progress) -> bool | None:
     """Validate a ``progress`` argument: ``None``, ``True`` or ``False``.
+
+    Parameters
+    ----------
+    progress : object
+        The value given by the caller.
+
+    Returns
+    -------
+    bool or None
+        ``progress`` as a Python bool, or None.
 
     Raises
     ------
@@ -28,12 +42,13 @@ def check_progress(progress) -> bool | None:
             return bool(progress)
     except ImportError:  # pragma: no cover - numpy is a core dependency
         pass
-    raise TypeError(f"progress must be None (a bar only on a terminal), True or False; "
-                    f"got {progress!r} of type {type(progress).__name__}")
+    raise TypeError(f"progress must be True or False (or None: a bar only when standard "
+                    f"error is a terminal), got {progress!r} of type "
+                    f"{type(progress).__name__}")
 
 
 def progress_bar(total: int | None, desc: str, progress: bool | None = None, *,
-                 unit: str = "it", leave: bool = False) -> tqdm:
+                 unit: str = "it", leave: bool = False, initial: int = 0) -> tqdm:
     """A ``tqdm`` bar on standard error following the package's ``progress`` rule.
 
     Parameters
@@ -45,8 +60,8 @@ def progress_bar(total: int | None, desc: str, progress: bool | None = None, *,
     progress : bool or None
         ``None``: shown only when standard error is a terminal; ``True``: always;
         ``False``: never.
-    unit, leave
-        Passed to ``tqdm``.
+    unit, leave, initial
+        Passed to ``tqdm`` (``initial``: steps already done, e.g. on resuming).
 
     Returns
     -------
@@ -56,4 +71,10 @@ def progress_bar(total: int | None, desc: str, progress: bool | None = None, *,
     progress = check_progress(progress)
     disable = None if progress is None else not progress
     return tqdm(total=total, desc=desc, disable=disable, unit=unit, leave=leave,
-                dynamic_ncols=True)
+                initial=initial, dynamic_ncols=True)
+
+
+def is_shown(bar: tqdm) -> bool:
+    """Whether ``bar`` (from :func:`progress_bar`) is drawn (``tqdm`` disables it off a
+    terminal when ``progress`` is None)."""
+    return not bar.disable

@@ -41,6 +41,8 @@ standard input: ``__main__``), and by reference otherwise.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import collections
 import collections.abc
 import concurrent.futures
@@ -49,6 +51,7 @@ import functools
 import io
 import itertools
 import json
+import logging
 import os
 import pickle
 import socket
@@ -64,7 +67,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_int, check_memory
+from ._progress import check_progress, progress_bar
 from ._results import ResultMixin
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    import xarray
+
+    from .network import Network
+
+logger = logging.getLogger(__name__)
 
 #: Bytes of bookkeeping per task held before any task runs (its seed sequence, its point
 #: dict, its future): a generous estimate used to refuse sweeps that cannot fit.
@@ -152,6 +163,13 @@ class SweepResult(ResultMixin):
         if dim not in self.dims:
             raise ValueError(f"dim must be one of {self.dims}, got {dim!r}")
         return self.values.mean(axis=self.dims.index(dim))
+
+    def to_xarray(self, net: "Network | None" = None) -> "xarray.DataArray":
+        """``values`` as an ``xarray.DataArray`` with dims ``dims`` and the grid values and
+        realisations as coordinates (the parameters of ``net``, a ``Network``, in ``attrs``
+        when given); needs ``pip install reservoir[xarray]``. See :mod:`reservoir._xarray`."""
+        from ._xarray import sweep_to_xarray
+        return sweep_to_xarray(self, net)
 
 
 #: Seconds after which a claim written on another host is taken over (see module docstring).
@@ -440,16 +458,6 @@ class _Claims:
                         pass
 
 
-def _progress(done, total, enabled):
-    if enabled:
-        width = 30
-        filled = int(width * done / max(total, 1))
-        sys.stderr.write(f"\rsweep [{'#' * filled}{'.' * (width - filled)}] {done}/{total}")
-        if done == total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
-
-
 def _manifest(store, manifest):
     """Create ``DIR/sweep.json`` exclusively, or check the one there."""
     mpath = os.path.join(store, "sweep.json")
@@ -602,7 +610,7 @@ def _workers_skip_main():
 
 
 def sweep(func, grid: dict, n_realizations: int = 1, *, rng=0, store=None, executor=None,
-          threads_per_task: int = 1, progress: bool = False) -> SweepResult:
+          threads_per_task: int = 1, progress: bool | None = None) -> SweepResult:
     """Evaluate ``func(**point, rng=generator)`` on every grid point and realisation.
 
     Parameters
@@ -631,8 +639,12 @@ def sweep(func, grid: dict, n_realizations: int = 1, *, rng=0, store=None, execu
         library in the task's process use at most this many threads while it runs
         (default 1). The same budget in every executor makes the results bit-identical
         across them.
-    progress : bool
-        Draw a progress bar on stderr.
+    progress : bool or None
+        A ``tqdm`` progress bar on standard error over the tasks (grid points x
+        realisations), advanced as each task completes, whatever the executor (with Dask,
+        as each future completes); tasks already in ``store`` count as done. ``None``
+        (default): only when standard error is a terminal; ``True``: always; ``False``:
+        never. The bar changes nothing in the results.
 
     Returns
     -------
@@ -681,8 +693,7 @@ def sweep(func, grid: dict, n_realizations: int = 1, *, rng=0, store=None, execu
     check_memory(_TASK_BYTES * n_total, "n_realizations", n_real,
                  what=f"the bookkeeping of {n_total:.3g} tasks (grid points x realisations)")
     budget = as_int(threads_per_task, "threads_per_task", minimum=1)
-    if not isinstance(progress, (bool, np.bool_)):
-        raise TypeError(f"progress must be True or False, got {type(progress).__name__}")
+    progress = check_progress(progress)
     if isinstance(rng, np.random.Generator):
         raise TypeError("rng must be an int or a SeedSequence (a Generator cannot be split "
                         "reproducibly across workers)")
@@ -724,14 +735,16 @@ def sweep(func, grid: dict, n_realizations: int = 1, *, rng=0, store=None, execu
         claims = _Claims(store)
 
     todo = [k for k in range(n_tasks) if k not in results]
-    done = n_tasks - len(todo)
-    _progress(done, n_tasks, progress)
+    bar = progress_bar(n_tasks, "sweep", progress, unit="task", initial=n_tasks - len(todo))
+    logger.info("sweep %s: %d tasks (%d grid points x %d realisations), %d to compute, "
+                "executor %s", _func_name(func), n_tasks, n_tasks // n_real, n_real,
+                len(todo), executor if executor is None or isinstance(executor, str)
+                else type(executor).__name__)
+    t_start = time.perf_counter()
 
     def count(k, value):
-        nonlocal done
         results[k] = value
-        done += 1
-        _progress(done, n_tasks, progress)
+        bar.update(1)
 
     def finish(k, value):
         if store is not None:
@@ -784,11 +797,14 @@ def sweep(func, grid: dict, n_realizations: int = 1, *, rng=0, store=None, execu
             _run(_Futures(executor, 2 * n), shipped, points, seeds,
                  budget, todo, claims, finish, load_done)
     finally:
+        bar.close()
         if claims is not None:
             claims.release_all()
             _ACTIVE_RUNS.discard(claims.run)
     if claims is not None:
         claims.sweep_stale()
+    logger.info("sweep %s: %d tasks done in %.1f s", _func_name(func), n_tasks,
+                time.perf_counter() - t_start)
 
     first = results[0]
     out = np.empty(shape + first.shape)

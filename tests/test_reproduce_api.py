@@ -419,4 +419,5 @@ def test_readme_lists_each_papers_claims_once():
         assert len(lines) == 1 and script in lines[0], heading
         assert section.count(heading) == 1, heading
     for name in ("mo2019", "rb2017", "jarne"):
-        assert f"python scripts/reproduce_{name}.py --out" in text
+        assert f"reservoir reproduce {name} --out" in text
+        assert f"python scripts/reproduce_{name}.py" in text

@@ -195,9 +195,12 @@ def parser_out_quick_threads(description: str, default_out: str, quick_help: str
     (no argument is checked beyond its type: ``main`` checks them as ``run`` does)."""
     import argparse
     ap = argparse.ArgumentParser(description=description)
-    ap.add_argument("--out", default=default_out,
-                    help=f"output folder (default {default_out})")
-    ap.add_argument("--quick", action="store_true", help=quick_help)
-    ap.add_argument("--threads", type=int, default=1, help=threads_help)
+    ap.add_argument("--out", default=default_out, metavar="DIR",
+                    help=f"output folder for the figures (PNG and PDF) and the JSON file, "
+                         f"created with its parents if missing (default {default_out})")
+    ap.add_argument("--quick", action="store_true",
+                    help=f"the quick run: {quick_help} (default: the full run, hours)")
+    ap.add_argument("--threads", type=int, default=1, metavar="N",
+                    help=f"{threads_help}; an integer >= 1")
     return ap
 

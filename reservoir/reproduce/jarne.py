@@ -152,6 +152,7 @@ import numpy as np
 import reservoir as rs
 from reservoir._checks import as_float_array, as_positive_float
 from reservoir._kernels.blas_threads import thread_budget
+from reservoir._progress import progress_bar
 from reservoir.reproduce._figures import (check_out_quick_threads, main_out_quick_threads,
                                           parser_out_quick_threads, require_matplotlib,
                                           save_figure, subplots, write_json)
@@ -1404,6 +1405,14 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
                                    "otherwise untestable"}}
     eigs = {"trained": {}, "dale": {}}
     traces = {}
+    n_sizes = cfg.get("n_sizes", cfg["n_networks"])
+    reused = min(n_sizes, cfg["n_networks"]) if "xor" in tasks else 0
+    n_train = len(INITS) * (len(tasks) * cfg["n_networks"] + sum(
+        n_sizes - (reused if n == cfg["N"] else 0) for n in cfg["sizes"])) \
+        + len(DALE_INITS) * len(cfg["fractions"]) * cfg["n_dale"]
+    logger.info("jarne: %s run, %d networks to train", "quick" if quick else "full",
+                n_train)
+    bar = progress_bar(n_train, "jarne", unit="network")      # on a terminal
     with thread_budget(threads):
         data = _tasks(cfg, tasks)
         result["trained"] = {}
@@ -1424,6 +1433,7 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
                     row["seed"] = [15, 1, a, b, k]
                     traces[t][init].append(row.pop("_trace", None))
                     rows.append(row)
+                    bar.update(1)
                     pairs.append(_eig_pair(net0, res.network))
                 result["trained"][t][init] = rows
                 eigs["trained"][t][init] = pairs
@@ -1448,6 +1458,7 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
                     row = _measure(net0, res, test, cfg, "xor", gen, dynamics=False)
                     row["seed"] = [15, 2, b, c, k]
                     rows.append(row)
+                    bar.update(1)
                 result["sizes"][init][str(n)] = rows
             logger.info("jarne: sizes %s done", init)
         # Dale networks (XOR)
@@ -1465,10 +1476,12 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
                     row["seed"] = [15, 3, b, c, k]
                     row["excitatory_fraction"] = f
                     rows.append(row)
+                    bar.update(1)
                     pairs.append(_eig_pair(net0, res.network))
                 result["dale"][init][str(f)] = rows
                 eigs["dale"][init][str(f)] = pairs
             logger.info("jarne: Dale %s done", init)
+    bar.close()
     result["claims"] = _claims(result)
     _spectra_figure(result, eigs, out)
     _dale_figure(result, eigs, out)

@@ -101,6 +101,7 @@ import scipy.stats
 
 import reservoir as rs
 from reservoir._checks import as_float_array, as_int, as_positive_float, as_real, as_rng
+from reservoir._progress import progress_bar
 from reservoir.meanfield import (CLASS_NAMES, MeanFieldParams, chaos_threshold,
                                  chaotic_variances, gaussian_average, ls_fixed_points,
                                  mf_fixed_points, phase_diagram,
@@ -2162,7 +2163,8 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
     ``mo2019_spectra``, ``mo2019_training_success``, ``mo2019_phase_map`` and
     ``mo2019_chaotic_training`` (``.png`` and ``.pdf``) and
     ``mo2019.json`` into ``out`` (see the module docstring for what each shows); logs a
-    summary line at level INFO.
+    summary line at level INFO, and shows a ``tqdm`` progress bar over the sections on
+    standard error when it is a terminal.
 
     Parameters
     ----------
@@ -2209,26 +2211,33 @@ def _run(out, quick):
     A_grid = np.linspace(-2.0, 2.0, n_A)
     A_grid = A_grid[np.abs(A_grid + 0.2318) > 0.02]  # C(A) diverges at A_flex
     sections = {}
+    logger.info("mo2019: %s run, N=%d, %d realisations", "quick" if quick else "full", N,
+                n_real)
+    bar = progress_bar(7, "mo2019", unit="section")     # on a terminal
     t = time.perf_counter()
     theory_rows = sweep_theory(A_grid)
     net_rows = sweep_networks(A_net, N, n_real)
     figure_vary_A(theory_rows, net_rows, out)
     sections["vary_A"] = time.perf_counter() - t
-    logger.debug("mo2019: vary_A done in %.1f s", sections["vary_A"])
+    logger.info("mo2019: vary_A done in %.1f s", sections["vary_A"])
+    bar.update(1)
     t = time.perf_counter()
     boundaries = figure_geometry([0.5, 1.0, 2.0, -1.0], out)
     sections["geometry_line"] = time.perf_counter() - t
-    logger.debug("mo2019: geometry_line done in %.1f s", sections["geometry_line"])
+    logger.info("mo2019: geometry_line done in %.1f s", sections["geometry_line"])
+    bar.update(1)
     t = time.perf_counter()
     chaos = bulk_chaos_data(np.linspace(-2.0, 2.0, n_A_chaos), A_chaos, N_chaos, n_chaos)
     figure_bulk_chaos(chaos, out)
     sections["bulk_chaos"] = time.perf_counter() - t
-    logger.debug("mo2019: bulk_chaos done in %.1f s", sections["bulk_chaos"])
+    logger.info("mo2019: bulk_chaos done in %.1f s", sections["bulk_chaos"])
+    bar.update(1)
     t = time.perf_counter()
     spectra = spectra_data(N_spec)
     figure_spectra(spectra, out)
     sections["spectra"] = time.perf_counter() - t
-    logger.debug("mo2019: spectra done in %.1f s", sections["spectra"])
+    logger.info("mo2019: spectra done in %.1f s", sections["spectra"])
+    bar.update(1)
     t = time.perf_counter()
     if quick:
         ts = dict(A_grid=np.linspace(-2.0, 2.0, 21), z0_grid=np.linspace(-3.0, 3.0, 9),
@@ -2239,7 +2248,8 @@ def _run(out, quick):
                   n_random=10)
     training = fig_training_success(out=out, **ts)
     sections["training_success"] = time.perf_counter() - t
-    logger.debug("mo2019: training_success done in %.1f s", sections["training_success"])
+    logger.info("mo2019: training_success done in %.1f s", sections["training_success"])
+    bar.update(1)
     t = time.perf_counter()
     if quick:
         # grid points at -0.875 + k/4: a cell edge lies on sigma_nm = 0
@@ -2254,7 +2264,8 @@ def _run(out, quick):
     phase = phase_map(**pm)
     figure_phase_map(phase, out)
     sections["phase_map"] = time.perf_counter() - t
-    logger.debug("mo2019: phase_map done in %.1f s", sections["phase_map"])
+    logger.info("mo2019: phase_map done in %.1f s", sections["phase_map"])
+    bar.update(1)
     t = time.perf_counter()
     if quick:
         ct = dict(A_values=[0.25, 0.75, 1.5, 2.0], N=300, n_real=2, n_starts=6,
@@ -2266,7 +2277,9 @@ def _run(out, quick):
                   T_force=200.0, T_transient=200.0, T_record=200.0, lyapunov_duration=200.0)
     chaotic_training = fig_chaotic_training(out=out, **ct)
     sections["chaotic_training"] = time.perf_counter() - t
-    logger.debug("mo2019: chaotic_training done in %.1f s", sections["chaotic_training"])
+    logger.info("mo2019: chaotic_training done in %.1f s", sections["chaotic_training"])
+    bar.update(1)
+    bar.close()
     result = {"parameters": {**EXAMPLE, "N": N, "realisations": n_real, "quick": quick},
               "vary_A_theory": theory_rows, "vary_A_networks": net_rows,
               "geometry_line": {"theory": boundaries,

@@ -77,6 +77,7 @@ import scipy.linalg
 
 import reservoir as rs
 from reservoir._checks import as_float_array, as_positive_float, check_memory
+from reservoir._progress import progress_bar
 from reservoir.analysis import (find_fixed_points, network_closed_loop_gain, network_open_loop,
                                 network_pole)
 from reservoir.meanfield import edge_of_chaos, multi_target, single_target
@@ -1498,7 +1499,8 @@ def run(out, quick: bool = False, *, threads: int = 1) -> dict:
     """Reproduce the Rivkind & Barak (2017) figures: PNG + PDF and ``rb2017.json``.
 
     Writes the eleven ``rb2017_*`` figures (``.png`` and ``.pdf``; see the module docstring)
-    and ``rb2017.json`` into ``out``; logs a summary line at level INFO.
+    and ``rb2017.json`` into ``out``; logs a summary line at level INFO, and shows a
+    ``tqdm`` progress bar over the figures on standard error when it is a terminal.
 
     Parameters
     ----------
@@ -1559,7 +1561,7 @@ def _run(out_dir, quick):
     edge_f = [0.5, 0.8, 1.3, 2.0, 3.0]
     out = {"quick": quick}
     timing = {}
-    for name, make in (
+    figures = (
             ("rb2017_output_ode", lambda: output_ode(N, n_real, out)),
             ("rb2017_output_ode_three_targets",
              lambda: output_ode_three_targets(N3, n_real, out)),
@@ -1577,12 +1579,19 @@ def _run(out_dir, quick):
             ("rb2017_finite_size", lambda: finite_size_figure(fs_N, fs_seeds, out)),
             ("rb2017_robustness", lambda: robustness_figure(rob_N, n_real + 1, 4, out)),
             ("rb2017_relu_vs_sigmoid", lambda: relu_sigmoid_figure(rs_N, rs_seeds,
-                                                                   rs_values, out))):
+                                                                   rs_values, out)))
+    logger.info("rb2017: %s run, %d figures, N=%d, %d realisations", "quick" if quick
+                else "full", len(figures), N, n_real)
+    bar = progress_bar(len(figures), "rb2017", unit="figure")    # on a terminal
+    for name, make in figures:
+        bar.set_postfix_str(name, refresh=False)
         t1 = time.perf_counter()
         fig = make()
         timing[name] = time.perf_counter() - t1
         save_figure(fig, out_dir, name)
-        logger.debug("rb2017: %s done in %.1f s", name, timing[name])
+        logger.info("rb2017: %s done in %.1f s", name, timing[name])
+        bar.update(1)
+    bar.close()
     out["seconds_per_figure"] = timing
     checkable(out)
     collect_claims(out)
@@ -1593,20 +1602,22 @@ def _run(out_dir, quick):
                    for r in pr])
     fs = out["finite_size"]["loglog_slope"]
     fc = out["frequency_claims"]
+    rvs = out["relu_vs_sigmoid"]["claims"]
     logger.info(
-        f"rb2017: N={N}: output decay rate theory {out['decay_rate_t2_6']['theory']:.3f}, "
-        f"networks {np.round(out['decay_rate_t2_6']['simulation'], 3).tolist()}; "
-        f"two-target poles mean |error| {err:.3f}; stability map agreement "
-        f"{out['stability_map']['agreement']:.2f}; finite-size slopes "
-        f"{[round(v['simulation'], 2) for v in fs.values()]}; random-input gain slope "
-        f"{out['robustness']['loglog_slope_v']['simulation']:.2f}; ReLU vs sigmoid claims "
-        f"agreeing {sum(c['agrees'] for c in out['relu_vs_sigmoid']['claims'].values())}/"
-        f"{len(out['relu_vs_sigmoid']['claims'])}; frequency-selectivity claims agreeing "
-        f"{sum(c['agrees'] for c in fc.values() if isinstance(c, dict))}/3; edge-of-chaos "
-        f"time constants agree: {out['time_constants']['claim']['agrees']}; all claims "
-        f"agreeing {out['claims_summary']['agreeing']}/{out['claims_summary']['claims']} "
-        f"(not: {', '.join(out['claims_summary']['not_agreeing']) or 'none'}); "
-        f"{out['seconds']:.0f} s; outputs in {out_dir}")
+        "rb2017: N=%d: output decay rate theory %.3f, networks %s; two-target poles mean "
+        "|error| %.3f; stability map agreement %.2f; finite-size slopes %s; random-input "
+        "gain slope %.2f; ReLU vs sigmoid claims agreeing %s/%s; frequency-selectivity "
+        "claims agreeing %s/3; edge-of-chaos time constants agree: %s; all claims agreeing "
+        "%s/%s (not: %s); %.0f s; outputs in %s",
+        N, out["decay_rate_t2_6"]["theory"],
+        np.round(out["decay_rate_t2_6"]["simulation"], 3).tolist(), err,
+        out["stability_map"]["agreement"], [round(v["simulation"], 2) for v in fs.values()],
+        out["robustness"]["loglog_slope_v"]["simulation"],
+        sum(c["agrees"] for c in rvs.values()), len(rvs),
+        sum(c["agrees"] for c in fc.values() if isinstance(c, dict)),
+        out["time_constants"]["claim"]["agrees"], out["claims_summary"]["agreeing"],
+        out["claims_summary"]["claims"],
+        ", ".join(out["claims_summary"]["not_agreeing"]) or "none", out["seconds"], out_dir)
     return out
 
 
@@ -1621,7 +1632,7 @@ def build_parser() -> argparse.ArgumentParser:
     """
     return parser_out_quick_threads(__doc__.splitlines()[0], DEFAULT_OUT,
                                     "small sizes, a few minutes on 2 cores",
-                                    ("Numba threads for the simulations (default 1: on 2 shared cores "
+                                    ("Numba and BLAS threads during the run (default 1: on 2 shared cores "
                          "the quick run took 33 s single-threaded, 139 s with 2 threads)"))
 
 

@@ -28,6 +28,7 @@ import numpy as np
 
 import reservoir as rs
 from reservoir._checks import as_choice, as_int
+from reservoir._progress import progress_bar
 from reservoir.reproduce import _figures
 
 __all__ = ["run", "main", "build_parser"]
@@ -103,11 +104,22 @@ def _names(value, name, choices):
 
 
 def _check(out, quick, tasks, inits, n_networks, dtype):
-    """Validated arguments of :func:`run` (raises TypeError/ValueError naming the argument)."""
-    return (_figures.check_out(out), _figures.check_quick(quick),
-            _names(tasks, "tasks", TASKS), _names(inits, "inits", INITS),
-            None if n_networks is None else as_int(n_networks, "n_networks", minimum=1),
-            as_choice(dtype, "dtype", DTYPES))
+    """Validated arguments of :func:`run` (raises TypeError/ValueError naming the argument;
+    a task is built on a few trials at the run's step and scored, so that a task the run
+    cannot represent or score is a command-line error, not a failed run)."""
+    checked = (_figures.check_out(out), _figures.check_quick(quick),
+               _names(tasks, "tasks", TASKS), _names(inits, "inits", INITS),
+               None if n_networks is None else as_int(n_networks, "n_networks", minimum=1),
+               as_choice(dtype, "dtype", DTYPES))
+    dt = 2.0 if checked[1] else 1.0
+    for name in checked[2]:
+        test = getattr(rs.tasks, name)(4, noise_std=0.1, dt=dt, rng=1)
+        try:                      # the comparison's accuracy measure must accept the task
+            rs.tasks.response_accuracy(test, test.targets)
+        except ValueError as exc:
+            raise ValueError(f"tasks: {name!r} cannot be scored by the comparison "
+                             f"({exc})") from None
+    return checked
 
 
 def run(out, quick: bool = False, *, tasks=DEFAULT_TASKS, inits=DEFAULT_INITS,
@@ -116,7 +128,8 @@ def run(out, quick: bool = False, *, tasks=DEFAULT_TASKS, inits=DEFAULT_INITS,
 
     For each task, :func:`reservoir.compare_training` trains an ensemble per method and
     initial connectivity; writes ``compare_<task>.png/.pdf`` and ``compare_training.json``
-    into ``out`` and logs each task's table at level INFO.
+    into ``out`` and logs each task's table at level INFO (with a ``tqdm`` progress bar
+    over the tasks on standard error when it is a terminal).
 
     Parameters
     ----------
@@ -166,15 +179,14 @@ def run(out, quick: bool = False, *, tasks=DEFAULT_TASKS, inits=DEFAULT_INITS,
     for name in tasks:
         gen = getattr(rs.tasks, name)
         test = gen(200, noise_std=0.1, dt=dt, rng=1)
-        try:                      # the comparison's accuracy measure must accept the task
-            rs.tasks.response_accuracy(test, test.targets)
-        except ValueError as exc:
-            raise ValueError(f"tasks: {name!r} cannot be scored by the comparison "
-                             f"({exc})") from None
         data[name] = (gen(n_train, noise_std=0.1, dt=dt, rng=0), test)
     os.makedirs(out, exist_ok=True)
     result = {}
+    logger.info("training comparison: %d task(s), %d network(s) per method and "
+                "initialisation, N=%d", len(data), n_net, N)
+    bar = progress_bar(len(data), "training comparison", unit="task")   # on a terminal
     for name, (task, test) in data.items():
+        bar.set_postfix_str(name, refresh=False)
         cmp = rs.compare_training(task, test, n_networks=n_net, N=N, bptt_kwargs=bkw,
                                   inits=inits, rng=0)
         figure(cmp, name, out)
@@ -191,6 +203,8 @@ def run(out, quick: bool = False, *, tasks=DEFAULT_TASKS, inits=DEFAULT_INITS,
                 "henrici": s.henrici.tolist(), "method": s.method, "init": s.init,
                 "solved_rate": s.solved_rate}
             for m, s in cmp.summaries.items()}}
+        bar.update(1)
+    bar.close()
     result["seconds"] = time.perf_counter() - t0
     _figures.write_json(result, out, "compare_training.json")
     logger.info("%.0f s; outputs in %s", result["seconds"], out)
@@ -207,18 +221,26 @@ def build_parser() -> argparse.ArgumentParser:
         (values are checked by :func:`main` as :func:`run` checks them).
     """
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=DEFAULT_OUT,
-                    help=f"output folder (default {DEFAULT_OUT})")
+    ap.add_argument("--out", default=DEFAULT_OUT, metavar="DIR",
+                    help=f"output folder for the figures (PNG and PDF) and the JSON file, "
+                         f"created with its parents if missing (default {DEFAULT_OUT})")
     ap.add_argument("--quick", action="store_true",
-                    help="2 ms steps, N = 40, 3 networks per method, 600 training trials")
-    ap.add_argument("--tasks", nargs="+", default=list(DEFAULT_TASKS),
-                    help=f"task generators of reservoir.tasks (default "
+                    help="the quick run: 2 ms steps, N = 40, 3 networks per method, 600 "
+                         "training trials, 25 epochs (default: the full run, 1 ms steps, "
+                         "N = 50, 20 networks, 4000 trials, 30 epochs)")
+    ap.add_argument("--tasks", nargs="+", default=list(DEFAULT_TASKS), metavar="TASK",
+                    help=f"one or more distinct task generators of reservoir.tasks, from "
+                         f"{', '.join(TASKS)}; each must be one the comparison can score "
+                         f"at the run's step (checked before training) (default "
                          f"{' '.join(DEFAULT_TASKS)})")
-    ap.add_argument("--inits", nargs="+", default=list(DEFAULT_INITS),
-                    help=f"initial connectivities from {' '.join(INITS)} (default both)")
-    ap.add_argument("--n-networks", type=int, help="networks per method and init")
+    ap.add_argument("--inits", nargs="+", default=list(DEFAULT_INITS), metavar="INIT",
+                    help=f"initial connectivities, one or both of {', '.join(INITS)}; "
+                         f"every method is run from each (default {' '.join(DEFAULT_INITS)})")
+    ap.add_argument("--n-networks", type=int, metavar="K",
+                    help="networks per method and initial connectivity, an integer >= 1 "
+                         "(default 3 with --quick, 20 otherwise)")
     ap.add_argument("--dtype", default="float32", choices=DTYPES,
-                    help="precision of the BPTT passes (float32, as in Keras)")
+                    help="precision of the BPTT passes (default float32, as in Keras)")
     return ap
 
 

@@ -24,6 +24,7 @@ weights and a readout of excitatory units only.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import numbers
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -38,12 +39,15 @@ from .._kernels import check_fork_safe
 from .._kernels import bptt_batched as batched
 from .._kernels.arrays import network_arrays
 from .._kernels.batch_split import ChunkPool, chunk_ranges
+from .._progress import check_progress, progress_bar
 from .._results import ResultMixin
 from . import _checkpoint
 from ..network import (Network, _as_dale_signs, _dale_signs, _project_dale,
                        project_dale)  # noqa: F401  (project_dale: re-exported by train)
 from ..nonlinearities import CODES
 from ..tasks import Task
+
+logger = logging.getLogger(__name__)
 
 PARAMS = ("J", "W_in", "b", "W_out")
 #: Every parameter ``train=`` may name in open loop: the default ones and the readout
@@ -792,7 +796,7 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
          rate_l2: float = 0.0, noise_std: float = 0.0,
          callback=None, backend: str = "blas", dtype=np.float64, threads: int | None = None,
          checkpoint=None, checkpoint_every: int = 1, resume: bool | None = None,
-         rng=None) -> BPTTResult:
+         rng=None, progress: bool | None = None) -> BPTTResult:
     """Train ``net`` on ``task`` by BPTT with Adam.
 
     Parameters
@@ -909,7 +913,7 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
         and the result holds the whole record. Resuming requires the call of the
         interrupted run: the same initial ``net`` and ``task`` (compared by SHA-256),
         the same options (every argument but ``epochs``, ``early_stop``, ``callback``,
-        the checkpoint arguments and ``threads``), the same seed ``rng`` (unless
+        the checkpoint arguments, ``threads`` and ``progress``), the same seed ``rng`` (unless
         ``None``) and the same split of the mini-batches over threads; ``callback`` is
         not called again for the epochs in the checkpoint, and a run whose last epoch's
         loss is below ``early_stop`` stops at once as it did. The file is untrusted
@@ -918,6 +922,11 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
         the problem and the differing argument.
     rng : None, int, SeedSequence or Generator
         Source of the shuffling of the trials and of the training noise.
+    progress : bool or None
+        A ``tqdm`` progress bar on standard error over the epochs (those in a resumed
+        checkpoint counted as done), the last epoch's mean loss in its postfix. ``None``
+        (default): only when standard error is a terminal; ``True``: always; ``False``:
+        never. Not an option of the checkpoint (a run may resume with another value).
 
     Returns
     -------
@@ -990,6 +999,7 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
     if early_stop is None and loss == "mse":
         early_stop = task.info.get("early_stop")
     _as_compute_dtype(dtype, backend)
+    progress = check_progress(progress)
     ckpt = _checkpoint.Session(checkpoint, checkpoint_every, resume)
     B_all, T_all = task.inputs.shape[0], task.inputs.shape[1]
     n_batches = -(-B_all // batch_size)
@@ -1055,6 +1065,9 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
                                 f"mean loss {history[-1]:.4g} < early_stop = "
                                 f"{early_stop:.4g}")
     n_masked_batches = 0
+    logger.info("bptt: N=%d, %d trials of %d steps, %d mini-batch(es) per epoch, epochs "
+                "%d to %d", net.N, B, T_all, n_per_epoch, start_epoch + 1, epochs)
+    bar = progress_bar(epochs, "bptt", progress, unit="epoch", initial=start_epoch)
     for epoch in range(start_epoch, epochs):
         order = gen.permutation(B)
         losses = []
@@ -1117,6 +1130,9 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
         batch_losses.extend(losses)
         epoch_loss = float(np.mean(losses))
         history.append(epoch_loss)
+        bar.set_postfix_str(f"loss {epoch_loss:.4g}", refresh=False)
+        bar.update(1)
+        logger.debug("bptt: epoch %d of %d, mean loss %.6g", epoch + 1, epochs, epoch_loss)
         if ckpt.due(len(history)):
             ckpt.save(params=params, state=state, train=train, history=history,
                       batch_losses=batch_losses, gen=gen, epochs=epochs)
@@ -1129,6 +1145,10 @@ def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
             messages.append(f"stopped early after epoch {epoch + 1} of {epochs}: mean loss "
                             f"{epoch_loss:.4g} < early_stop = {early_stop:.4g}")
             break
+    bar.close()
+    logger.info("bptt: %d epoch(s), %d mini-batch step(s), last mean loss %.6g, blow-up "
+                "at (epoch, batch) %s", len(history), len(batch_losses),
+                history[-1] if history else float("nan"), blow_up)
     if ckpt.active and blow_up is None and ckpt.saved_epochs != len(history):
         ckpt.save(params=params, state=state, train=train, history=history,
                   batch_losses=batch_losses, gen=gen, epochs=epochs)

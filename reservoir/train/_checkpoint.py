@@ -7,7 +7,7 @@ depends on: the network's trained arrays, Adam's moments and step count, the los
 and the training noise), and fingerprints of what must not change on resuming: the
 initial network and the task (SHA-256 of their arrays), the options (every argument of
 ``bptt`` but ``net``, ``task``, ``epochs``, ``early_stop``, ``callback``, the checkpoint
-arguments, ``threads`` and ``rng``), the split of the mini-batches over threads (the
+arguments, ``threads``, ``rng`` and ``progress``), the split of the mini-batches over threads (the
 summation order of the gradients), and the generator's initial state (the seed).
 
 File format: an ``.npz`` archive (no pickle) of float64 ``.npy`` members and a JSON
@@ -45,7 +45,8 @@ FORMAT_VERSION = 1
 #: Arguments of ``bptt`` that are not options fingerprinted in the checkpoint (checked
 #: otherwise, or free to change between the interrupted call and the resuming one).
 NOT_OPTIONS = ("net", "task", "epochs", "early_stop", "callback", "checkpoint",
-               "checkpoint_every", "resume", "threads", "rng")
+               "checkpoint_every", "resume", "threads", "rng",
+               "progress")
 
 
 # ----------------------------------------------------------------------- fingerprints
