@@ -9,9 +9,16 @@ docstring. The mixins here only format and select; they never compute.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import dataclasses
 
 import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    import xarray
+
+    from .network import Network
 
 #: At most this many messages are shown by ``summary()`` (the rest are counted).
 _MAX_MESSAGES = 3
@@ -101,6 +108,13 @@ class PointSetMixin(ResultMixin):
 
     def __len__(self) -> int:
         return int(np.shape(getattr(self, self._point_fields[0]))[0])
+
+    def to_xarray(self, net: "Network | None" = None) -> "xarray.Dataset":
+        """The collection as an ``xarray.Dataset``, per-point fields along ``point`` (the
+        parameters of ``net``, a ``Network``, in ``attrs`` when given); needs ``pip install
+        reservoir[xarray]``. See :mod:`reservoir._xarray`."""
+        from ._xarray import points_to_xarray
+        return points_to_xarray(self, net)
 
     def __getitem__(self, key):
         n = len(self)
