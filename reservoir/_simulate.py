@@ -57,6 +57,8 @@ it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -69,10 +71,17 @@ from ._kernels.arrays import network_arrays
 from ._kernels.batch_split import chunk_ranges, shared_pool
 from ._results import ResultMixin
 from .errors import SimulationDivergedError
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    import xarray
 from .network import Network
 from .nonlinearities import CODES
 
 _CHUNK_BYTES = 64 * 2**20
+#: Single-trial runs of at least this many steps get a 64-byte aligned copy of a dense
+#: ``J`` (the batch kernel makes its own copy of ``J.T``; see
+#: :func:`~reservoir._kernels.arrays.network_arrays`; the copy costs about two steps).
+_ALIGN_MIN_STEPS = 64
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -113,6 +122,13 @@ class Trajectory(ResultMixin):
     def t(self) -> np.ndarray:
         """Times of the rows, ``arange(T) * dt``, shape (T,), in the time unit of ``dt``."""
         return np.arange(self.n_steps) * self.dt
+
+    def to_xarray(self, net: Network | None = None) -> "xarray.Dataset":
+        """The trajectory as an ``xarray.Dataset`` (dims ``trial``, ``time``, ``unit``,
+        ``readout``; the network's parameters in ``attrs`` when ``net`` is given); needs
+        ``pip install reservoir[xarray]``. See :mod:`reservoir._xarray`."""
+        from ._xarray import trajectory_to_xarray
+        return trajectory_to_xarray(self, net)
 
 
 def check_mode(mode) -> int:
@@ -202,7 +218,8 @@ def advance(net: Network, X, U, Y, mode_code: int, noise_scale: float, noise, ou
     B = X.shape[0]
     code = CODES[net.phi]
     alpha = net.alpha
-    arrays = network_arrays(net, fold_intercept=mode_code == MODE_CODES["closed"])
+    arrays = network_arrays(net, fold_intercept=mode_code == MODE_CODES["closed"],
+                            align=B == 1 and U.shape[1] >= _ALIGN_MIN_STEPS)
     _run_kernels(net, arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, out_x,
                  out_r, out_z, t_offset)
     if out_z.shape[1] and net.has_intercept:

@@ -44,6 +44,31 @@ def _phi_rows_overload(code, x, r, half, zero):
     return impl
 
 
+def phi_vector(code, x, r, half, zero):
+    """r = phi(x) for (N,) arrays (Numba only): the one-trial form of :func:`phi_rows`,
+    the same formulas (``tanh`` from :mod:`.fast_tanh`, vectorised)."""
+    raise NotImplementedError("phi_vector is only callable from Numba code")
+
+
+@overload(phi_vector, jit_options={"error_model": "numpy"})
+def _phi_vector_overload(code, x, r, half, zero):
+    tanh = tanh32 if x.dtype == nb.types.float32 else tanh64
+
+    def impl(code, x, r, half, zero):
+        N = x.shape[0]
+        if code == 0:
+            for j in range(N):
+                r[j] = tanh(x[j])
+        elif code == 1:
+            for j in range(N):
+                v = x[j]
+                r[j] = v if v > zero else zero
+        else:
+            for j in range(N):
+                r[j] = half + half * tanh(half * x[j])
+    return impl
+
+
 @nb.njit(cache=True, inline="always", error_model="numpy", fastmath=_FLAGS)
 def readout_rows(W_out, R, Z, zero):
     """``Z[i] = W_out R[i]`` for every trial ``i``: R (B, N), W_out (K, N), Z (B, K)."""

@@ -1,7 +1,9 @@
 """Forward-Euler simulation kernels: dense/sparse ``J``, one trial or a batch.
 
-Single-trial kernels parallelise the matrix-vector product over rows with ``prange``
-(and compute ``phi`` of the new state in the same pass). The batched dense runner
+A single trial runs on one thread for small products (:func:`run_single_serial`: the
+product, the Euler update and ``phi`` as separate vectorised passes, ``tanh`` from
+:mod:`.fast_tanh`) and with the rows of the product on Numba's threads for large ones
+(:func:`run_single_rows`); :func:`run_single` chooses (issue 16). The batched dense runner
 advances all trials with one matrix-matrix product per step (:mod:`.euler_batch`; the NumPy
 loop :func:`run_dense_batch_numpy` is its reference). Batched sparse kernels keep
 the states as (N, B) so the CSR traversal reads contiguous rows of rates.
@@ -14,14 +16,25 @@ import numpy as np
 
 from ..nonlinearities import phi_scalar
 from .arrays import is_dense
+from .batch_rows import phi_vector
 
 _REASSOC = {"reassoc"}
+_FLAGS = {"reassoc", "contract"}   # vectorised sums; NaN and inf keep their meaning
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def csr_row_dot(data, indices, start, end, r):
     """sum_{p in [start, end)} data[p] * r[indices[p]], with four independent
-    accumulators so consecutive gathers do not wait on one addition chain."""
+    accumulators so consecutive gathers do not wait on one addition chain.
+
+    Compiled on its own, without ``fastmath`` and not inlined by Numba, so that a caller's
+    ``reassoc`` flag does not reach this loop: reassociated, LLVM turns it into AVX-512
+    gather instructions, which measured 1.4-1.5x slower than this scalar loop on AMD EPYC
+    (issue 16). Give it unsigned (uint32) indices where it matters
+    (:func:`.arrays.network_arrays` does by default): Numba tests a signed index for a
+    negative value at every nonzero (2.1x slower at N = 2000, 10 %; casting a signed index
+    to unsigned inside the loop did not help).
+    """
     a0 = 0.0
     a1 = 0.0
     a2 = 0.0
@@ -79,7 +92,7 @@ def _feedback(mode, z, Y, t, f):
             f[k] = 0.0
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, error_model="numpy", fastmath=_FLAGS)
 def _readout(W_out, r, z):
     K, N = W_out.shape
     for k in range(K):
@@ -104,7 +117,12 @@ def _drive(arrays, U, t, f, drive):
         drive[i] = acc
 
 
-@nb.njit(cache=True, parallel=True, fastmath=_REASSOC)
+#: Smallest ``J r`` product (multiply-adds: ``N^2`` dense, ``nnz`` sparse) that
+#: :func:`run_single` splits over threads (rows in parallel); smaller ones run serially,
+#: where starting the threads every step costs more than the product.
+PARALLEL_MIN_WORK = 2**19
+
+
 def run_single(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, out_r, out_z):
     """Advance one trial ``T = U.shape[0]`` steps from ``x`` (updated in place).
 
@@ -113,21 +131,116 @@ def run_single(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, ou
     out_x, out_r (T, N) or (0, N); out_z (T, K) or (0, K). Row ``t`` of the outputs holds
     the state *before* step ``t`` (``x[t]``); the scratch vectors have ``x``'s dtype.
 
-    The row sweep (recurrent input, Euler update and the new rates) is a ``prange`` loop
-    written inline: parallel regions are never called from another compiled function
-    (that pattern crashed with Numba's on-disk cache).
+    Runs :func:`run_single_serial`, or :func:`run_single_rows` (rows of ``J r`` on
+    Numba's threads) when more than one thread is available and the product has at least
+    :data:`PARALLEL_MIN_WORK` multiply-adds. Both compute every quantity with the same
+    formulas; they may differ in the rounding of the summation order of ``J r``.
+
+    Returns ``-1``, or the step ``t`` whose update gave a non-finite state (``x`` then
+    holds ``x[t]``).
+    """
+    work = x.shape[0] ** 2 if arrays.indptr.shape[0] == 0 else arrays.data.shape[0]
+    if work >= PARALLEL_MIN_WORK and nb.get_num_threads() > 1:
+        return run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale,
+                               out_x, out_r, out_z)
+    return run_single_serial(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x,
+                             out_r, out_z)
+
+
+@nb.njit(cache=True, inline="always", error_model="numpy", fastmath=_FLAGS)
+def _dense_matvec(J, r, h):
+    """h = J r (serial; each row's sum vectorised)."""
+    N = r.shape[0]
+    for i in range(J.shape[0]):
+        acc = 0.0
+        for j in range(N):
+            acc += J[i, j] * r[j]
+        h[i] = acc
+
+
+@nb.njit(cache=True, error_model="numpy", fastmath=_FLAGS)
+def run_single_serial(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, out_r,
+                      out_z):
+    """:func:`run_single` on one thread: per step the product ``h = J r`` (rows of a dense
+    ``J`` with vectorised sums, or :func:`csr_row_dot` per CSR row), one vectorised pass
+    for the Euler update and one for ``r = phi(x)`` (:func:`.batch_rows.phi_vector`).
+    Same arguments and return value."""
+    dense = is_dense(arrays)
+    J, data, indices, indptr = arrays.J, arrays.data, arrays.indices, arrays.indptr
+    N = x.shape[0]
+    K = arrays.W_out.shape[0]
+    T = U.shape[0]
+    r = np.empty(N, x.dtype)
+    phi_vector(code, x, r, 0.5, 0.0)
+    x_new = np.empty(N, x.dtype)
+    h = np.empty(N, x.dtype)
+    drive = np.empty(N, x.dtype)
+    z = np.empty(K, x.dtype)
+    f = np.empty(K, x.dtype)
+    rec_x = out_x.shape[0] > 0
+    rec_r = out_r.shape[0] > 0
+    rec_z = out_z.shape[0] > 0
+    use_noise = noise.shape[0] > 0
+    keep = 1.0 - alpha
+    for t in range(T):
+        _readout(arrays.W_out, r, z)
+        if rec_x:
+            out_x[t, :] = x
+        if rec_r:
+            out_r[t, :] = r
+        if rec_z:
+            out_z[t, :] = z
+        _feedback(mode, z, Y, t, f)
+        _drive(arrays, U, t, f, drive)
+        if dense:
+            _dense_matvec(J, r, h)
+        else:
+            for i in range(N):
+                h[i] = csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
+        total = 0.0
+        if use_noise:
+            for i in range(N):
+                xi = keep * x[i] + alpha * (h[i] + drive[i]) + noise_scale * noise[t, i]
+                x_new[i] = xi
+                total += xi
+        else:
+            for i in range(N):
+                xi = keep * x[i] + alpha * (h[i] + drive[i])
+                x_new[i] = xi
+                total += xi
+        if not math.isfinite(total):
+            return t
+        x[:] = x_new
+        phi_vector(code, x, r, 0.5, 0.0)
+    return -1
+
+
+@nb.njit(cache=True, parallel=True, fastmath=_FLAGS)
+def run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, out_r,
+                    out_z):
+    """:func:`run_single` with the row sweep (recurrent input and Euler update) in a
+    ``prange`` loop over Numba's threads, then ``r = phi(x)`` in one vectorised pass. Same
+    arguments and return value.
+
+    The row sweep is written inline: parallel regions are never called from another
+    compiled function (that pattern crashed with Numba's on-disk cache).
     """
     dense = is_dense(arrays)
     J, data, indices, indptr = arrays.J, arrays.data, arrays.indices, arrays.indptr
     N = x.shape[0]
     K = arrays.W_out.shape[0]
     T = U.shape[0]
-    r, x_new, r_new, z, drive = loop_buffers(code, x, K)
+    r = np.empty(N, x.dtype)
+    phi_vector(code, x, r, 0.5, 0.0)
+    x_new = np.empty(N, x.dtype)
+    drive = np.empty(N, x.dtype)
+    z = np.empty(K, x.dtype)
     f = np.empty(K, x.dtype)
     rec_x = out_x.shape[0] > 0
     rec_r = out_r.shape[0] > 0
     rec_z = out_z.shape[0] > 0
     use_noise = noise.shape[0] > 0
+    keep = 1.0 - alpha
     for t in range(T):
         _readout(arrays.W_out, r, z)
         if rec_x:
@@ -141,16 +254,16 @@ def run_single(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, ou
         total = 0.0
         for i in nb.prange(N):
             acc = recurrent_input(dense, J, data, indices, indptr, i, r)
-            xi = (1.0 - alpha) * x[i] + alpha * (acc + drive[i])
             if use_noise:
-                xi += noise_scale * noise[t, i]
+                xi = keep * x[i] + alpha * (acc + drive[i]) + noise_scale * noise[t, i]
+            else:
+                xi = keep * x[i] + alpha * (acc + drive[i])
             x_new[i] = xi
-            r_new[i] = phi_scalar(code, xi)
             total += xi
         if not math.isfinite(total):
             return t
         x[:] = x_new
-        r[:] = r_new
+        phi_vector(code, x, r, 0.5, 0.0)
     return -1
 
 

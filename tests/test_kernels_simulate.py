@@ -1,0 +1,159 @@
+"""The single-trial simulation kernels of issue 16 against plain-NumPy references.
+
+:func:`reservoir._kernels.euler.run_single` runs one of two kernels: the serial one (small
+products) and the row-parallel one (large products, several threads). Each is checked
+here, for dense and CSR ``J`` and every index dtype, against a NumPy loop written from the
+update rule; the pieces they are built from (the strict CSR row sum, the vectorised
+``phi`` pass, the aligned copy of ``J``, the default unsigned indices) against NumPy too.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from hypothesis import given, settings, strategies as st
+
+import reservoir as rs
+from reservoir._kernels import euler
+from reservoir._kernels.arrays import aligned_copy, network_arrays
+from reservoir.nonlinearities import CODES
+
+PHI = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0),
+       "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x))}
+
+
+def _reference(J, W_in, W_fb, W_out, b, alpha, phi, mode, x0, U, Y, noise, noise_scale):
+    """x (T, N), r (T, N), z (T, K), x_final: the update rule, one step at a time."""
+    f = PHI[phi]
+    x = x0.copy()
+    xs, rs_, zs = [], [], []
+    for t in range(U.shape[0]):
+        r = f(x)
+        z = W_out @ r
+        xs.append(x.copy())
+        rs_.append(r)
+        zs.append(z)
+        fb = z if mode == 2 else (Y[t] if mode == 1 else np.zeros_like(z))
+        x = (1 - alpha) * x + alpha * (J @ r + W_in @ U[t] + W_fb @ fb + b)
+        if noise.shape[0]:
+            x = x + noise_scale * noise[t]
+    return np.array(xs), np.array(rs_), np.array(zs), x
+
+
+def _case(N, M, K, density, seed, phi):
+    rng = np.random.default_rng(seed)
+    J = rng.standard_normal((N, N)) * 1.3 / np.sqrt(N * density)
+    if density < 1:
+        J[rng.random((N, N)) >= density] = 0.0
+        J = sp.csr_matrix(J)
+    net = rs.Network(J=J, W_in=rng.standard_normal((N, M)), W_fb=rng.standard_normal((N, K)),
+                     W_out=rng.standard_normal((K, N)) / np.sqrt(N),
+                     b=0.1 * rng.standard_normal(N), phi=phi, dt=0.3, tau=1.0)
+    return net, rng
+
+
+@settings(max_examples=40, deadline=None)
+@given(N=st.integers(1, 37), M=st.integers(0, 2), K=st.integers(1, 2),
+       T=st.integers(1, 12), density=st.sampled_from([1.0, 0.3]),
+       phi=st.sampled_from(["tanh", "relu", "sigmoid"]), mode=st.sampled_from([0, 1, 2]),
+       noisy=st.booleans(), kernel=st.sampled_from(["serial", "rows"]),
+       index_dtype=st.sampled_from([None, np.int32, np.int64, np.uint32]),
+       seed=st.integers(0, 10_000))
+def test_single_trial_kernels_equal_numpy_update_rule(N, M, K, T, density, phi, mode, noisy,
+                                                      kernel, index_dtype, seed):
+    """Both single-trial kernels, dense and CSR, every mode, nonlinearity and index dtype:
+    recorded x, r, z and the final state agree with the NumPy loop to 1e-12 relative (the
+    kernels' tanh is a continued fraction and their sums are reordered)."""
+    net, rng = _case(N, M, K, density, seed, phi)
+    arrays = network_arrays(net, index_dtype=index_dtype, align=bool(seed % 2))
+    U = rng.standard_normal((T, M))
+    Y = rng.standard_normal((T, K)) if mode == 1 else np.empty((0, K))
+    noise = rng.standard_normal((T, N)) if noisy else np.empty((0, N))
+    x0 = rng.standard_normal(N)
+    J = net.J.toarray() if net.is_sparse else net.J
+    ref = _reference(J, net.W_in, net.W_fb, net.W_out, net.b, net.alpha, phi, mode, x0, U,
+                     Y, noise, 0.2)
+    out = [np.full((T, N), np.nan), np.full((T, N), np.nan), np.full((T, K), np.nan)]
+    x = x0.copy()
+    run = euler.run_single_serial if kernel == "serial" else euler.run_single_rows
+    status = run(arrays, net.alpha, CODES[phi], mode, x, U, Y, noise, 0.2, *out)
+    assert status == -1
+    for got, want in zip(out + [x], ref):
+        scale = max(1.0, float(np.max(np.abs(want))))
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12 * scale)
+
+
+@pytest.mark.parametrize("density", [1.0, 0.2])
+def test_run_single_dispatch_and_both_kernels_agree(monkeypatch, density):
+    """run_single takes the row-parallel kernel for products of at least PARALLEL_MIN_WORK
+    multiply-adds when Numba has several threads, the serial one otherwise; the two give
+    the same trajectory to rounding (1e-12 relative)."""
+    net, rng = _case(60, 1, 1, density, 7, "tanh")
+    arrays = network_arrays(net)
+    U = rng.standard_normal((50, 1))
+    calls = []
+    for name in ("run_single_serial", "run_single_rows"):
+        fn = getattr(euler, name)
+        monkeypatch.setattr(euler, name, lambda *a, _fn=fn, _n=name: (calls.append(_n),
+                                                                     _fn(*a))[1])
+    results = {}
+    for threshold, threads in ((10**9, 2), (0, 2), (0, 1)):
+        monkeypatch.setattr(euler, "PARALLEL_MIN_WORK", threshold)
+        monkeypatch.setattr(euler.nb, "get_num_threads", lambda _t=threads: _t)
+        x = np.zeros(60)
+        out_x = np.empty((50, 60))
+        status = euler.run_single(arrays, net.alpha, 0, 2, x, U, np.empty((0, 1)),
+                                  np.empty((0, 60)), 0.0, out_x, np.empty((0, 60)),
+                                  np.empty((0, 1)))
+        assert status == -1
+        results[calls[-1]] = out_x
+    assert calls == ["run_single_serial", "run_single_rows", "run_single_serial"]
+    np.testing.assert_allclose(results["run_single_rows"], results["run_single_serial"],
+                               rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("kernel", ["run_single_serial", "run_single_rows"])
+def test_single_trial_kernels_report_the_diverging_step(kernel):
+    """A state that overflows at step 3 (x doubles by 1e300 per step from 1) is reported
+    as step 2's update (the third), and the state before it is kept."""
+    N = 3
+    net = rs.Network(J=np.eye(N) * 1e120, W_in=np.zeros((N, 0)), W_fb=np.zeros((N, 1)),
+                     W_out=np.zeros((1, N)), b=np.zeros(N), phi="relu", dt=1.0, tau=1.0)
+    x = np.ones(N)
+    status = getattr(euler, kernel)(network_arrays(net), 1.0, CODES["relu"], 0, x,
+                                    np.zeros((5, 0)), np.empty((0, 1)), np.empty((0, N)),
+                                    0.0, np.empty((0, N)), np.empty((0, N)), np.empty((0, 1)))
+    assert status == 2
+    np.testing.assert_allclose(x, 1e120 * 1e120, rtol=1e-15)
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(0, 40), seed=st.integers(0, 1000),
+       itype=st.sampled_from([np.int32, np.int64, np.uint32]))
+def test_csr_row_dot_equals_numpy_dot(n, seed, itype):
+    """The strict CSR row sum equals NumPy's dot of the gathered values to rounding."""
+    rng = np.random.default_rng(seed)
+    r = rng.standard_normal(50)
+    idx = np.sort(rng.choice(50, size=n, replace=False)).astype(itype)
+    data = rng.standard_normal(n)
+    lo = int(rng.integers(0, n + 1))
+    got = euler.csr_row_dot(data, idx, lo, n, r)
+    want = float(data[lo:] @ r[idx[lo:].astype(np.int64)]) if n > lo else 0.0
+    assert got == pytest.approx(want, rel=1e-13, abs=1e-13 * np.abs(data).sum())
+
+
+def test_aligned_copy_and_default_unsigned_indices():
+    """network_arrays(align=True) gives a 64-byte aligned J with the same values (read-
+    only); a sparse J gets uint32 indices by default, with the same values as scipy's."""
+    net, _ = _case(33, 1, 1, 1.0, 3, "tanh")
+    a = network_arrays(net, align=True)
+    assert a.J.ctypes.data % 64 == 0 and not a.J.flags.writeable
+    np.testing.assert_array_equal(a.J, net.J)
+    c = aligned_copy(np.arange(7.0)[1:])
+    assert c.ctypes.data % 64 == 0
+    np.testing.assert_array_equal(c, np.arange(1.0, 7.0))
+    sparse, _ = _case(40, 1, 1, 0.3, 4, "tanh")
+    s = network_arrays(sparse)
+    assert s.indices.dtype == s.indptr.dtype == np.uint32
+    np.testing.assert_array_equal(s.indices, sparse.J.indices)
+    np.testing.assert_array_equal(s.indptr, sparse.J.indptr)
+    assert network_arrays(sparse, index_dtype=np.int32).indices.dtype == np.int32
