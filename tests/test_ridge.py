@@ -148,3 +148,54 @@ def test_vanishing_penalty_on_rank_deficient_data_gives_the_minimum_norm_readout
     W_min = (np.linalg.pinv(r) @ np.array([0.5, 1.5]))[None, :]
     np.testing.assert_allclose(W, W_min, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(r @ W[0], [0.5, 1.5], atol=1e-9)
+
+
+@pytest.mark.parametrize("B, masked, noise_std, intercept", [(1, False, 0.0, False),
+                                                             (3, True, 0.0, True),
+                                                             (2, True, 0.1, False)])
+def test_fit_ridge_peak_memory_within_one_and_a_half_chunks(B, masked, noise_std, intercept):
+    """Issue 16: the NumPy memory that fit_ridge allocates (tracemalloc peak above what
+    is held before the call: the network and the data) stays under 1.5 max_chunk_bytes
+    plus the (N + K + 1)^2 factor and its solve (4 such matrices), whatever the length
+    of the run: the weights, kept rows and weighted copy are made chunk by chunk (the
+    mask and washout used to be expanded to a (B, T) array, and the kept rates copied,
+    4-5x the chunk at T = 80,000). The readout equals weighted least squares on the
+    states of a NumPy reference run (1e-8)."""
+    import tracemalloc
+    N, K, chunk = 20, 2, 1 << 17
+    net = rs.random_network(N, 1.2, 1, K, dt=0.1, rng=0)
+    rng = np.random.default_rng(1)
+    peaks = []
+    for T in (4000, 16000):
+        U = rng.standard_normal((B, T, 1))
+        Y = np.tanh(rng.standard_normal((B, T, K)))
+        mask = rng.random((B, T)) * (rng.random((B, T)) > 0.3) if masked else None
+        kw = dict(reg=1e-3, washout=7, mask=mask, noise_std=noise_std, rng=3,
+                  intercept=intercept, max_chunk_bytes=chunk)
+        rs.fit_ridge(net, U[:, :100], Y[:, :100], **{**kw, "mask": None})   # compile
+        tracemalloc.start()
+        try:
+            base = tracemalloc.get_traced_memory()[0]
+            fit = rs.fit_ridge(net, U, Y, **kw)
+            peaks.append(tracemalloc.get_traced_memory()[1] - base)
+        finally:
+            tracemalloc.stop()
+        assert peaks[-1] <= 1.5 * chunk + 4 * 8 * (N + K + 1) ** 2, (T, peaks[-1] / chunk)
+    # the peak does not grow with the run (4x the steps)
+    assert peaks[1] <= 1.1 * peaks[0]
+    if noise_std == 0:      # independent check of the chunked fit on the last run
+        w = np.ones((B, T)) if mask is None else mask.copy()
+        w[:, :7] = 0.0
+        R = np.stack([simulate_reference(net, U[b], np.zeros(N), "teacher", Y=Y[b])[1]
+                      for b in range(B)]).reshape(-1, N)
+        sw = np.sqrt(w.reshape(-1))[:, None]
+        A = np.hstack([R, np.ones((len(R), 1))]) if intercept else R
+        pen = np.sqrt(1e-3) * np.eye(A.shape[1])
+        if intercept:
+            pen[-1, -1] = 0.0
+        sol = np.linalg.lstsq(np.vstack([sw * A, pen]),
+                              np.vstack([sw * Y.reshape(-1, K), np.zeros((A.shape[1], K))]),
+                              rcond=None)[0]
+        np.testing.assert_allclose(fit.W_out, sol[:N].T, rtol=1e-8, atol=1e-8)
+        if intercept:
+            np.testing.assert_allclose(fit.b_out, sol[N], rtol=1e-8, atol=1e-8)

@@ -4,6 +4,7 @@ and forgetting factor (Haykin, *Adaptive Filter Theory*)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
@@ -13,6 +14,7 @@ from .._checks import (as_float_array, as_int, as_positive_float, as_real, as_rn
 from .._kernels import check_fork_safe, rls
 from .._kernels.arrays import network_arrays
 from .._deprecation import renamed_kwargs
+from .._progress import check_progress, is_shown, progress_bar
 from .._results import ResultMixin
 from ..errors import SimulationDivergedError
 from ..network import Network
@@ -76,6 +78,22 @@ class ForceResult(ResultMixin):
     n_trials: int
 
 
+logger = logging.getLogger(__name__)
+
+#: Shortest run of steps per kernel call while a progress bar is shown (the bar advances
+#: between calls; the state, ``P``, the readout and the pending downdate carry over, so the
+#: results are the same bits as one call's).
+_PROGRESS_CHUNK = 1000
+
+
+def _time_chunks(T: int, chunk: int | None):
+    """``(start, stop)`` of the kernel calls over ``T`` steps: one call without a bar
+    (``chunk`` None) or for ``T = 0``, else calls of ``chunk`` steps."""
+    if chunk is None or T == 0:
+        return [(0, T)]
+    return [(a, min(a + chunk, T)) for a in range(0, T, chunk)]
+
+
 #: Smallest accepted penalty: ``P0 = I / reg`` is updated by terms of order ``1 / reg^2``,
 #: which overflow below about 1e-154.
 _MIN_REG = 1e-150
@@ -85,7 +103,8 @@ _MIN_REG = 1e-150
 def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_every: int = 2,
           x0=None, P0=None, step_offset: int = 0, rng=None, return_P: bool = False,
           mode: str = "closed", intercept: bool = False, forgetting: float = 1.0,
-          feedback_noise_std: float = 0.0, reset_state: bool = False) -> ForceResult:
+          feedback_noise_std: float = 0.0, reset_state: bool = False,
+          progress: bool | None = None) -> ForceResult:
     """Train the readout online with FORCE (recursive least squares, closed loop by default).
 
     Sussillo & Abbott (2009). Each step ``t``: ``r = phi(x[t])``, a-priori readout
@@ -106,7 +125,8 @@ def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_e
     (weight ``lambda^(n-1-j)`` on the ``j``-th update's sample, penalty ``lambda^n reg``
     towards the initial readout), so that old samples are forgotten with a memory of about
     ``1 / (1 - lambda)`` updates. ``P`` is kept exactly symmetric and updated in place
-    (one sweep per update, no N x N temporaries).
+    (one sweep over its upper triangle per update, the lower one mirrored at the end; no
+    N x N temporaries).
 
     With ``intercept=True`` the regressor is ``[r; 1]``: ``b_out`` is trained as the
     weight of a constant rate 1, and ``P`` is (N + 1) x (N + 1), starting at
@@ -174,6 +194,12 @@ def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_e
         With a list of trials: start every trial from ``x0`` (True) instead of from the
         state where the previous trial ended (False, the default). ``P``, the readout
         and the step count carry on in both cases.
+    progress : bool or None
+        A ``tqdm`` progress bar on standard error over the time steps (of all trials).
+        ``None`` (default): only when standard error is a terminal; ``True``: always;
+        ``False``: never. While it is shown the steps run in pieces of at least 1,000
+        (state, ``P``, readout and update schedule carried over): the results are the
+        same bits as without it.
 
     Returns
     -------
@@ -214,6 +240,7 @@ def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_e
     intercept = _check_bool(intercept, "intercept")
     reset_state = _check_bool(reset_state, "reset_state")
     lam = _check_forgetting(forgetting)
+    progress = check_progress(progress)
     feedback_noise_std = as_positive_float(feedback_noise_std, "feedback_noise_std",
                                            allow_zero=True)
     if feedback_noise_std > 0 and mode != "teacher":
@@ -291,6 +318,10 @@ def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_e
     code = CODES[net.phi]
     n_done = 0
     offset = step_offset
+    logger.info("force: N=%d, %d trial(s), %d steps, %d RLS updates (update_every=%d), "
+                "mode %r", N, n_trials, T_total, n_upd, update_every, mode)
+    bar = progress_bar(T_total, "force", progress, unit="step")
+    chunk = max(_PROGRESS_CHUNK, -(-T_total // 200)) if is_shown(bar) else None
     for i, (U_i, Y_i) in enumerate(trials):
         if reset_state and i > 0:
             x[:] = x_start if starts is None else starts[i]
@@ -298,9 +329,16 @@ def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_e
         if feedback_noise_std > 0:
             Y_fb = Y_i + feedback_noise_std * gen.standard_normal(Y_i.shape)
         check_fork_safe()
-        status, n_done = rls.force_run(arrays, net.alpha, code, mode_code, x, U_i, Y_i, Y_fb,
-                                       P, b_out, use_b, lam, update_every, s_pend, pending,
-                                       e_minus, e_plus, dw, steps, offset, n_done)
+        for a, b in _time_chunks(U_i.shape[0], chunk):   # state carried across the calls
+            status, n_done = rls.force_run(arrays, net.alpha, code, mode_code, x, U_i[a:b],
+                                           Y_i[a:b], Y_fb[a:b], P, b_out, use_b, lam,
+                                           update_every, s_pend, pending, e_minus, e_plus,
+                                           dw, steps, offset + a, n_done)
+            bar.update(b - a)
+            if status != -1:
+                break
+        if status != -1:
+            bar.close()
         if status <= -2:
             raise FloatingPointError(
                 f"FORCE: lambda + r^T P r is not a positive finite number at step "
@@ -311,12 +349,14 @@ def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_e
         if status >= 0:
             raise SimulationDivergedError(status, i, what="FORCE training")
         offset += U_i.shape[0]
+    bar.close()
     rls.flush_downdate(P, s_pend, pending[0], 1.0 / lam)
     if lam < 1 and not (np.all(np.isfinite(P)) and np.all(np.isfinite(W_out))
                         and np.all(np.isfinite(b_out))):
         raise FloatingPointError(
             "FORCE: P or the readout overflowed with forgetting < 1 (P grows by 1/lambda "
             "along directions the rates do not excite): increase forgetting or reg")
+    logger.info("force: %d steps, %d RLS updates done", T_total, n_done)
     messages = () if n_done > 0 else (
         f"no RLS update in steps {step_offset}..{step_offset + T_total - 1} (updates at "
         f"positive multiples of update_every={update_every}): the readout is unchanged",)

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 from dataclasses import dataclass
 
+import numba as nb
 import numpy as np
 import scipy.linalg
 from scipy.linalg import lapack
@@ -525,13 +526,19 @@ def trial_starts(x0, n: int, N: int, default=None) -> np.ndarray:
 
 
 def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_std,
-                      max_chunk_bytes, intercept, ranges):
+                      max_chunk_bytes, intercept, ranges, washout=0):
     """Run a batch (B, T) teacher-forced from ``X`` (updated in place) and fold the
     weighted rows ``[sqrt(w) (1) | sqrt(w) r | sqrt(w) y]`` of the steps of positive
-    weight ``W`` (B, T) into ``factor``, chunk by chunk. ``Y`` is the clean target
-    (regressed on); the fed-back one is ``Y`` plus the feedback noise, all of it drawn
-    first as one (B, T, K) array, then the state noise chunk by chunk (B, Tc, N).
-    ``ranges`` ([y_lo, y_hi, u_lo, u_hi]) is updated with the extremes of the samples used.
+    weight into ``factor``, chunk by chunk. The weight of step ``t`` of trial ``b`` is
+    ``W[b, t]`` (``W`` (B, T) or (T,); None: 1), and 0 for ``t < washout``: it is formed
+    chunk by chunk (no (B, T) array). ``Y`` is the clean target (regressed on); the
+    fed-back one is ``Y`` plus the feedback noise, all of it drawn first as one (B, T, K)
+    array, then the state noise chunk by chunk (B, Tc, N). ``ranges`` ([y_lo, y_hi, u_lo,
+    u_hi]) is updated with the extremes of the samples used.
+
+    Memory: one chunk holds the rates (and the state noise) of ``Tc`` steps and the
+    weighted copy folded into the factor, at most ``max_chunk_bytes`` together; the other
+    buffers are of ``B Tc`` (weights) and ``B Tc (M + K)`` (kept inputs and targets) values.
     """
     B, T = U.shape[0], U.shape[1]
     N, K, M = net.N, net.n_outputs, U.shape[-1]
@@ -559,7 +566,11 @@ def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_st
         advance(net, X, U[:, s:e], Y_fb[:, s:e], MODE_CODES["teacher"], noise_scale, noise,
                 empty_x, out_r, out_z, t_offset=s)
         del noise
-        w = W[:, s:e].reshape(-1)
+        wc = np.ones((B, e - s))
+        if W is not None:
+            wc[:] = W[..., s:e]
+        wc[:, :max(0, washout - s)] = 0.0
+        w = wc.reshape(-1)
         keep = w > 0
         n_keep = int(np.count_nonzero(keep))
         if n_keep == 0:
@@ -571,17 +582,31 @@ def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_st
             Uc = U[:, s:e].reshape(-1, M)[keep]
             ranges[2] = np.minimum(ranges[2], Uc.min(0))
             ranges[3] = np.maximum(ranges[3], Uc.max(0))
-        sw = np.sqrt(w[keep])[:, None]
         block = np.empty((n_keep, c + N + K), order="F")
-        if intercept:
-            block[:, 0] = sw[:, 0]
-        rates = out_r.reshape(-1, N)
-        np.multiply(rates if n_keep == rates.shape[0] else rates[keep], sw,
-                    out=block[:, c:c + N])
-        del out_r, rates
-        np.multiply(Yc, sw, out=block[:, c + N:])
+        _fill_weighted_rows(block, out_r.reshape(-1, N), Yc, np.flatnonzero(keep),
+                            np.sqrt(w[keep]), c)
+        del out_r
         factor.add(block)
         del block
+
+
+@nb.njit(cache=True)
+def _fill_weighted_rows(block, rates, Yc, rows, sw, c):
+    """``block[p] = sw[p] [1 (c = 1) | rates[rows[p]] | Yc[p]]`` for the kept rows ``p``
+    (``block`` Fortran-ordered, ``rates`` C-ordered). Written out so that no temporary is
+    made: NumPy's ufuncs buffer mixed memory orders (about 64 KiB per operand) and a
+    fancy-indexed copy of the kept rates is as large as the chunk."""
+    N = rates.shape[1]
+    K = Yc.shape[1]
+    for p in range(rows.shape[0]):
+        wp = sw[p]
+        if c:
+            block[p, 0] = wp
+        rp = rows[p]
+        for j in range(N):
+            block[p, c + j] = rates[rp, j] * wp
+        for k in range(K):
+            block[p, c + N + k] = Yc[p, k] * wp
 
 
 def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, washout: int = 0,
@@ -759,16 +784,15 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
         if washout >= T:
             raise ValueError(f"washout ({washout}) must be shorter than the trials ({T} "
                              "steps)")
-        W = np.ones((B, T))
+        W = None        # the weights: formed chunk by chunk from the mask and washout
+        n_samples = float(B * (T - washout))
         if mask is not None:
-            m = as_float_array(mask, "mask", (1, 2))
-            if m.shape[-1] != T or (m.ndim == 2 and m.shape[0] != B):
-                raise ValueError(f"mask must have shape ({T},) or ({B}, {T}), got {m.shape}")
-            if np.any(m < 0):
+            W = as_float_array(mask, "mask", (1, 2))
+            if W.shape[-1] != T or (W.ndim == 2 and W.shape[0] != B):
+                raise ValueError(f"mask must have shape ({T},) or ({B}, {T}), got {W.shape}")
+            if W.min() < 0:
                 raise ValueError("mask must be non-negative")
-            W = W * m
-        W[:, :washout] = 0.0
-        n_samples = float(W.sum())
+            n_samples = float(W[..., washout:].sum()) * (B if W.ndim == 1 else 1)
     if n_samples <= 0:
         raise ValueError("no samples left to fit (mask and washout exclude every step)")
     check_rng(rng)  # validated even when unused
@@ -787,7 +811,7 @@ def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, was
             x_final[idx] = Xg
     else:
         _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_std,
-                          max_chunk_bytes, intercept, ranges)
+                          max_chunk_bytes, intercept, ranges, washout)
         x_final = X if batched else X[0]
     sol = _solve_factor(factor.F, N, K, reg, rcond, factor.n_rows, intercept)
     W_out = sol.W
