@@ -565,7 +565,7 @@ def plot_fixed_point_equation(fixed_points, *, label: str | None = None,
         (e.g. ``color="k"``, ``lw=1``, ``ls="--"``).
 
     {returns}
-        If ``fixed_points`` has no z-scan (``K > 1`` or ``method="slow"``)
+        If ``fixed_points`` has no z-scan (``K > 1``, ``method="slow"``, or a skipped scan)
         (``TypeError`` if it is not :class:`~reservoir.analysis.FixedPoints`), or
         ``label`` is already used on ``ax`` for a curve in another style.
     """
@@ -574,7 +574,10 @@ def plot_fixed_point_equation(fixed_points, *, label: str | None = None,
         raise TypeError(f"fixed_points must be FixedPoints, got {type(fixed_points).__name__}")
     fps = fixed_points
     if fps.z_grid.size == 0:
-        raise ValueError("fixed_points has no z-scan (K > 1 or method='slow')")
+        raise ValueError("fixed_points has no z-scan (K > 1, method='slow', or "
+                         "method='auto' at N >= 1000 where the certificate proved "
+                         "completeness and the scan was skipped: use "
+                         "find_fixed_points(..., method='scan'))")
     ax, own = _checked_axes(label, legend, ax)
     style = dict(color="C0", lw=1.5)
     style.update(line_kwargs)

@@ -40,7 +40,7 @@ def large():
 @pytest.fixture(scope="module")
 def small():
     net = _scalar_feedback_net([2.0, 2.0], [0.5, 0.5])
-    return net, rs.find_fixed_points(net)
+    return net, rs.find_fixed_points(net, method="scan")
 
 
 # ---------------------------------------------------------------- contract and short repr

@@ -374,7 +374,7 @@ def test_a_root_the_scan_missed_is_added_from_the_certificate(monkeypatch):
         roots, *rest = real(*args, **kwargs)
         return (roots[:1], *rest)
     monkeypatch.setattr(fpm, "_scan", lossy)
-    fps = rs.find_fixed_points(_fault1_net(), u=[1.0], rng=0)
+    fps = rs.find_fixed_points(_fault1_net(), u=[1.0], rng=0, method="scan")
     assert len(fps) == 3 and fps.complete is True
     assert np.sum(fps.found_by == "certificate") == 2
     assert np.max(fps.residual) < 1e-10
@@ -386,13 +386,13 @@ def test_disagreement_with_the_certificate_is_not_complete(monkeypatch):
     import dataclasses
 
     import reservoir.analysis.fixed_points as fpm
-    real = fpm.certify_fixed_points
+    real = fpm._certify_impl
 
     def partial(*args, **kwargs):
         c = real(*args, **kwargs)
         return dataclasses.replace(c, z=c.z[:1], x=c.x[:1], root_boxes=c.root_boxes[:1])
-    monkeypatch.setattr(fpm, "certify_fixed_points", partial)
-    fps = rs.find_fixed_points(_fault1_net(), u=[1.0], rng=0)
+    monkeypatch.setattr(fpm, "_certify_impl", partial)
+    fps = rs.find_fixed_points(_fault1_net(), u=[1.0], rng=0, method="scan")
     assert fps.complete is None and len(fps) == 3
     assert any("not among the certificate's roots" in m for m in fps.messages)
 
@@ -412,3 +412,26 @@ def test_certify_argument_is_validated():
     net4 = rs.random_network(N=20, g=0.3, n_inputs=1, n_outputs=4, rng=0)
     with pytest.raises(ValueError, match="certify"):
         rs.find_fixed_points(net4, u=[1.0], certify=True)
+
+
+def test_auto_skips_the_scan_when_the_certificate_proves_completeness(monkeypatch):
+    """method='auto' on a contracting open loop (at N >= 1000; the threshold lowered here):
+    the certificate runs first and, having proved completeness, replaces the z-scan; the
+    points equal those of method='scan' (which scans as well) and the work is smaller."""
+    import reservoir.analysis.fixed_points as fpm
+    net = _fault1_net()
+    assert rs.find_fixed_points(net, u=[1.0], rng=0).z_grid.size > 0   # N = 100: scanned
+    monkeypatch.setattr(fpm, "_SKIP_SCAN_MIN_N", 100)
+    auto = rs.find_fixed_points(net, u=[1.0], rng=0)
+    scan = rs.find_fixed_points(net, u=[1.0], rng=0, method="scan")
+    assert auto.complete is True and scan.complete is True
+    assert auto.z_grid.size == 0 and auto.n_steps == 0 and scan.z_grid.size > 0
+    assert any("z-scan skipped" in m for m in auto.messages)
+    assert set(auto.found_by) == {"certificate"}
+    assert len(auto) == len(scan)
+    np.testing.assert_allclose(np.sort(auto.z[:, 0]), np.sort(scan.z[:, 0]), atol=1e-10)
+    np.testing.assert_array_equal(auto.stability[np.argsort(auto.z[:, 0])],
+                                  scan.stability[np.argsort(scan.z[:, 0])])
+    assert auto.n_lu < scan.n_lu
+    with pytest.raises(ValueError, match="method='scan'"):
+        rs.plotting.plot_fixed_point_equation(auto)

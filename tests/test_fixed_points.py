@@ -25,7 +25,7 @@ def test_hand_derived_fixed_points_and_eigenvalues(k, w):
         return w @ np.tanh(k * z) - z
     zstar = scipy.optimize.brentq(h, 0.1, 2.0, xtol=1e-15)
     expected = np.array([-zstar, 0.0, zstar])
-    fps = rs.find_fixed_points(net)
+    fps = rs.find_fixed_points(net, method="scan")
     assert fps.success and not fps.unreliable
     np.testing.assert_allclose(fps.z[:, 0], expected, atol=1e-10)
     np.testing.assert_allclose(fps.x, expected[:, None] * k[None, :], atol=1e-10)
@@ -101,7 +101,7 @@ def test_scan_finds_every_fixed_point_brute_force_finds(case):
     else:
         A = 2.0 if case == "mo_A2" else -1.5
         net, u = _trained_mo_network(80, A), np.ones(1)
-    fps = rs.find_fixed_points(net, u=u)
+    fps = rs.find_fixed_points(net, u=u, method="scan")
     assert fps.success and set(fps.found_by) == {"z-scan"}
     assert np.all(fps.residual < 1e-10)
     brute, n_converged = _brute_force(net, u, rng)

@@ -303,9 +303,9 @@ def closed_F(net, x, u):
 
 def test_find_fixed_points_scan_with_intercept_equals_folded(trained):
     ni, nf, n0 = trained
-    fi = rs.find_fixed_points(ni, [1.0], rng=0)
-    ff = rs.find_fixed_points(nf, [1.0], rng=0)
-    f0 = rs.find_fixed_points(n0, [1.0], rng=0)
+    fi = rs.find_fixed_points(ni, [1.0], rng=0, method="scan")
+    ff = rs.find_fixed_points(nf, [1.0], rng=0, method="scan")
+    f0 = rs.find_fixed_points(n0, [1.0], rng=0, method="scan")
     assert_same_points(fi, ff, ni.b_out)
     assert fi.complete is True and ff.complete is True
     for x in fi.x:

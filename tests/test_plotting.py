@@ -471,7 +471,7 @@ def _three_root_fps():
     net = rs.Network(J=np.zeros((2, 2)), W_in=np.zeros((2, 1)), W_fb=np.array([[2.0], [2.0]]),
                      W_out=np.array([[0.5, 0.5]]), b=np.zeros(2), phi="tanh", tau=1.0,
                      dt=0.1)
-    return rs.find_fixed_points(net, u=[0.0])
+    return rs.find_fixed_points(net, u=[0.0], method="scan")
 
 
 def _groups(ax):

@@ -14,6 +14,7 @@ import scipy.linalg as sla
 from scipy.linalg.blas import dgemv
 
 from ..network import Network
+from ._bounds import norm2_upper
 from ..nonlinearities import get_nonlinearity
 
 
@@ -47,6 +48,7 @@ class _ClosedLoop:
         self.WeffT = self.Weff.T
         self.row_norm_eff = np.sqrt((self.Weff**2).sum(axis=1))  # for F's rounding level
         self.n_lu = 0
+        self._J_norm2_upper = None
         self.branch_seeds = []  # open-loop states off the scanned branch (_zscan._scan)
 
     def Jr(self, r):
@@ -81,6 +83,12 @@ class _ClosedLoop:
         A = np.asfortranarray(W * (-self.dphi(x))[None, :])
         A[np.diag_indices(self.N)] += 1.0
         return A
+
+    def J_norm2_upper(self) -> float:
+        """A proved upper bound of ``||J||_2`` (computed once, :func:`._bounds.norm2_upper`)."""
+        if self._J_norm2_upper is None:
+            self._J_norm2_upper = norm2_upper(self.J)
+        return self._J_norm2_upper
 
     def bulk_radius(self, x):
         """Predicted radius of the random bulk of ``J D``: ``sqrt(sum_ij J_ij^2 d_j^2 / N)``."""
@@ -143,32 +151,15 @@ _SUP_DPHI = {"tanh": 1.0, "relu": 1.0, "sigmoid": 0.25}
 
 def _open_loop_contracts(sys: _ClosedLoop) -> bool:
     """Proof that ``x(z)`` is unique for every ``z``: ``||J||_2 sup|phi'| < 1`` (then
-    ``x -> J phi(x) + c + W_fb z`` is a contraction). Cheap upper bounds of ``||J||_2``
-    first, the exact norm for moderate ``N``."""
+    ``x -> J phi(x) + c + W_fb z`` is a contraction), with the proved bound of
+    :meth:`_ClosedLoop.J_norm2_upper`."""
     sup = _SUP_DPHI.get(sys.net.phi)
     if sup is None:
         return False
-    J = sys.J
-    bound = min(float(np.sqrt(sys.col_sq.sum())),
-                float(np.sqrt(np.abs(J).sum(axis=0).max() * np.abs(J).sum(axis=1).max())))
-    if bound * sup < 1.0:
-        return True
-    # lower bounds of ||J||_2 (largest column norm, a few power iterations) spare the SVD
-    # where the loop cannot be proved contracting this way
-    lower = float(np.sqrt(sys.col_sq.max()))
-    v = np.ones(sys.N) / np.sqrt(sys.N)
-    for _ in range(8):
-        w = J.T @ (J @ v)
-        nw = np.linalg.norm(w)
-        if nw == 0.0:
-            break
-        v = w / nw
-    lower = max(lower, float(np.linalg.norm(J @ v)))
-    if lower * sup >= 1.0:
+    # a cheap lower bound (largest column norm) spares the bound where it cannot succeed
+    if float(np.sqrt(sys.col_sq.max())) * sup >= 1.0:
         return False
-    if sys.N <= 1500:
-        return float(np.linalg.norm(J, 2)) * sup * (1 + 1e-12) < 1.0
-    return False
+    return sys.J_norm2_upper() * sup < 1.0
 
 
 #: Eigenvalues closer than this (times ``1 + ||S||_F``) to the stability boundary get their

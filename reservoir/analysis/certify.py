@@ -106,7 +106,7 @@ its certified interval or ball.
 Speed: ``x(z)`` is found by chord steps ``x += (I - J D_0)^-1 F_open(x)`` with the LU of a
 nearby point, refactored only when the proved chord rate
 ``||J||_2 s2 ||x - x_0||_inf / (1 - L)`` exceeds 0.3; ``V`` by iterative refinement with the
-same factorisation (applied as an explicit inverse). ``n_lu`` counts the LU factorisations.
+same factorisation (applied by triangular solves). ``n_lu`` counts the LU factorisations.
 """
 
 from __future__ import annotations
@@ -115,14 +115,14 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.linalg as sla
 import scipy.optimize
 from scipy.linalg.blas import dgemm, dgemv
-from scipy.linalg.lapack import dgetrf, dgetri
+from scipy.linalg.lapack import dgetrf, dgetrs
 
 from .._checks import as_float_array, as_int, as_positive_float
 from .._results import PointSetMixin
 from ..network import Network
+from ._bounds import norm2_upper
 from ._closed_loop import _ClosedLoop, _newton
 
 __all__ = ["Certificate", "certify_fixed_points"]
@@ -205,16 +205,8 @@ class Certificate(PointSetMixin):
 # --------------------------------------------------------------------------- bounds
 
 def _norm2_upper(A: np.ndarray) -> float:
-    """A proved upper bound of the spectral norm of ``A``."""
-    if A.size == 0:
-        return 0.0
-    fro = float(np.sqrt(np.sum(A * A)))
-    cheap = min(fro, float(np.sqrt(np.abs(A).sum(axis=0).max() * np.abs(A).sum(axis=1).max())))
-    if max(A.shape) <= 3000:
-        s = float(sla.svdvals(A, check_finite=False)[0])
-        exact = s * (1.0 + 1e-12 + 4 * max(A.shape) * _EPS) + 4 * max(A.shape) * _EPS * fro
-        return min(cheap * (1 + 1e-12), exact)
-    return cheap * (1 + 1e-12)
+    """A proved upper bound of the spectral norm of ``A`` (:func:`._bounds.norm2_upper`)."""
+    return norm2_upper(A)
 
 
 class _Point:
@@ -261,17 +253,22 @@ class _Evaluator:
 
     def _factor(self, x):
         A = self.sys.minus_jacobian(x, closed=False)
-        # the inverse (LAPACK getrf + getri), applied by one BLAS call per step (cheaper
-        # than triangular solves on two shared cores); the chord steps only need an
-        # approximate inverse, the error bounds come from the residuals
+        # the LU factors (LAPACK getrf), applied by triangular solves (getrs); the chord
+        # steps only need an approximate inverse, the error bounds come from the residuals.
+        # (An explicit inverse by getri cost ten LU factorisations at N = 2000.)
         self.sys.n_lu += 1
         lu, piv, info = dgetrf(A, overwrite_a=True)
-        inv, info2 = dgetri(lu, piv, overwrite_lu=True)
-        if info != 0 or info2 != 0 or not np.all(np.isfinite(inv)):
+        if info != 0 or not np.all(np.isfinite(np.diag(lu))):
             raise np.linalg.LinAlgError("I - J D is singular to working precision")
-        self.lu = True
-        self.invT = inv.T
+        self.lu = (lu, piv)
         self.lu_x = x.copy()
+
+    def solve(self, B):
+        """``(I - J D)^-1 B`` at the last factorised state, ``B`` of shape (N,) or (N, K)."""
+        X, info = dgetrs(self.lu[0], self.lu[1], B)
+        if info != 0:
+            raise np.linalg.LinAlgError("I - J D is singular to working precision")
+        return X
 
     def _rate(self, x):
         if self.lu is None:
@@ -303,14 +300,14 @@ class _Evaluator:
                 break
             if self._rate(x) > _CHORD_RATE:
                 self._factor(x)
-            x_new = x + self.mv(self.invT, F)
+            x_new = x + self.solve(F)
             F_new = self._F_open(x_new, z)
             n_new = float(np.linalg.norm(F_new))
             if not n_new < 0.5 * nF:
                 # Newton from a fresh LU, else a plain contraction step
                 if not np.array_equal(self.lu_x, x):
                     self._factor(x)
-                    x_new = x + self.mv(self.invT, F)
+                    x_new = x + self.solve(F)
                     F_new = self._F_open(x_new, z)
                     n_new = float(np.linalg.norm(F_new))
                 if not n_new < 0.5 * nF:
@@ -343,13 +340,13 @@ class _Evaluator:
         # V by iterative refinement with the current LU
         if self._rate(x) > _CHORD_RATE:
             self._factor(x)
-        V = dgemm(1.0, self.invT, self.W_fb, trans_a=1)
+        V = self.solve(self.W_fb)
         for _ in range(30):
             R = self.W_fb - (V - self.JX(d[:, None] * V))
             nR = float(np.linalg.norm(R))
             if nR <= 1e-15 * (1 + float(np.linalg.norm(V))):
                 break
-            step = dgemm(1.0, self.invT, R, trans_a=1)
+            step = self.solve(R)
             V_new = V + step
             R_new = self.W_fb - (V_new - self.JX(d[:, None] * V_new))
             if not float(np.linalg.norm(R_new)) < 0.5 * nR:
@@ -713,6 +710,12 @@ def certify_fixed_points(net: Network, u=None, *, region=None, tol: float = 1e-1
         ``region``, the network has more than 3 readouts, or ``tol``, ``max_boxes`` or
         ``min_width`` is out of range.
     """
+    return _certify(net, u, region, tol, max_boxes, min_width, None)
+
+
+def _certify(net, u, region, tol, max_boxes, min_width, _sys) -> Certificate:
+    """:func:`certify_fixed_points`; ``_sys``: a search's :class:`_ClosedLoop` to share
+    (its LU count and its bound of ``||J||_2``), or None."""
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
     K = net.n_outputs
@@ -749,14 +752,15 @@ def certify_fixed_points(net: Network, u=None, *, region=None, tol: float = 1e-1
     if region is None:
         region = _default_region(net)
     s1, s2 = _SUP1[net.phi], _SUP2[net.phi]
-    sys = _ClosedLoop(net, u)
-    jn = _norm2_upper(sys.J)
+    sys = _ClosedLoop(net, u) if _sys is None else _sys
+    lu0 = sys.n_lu          # LU factorisations before (a shared search's own)
+    jn = sys.J_norm2_upper()
     L = jn * s1
     if not L < 1.0:
         messages.append(f"x(z) not proved unique: ||J||_2 sup|phi'| = {jn:.6g} * {s1:g} = "
                         f"{L:.6g} >= 1, so roots of h need not be the fixed points one to "
                         "one; nothing was certified (complete=None)")
-        return result(None, region, *empty, L, np.nan, 0, sys.n_lu, False)
+        return result(None, region, *empty, L, np.nan, 0, sys.n_lu - lu0, False)
     ev = _Evaluator(sys, jn, L, s1, s2)
     if K == 1:
         found, undecided, n_boxes, M = _certify_1d(ev, region, min_width, max_boxes, tol,
@@ -809,5 +813,5 @@ def certify_fixed_points(net: Network, u=None, *, region=None, tol: float = 1e-1
                         "h may hide there (a double root, a root on a box boundary, or too "
                         "loose bounds)")
     complete = True if (success and und.shape[0] == 0) else None
-    return result(complete, region, z_arr, x_arr, b_arr, und, L, M, n_boxes, sys.n_lu,
+    return result(complete, region, z_arr, x_arr, b_arr, und, L, M, n_boxes, sys.n_lu - lu0,
                   success)

@@ -93,7 +93,8 @@ from .._results import PointSetMixin
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
 from ._closed_loop import _ClosedLoop, _newton, _open_loop_contracts, _point_stability
-from .certify import Certificate, certify_fixed_points
+from .certify import Certificate
+from .certify import _certify as _certify_impl
 from ._slow_points import (KINDS, _chao1, _continuum_directions, _dedupe, _minimise_q,
                           _null_basis, _seed_states)
 from ._zscan import _hermite_flag, _scan, _z_range  # noqa: F401  (_hermite_flag: tests)
@@ -188,7 +189,9 @@ class FixedPoints(PointSetMixin):
     u : ndarray, shape (M,)
         The constant input.
     z_grid : ndarray, shape (n_grid,)
-        The z-scan's grid of clamped readout values (readout units; empty without a scan).
+        The z-scan's grid of clamped readout values (readout units; empty without a scan:
+        ``K > 1``, ``method="slow"``, or ``method="auto"`` at ``N >= 1000`` where the
+        certificate proved completeness first).
     G_grid : ndarray, shape (n_grid,)
         ``G(z) = W_out phi(x(z)) + b_out - z`` on ``z_grid`` (readout units): the
         closed-loop fixed points are its roots. The same names as the mean-field solvers' grid and scalar
@@ -388,7 +391,9 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", initial_sta
         ``z_range`` for ``K = 1``, else over the box implied by ``phi``) and add any root it
         encloses that the search missed (``found_by == "certificate"``). ``None`` (default):
         for ``K = 1`` with ``method`` ``"auto"`` or ``"scan"`` when the open loop is proved
-        contracting (cheap there); ``True``: also for ``K = 2, 3`` and ``method="slow"``
+        contracting (cheap there); with ``method="auto"`` and ``N >= 1000`` it then runs
+        first, and when it proves completeness the z-scan is skipped (every point is then
+        found by the certificate; ``method="scan"`` scans as well); ``True``: also for ``K = 2, 3`` and ``method="slow"``
         (subdivision in 2-3 dimensions can take seconds to minutes); ``False``: never.
     rng : None, int, SeedSequence or Generator
         Seeds of the slow-point search.
@@ -447,7 +452,21 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", initial_sta
     x_grid = np.empty((0, net.N))
     n_steps = 0
     success = True
-    if method in ("auto", "scan") and K == 1:
+    cert = None
+    if certify is None:
+        certify = (K == 1 and method in ("auto", "scan") and net.phi in ("tanh", "sigmoid")
+                   and _open_loop_contracts(sys))
+    skip_scan = False
+    if certify and method == "auto" and K == 1 and seeds_given is None \
+            and net.N >= _SKIP_SCAN_MIN_N:
+        # the certificate enumerates every root of G with a proof: when it proves
+        # completeness the z-scan (tens of LU factorisations) would only repeat it
+        cert = _certify(net, u, z_range, tol, sys)
+        skip_scan = cert.complete is True and cert.success
+        if skip_scan:
+            messages.append("z-scan skipped: the certificate proved completeness "
+                            "(method='scan' also scans, for z_grid and G_grid)")
+    if method in ("auto", "scan") and K == 1 and not skip_scan:
         zr = _z_range(net, z_range, messages)
         roots, z_grid, G_grid, x_grid, unreliable = _scan(sys, zr, tol, max_rate_step)
         n_steps = max(0, z_grid.size - 1)
@@ -506,15 +525,9 @@ def find_fixed_points(net: Network, u=None, *, method: str = "auto", initial_sta
         messages.append(f"slow-point search: {n_conv} of {len(seeds)} seeds reached a fixed "
                         "point" + (f" ({n_out} ended far from the seeds and were dropped)"
                                    if n_out else ""))
-    cert = None
-    if certify is None:
-        certify = (K == 1 and method in ("auto", "scan") and net.phi in ("tanh", "sigmoid")
-                   and _open_loop_contracts(sys))
     if certify:
-        region = (np.array([_z_range(net, z_range, [])])
-                  if K == 1 and z_range is not None else None)
-        cert = certify_fixed_points(net, u, region=region, tol=tol)
-        sys.n_lu += cert.n_lu
+        if cert is None:
+            cert = _certify(net, u, z_range, tol, sys)
         for x in cert.x:
             cand_x.append(x)
             cand_kind.append("certificate")
@@ -775,6 +788,20 @@ def _detect_continua(sys, X, n_null, fixed, cdim, tol, tol_unique):
                 groups[p] = len(reps)
                 reps.append((p, W, dim, len(reps)))
     return groups
+
+
+#: From this N on, ``method="auto"`` runs the certificate first and skips the z-scan when it
+#: proves completeness (the scan's LU factorisations cost seconds there; below, the scan is
+#: cheap and gives the G(z) curve).
+_SKIP_SCAN_MIN_N = 1000
+
+
+def _certify(net, u, z_range, tol, sys):
+    """:func:`certify_fixed_points` over ``z_range`` (``K = 1``) or the default region,
+    sharing the search's closed loop (its LU count and its bound of ``||J||_2``)."""
+    region = (np.array([_z_range(net, z_range, [])])
+              if net.n_outputs == 1 and z_range is not None else None)
+    return _certify_impl(net, u, region, tol, 20000, 1e-9, sys)
 
 
 def _root_span(zs, z_grid, G_grid, tol):

@@ -19,12 +19,14 @@ theory comparison.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._checks import (as_float_array, as_int, as_positive_float, as_rng, check_memory,
                        check_steps)
+from .._progress import check_progress, progress_bar
 from .._results import ResultMixin
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
@@ -32,7 +34,10 @@ from .._simulate import simulate
 from ..errors import SimulationDivergedError
 from ._target import (TARGET_ATOL, TARGET_RTOL, at_target, deprecated_target_tol,
                       describe_rule, match_target)
+from ._contraction import contraction_ball, effective_weights
 from .fixed_points import FixedPoints, check_points_of, find_fixed_points
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, eq=False, repr=False)
@@ -69,7 +74,8 @@ class StabilityReport(ResultMixin):
         Readout ``W_out phi(x) + b_out`` of every simulated trial at the end (readout
         units).
     converged : ndarray of bool, shape (n_init,)
-        Whether each trial settled (``max |F(x)| < converged_tol``).
+        Whether each trial settled (``max |F(x)| < converged_tol``) or entered a proved
+        ball of attraction of a stable fixed point (see ``n_contracted``).
     lyapunov_exponent : float
         Largest Lyapunov exponent estimate (1/time) of a closed-loop trajectory from a
         random initial state (nan if not computed; ``+inf`` if that trajectory diverged,
@@ -95,6 +101,10 @@ class StabilityReport(ResultMixin):
     n_diverged : int
         Basin trials whose state left ``max_i |x_i| <= divergence_bound`` or became
         non-finite (each is also unconverged).
+    n_contracted : int
+        Trials stopped early because they entered a ball around a stable fixed point in
+        which the simulated (Euler) map is proved to contract (``contraction_balls=True``); they
+        count as converged to that point and their final state is the point itself.
     divergence_time : float
         Time (from its start) at which the Lyapunov trajectory was found beyond the bound
         (to within the renormalisation interval, 1 time unit); nan if it did not diverge
@@ -119,6 +129,7 @@ class StabilityReport(ResultMixin):
     n_chunks: int
     n_unmatched: int
     n_diverged: int = 0
+    n_contracted: int = 0
     divergence_time: float = float("nan")
 
 
@@ -331,7 +342,9 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
                      converged_tol: float = 1e-6, target_atol: float = TARGET_ATOL,
                      target_rtol: float = TARGET_RTOL, match_tol: float = 1e-3,
                      lyapunov: bool = True, divergence_bound: float = DIVERGENCE_BOUND,
-                     fixed_points: FixedPoints | None = None, rng=None) -> StabilityReport:
+                     fixed_points: FixedPoints | None = None, rng=None,
+                     contraction_balls: bool = True,
+                     progress: bool | None = None) -> StabilityReport:
     """Local and global stability of the closed loop at constant input ``u``.
 
     The target rule is the package's one rule (shared with :func:`readout_geometry` and
@@ -378,12 +391,26 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
         belongs to it.
     lyapunov : bool
         Estimate the largest Lyapunov exponent (:func:`lyapunov_exponent`).
+    contraction_balls : bool
+        Stop a trial as soon as it is inside a proved ball of attraction of a stable fixed
+        point (Notes), instead of simulating it until ``max |F(x)| < converged_tol``. The
+        balls cost a few ``N x N`` matrix products each and are built only when one chunk
+        of the batch costs more (``n_init * chunk / dt >= 20 N``). Verdicts are the same
+        either way; only the work and the final states of the stopped trials (the point
+        itself) differ.
     divergence_bound : float
         A state with ``max_i |x_i|`` above this (state units) has diverged.
     fixed_points : FixedPoints, optional
         Reuse a previous :func:`find_fixed_points` result (same ``u``).
     rng : None, int, SeedSequence or Generator
         Initial states, slow-point seeds and the Lyapunov perturbation.
+    progress : bool or None
+        A ``tqdm`` progress bar on standard error over the ``n_init`` initial states,
+        advanced after every chunk by the trials that settled or diverged in it (the
+        others when ``duration`` has elapsed), the chunk count in its postfix. ``None``
+        (default): only when standard error is a terminal; ``True``: always; ``False``:
+        never. The bar changes nothing in the results (the trials are simulated as one
+        batch either way).
 
     Returns
     -------
@@ -399,6 +426,19 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     ValueError
         If ``u`` or ``target`` has the wrong shape, a count or tolerance is out of range,
         or ``fixed_points`` were computed for another input or another network.
+
+    Notes
+    -----
+    *Contraction balls.* Around each stable fixed point ``x*`` the Euler map ``G`` of the
+    closed loop has the Jacobian ``A = (1 - alpha) I + alpha W_eff D*``. A norm
+    ``s(e) = sqrt(e^T P e)`` in which ``A`` contracts by a proved factor ``q < 1`` comes from
+    the truncated Stein sum ``P = sum_{j<k} (A^j)^T A^j``; bounds of ``sup |phi''|`` and of
+    ``||W_eff||_2`` then give a radius ``r`` such that ``G`` maps the ball ``s(x - x*) <= r``
+    into itself and contracts it (Banach), so a trial inside it converges to ``x*``. Every
+    bound is checked by a Cholesky factorisation with the rounding errors of the matrix
+    products bounded a priori; where a check fails, the point has no ball and its trials
+    are simulated to ``converged_tol`` as before (``reservoir/analysis/_contraction.py``
+    gives the derivation).
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
@@ -422,6 +462,9 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
         raise ValueError("target_atol and target_rtol cannot both be 0")
     match_tol = as_positive_float(match_tol, "match_tol")
     bound = as_positive_float(divergence_bound, "divergence_bound")
+    if not isinstance(contraction_balls, (bool, np.bool_)):
+        raise TypeError(f"contraction_balls must be True or False, got "
+                        f"{type(contraction_balls).__name__}")
     if not isinstance(lyapunov, (bool, np.bool_)):
         raise TypeError(f"lyapunov must be True or False, got {type(lyapunov).__name__}")
     check_steps(duration, net.dt, "duration")
@@ -435,6 +478,7 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
                       f"{steps} steps")
     if lyapunov:
         _check_lyapunov_times(net, 200.0, 50.0, 1.0)
+    progress = check_progress(progress)
     gen = as_rng(rng)
     messages = []
     fps = fixed_points if fixed_points is not None else find_fixed_points(net, u, rng=gen)
@@ -460,23 +504,61 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     if net.has_intercept:
         c = c + net.W_fb @ net.b_out       # the fed-back intercept, a constant current
     X = init_scale * gen.standard_normal((n_init, net.N))
+    # contraction balls, built for a stable point once enough trials are near it to pay
+    # for it (a ball costs about 20 N^3 flops, a chunk of the batch 2 N^2 per trial-step)
+    candidates = list(np.flatnonzero(fps.stable & fps.is_fixed)) if contraction_balls else []
+    balls = []
+    weights = None
+    n_contracted = 0
+    # with candidates, check every fifth of a chunk (each check of a ball costs about one
+    # step); without, the chunk is simulated in one piece as before
+    sub = max(1, steps // 5) if candidates else steps
     active = np.arange(n_init)
     converged = np.zeros(n_init, dtype=bool)
     diverged = np.zeros(n_init, dtype=bool)
     steps = max(1, int(round(chunk / net.dt)))
     n_chunks = max(1, int(np.ceil(duration / (steps * net.dt))))
-    n_run = 0
+    n_run = n_settled = 0
+    logger.info("stability_report: N=%d, %d fixed point(s); basins of %d initial states, "
+                "up to %d chunks of %d steps", net.N, len(fps), n_init, n_chunks, steps)
+    bar = progress_bar(n_init, "stability_report", progress, unit="start")
     for _ in range(n_chunks):
+        bar.update(n_init - active.size - n_settled)     # settled or diverged so far
+        n_settled = n_init - active.size
+        bar.set_postfix_str(f"chunk {n_run + 1}/{n_chunks}", refresh=False)
         n_run += 1
-        while active.size:
-            Ua = np.broadcast_to(u, (active.size, steps, u.size))
-            try:
-                X[active] = simulate(net, Ua, X[active], mode="closed",
-                                     record=()).x_final
-                break
-            except SimulationDivergedError as err:  # rerun the chunk without that trial
-                diverged[active[err.trial]] = True
-                active = np.delete(active, err.trial)
+        done_steps = 0
+        while done_steps < steps and active.size:
+            n = min(sub, steps - done_steps)
+            while active.size:
+                Ua = np.broadcast_to(u, (active.size, n, u.size))
+                try:
+                    X[active] = simulate(net, Ua, X[active], mode="closed",
+                                         record=()).x_final
+                    break
+                except SimulationDivergedError as err:  # rerun the piece without it
+                    diverged[active[err.trial]] = True
+                    active = np.delete(active, err.trial)
+            done_steps += n
+            for i in list(candidates):
+                near = np.count_nonzero(np.max(np.abs(X[active] - fps.x[i]), axis=1) < 0.1)
+                if near * steps >= 20 * net.N:
+                    candidates.remove(i)
+                    if weights is None:
+                        weights = effective_weights(net)
+                    ball = contraction_ball(net, fps.x[i], c, weights)
+                    logger.debug("stability_report: contraction ball for point %d: radius "
+                                 "%s", i, None if ball is None else ball.radius)
+                    if ball is not None:
+                        balls.append(ball)
+            for ball in balls:      # inside a proved ball: converges to its point
+                with np.errstate(over="ignore", invalid="ignore"):
+                    inside = ball.contains(X[active])
+                if np.any(inside):
+                    X[active[inside]] = ball.x
+                    converged[active[inside]] = True
+                    n_contracted += int(np.count_nonzero(inside))
+                    active = active[~inside]
         if active.size == 0:
             break
         big = ~np.all(np.isfinite(X[active]), axis=1) | \
@@ -489,6 +571,11 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
         active = active[~done]
         if active.size == 0:
             break
+    bar.update(n_init - n_settled)
+    bar.close()
+    logger.info("stability_report: basins after %d chunk(s): %d converged, %d diverged, "
+                "%d unconverged", n_run, np.count_nonzero(converged),
+                np.count_nonzero(diverged), n_init - np.count_nonzero(converged | diverged))
     with np.errstate(over="ignore", invalid="ignore"):
         R = get_nonlinearity(net.phi).phi(X)
         final_z = R @ net.W_out.T + net.b_out
@@ -523,6 +610,7 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
     t_div = float("nan")
     chaotic = False
     if lyapunov:
+        logger.debug("stability_report: Lyapunov exponent over 250 time units")
         lyap, t_div, slope, ratio = _lyapunov(net, u, gen.standard_normal(net.N), 200.0,
                                               50.0, 1.0, 1e-8, bound, gen, with_growth=True)
         lyap, t_div = float(lyap), float(t_div)
@@ -556,4 +644,4 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
         final_z=final_z, converged=converged, lyapunov_exponent=lyap, chaotic=chaotic,
         globally_stable=globally, success=bool(fps.success and unmatched == 0),
         messages=tuple(messages), n_chunks=n_run, n_unmatched=unmatched,
-        n_diverged=n_diverged, divergence_time=t_div)
+        n_diverged=n_diverged, n_contracted=n_contracted, divergence_time=t_div)

@@ -1,0 +1,136 @@
+"""Proved balls of attraction (reservoir/analysis/_contraction.py) and their use by
+stability_report: checked against the Euler map iterated in plain NumPy, a generalised
+eigenvalue problem, and the report run without them."""
+
+import numpy as np
+import pytest
+import scipy.linalg as sla
+from hypothesis import given, settings, strategies as st
+
+import reservoir as rs
+from reservoir.analysis._contraction import contraction_ball
+
+
+def _trained(N, phi="tanh", seed=1, g=0.5, target=2.0):
+    """A least-squares-trained closed loop holding ``target`` at input 1 (bistable for
+    tanh: target, a saddle and a spurious stable point)."""
+    net = rs.random_network(N, g, 1, 1, dt=0.1, input_dist="normal", input_scale=0.5,
+                            feedback_dist="normal", feedback_scale=1.2, rng=seed, phi=phi)
+    task = rs.tasks.stationary(target=target, duration=100.0, dt=0.1, washout=60.0)
+    return rs.fit_ridge(net, task.inputs, task.targets, mask=task.mask, reg=1e-10).network
+
+
+def _euler_map(net, c):
+    """The closed-loop Euler map in plain NumPy (independent of the kernels)."""
+    W = net.dense_J() + net.W_fb @ net.W_out
+    phi = rs.get_nonlinearity(net.phi).phi
+    a = net.dt / net.tau
+    return lambda x: (1 - a) * x + a * (W @ phi(x) + c)
+
+
+def _pnorm(ball, x):
+    e = x - ball.x
+    return float(np.sqrt(e @ ball.P @ e))
+
+
+def _check_ball(net, ball, c, rng, n_dirs=20, n_steps=40):
+    """Points on the ball's boundary (random and coordinate directions) are mapped into
+    the ball with the claimed rate at every step, and converge to its centre."""
+    G = _euler_map(net, c)
+    N = net.N
+    dirs = [rng.standard_normal(N) for _ in range(n_dirs)]
+    dirs += [np.eye(N)[i] for i in rng.choice(N, size=min(N, 5), replace=False)]
+    for d in dirs:
+        x = ball.x + d * (0.999 * ball.radius / np.sqrt(d @ ball.P @ d))
+        s = _pnorm(ball, x)
+        s0 = s
+        for _ in range(n_steps):
+            x = G(x)
+            s_new = _pnorm(ball, x)
+            # the claim: s(G(x) - x*) <= rate s(x - x*) (plus the root's rounding)
+            assert s_new <= ball.rate * s + 1e-12 * (1 + s0)
+            s = s_new
+        assert s <= ball.rate ** n_steps * s0 + 1e-10
+
+
+@pytest.mark.parametrize("phi", ["tanh", "sigmoid", "relu"])
+def test_ball_contracts_under_the_euler_map(phi):
+    net = _trained(40, phi)
+    fps = rs.find_fixed_points(net, u=[1.0])
+    c = net.W_in @ np.array([1.0]) + net.b
+    rng = np.random.default_rng(0)
+    n_balls = 0
+    for i in range(len(fps)):
+        ball = contraction_ball(net, fps.x[i], c)
+        if not fps.stable[i]:
+            assert ball is None            # a saddle has no ball
+            continue
+        if ball is None:
+            continue
+        n_balls += 1
+        assert 0 < ball.rate < 1 and ball.radius > 0
+        assert np.allclose(ball.P, ball.P.T) and np.linalg.eigvalsh(ball.P)[0] > 0
+        _check_ball(net, ball, c, rng)
+    assert n_balls >= 1
+
+
+def test_linear_rate_from_generalised_eigenvalues():
+    """For ReLU the proved rate is the linear contraction q: the largest generalised
+    eigenvalue of (A^T P A, P) is q^2 (computed independently by scipy's eigh)."""
+    net = _trained(40, "relu")
+    fps = rs.find_fixed_points(net, u=[1.0])
+    c = net.W_in @ np.array([1.0]) + net.b
+    i = int(np.flatnonzero(fps.stable)[0])
+    ball = contraction_ball(net, fps.x[i], c)
+    assert ball is not None
+    a = net.dt / net.tau
+    D = (fps.x[i] > 0).astype(float)
+    A = (1 - a) * np.eye(net.N) + a * (net.dense_J() + net.W_fb @ net.W_out) * D[None, :]
+    lam = sla.eigh(A.T @ ball.P @ A, ball.P, eigvals_only=True)
+    assert lam[-1] <= ball.rate ** 2 * (1 + 1e-9)
+    assert lam[-1] >= 0.5 * ball.rate ** 2         # proved, not wildly loose
+
+
+def test_no_ball_for_an_unstable_point():
+    """A fixed point of an expanding network (g = 3, open loop at the origin) has none."""
+    net = rs.random_network(30, 3.0, 1, 1, dt=0.1, rng=0)
+    c = np.zeros(30)
+    assert contraction_ball(net, np.zeros(30), c) is None
+
+
+@settings(max_examples=15, deadline=None)
+@given(seed=st.integers(0, 10_000), g=st.floats(0.1, 0.9), phi=st.sampled_from(["tanh", "sigmoid"]))
+def test_property_every_proved_ball_contracts(seed, g, phi):
+    """Open-loop random networks with g < 1 (a unique stable point at u = 0 for tanh):
+    whenever a ball is proved, boundary points contract at the proved rate."""
+    net = rs.random_network(25, g, 1, 1, dt=0.2, rng=seed, phi=phi)
+    fps = rs.find_fixed_points(net, u=[0.0])
+    c = net.W_in @ np.array([0.0]) + net.b + net.W_fb @ net.b_out
+    for i in np.flatnonzero(fps.stable):
+        ball = contraction_ball(net, fps.x[i], c)
+        if ball is not None:
+            _check_ball(net, ball, c, np.random.default_rng(seed), n_dirs=5, n_steps=15)
+
+
+def test_report_same_verdicts_with_and_without_balls():
+    net = _trained(60)
+    fps = rs.find_fixed_points(net, u=[1.0])
+    kw = dict(u=[1.0], target=2.0, n_init=200, fixed_points=fps, rng=3, lyapunov=False)
+    with_b = rs.stability_report(net, contraction_balls=True, **kw)
+    without = rs.stability_report(net, contraction_balls=False, **kw)
+    assert with_b.n_contracted > 0 and without.n_contracted == 0
+    np.testing.assert_array_equal(with_b.converged, without.converged)
+    np.testing.assert_array_equal(with_b.basin_fraction, without.basin_fraction)
+    assert with_b.fraction_to_target == without.fraction_to_target
+    assert (with_b.target_stable, with_b.globally_stable, with_b.success) == \
+        (without.target_stable, without.globally_stable, without.success)
+    assert with_b.n_chunks <= without.n_chunks
+    # the stopped trials are recorded at their point: readouts within rounding of those
+    # of the trials simulated to converged_tol
+    np.testing.assert_allclose(with_b.final_z, without.final_z, atol=1e-5)
+
+
+def test_report_contraction_argument_checked():
+    net = _trained(20)
+    with pytest.raises(TypeError, match="contraction_balls"):
+        rs.stability_report(net, u=[1.0], n_init=4, contraction_balls="yes", lyapunov=False)
