@@ -274,6 +274,10 @@ def test_an_import_error_inside_the_benchmark_is_not_hidden(monkeypatch, capsys)
     (["reproduce", "training-comparison", "--dtype", "float16"],
      ["argument --dtype: invalid choice: 'float16'", "'float32'", "'float64'"]),
     (["reproduce", "training-comparison", "--tasks", "nosuch"], ["tasks", "nosuch"]),
+    (["reproduce", "training-comparison", "--tasks", "oscillation"],
+     ["tasks: 'oscillation' cannot be scored"]),
+    (["reproduce", "training-comparison", "--quick", "--tasks", "flip_flop_3bit"],
+     ["flip_flop_3bit: dt = 2 ms cannot represent"]),
 ])
 def test_command_line_errors_exit_2_naming_the_argument(argv, named, capsys):
     """Errors of the command line (the command's own and the real modules' parsers; none

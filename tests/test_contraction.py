@@ -134,3 +134,19 @@ def test_report_contraction_argument_checked():
     net = _trained(20)
     with pytest.raises(TypeError, match="contraction_balls"):
         rs.stability_report(net, u=[1.0], n_init=4, contraction_balls="yes", lyapunov=False)
+
+
+def test_balls_give_the_long_run_answer_where_the_approach_is_slow():
+    """ReLU point with a slow approach (largest Re of the flow's eigenvalues about -0.09):
+    within the default duration the plain run leaves the trials unconverged; the balls
+    settle them, and a plain run four times longer agrees with the balls."""
+    net = _trained(150, "relu")
+    kw = dict(u=[1.0], target=2.0, rng=0, n_init=60, lyapunov=False)
+    balls = rs.stability_report(net, contraction_balls=True, **kw)
+    plain = rs.stability_report(net, contraction_balls=False, **kw)
+    long = rs.stability_report(net, contraction_balls=False, duration=400.0, **kw)
+    assert balls.n_contracted > 0
+    assert not plain.globally_stable and plain.fraction_unconverged > 0
+    np.testing.assert_array_equal(balls.basin_fraction, long.basin_fraction)
+    assert balls.globally_stable == long.globally_stable
+    assert balls.fraction_to_target == long.fraction_to_target

@@ -224,3 +224,14 @@ def test_missing_torch_names_the_install(monkeypatch):
         rtorch.to_torch(contracting_network("tanh", N=4))
     with pytest.raises(ImportError, match="pip install torch"):
         rtorch.from_torch(object())
+
+
+@pytest.mark.slow
+def test_forward_checks_parameter_shapes(torch):
+    """A parameter replaced by hand with the wrong shape is refused by forward, naming it
+    (as from_torch does), not by a shape error deep inside torch."""
+    net = rs.random_network(20, 0.5, 1, 1, dt=0.1, rng=0)
+    module = rtorch.to_torch(net)
+    module.J = torch.nn.Parameter(torch.ones(3, 3, dtype=torch.float64))
+    with pytest.raises(ValueError, match=r"module\['J'\] must have shape \(20, 20\)"):
+        module(np.ones((5, 1)), mode="open")

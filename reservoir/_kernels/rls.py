@@ -201,9 +201,18 @@ def force_run(arrays, alpha, code, mode, x, U, Y, Y_fb, P, b_out, use_b, lam, up
     """
     n_threads = nb.get_num_threads()
     n_blocks = sweep_blocks(P.shape[0], n_threads)
-    return _force_run(arrays, alpha, code, mode, x, U, Y, Y_fb, P, b_out, use_b, lam,
-                      update_every, s_pend, pending_box, e_minus, e_plus, dw_norm, upd_steps,
-                      t_offset, n_done, n_blocks, max(n_blocks, min(n_threads, x.shape[0])))
+    args = (arrays, alpha, code, mode, x, U, Y, Y_fb, P, b_out, use_b, lam, update_every,
+            s_pend, pending_box, e_minus, e_plus, dw_norm, upd_steps, t_offset, n_done)
+    if n_blocks == 1 and n_threads > 1:
+        # one triangle block (N < 128): the step's work is too small to share, and a
+        # parallel region per step costs a barrier (a time slice on a loaded machine):
+        # run it on this thread alone
+        nb.set_num_threads(1)
+        try:
+            return _force_run(*args, 1, 1)
+        finally:
+            nb.set_num_threads(n_threads)
+    return _force_run(*args, n_blocks, max(n_blocks, min(n_threads, x.shape[0])))
 
 
 def sweep_blocks(n, n_threads):

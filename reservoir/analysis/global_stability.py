@@ -395,9 +395,12 @@ def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
         Stop a trial as soon as it is inside a proved ball of attraction of a stable fixed
         point (Notes), instead of simulating it until ``max |F(x)| < converged_tol``. The
         balls cost a few ``N x N`` matrix products each and are built only when one chunk
-        of the batch costs more (``n_init * chunk / dt >= 20 N``). Verdicts are the same
-        either way; only the work and the final states of the stopped trials (the point
-        itself) differ.
+        of the batch costs more (``n_init * chunk / dt >= 20 N``). A stopped trial is
+        proved to converge to its point, so the balls can only settle trials that a plain
+        run would settle later: where the approach is slower than ``duration`` allows, the
+        plain run leaves them unconverged (and ``globally_stable`` False) while the balls
+        give the long-run answer; otherwise the verdicts are the same, and only the work
+        and the final states of the stopped trials (the point itself) differ.
     divergence_bound : float
         A state with ``max_i |x_i|`` above this (state units) has diverged.
     fixed_points : FixedPoints, optional
