@@ -158,6 +158,22 @@ def _dense_matvec(J, r, h):
         h[i] = acc
 
 
+@nb.njit(cache=True, inline="always")
+def _begin_step(arrays, mode, t, x, r, z, f, drive, U, Y, out_x, out_r, out_z):
+    """The start of step ``t`` of a single-trial loop: the readout ``z`` of the rates
+    ``r``, the requested records of ``x``, ``r``, ``z`` (an output with 0 rows is not
+    recorded), the fed-back ``f`` and the drive ``W_in u[t] + W_fb f + b``."""
+    _readout(arrays.W_out, r, z)
+    if out_x.shape[0] > 0:
+        out_x[t, :] = x
+    if out_r.shape[0] > 0:
+        out_r[t, :] = r
+    if out_z.shape[0] > 0:
+        out_z[t, :] = z
+    _feedback(mode, z, Y, t, f)
+    _drive(arrays, U, t, f, drive)
+
+
 @nb.njit(cache=True, error_model="numpy", fastmath=_FLAGS)
 def run_single_serial(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, out_r,
                       out_z):
@@ -177,21 +193,10 @@ def run_single_serial(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, ou
     drive = np.empty(N, x.dtype)
     z = np.empty(K, x.dtype)
     f = np.empty(K, x.dtype)
-    rec_x = out_x.shape[0] > 0
-    rec_r = out_r.shape[0] > 0
-    rec_z = out_z.shape[0] > 0
     use_noise = noise.shape[0] > 0
     keep = 1.0 - alpha
     for t in range(T):
-        _readout(arrays.W_out, r, z)
-        if rec_x:
-            out_x[t, :] = x
-        if rec_r:
-            out_r[t, :] = r
-        if rec_z:
-            out_z[t, :] = z
-        _feedback(mode, z, Y, t, f)
-        _drive(arrays, U, t, f, drive)
+        _begin_step(arrays, mode, t, x, r, z, f, drive, U, Y, out_x, out_r, out_z)
         if dense:
             _dense_matvec(J, r, h)
         else:
@@ -236,21 +241,10 @@ def run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_
     drive = np.empty(N, x.dtype)
     z = np.empty(K, x.dtype)
     f = np.empty(K, x.dtype)
-    rec_x = out_x.shape[0] > 0
-    rec_r = out_r.shape[0] > 0
-    rec_z = out_z.shape[0] > 0
     use_noise = noise.shape[0] > 0
     keep = 1.0 - alpha
     for t in range(T):
-        _readout(arrays.W_out, r, z)
-        if rec_x:
-            out_x[t, :] = x
-        if rec_r:
-            out_r[t, :] = r
-        if rec_z:
-            out_z[t, :] = z
-        _feedback(mode, z, Y, t, f)
-        _drive(arrays, U, t, f, drive)
+        _begin_step(arrays, mode, t, x, r, z, f, drive, U, Y, out_x, out_r, out_z)
         total = 0.0
         for i in nb.prange(N):
             acc = recurrent_input(dense, J, data, indices, indptr, i, r)
