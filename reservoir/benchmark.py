@@ -424,13 +424,22 @@ class _Clock:
         self.now = time.process_time if mode == "one-core" else time.perf_counter
 
 
+#: Pause (s, not timed) before each timed call of :func:`_alternate`: the worker threads of
+#: the library that ran last (OpenBLAS, XLA, Numba's OpenMP) spin for a while after a call,
+#: and on two cores they took the other library's cores (FORCE at N = 1000 measured 370
+#: us per step right after the SciPy peer, 140 us alone).
+SETTLE_S = 0.1
+
+
 def _alternate(clock: _Clock, fns: dict, repeats: int) -> tuple[dict, dict]:
     """Run each of ``fns`` once (warm-up; its result kept for the agreement check), then
-    ``repeats`` rounds alternating between them; medians of the times."""
+    ``repeats`` rounds alternating between them, each timed call after an untimed pause of
+    :data:`SETTLE_S`; medians of the times."""
     out = {name: fn() for name, fn in fns.items()}
     times = {name: [] for name in fns}
     for _ in range(repeats):
         for name, fn in fns.items():
+            time.sleep(SETTLE_S)
             t0 = clock.now()
             fn()
             times[name].append(clock.now() - t0)
