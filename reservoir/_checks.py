@@ -10,6 +10,9 @@ import numbers
 
 import numpy as np
 
+RngLike = int | np.random.Generator | np.random.SeedSequence | None
+"""Accepted forms of the ``rng`` argument (see :func:`as_rng`)."""
+
 
 def as_float_array(value, name: str, ndim: int | tuple[int, ...], *, allow_empty: bool = False,
                    finite: bool = True) -> np.ndarray:

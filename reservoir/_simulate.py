@@ -58,14 +58,17 @@ it.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._checks import (as_float_array, as_int, as_positive_float, as_rng, check_memory,
                       check_rng)
 from ._kernels import MODE_CODES, check_fork_safe
+from ._checks import RngLike
 from ._kernels import euler, euler_batch
 from ._kernels.arrays import network_arrays
 from ._kernels.batch_split import chunk_ranges, shared_pool
@@ -292,8 +295,9 @@ def chunk_length(B: int, N: int, T: int, arrays_per_step: int) -> int:
     return int(max(1, min(T, _CHUNK_BYTES // per_step)))
 
 
-def simulate(net: Network, inputs=None, x0=None, *, mode: str, targets=None, n_steps=None,
-             noise_std: float = 0.0, rng=None, record=("x", "r", "z"),
+def simulate(net: Network, inputs: ArrayLike | None = None, x0: ArrayLike | None = None, *,
+             mode: str, targets: ArrayLike | None = None, n_steps: int | None = None,
+             noise_std: float = 0.0, rng: RngLike = None, record: Iterable[str] = ("x", "r", "z"),
              feedback_noise_std: float = 0.0) -> Trajectory:
     """Simulate the network with forward Euler.
 

@@ -42,6 +42,8 @@ standard input: ``__main__``), and by reference otherwise.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Any
 
 import collections
 import collections.abc
@@ -67,6 +69,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._checks import as_int, check_memory
+from ._checks import RngLike
 from ._progress import check_progress, progress_bar
 from ._results import ResultMixin
 
@@ -609,7 +612,9 @@ def _workers_skip_main():
         main.__file__ = path
 
 
-def sweep(func, grid: dict, n_realizations: int = 1, *, rng=0, store=None, executor=None,
+def sweep(func: Callable[..., Any], grid: dict, n_realizations: int = 1, *, rng: RngLike = 0,
+          store: str | os.PathLike | None = None,
+          executor: str | concurrent.futures.Executor | Any | None = None,
           threads_per_task: int = 1, progress: bool | None = None) -> SweepResult:
     """Evaluate ``func(**point, rng=generator)`` on every grid point and realisation.
 

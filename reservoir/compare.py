@@ -25,11 +25,13 @@ contrast of Jarne's spectra.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ._checks import as_int, as_positive_float, as_real, as_rng, check_memory
+from ._checks import RngLike
 from ._deprecation import renamed_fields, renamed_kwargs
 from ._results import ResultMixin
 from .analysis.fixed_points import find_fixed_points
@@ -236,13 +238,14 @@ def _train(method, task, N, gen, g_readout, reg, force_reg, bptt_kwargs, readout
 
 
 @renamed_kwargs(force_alpha="force_reg")
-def compare_training(task: Task, test: Task, *, methods=METHODS, n_networks: int = 20,
+def compare_training(task: Task, test: Task, *, methods: Iterable[str] = METHODS,
+                     n_networks: int = 20,
                      N: int = 50, g_readout: float = 0.9, readout_tau: float = 10.0,
                      reg: float = 1e-2, train_noise: float = 0.05, force_reg: float = 1.0,
                      bptt_kwargs: dict | None = None,
                      success_threshold: float = 0.95, noise_std: float = 0.2,
-                     prune_fraction: float = 0.1, inits=("orthogonal",),
-                     rng=None) -> Comparison:
+                     prune_fraction: float = 0.1, inits: Iterable[str] = ("orthogonal",),
+                     rng: RngLike = None) -> Comparison:
     """Train ``n_networks`` networks per method on ``task`` and measure them on ``test``.
 
     Parameters

@@ -31,7 +31,7 @@ def _fspath(path):
         raise TypeError(f"path must be a str or path-like, got {type(path).__name__}") from None
 
 
-def save(net: Network, path, *, metadata: dict | None = None) -> None:
+def save(net: Network, path: str | os.PathLike, *, metadata: dict | None = None) -> None:
     """Write ``net`` to ``path`` (an ``.npz`` file; the suffix is not added for you).
 
     The archive holds the arrays (``J`` dense or as CSR ``J_data``/``J_indices``/
@@ -189,7 +189,7 @@ def _header(raw: np.ndarray, fail) -> dict:
     return header
 
 
-def load(path) -> Network:
+def load(path: str | os.PathLike) -> Network:
     """Read a network written by :func:`save`, treating the file as untrusted input.
 
     The archive must hold exactly the members :func:`save` writes, each a ``.npy`` array of

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from ._checks import as_float_array
 from ._docs import fill_doc
@@ -33,7 +34,7 @@ _metric_doc = fill_doc(pair=_PAIR, pair_raises=_PAIR_RAISES)
 
 
 @_metric_doc
-def nmse(z, y) -> float:
+def nmse(z: ArrayLike, y: ArrayLike) -> float:
     """Normalised mean squared error ``mean((z - y)^2) / var(y)`` over all entries.
 
     {pair}
@@ -54,7 +55,7 @@ def nmse(z, y) -> float:
 
 
 @_metric_doc
-def mse(z, y) -> float:
+def mse(z: ArrayLike, y: ArrayLike) -> float:
     """Mean squared error ``mean((z - y)^2)`` over all entries.
 
     {pair}
@@ -72,7 +73,7 @@ def mse(z, y) -> float:
 
 
 @_metric_doc
-def mae(z, y) -> float:
+def mae(z: ArrayLike, y: ArrayLike) -> float:
     """Mean absolute error ``mean(|z - y|)`` over all entries.
 
     {pair}

@@ -23,10 +23,12 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from numpy.typing import ArrayLike
 
 from ._checks import (as_float_array, as_int, as_positive_float, as_real, as_rng,
                       check_memory, check_shape)
 from ._deprecation import renamed_kwargs
+from ._checks import RngLike
 from .nonlinearities import check_phi_name
 
 
@@ -627,7 +629,7 @@ def random_network(N: int, g: float, n_inputs: int = 1, n_outputs: int = 1, *,
                    input_scale: float = 1.0, input_dist: str = "normal",
                    feedback_scale: float = 1.0, feedback_dist: str = "uniform",
                    bias_scale: float = 0.0, spectral_radius: float | None = None,
-                   rng=None) -> Network:
+                   rng: RngLike = None) -> Network:
     """Draw a random feedback network.
 
     Parameters
@@ -790,7 +792,7 @@ def glorot_limit(fan_in: int, fan_out: int) -> float:
 
 def jarne_network(N: int = 50, n_inputs: int = 2, n_outputs: int = 1, *,
                   init: str = "orthogonal", phi: str = "tanh", bias: bool = False,
-                  dt: float = 1.0, rng=None) -> Network:
+                  dt: float = 1.0, rng: RngLike = None) -> Network:
     """A network initialised as Jarne's Keras networks, as a discrete map (``tau = dt``).
 
     The initialisation of the BPTT-trained networks of Jarne (2023, J. Comput. Neurosci.
@@ -860,7 +862,7 @@ def jarne_network(N: int = 50, n_inputs: int = 2, n_outputs: int = 1, *,
 @renamed_kwargs(C="readout_scale")
 def exact_overlap_network(N: int, *, g: float, Sm: float, SI: float, rho: float, p: float,
                           p_m: float, p_I: float, readout_scale: float, dt: float = 0.1,
-                          rng=None) -> Network:
+                          rng: RngLike = None) -> Network:
     """A finite network with exactly the population overlaps the mean-field theory assumes.
 
     The theory of Mastrogiuseppe & Ostojic (2019) describes a random bulk ``chi`` (our
@@ -956,7 +958,7 @@ def _project_dale(J: np.ndarray, signs: np.ndarray) -> np.ndarray:
     return np.where(J * signs[None, :] >= 0, J, 0.0)
 
 
-def project_dale(J, signs):
+def project_dale(J: ArrayLike | sp.spmatrix, signs: ArrayLike) -> np.ndarray | sp.csr_matrix:
     """Project ``J`` onto Dale's law: zero every weight of the wrong sign.
 
     Column ``j`` holds the outgoing weights of unit ``j``; under Dale's law they all have
@@ -1008,7 +1010,7 @@ DALE_INITS = ("balanced", "orthogonal", "normal")
 def dale_network(N: int = 50, n_inputs: int = 2, n_outputs: int = 1, *,
                  excitatory_fraction: float = 0.8, init: str = "balanced", g: float = 1.0,
                  phi: str = "tanh", dt: float = 1.0, tau: float | None = None,
-                 rng=None) -> Network:
+                 rng: RngLike = None) -> Network:
     r"""A network obeying Dale's law, initialised as in the BPTT literature.
 
     The first ``n_E = round(excitatory_fraction * N)`` units are excitatory (every

@@ -21,6 +21,8 @@ if TYPE_CHECKING:  # pragma: no cover - for the type hints only
     from matplotlib.axes import Axes
     from numpy.typing import ArrayLike
 
+    from .analysis.fixed_points import FixedPoints
+
 __all__ = ["plot_spectrum", "plot_fixed_point_equation"]
 
 #: The ``legend`` and ``ax`` arguments of every plot (see :mod:`reservoir._docs`).
@@ -535,7 +537,7 @@ _FP_GROUPS = (
 
 
 @fill_doc(legend_ax=_LEGEND_AX, returns=_RETURNS)
-def plot_fixed_point_equation(fixed_points, *, label: str | None = None,
+def plot_fixed_point_equation(fixed_points: FixedPoints, *, label: str | None = None,
                               legend: bool | dict = False, ax: Axes | None = None,
                               **line_kwargs: Any) -> Axes:
     """Plot ``G(z) = W_out phi(x(z)) + b_out - z`` from a z-scan, with the fixed points.

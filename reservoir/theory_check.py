@@ -42,6 +42,7 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .analysis.fixed_points import FixedPoints, check_points_of, find_fixed_points
 from .analysis._target import (TARGET_ATOL, TARGET_RTOL, at_target, describe_rule,
@@ -50,6 +51,7 @@ from .analysis.geometry import classify_solution
 from .analysis.linearisation import spectrum
 from ._checks import as_choice, as_float_array, as_positive_float, as_real
 from ._results import ResultMixin
+from ._checks import RngLike
 from .network import Network
 from .meanfield.least_squares import LSFixedPoints, ls_fixed_points, ls_overlaps
 from .meanfield.static import (MeanFieldParams, MeanFieldSolution, _check_variance_of,
@@ -240,11 +242,12 @@ def _choose_theory(theory, net, u, target, method, atol, rtol):
     return "ls", []
 
 
-def predict(net: Network, u=None, target=None, *, theory: str = "auto",
+def predict(net: Network, u: ArrayLike | None = None, target: float | None = None, *,
+            theory: str = "auto",
             fixed_points: FixedPoints | None = None,
             match_tol: float = 0.05, target_atol: float = TARGET_ATOL,
-            target_rtol: float = TARGET_RTOL, margin=None,
-            method: str = "accurate", rng=None) -> Prediction:
+            target_rtol: float = TARGET_RTOL, margin: float | None = None,
+            method: str = "accurate", rng: RngLike = None) -> Prediction:
     """Mean-field prediction next to the measured fixed points of ``net``.
 
     Parameters

@@ -115,6 +115,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.optimize
 from scipy.linalg.blas import dgemm, dgemv
 from scipy.linalg.lapack import dgetrf, dgetrs
@@ -661,7 +662,8 @@ def _default_region(net: Network) -> np.ndarray:
     return b0 + np.stack([neg - pad, pos + pad], axis=1)
 
 
-def certify_fixed_points(net: Network, u=None, *, region=None, tol: float = 1e-10,
+def certify_fixed_points(net: Network, u: ArrayLike | None = None, *,
+                         region: ArrayLike | None = None, tol: float = 1e-10,
                          max_boxes: int = 20000, min_width: float = 1e-9) -> Certificate:
     """Enumerate the closed-loop fixed points of a network with ``K <= 3`` readouts, with a
     proof that none in ``region`` was missed.

@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import as_float_array, as_positive_float
 from .._results import PointSetMixin
@@ -160,7 +161,8 @@ def _run(net, x0, u, n_steps):
         return out, diverged
 
 
-def saddle_connections(net: Network, fps: FixedPoints, u=None, *, eps: float = 1e-3,
+def saddle_connections(net: Network, fps: FixedPoints, u: ArrayLike | None = None, *,
+                       eps: float = 1e-3,
                        duration: float | None = None,
                        match_tol: float = 1e-3) -> SaddleConnections:
     r"""Follow the unstable manifold of every index-one saddle and report where it ends.

@@ -84,11 +84,13 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.linalg as sla
 
 from .._checks import (as_float_array, as_int, as_positive_float, as_rng, check_memory,
                        check_steps)
 from .._deprecation import renamed_fields, renamed_kwargs
+from .._checks import RngLike
 from .._results import PointSetMixin
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
@@ -327,14 +329,15 @@ class FixedPoints(PointSetMixin):
 
 
 @renamed_kwargs(eigenvalues="compute_eigenvalues")
-def find_fixed_points(net: Network, u=None, *, method: str = "auto", initial_states=None,
-                      z_range=None,
+def find_fixed_points(net: Network, u: ArrayLike | None = None, *, method: str = "auto",
+                      initial_states: ArrayLike | None = None,
+                      z_range: tuple[float, float] | None = None,
                       tol: float = 1e-10, max_rate_step: float = 0.1, n_seeds: int = 32,
                       seed_scale: float = 1.0, seed_noise: float = 0.1,
                       seed_duration: float = 20.0, max_iter: int = 100,
                       tol_unique: float = 1e-6, slow_tol_unique: float = 1e-3,
-                      compute_eigenvalues: bool = True, certify=None,
-                      rng=None) -> FixedPoints:
+                      compute_eigenvalues: bool = True, certify: bool | None = None,
+                      rng: RngLike = None) -> FixedPoints:
     """Find the fixed points of the closed loop at constant input ``u``.
 
     Parameters

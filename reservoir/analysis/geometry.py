@@ -41,14 +41,20 @@ intercept exactly; ``readout_at`` includes it too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import as_float_array, as_int, as_real
 from .._results import ResultMixin
+from .._checks import RngLike
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
 from ._target import TARGET_ATOL, TARGET_RTOL
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only
+    from .global_stability import StabilityReport
 
 #: The solution classes, in the order of increasing readout-feedback overlap.
 CLASSES = ("input-driven", "weak positive feedback", "bistable", "unstable target")
@@ -150,9 +156,10 @@ def classify_solution(overlap_nm: float, target_stable: bool, n_spurious: int) -
     return "input-driven" if overlap_nm <= 0 else "weak positive feedback"
 
 
-def readout_geometry(net: Network, u=None, x=None, *, target=None, report=None,
+def readout_geometry(net: Network, u: ArrayLike | None = None, x: ArrayLike | None = None, *,
+                     target: ArrayLike | None = None, report: StabilityReport | None = None,
                      target_atol: float = TARGET_ATOL, target_rtol: float = TARGET_RTOL,
-                     rng=None) -> ReadoutGeometry:
+                     rng: RngLike = None) -> ReadoutGeometry:
     """Overlaps of the readout with the input and feedback vectors, and the solution class.
 
     Parameters

@@ -23,11 +23,13 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import (as_float_array, as_int, as_positive_float, as_rng, check_memory,
                        check_steps)
 from .._progress import check_progress, progress_bar
 from .._results import ResultMixin
+from .._checks import RngLike
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
 from .._simulate import simulate
@@ -241,9 +243,10 @@ def _lyapunov(net: Network, u, x, duration, transient, interval, d0, bound, gen,
     return out(total / T, np.nan, slope, float(np.exp(logs[-1] - logs[0])))
 
 
-def lyapunov_exponent(net: Network, u=None, x0=None, *, duration: float = 200.0,
+def lyapunov_exponent(net: Network, u: ArrayLike | None = None, x0: ArrayLike | None = None, *,
+                      duration: float = 200.0,
                       transient: float = 50.0, interval: float = 1.0, d0: float = 1e-8,
-                      divergence_bound: float = DIVERGENCE_BOUND, rng=None) -> float:
+                      divergence_bound: float = DIVERGENCE_BOUND, rng: RngLike = None) -> float:
     """Largest Lyapunov exponent (1/time) of the closed loop at constant input.
 
     Benettin's method: a reference and a perturbed trajectory are run side by side; every
@@ -337,12 +340,13 @@ def _lyapunov_checked(net, u, x0, duration, transient, interval, d0, bound, rng)
 
 
 @deprecated_target_tol
-def stability_report(net: Network, u=None, target=None, *, n_init: int = 1000,
+def stability_report(net: Network, u: ArrayLike | None = None, target: ArrayLike | None = None, *,
+                     n_init: int = 1000,
                      init_scale: float = 1.0, duration: float = 100.0, chunk: float = 5.0,
                      converged_tol: float = 1e-6, target_atol: float = TARGET_ATOL,
                      target_rtol: float = TARGET_RTOL, match_tol: float = 1e-3,
                      lyapunov: bool = True, divergence_bound: float = DIVERGENCE_BOUND,
-                     fixed_points: FixedPoints | None = None, rng=None,
+                     fixed_points: FixedPoints | None = None, rng: RngLike = None,
                      contraction_balls: bool = True,
                      progress: bool | None = None) -> StabilityReport:
     """Local and global stability of the closed loop at constant input ``u``.

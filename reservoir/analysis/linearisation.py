@@ -59,6 +59,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import as_float_array, as_positive_float
 from .._results import ResultMixin
@@ -118,7 +119,8 @@ def gain_matrix(net: Network, x, mode: str = "closed") -> np.ndarray:
     return W * d[None, :]
 
 
-def jacobian(net: Network, x, u=None, mode: str = "closed", kind: str = "flow") -> np.ndarray:
+def jacobian(net: Network, x: ArrayLike, u: ArrayLike | None = None, mode: str = "closed",
+             kind: str = "flow") -> np.ndarray:
     """Analytic Jacobian of the dynamics at state ``x``.
 
     Parameters
@@ -244,7 +246,8 @@ def _bulk_radius(net: Network, d: np.ndarray, method: str) -> tuple[float, str, 
     return float(np.sqrt((d2 * var).sum())), method, n_eff
 
 
-def spectrum(net: Network, x, u=None, mode: str = "closed", margin=None,
+def spectrum(net: Network, x: ArrayLike, u: ArrayLike | None = None, mode: str = "closed",
+             margin: float | None = None,
              bulk_method: str = "auto") -> Spectrum:
     """Eigenvalues, bulk radius and outliers of ``S = W_eff D`` at ``x``.
 

@@ -19,6 +19,7 @@ fixed point of the network *with* its intercept, e.g. from
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.sparse.linalg as spla
 
 from .._checks import as_float_array
@@ -89,7 +90,7 @@ def _linearisation(net, x):
 
 
 @fill_doc(net_x=_NET_X, raises=_RAISES)
-def network_open_loop(net, x, s) -> np.ndarray:
+def network_open_loop(net: Network, x: ArrayLike, s: complex | ArrayLike) -> np.ndarray:
     """Exact finite-N open-loop transfer function ``H(s) = w^T D ((1+s) I - J D)^{-1} m``.
 
     The response of the readout to a perturbation of the fed-back signal with the loop
@@ -120,7 +121,8 @@ def network_open_loop(net, x, s) -> np.ndarray:
 
 
 @fill_doc(net_x=_NET_X)
-def network_closed_loop_gain(net, x, v, s=0.0) -> np.ndarray:
+def network_closed_loop_gain(net: Network, x: ArrayLike, v: ArrayLike,
+                             s: complex = 0.0) -> np.ndarray:
     """Exact response of the output to an input ``p(t)`` entering through the vector ``v``.
 
     With ``dx/dt = -x + (J + m w^T) phi(x) + v p`` linearised at ``x``,
@@ -160,7 +162,7 @@ def network_closed_loop_gain(net, x, v, s=0.0) -> np.ndarray:
 
 
 @fill_doc(net_x=_NET_X, raises=_RAISES)
-def network_pole(net, x, s0: float) -> complex:
+def network_pole(net: Network, x: ArrayLike, s0: float) -> complex:
     """Eigenvalue of the closed-loop flow Jacobian ``L = -I + (J + m w^T) D`` nearest ``s0``.
 
     A pole in the flow convention (stable iff its real part is negative), not an eigenvalue

@@ -83,10 +83,13 @@ with the *chaotic* ``Delta0`` (total variance, temporal plus quenched) -- not
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
+from numpy.typing import ArrayLike
 
 from .._checks import as_float_array, as_int, as_positive_float, as_real, check_memory
 from .._deprecation import renamed_fields
@@ -129,7 +132,8 @@ def _grid(var: float, n_points):
     return u, w
 
 
-def nested_gaussian_average(f, delta0, delta_inf, *, n_points: int | None = None):
+def nested_gaussian_average(f: Callable[..., Any], delta0: float, delta_inf: ArrayLike, *,
+                            n_points: int | None = None) -> np.ndarray:
     r"""``int Dz [ int Dx f( sqrt(delta0 - delta_inf) x + sqrt(delta_inf) z ) ]^2``.
 
     Equivalently ``E[f(x1) f(x2)]`` for jointly Gaussian ``x1, x2`` of variance ``delta0``
@@ -267,7 +271,7 @@ def energy_residual(params: MeanFieldParams, delta0: float, delta_inf: float,
     return d0 * d0 - di * di - 2 * (g2 * (P2 - CP) + input_variance * (d0 - di))
 
 
-def chaos_threshold(g: float, phi: str = "tanh"):
+def chaos_threshold(g: float, phi: str = "tanh") -> tuple[float, float]:
     """Edge of chaos for a static input: where the static solution's bulk radius is 1.
 
     Solves ``g^2 [phi'^2](Delta*) = 1`` for ``Delta*`` (the static ``Delta0`` at the bulk

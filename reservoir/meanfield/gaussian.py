@@ -40,9 +40,12 @@ for odd ``tanh``). For ReLU the closed forms (arc-cosine kernel, Cho & Saul 2009
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from scipy.special import ndtr
+from numpy.typing import ArrayLike
 
 from .._checks import (as_callable, as_choice, as_float_array, as_int, as_positive_float,
                        check_memory)
@@ -154,7 +157,8 @@ def _gh200_rule():
     return nodes, weights
 
 
-def gaussian_expectation(f, mu=0.0, delta=1.0, *, method: str = "accurate",
+def gaussian_expectation(f: Callable[..., Any], mu: ArrayLike = 0.0, delta: ArrayLike = 1.0, *,
+                         method: str = "accurate",
                          n_points: int | None = None) -> np.ndarray:
     """``E[f(mu + sqrt(delta) z)]``, ``z ~ N(0, 1)``, for a vectorised callable ``f``.
 
@@ -232,7 +236,7 @@ def _apply(f, mu, delta, z, w, out, idx):
         out[sel] = np.sum(f(X) * w[None, :], axis=1)
 
 
-def gaussian_average(phi: str, which: str, mu=0.0, delta=1.0, *,
+def gaussian_average(phi: str, which: str, mu: ArrayLike = 0.0, delta: ArrayLike = 1.0, *,
                      method: str = "accurate") -> np.ndarray:
     """Gaussian average ``[f](mu, delta)`` of a function ``f`` of the nonlinearity ``phi``.
 
@@ -410,7 +414,8 @@ def _trapezoid_2d(kernel, d1, d2, c, n_out, step=None, radius=_RADIUS):
     return out.reshape((n_out,) + shape)
 
 
-def bivariate_expectation(f1, f2, delta1, delta2, cov, *, grid_step: float | None = None,
+def bivariate_expectation(f1: Callable[..., Any], f2: Callable[..., Any], delta1: ArrayLike,
+                          delta2: ArrayLike, cov: ArrayLike, *, grid_step: float | None = None,
                           grid_radius: float = _RADIUS) -> np.ndarray:
     """``E[f1(X1) f2(X2)]`` for zero-mean jointly Gaussian ``(X1, X2)``.
 
@@ -488,7 +493,8 @@ def _moments(phi, d1, d2, c, coarse=False, step=None, radius=_RADIUS):
     return out
 
 
-def bivariate_average(phi: str, delta1, delta2, cov, *, grid_step: float | None = None,
+def bivariate_average(phi: str, delta1: ArrayLike, delta2: ArrayLike, cov: ArrayLike, *,
+                      grid_step: float | None = None,
                       grid_radius: float = _RADIUS) -> np.ndarray:
     """The three bivariate averages of ``phi`` for zero-mean jointly Gaussian ``(X1, X2)``.
 

@@ -66,6 +66,7 @@ import numbers
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import as_float_array, as_real, check_memory
 from .._docs import fill_doc
@@ -136,7 +137,7 @@ class TargetState(ResultMixin):
     messages: tuple
 
 
-def ls_target_state(params: MeanFieldParams, A) -> TargetState:
+def ls_target_state(params: MeanFieldParams, A: float) -> TargetState:
     """``Delta0(A)``, ``<phi(x^A)^2>`` and ``[phi'](Delta0(A))`` of the target state.
 
     Parameters
@@ -262,7 +263,7 @@ def _solve_cov(p: MeanFieldParams, A, dA, dz, z, tol, max_iter):
     return c, mom, conv, its
 
 
-def ls_transfer(params: MeanFieldParams, A, z, *, tol: float = 1e-13,
+def ls_transfer(params: MeanFieldParams, A: float, z: ArrayLike, *, tol: float = 1e-13,
                 max_iter: int = 50) -> LSTransfer:
     """Evaluate ``F_LS(z)`` and its slope for a network trained by LS on the target ``A``.
 
@@ -430,7 +431,8 @@ def _outlier_quadratic(p, tr: LSTransfer):
     return np.take_along_axis(e, order, axis=-1)
 
 
-def ls_fixed_points(params: MeanFieldParams, A, *, z_range=None, n_grid: int = 401,
+def ls_fixed_points(params: MeanFieldParams, A: float, *, z_range: tuple[float,
+                    float] | None = None, n_grid: int = 401,
                     tol: float = 1e-13) -> LSFixedPoints:
     """All fixed points of a network trained by minimum-norm LS on the target ``A``.
 
@@ -566,7 +568,7 @@ A : float
 
 
 @fill_doc(params_A=_PARAMS_A)
-def ls_overlaps(params: MeanFieldParams, A):
+def ls_overlaps(params: MeanFieldParams, A: float) -> tuple[float, float]:
     """Mean-field overlaps of the LS readout with the feedback and input vectors.
 
     ``<n m> = (A / q_A) <phi(x^A) m> = (A [phi'](Delta_A) / q_A) (A var_m + cov_mI)`` and
@@ -597,7 +599,7 @@ def ls_overlaps(params: MeanFieldParams, A):
 
 
 @fill_doc(params_A=_PARAMS_A)
-def ls_direction(params: MeanFieldParams, A):
+def ls_direction(params: MeanFieldParams, A: float) -> tuple[float, float]:
     """Direction of the LS readout's projection on the ``(m, I)`` plane, as unnormalised
     overlaps for :func:`~reservoir.meanfield.readout_scale`.
 
@@ -628,7 +630,7 @@ def ls_direction(params: MeanFieldParams, A):
     return (A * params.var_m + params.cov_mI, A * params.cov_mI + params.var_I)
 
 
-def ls_direction_code(A, Sm, SI, rho):
+def ls_direction_code(A: float, Sm: float, SI: float, rho: float) -> tuple[float, float, float]:
     """The LS direction ``(p, p_m, p_I)`` in the basis of Mastrogiuseppe & Ostojic's code.
 
     That code draws ``m = Sm (rho xi + sqrt(1 - rho^2) eta_m)``, ``I = SI (rho xi +
@@ -668,7 +670,7 @@ def ls_direction_code(A, Sm, SI, rho):
 
 
 @fill_doc(params_A=_PARAMS_A)
-def uncorrelated_ls_params(params: MeanFieldParams, A) -> MeanFieldParams:
+def uncorrelated_ls_params(params: MeanFieldParams, A: float) -> MeanFieldParams:
     """The paper's (uncorrelated) approximation of an LS network trained on ``A``.
 
     The LS direction of :func:`ls_direction`, rescaled by the readout scale ``C(A)``

@@ -62,6 +62,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.optimize
+from numpy.typing import ArrayLike
 
 from .._checks import as_float_array, as_int, as_positive_float
 from .._deprecation import renamed_fields, renamed_kwargs
@@ -255,7 +256,8 @@ def single_target(g: float, A: float, *, var_m: float = 1.0, feedback_dist: str 
 
 
 @renamed_kwargs(var_u="var_m", u_dist="feedback_dist")
-def edge_of_chaos(g: float, *, var_m: float = 1.0, feedback_dist: str = "normal"):
+def edge_of_chaos(g: float, *, var_m: float = 1.0, feedback_dist: str = "normal",
+                  ) -> tuple[float, float, float]:
     """Target ``A_c(g)`` at which the clamped tanh network reaches its edge of chaos.
 
     The edge is ``g^2 <phi'(x)^2> = 1`` (Rivkind & Barak 2017, time constant at the edge
@@ -465,7 +467,7 @@ class MultiTarget(ResultMixin):
 
 
 @renamed_kwargs(var_u="var_m")
-def multi_target(g: float, targets, *, phi: str = "tanh", var_m: float = 1.0,
+def multi_target(g: float, targets: ArrayLike, *, phi: str = "tanh", var_m: float = 1.0,
                  spacing: float | None = None, tol: float = 1e-12,
                  max_iter: int = 500) -> MultiTarget:
     """Mean-field theory of a network trained on the fixed points ``targets``.

@@ -39,6 +39,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import (as_choice, as_float_array, as_int, as_positive_float, as_real,
                        check_memory)
@@ -275,8 +276,8 @@ def _avg(p: MeanFieldParams, which, delta):
     return gaussian_average(p.phi, which, 0.0, delta, method=p.method)
 
 
-def stationary_variance(params: MeanFieldParams, z, *, tol: float = 1e-13,
-                        max_iter: int = 60):
+def stationary_variance(params: MeanFieldParams, z: ArrayLike, *, tol: float = 1e-13,
+                        max_iter: int = 60) -> tuple[np.ndarray, np.ndarray]:
     """Solve (MF-Delta) for ``Delta0`` at readout value(s) ``z`` (Newton, vectorised).
 
     ``d[phi^2]/dDelta = [phi'^2] + [phi phi'']`` (heat-equation identity) gives the Newton
@@ -340,7 +341,7 @@ def _stationary_variance(params, z, tol, max_iter, name):
     return d, conv
 
 
-def open_loop_variance(params: MeanFieldParams, A):
+def open_loop_variance(params: MeanFieldParams, A: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     """``Delta0`` with the feedback clamped to the target ``A`` (the open-loop equation).
 
     Parameters
@@ -365,7 +366,8 @@ def open_loop_variance(params: MeanFieldParams, A):
     return _stationary_variance(params, A, 1e-13, 60, "A")
 
 
-def readout_scale(params: MeanFieldParams, A, direction_nm: float, direction_nI: float):
+def readout_scale(params: MeanFieldParams, A: ArrayLike, direction_nm: float, direction_nI: float,
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Scale ``C(A)`` making the target an exact solution.
 
     Mastrogiuseppe & Ostojic 2019, readout normalisation: for a readout direction with
@@ -413,7 +415,8 @@ def readout_scale(params: MeanFieldParams, A, direction_nm: float, direction_nI:
     return C, conv
 
 
-def stability_matrix(params: MeanFieldParams, z: float, delta0: float):
+def stability_matrix(params: MeanFieldParams, z: float, delta0: float,
+                     ) -> tuple[np.ndarray, np.ndarray, float]:
     """The 2 x 2 stability matrix ``M`` and ``dF/dz`` at a solution ``(z, Delta0)``.
 
     Mastrogiuseppe & Ostojic 2019, stability of a mean-field solution (module docstring).
@@ -546,7 +549,8 @@ def _default_range(p: MeanFieldParams):
     return -Z, Z
 
 
-def mf_fixed_points(params: MeanFieldParams, *, z_range=None, n_grid: int = 4001,
+def mf_fixed_points(params: MeanFieldParams, *, z_range: tuple[float, float] | None = None,
+                    n_grid: int = 4001,
                     ) -> MeanFieldSolution:
     """All solutions of (MF-Delta, MF-z), with their stability.
 
@@ -711,7 +715,8 @@ class PhaseDiagram(ResultMixin):
     messages: tuple
 
 
-def phase_diagram(params: MeanFieldParams, A, overlap_nm, *, z_range=None,
+def phase_diagram(params: MeanFieldParams, A: ArrayLike, overlap_nm: ArrayLike, *,
+                  z_range: tuple[float, float] | None = None,
                   n_grid: int = 3001) -> PhaseDiagram:
     """Classes of trained readouts over targets ``A`` and overlaps ``sigma_nm``.
 

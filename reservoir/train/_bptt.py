@@ -26,15 +26,20 @@ from __future__ import annotations
 import dataclasses
 import logging
 import numbers
+import os
 from collections.abc import Mapping
+from collections.abc import Callable, Iterable
+from typing import Any
 from dataclasses import dataclass
 
 import numba
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 import scipy.sparse as sp
 
 from .._checks import as_float_array, as_int, as_positive_float, as_rng, check_memory
 from .._kernels import bptt as kernels
+from .._checks import RngLike
 from .._kernels import check_fork_safe
 from .._kernels import bptt_batched as batched
 from .._kernels.arrays import network_arrays
@@ -68,10 +73,14 @@ def _as_compute_dtype(dtype, backend):
     return dt
 
 
-def loss_and_gradients(net: Network, inputs, targets, mask=None, *, mode: str = "open",
-                       loss: str = "mse", weight_l1=0.0, weight_l2=0.0, rate_l2: float = 0.0,
-                       noise_std: float = 0.0, noise=None, backend: str = "blas",
-                       dtype=np.float64, workspace=None):
+def loss_and_gradients(net: Network, inputs: ArrayLike, targets: ArrayLike,
+                       mask: ArrayLike | None = None, *, mode: str = "open",
+                       loss: str = "mse", weight_l1: float | Mapping[str, float] = 0.0,
+                       weight_l2: float | Mapping[str, float] = 0.0, rate_l2: float = 0.0,
+                       noise_std: float = 0.0, noise: ArrayLike | None = None,
+                       backend: str = "blas",
+                       dtype: DTypeLike = np.float64, workspace: BPTTWorkspace | None = None,
+                       ) -> tuple[float, dict[str, np.ndarray]]:
     """Training objective of BPTT (masked loss of the readout plus optional penalties) and its
     gradients with respect to ``J``, ``W_in``, ``b``, ``W_out``, ``b_out`` (and ``W_fb`` in
     closed loop).
@@ -790,13 +799,18 @@ def _check_time_grid(net: Network, task: Task) -> None:
 
 def bptt(net: Network, task: Task, *, epochs: int = 20, batch_size: int = 64,
          lr: float = 1e-4, decay: float = 1e-4, clip_norm: float | None = None,
-         train=PARAMS, mode: str = "open", dale=None, dale_init: str = "project",
-         masks=None, nonnegative_inputs: bool = False, excitatory_readout: bool = False,
-         early_stop: float | None = None, loss: str = "mse", weight_l1=0.0, weight_l2=0.0,
+         train: Iterable[str] = PARAMS, mode: str = "open", dale: float | ArrayLike | None = None,
+         dale_init: str = "project",
+         masks: Mapping[str, ArrayLike] | None = None, nonnegative_inputs: bool = False,
+         excitatory_readout: bool = False,
+         early_stop: float | None = None, loss: str = "mse", weight_l1: float | Mapping[str,
+         float] = 0.0, weight_l2: float | Mapping[str, float] = 0.0,
          rate_l2: float = 0.0, noise_std: float = 0.0,
-         callback=None, backend: str = "blas", dtype=np.float64, threads: int | None = None,
-         checkpoint=None, checkpoint_every: int = 1, resume: bool | None = None,
-         rng=None, progress: bool | None = None) -> BPTTResult:
+         callback: Callable[..., Any] | None = None, backend: str = "blas",
+         dtype: DTypeLike = np.float64, threads: int | None = None,
+         checkpoint: str | os.PathLike | None = None, checkpoint_every: int = 1,
+         resume: bool | None = None,
+         rng: RngLike = None, progress: bool | None = None) -> BPTTResult:
     """Train ``net`` on ``task`` by BPTT with Adam.
 
     Parameters

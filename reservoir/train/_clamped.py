@@ -4,18 +4,22 @@ each clamped fixed point an exact closed-loop fixed point."""
 from __future__ import annotations
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import as_float_array, as_positive_float, check_memory
 from .._deprecation import renamed_kwargs
 from .._simulate import simulate
+from .._checks import RngLike
+from ..network import Network
 from ..network import random_network
 from ..nonlinearities import get_nonlinearity
 
 
 @renamed_kwargs(var_u="var_m", u_dist="feedback_dist")
-def train_fixed_point_network(N: int, g: float, targets, *, phi: str = "tanh",
+def train_fixed_point_network(N: int, g: float, targets: ArrayLike, *, phi: str = "tanh",
                               var_m: float = 1.0, feedback_dist: str = "normal",
-                              settle: float = 150.0, dt: float = 0.1, rng=None):
+                              settle: float = 150.0, dt: float = 0.1,
+                              rng: RngLike = None) -> tuple[Network, np.ndarray]:
     """Train a random network's readout so that each target is a closed-loop fixed point.
 
     The protocol of Rivkind & Barak (2017), whose networks are trained by reservoir

@@ -8,11 +8,13 @@ import logging
 from dataclasses import dataclass
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from .._checks import (as_float_array, as_int, as_positive_float, as_real, as_rng,
                        check_memory, check_rng)
 from .._kernels import check_fork_safe, rls
 from .._kernels.arrays import network_arrays
+from .._checks import RngLike
 from .._deprecation import renamed_kwargs
 from .._progress import check_progress, is_shown, progress_bar
 from .._results import ResultMixin
@@ -100,8 +102,10 @@ _MIN_REG = 1e-150
 
 
 @renamed_kwargs(alpha="reg")
-def force(net: Network, inputs=None, targets=None, *, reg: float = 1.0, update_every: int = 2,
-          x0=None, P0=None, step_offset: int = 0, rng=None, return_P: bool = False,
+def force(net: Network, inputs: ArrayLike | None = None, targets: ArrayLike | None = None, *,
+          reg: float = 1.0, update_every: int = 2,
+          x0: ArrayLike | None = None, P0: ArrayLike | None = None, step_offset: int = 0,
+          rng: RngLike = None, return_P: bool = False,
           mode: str = "closed", intercept: bool = False, forgetting: float = 1.0,
           feedback_noise_std: float = 0.0, reset_state: bool = False,
           progress: bool | None = None) -> ForceResult:

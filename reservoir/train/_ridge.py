@@ -19,9 +19,11 @@ from dataclasses import dataclass
 
 import numba as nb
 import numpy as np
+from numpy.typing import ArrayLike
 import scipy.linalg
 from scipy.linalg import lapack
 
+from .._checks import RngLike
 from .._checks import (as_float_array, as_int, as_positive_float, as_rng, check_memory,
                        check_rng)
 from .._kernels.blas_threads import single_threaded_blas
@@ -344,7 +346,9 @@ def ridge_readout(RtR: np.ndarray, RtY: np.ndarray, reg: float) -> np.ndarray:
                          f"semi-definite): {exc}") from None
 
 
-def ridge_regression(R, Y, reg: float, weights=None, *, rcond=None, intercept: bool = False):
+def ridge_regression(R: ArrayLike, Y: ArrayLike, reg: float, weights: ArrayLike | None = None, *,
+                     rcond: float | None = None, intercept: bool = False,
+                     ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Ridge readout from recorded rates: minimise ``sum_t w_t |y_t - W r_t|^2 + reg |W|_F^2``
     (``sum_t w_t |y_t - W r_t - b|^2 + reg |W|_F^2`` with an ``intercept`` ``b``).
 
@@ -609,9 +613,12 @@ def _fill_weighted_rows(block, rates, Yc, rows, sw, c):
             block[p, c + N + k] = Yc[p, k] * wp
 
 
-def fit_ridge(net: Network, inputs=None, targets=None, *, reg: float = 1e-6, washout: int = 0,
-              mask=None, x0=None, n_steps=None, noise_std: float = 0.0, rng=None,
-              max_chunk_bytes: int | None = None, rcond=None, intercept: bool = False,
+def fit_ridge(net: Network, inputs: ArrayLike | None = None, targets: ArrayLike | None = None, *,
+              reg: float = 1e-6, washout: int = 0,
+              mask: ArrayLike | None = None, x0: ArrayLike | None = None,
+              n_steps: int | None = None, noise_std: float = 0.0, rng: RngLike = None,
+              max_chunk_bytes: int | None = None, rcond: float | None = None,
+              intercept: bool = False,
               feedback_noise_std: float = 0.0) -> RidgeResult:
     """Fit the readout by ridge regression on teacher-forced states.
 
