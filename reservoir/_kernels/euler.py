@@ -159,6 +159,17 @@ def _dense_matvec(J, r, h):
 
 
 @nb.njit(cache=True, inline="always")
+def _single_buffers(code, x, K):
+    """The rates ``r = phi(x)`` (filled) and the empty scratch vectors ``x_new``, ``drive``
+    (N,), ``z``, ``f`` (K,) of a single-trial loop, in ``x``'s dtype."""
+    N = x.shape[0]
+    r = np.empty(N, x.dtype)
+    phi_vector(code, x, r, 0.5, 0.0)
+    return (r, np.empty(N, x.dtype), np.empty(N, x.dtype), np.empty(K, x.dtype),
+            np.empty(K, x.dtype))
+
+
+@nb.njit(cache=True, inline="always")
 def _begin_step(arrays, mode, t, x, r, z, f, drive, U, Y, out_x, out_r, out_z):
     """The start of step ``t`` of a single-trial loop: the readout ``z`` of the rates
     ``r``, the requested records of ``x``, ``r``, ``z`` (an output with 0 rows is not
@@ -186,13 +197,8 @@ def run_single_serial(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, ou
     N = x.shape[0]
     K = arrays.W_out.shape[0]
     T = U.shape[0]
-    r = np.empty(N, x.dtype)
-    phi_vector(code, x, r, 0.5, 0.0)
-    x_new = np.empty(N, x.dtype)
+    r, x_new, drive, z, f = _single_buffers(code, x, K)
     h = np.empty(N, x.dtype)
-    drive = np.empty(N, x.dtype)
-    z = np.empty(K, x.dtype)
-    f = np.empty(K, x.dtype)
     use_noise = noise.shape[0] > 0
     keep = 1.0 - alpha
     for t in range(T):
@@ -235,12 +241,7 @@ def run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_
     N = x.shape[0]
     K = arrays.W_out.shape[0]
     T = U.shape[0]
-    r = np.empty(N, x.dtype)
-    phi_vector(code, x, r, 0.5, 0.0)
-    x_new = np.empty(N, x.dtype)
-    drive = np.empty(N, x.dtype)
-    z = np.empty(K, x.dtype)
-    f = np.empty(K, x.dtype)
+    r, x_new, drive, z, f = _single_buffers(code, x, K)
     use_noise = noise.shape[0] > 0
     keep = 1.0 - alpha
     for t in range(T):
