@@ -414,3 +414,30 @@ def test_kernels_compile_for_float32_arrays_and_unsigned_indices():
         assert status == -1
         for trial in OX:
             np.testing.assert_allclose(trial, ref, rtol=0, atol=1e-5)
+
+
+@pytest.mark.parametrize("density", [1.0, 0.3])
+@pytest.mark.parametrize("intercept", [False, True])
+def test_closed_loop_runner_equals_simulate_and_reports_divergence(density, intercept):
+    """closed_loop_runner (arrays built once, used by the Lyapunov estimate) gives the bits
+    of simulate(..., mode="closed").x_final for one trial, over several calls in a row,
+    leaves its argument unchanged, and returns None where simulate raises."""
+    from reservoir._simulate import closed_loop_runner
+    net = _net(40, 2, 2, "tanh", density, 1.3, 5)
+    if intercept:
+        net = net.with_readout(net.W_out, b_out=np.array([0.3, -0.2]))
+    u = np.array([0.4, -0.1])
+    run = closed_loop_runner(net, u)
+    x = np.random.default_rng(2).standard_normal(40)
+    x_copy = x.copy()
+    got = x
+    for n in (1, 7, 7, 30):
+        got = run(got, n)
+        want = rs.simulate(net, np.tile(u, (n, 1)), x, mode="closed", record=()).x_final
+        np.testing.assert_array_equal(got, want)
+        x = want
+    np.testing.assert_array_equal(x_copy, np.random.default_rng(2).standard_normal(40))
+    big = net.with_readout(1e308 * np.ones((2, 40)))   # z overflows to inf
+    assert closed_loop_runner(big, u)(np.ones(40), 5) is None
+    with pytest.raises(rs.SimulationDivergedError):
+        rs.simulate(big, np.tile(u, (5, 1)), np.ones(40), mode="closed", record=())

@@ -32,7 +32,7 @@ from .._results import ResultMixin
 from .._checks import RngLike
 from ..network import Network
 from ..nonlinearities import get_nonlinearity
-from .._simulate import simulate
+from .._simulate import closed_loop_runner, simulate
 from ..errors import SimulationDivergedError
 from ._target import (TARGET_ATOL, TARGET_RTOL, at_target, deprecated_target_tol,
                       describe_rule, match_target)
@@ -179,19 +179,17 @@ def _lyapunov(net: Network, u, x, duration, transient, interval, d0, bound, gen,
     def out(lam, t_div, slope=np.nan, ratio=np.nan):
         return (lam, t_div, slope, ratio) if with_growth else (lam, t_div)
 
-    def advance(X, n):
-        """Run the batch ``X`` (B, N) n steps; ``None`` if it left the bound."""
+    run = closed_loop_runner(net, u)
+
+    def advance(x, n):
+        """Run the state ``x`` (N,) n steps; ``None`` if it left the bound."""
         while n > 0:              # in pieces, so that a long interval needs no long input
             m = min(n, _MAX_PIECE)
-            try:
-                X = simulate(net, np.broadcast_to(u, (X.shape[0], m, u.size)), X,
-                             mode="closed", record=()).x_final
-            except SimulationDivergedError:
-                return None
-            if not np.all(np.isfinite(X)) or np.max(np.abs(X)) > bound:
+            x = run(x, m)
+            if x is None or np.max(np.abs(x)) > bound:
                 return None
             n -= m
-        return X
+        return x
 
     if not np.all(np.isfinite(x)) or np.max(np.abs(x)) > bound:
         return out(np.inf, 0.0)
@@ -200,10 +198,10 @@ def _lyapunov(net: Network, u, x, duration, transient, interval, d0, bound, gen,
     y = x + (d0 * scale) * (direction / np.linalg.norm(direction))
 
     def step_pair(x, y, n):
-        both = advance(np.stack([x, y]), n)
-        if both is None:
+        x = advance(x, n)
+        y = None if x is None else advance(y, n)
+        if y is None:
             return None
-        x, y = both[0], both[1]
         d = _norm(y - x)
         return x, y, d
 
