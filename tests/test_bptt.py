@@ -2,7 +2,7 @@
 import numba
 import numpy as np
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 import reservoir as rs
 from reservoir.train._bptt import (AdamState, adam_update, dale_signs, loss_and_gradients,
@@ -542,3 +542,29 @@ def test_a_network_that_overflows_before_training_is_told_so_not_to_lower_lr():
     msg = " ".join(res.messages)
     assert "before any training step" in msg and "smaller lr" not in msg
     assert res.network == net                       # the initial network is returned
+
+
+@settings(max_examples=25, deadline=None)
+@given(T=st.integers(2, 45), block=st.sampled_from([1, 3, 16]), B=st.integers(1, 4),
+       phi=st.sampled_from(["tanh", "relu"]), seed=st.integers(0, 1000))
+def test_blocked_recurrent_gradient_equals_the_per_trial_kernel(T, block, B, phi, seed):
+    """The batched backward pass adds dL/dJ block by block (GRAD_BLOCK_STEPS steps per
+    matrix product, the first block partial): for any T and block size its gradients equal
+    the per-trial Numba kernel's (a step-by-step outer product) to 1e-10 relative."""
+    import reservoir.train._bptt as bptt_mod
+    net = _net(6, 2, 1, phi, 0.3, seed)
+    rng = np.random.default_rng(seed)
+    U = rng.standard_normal((B, T, 2))
+    Y = rng.standard_normal((B, T, 1))
+    W = np.ones((B, T))
+    loss, grads = loss_and_gradients(net, U, Y, W, backend="numba")
+    old = bptt_mod.GRAD_BLOCK_STEPS
+    bptt_mod.GRAD_BLOCK_STEPS = block
+    try:
+        loss_b, grads_b = loss_and_gradients(net, U, Y, W, backend="blas")
+    finally:
+        bptt_mod.GRAD_BLOCK_STEPS = old
+    assert loss_b == pytest.approx(loss, rel=1e-12, abs=1e-15)
+    for name in grads:
+        scale = max(1e-12, float(np.max(np.abs(grads[name]))))
+        np.testing.assert_allclose(grads_b[name], grads[name], rtol=1e-10, atol=1e-12 * scale)

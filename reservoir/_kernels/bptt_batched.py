@@ -6,8 +6,11 @@ together, time-major: every step is one matrix product ``(B, N) x (N, N)`` on BL
 elementwise work around it (nonlinearity, input drive, readout, leak, ``phi'``, output
 error pull-back) is fused into single passes over the ``(B, N)`` step. The backward pass
 keeps only ``g[t+1]`` and ``g[t]`` (not the whole ``(T, B, N)`` history) and adds each
-step's parameter-gradient contribution as it goes: ``dJ += g[t+1]^T r[t]`` is one more
-``(N, B) x (B, N)`` product per step, added into a float64 accumulator.
+step's parameter-gradient contribution as it goes, except ``dJ += g[t+1]^T r[t]``: the
+``g[t+1]`` of ``Tb`` steps are kept (``(Tb, B, N)``) and their share is one
+``(N, Tb B) x (Tb B, N)`` product per block, added into a float64 accumulator (one
+``(N, B) x (B, N)`` product and one ``N x N`` addition per step cost 1.3x more in float32
+at N = 200; issue 16).
 
 Optional terms (empty arrays switch them off, keeping the arithmetic of the plain pass):
 state noise added to ``x[t+1]`` in the forward pass (the scaled increments ``s xi[t]``,
@@ -96,7 +99,7 @@ def forward(Ut, arrays, consts, code, R, Z, x, h, noise):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
 def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_cur, tmp,
-             step, s, C_rate):
+             step, s, C_rate, G):
     """Backward pass; sets the gradients (before the factor ``alpha`` of J, W_in, b).
 
     Parameters
@@ -112,6 +115,10 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
     g_next, g_cur, tmp : (B, N) scratch.  step : (N, N) scratch.  s : (N,) scratch.
     C_rate : (T, B) coefficients ``c[t]`` of the rate term (``dL/dr[t]`` gains
         ``c[t] r[t]``), or (0, B) for none.
+    G : (Tb, B, N) scratch: ``g[t+1]`` of ``Tb`` consecutive steps, whose share of
+        ``dL/dJ`` is added by one ``(N, Tb B) x (Tb B, N)`` product (blocks of steps
+        ``[k Tb, (k + 1) Tb)``), not one ``(N, B) x (B, N)`` product and one ``N x N``
+        addition per step.
     """
     aJ, W_out = arrays.J, arrays.W_out
     T, B, N = R.shape
@@ -120,6 +127,7 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
     one, decay = consts[0], consts[2]
     zero = one - one
     use_rate = C_rate.shape[0] > 0
+    Tb = G.shape[0]
     gJ[...] = 0.0
     gW_inT[...] = 0.0
     gb[...] = 0.0
@@ -128,10 +136,17 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
         r = R[t]
         inner = t < T - 1
         if inner:      # g_next = g[t+1]: its parameter gradients, and a J^T g[t+1]
-            np.dot(g_next.T, r, step)
-            for i in range(N):
+            slot = t % Tb
+            Gs = G[slot]
+            for b in range(B):
                 for j in range(N):
-                    gJ[i, j] += step[i, j]
+                    Gs[b, j] = g_next[b, j]
+            if slot == 0:      # the block [t, t + n): its share of dL/dJ in one product
+                n = min(Tb, T - 1 - t)
+                np.dot(G[:n].reshape((n * B, N)).T, R[t:t + n].reshape((n * B, N)), step)
+                for i in range(N):
+                    for j in range(N):
+                        gJ[i, j] += step[i, j]
             for b in range(B):
                 for j in range(N):
                     gb[j] += g_next[b, j]

@@ -59,6 +59,9 @@ PARAMS = ("J", "W_in", "b", "W_out")
 #: intercept ``b_out`` (not trained by default, so that default runs keep their bits).
 TRAINABLE = PARAMS + ("b_out",)
 ALL_PARAMS = TRAINABLE + ("W_fb",)
+#: Steps whose share of ``dL/dJ`` the batched backward pass adds with one matrix product
+#: (:func:`reservoir._kernels.bptt_batched.backward`).
+GRAD_BLOCK_STEPS = 16
 
 
 def _as_compute_dtype(dtype, backend):
@@ -488,7 +491,8 @@ class BPTTWorkspace:
         -------
         dict of ndarray
             The arrays ``R``, ``Z``, ``U``, ``E``, ``x``, ``h``, ``g_next``, ``g_cur``,
-            ``step``, ``s`` and the accumulators ``gJ``, ``gW_inT``, ``gb``, ``gW_out``.
+            ``step``, ``s``, ``G`` (the ``g[t+1]`` of a block of
+            :data:`GRAD_BLOCK_STEPS` steps) and the accumulators ``gJ``, ``gW_inT``, ``gb``, ``gW_out``.
         """
         key = (T, B, N, M, K, np.dtype(dtype).str, chunk)
         if key not in self._sets:
@@ -496,7 +500,7 @@ class BPTTWorkspace:
             self._sets[key] = {
                 "R": e(T, B, N), "Z": e(T, B, K), "U": e(T, B, M), "E": e(T, B, K),
                 "x": e(B, N), "h": e(B, N), "g_next": e(B, N), "g_cur": e(B, N),
-                "step": e(N, N), "s": e(N),
+                "step": e(N, N), "s": e(N), "G": e(min(GRAD_BLOCK_STEPS, T), B, N),
                 "gJ": np.empty((N, N)), "gW_inT": np.empty((M, N)), "gb": np.empty(N),
                 "gW_out": np.empty((K, N))}
         return self._sets[key]
@@ -541,7 +545,8 @@ def _loss_and_gradients_blas(net: Network, J, U, Y, W, norm, dtype=np.float64,
         buf = bufs[i]
         batched.backward(buf["R"], buf["E"], buf["U"], arrays, consts, code, buf["gJ"],
                          buf["gW_inT"], buf["gb"], buf["gW_out"], buf["g_next"],
-                         buf["g_cur"], buf["h"], buf["step"], buf["s"], buf["C_rate"])
+                         buf["g_cur"], buf["h"], buf["step"], buf["s"], buf["C_rate"],
+                         buf["G"])
 
     ws.map(forward, len(chunks))
     loss = 0.0
