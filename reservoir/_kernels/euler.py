@@ -163,15 +163,37 @@ def run_single(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, ou
                              out_r, out_z)
 
 
+#: Rows of a dense ``J`` summed together by :func:`dense_rows` (one load of ``r[j]`` per
+#: four multiply-adds, one horizontal reduction per row at the end).
+ROW_BLOCK = 4
+
+
 @nb.njit(cache=True, inline="always", error_model="numpy", fastmath=_FLAGS)
-def _dense_matvec(J, r, h):
-    """h = J r (serial; each row's sum vectorised)."""
+def dense_rows(J, r, h, lo, hi):
+    """h[i] = J[i] . r for the rows lo <= i < hi, four rows at a time (each row's sum
+    vectorised). Four rows share every load of ``r``: 1.15-1.3x faster than one row at a
+    time at N = 100-500 (AMD EPYC, one core, issue 16)."""
     N = r.shape[0]
-    for i in range(J.shape[0]):
+    i = lo
+    while i + 4 <= hi:
+        a0 = a1 = a2 = a3 = 0.0
+        for j in range(N):
+            rj = r[j]
+            a0 += J[i, j] * rj
+            a1 += J[i + 1, j] * rj
+            a2 += J[i + 2, j] * rj
+            a3 += J[i + 3, j] * rj
+        h[i] = a0
+        h[i + 1] = a1
+        h[i + 2] = a2
+        h[i + 3] = a3
+        i += 4
+    while i < hi:
         acc = 0.0
         for j in range(N):
             acc += J[i, j] * r[j]
         h[i] = acc
+        i += 1
 
 
 @nb.njit(cache=True, inline="always")
@@ -220,7 +242,7 @@ def run_single_serial(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, ou
     for t in range(T):
         _begin_step(arrays, mode, t, x, r, z, f, drive, U, Y, out_x, out_r, out_z)
         if dense:
-            _dense_matvec(J, r, h)
+            dense_rows(J, r, h, 0, N)
         else:
             for i in range(N):
                 h[i] = csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
@@ -246,7 +268,7 @@ def run_single_serial(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, ou
 def run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, out_r,
                     out_z):
     """:func:`run_single` with the row sweep (recurrent input and Euler update) in a
-    ``prange`` loop over Numba's threads, then ``r = phi(x)`` in one vectorised pass. Same
+    ``prange`` loop over Numba's threads (blocks of :data:`ROW_BLOCK` rows), then ``r = phi(x)`` in one vectorised pass. Same
     arguments and return value.
 
     The row sweep is written inline: parallel regions are never called from another
@@ -258,19 +280,30 @@ def run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_
     K = arrays.W_out.shape[0]
     T = U.shape[0]
     r, x_new, drive, z, f = _single_buffers(code, x, K)
+    h = np.empty(N, x.dtype)
     use_noise = noise.shape[0] > 0
     keep = 1.0 - alpha
+    n_blocks = (N + ROW_BLOCK - 1) // ROW_BLOCK
     for t in range(T):
         _begin_step(arrays, mode, t, x, r, z, f, drive, U, Y, out_x, out_r, out_z)
         total = 0.0
-        for i in nb.prange(N):
-            acc = recurrent_input(dense, J, data, indices, indptr, i, r)
-            if use_noise:
-                xi = keep * x[i] + alpha * (acc + drive[i]) + noise_scale * noise[t, i]
+        for blk in nb.prange(n_blocks):
+            lo = blk * ROW_BLOCK
+            hi = min(lo + ROW_BLOCK, N)
+            if dense:
+                dense_rows(J, r, h, lo, hi)
             else:
-                xi = keep * x[i] + alpha * (acc + drive[i])
-            x_new[i] = xi
-            total += xi
+                for i in range(lo, hi):
+                    h[i] = csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
+            part = 0.0
+            for i in range(lo, hi):
+                if use_noise:
+                    xi = keep * x[i] + alpha * (h[i] + drive[i]) + noise_scale * noise[t, i]
+                else:
+                    xi = keep * x[i] + alpha * (h[i] + drive[i])
+                x_new[i] = xi
+                part += xi
+            total += part
         if not math.isfinite(total):
             return t
         x[:] = x_new

@@ -29,7 +29,10 @@ from .._checks import (as_float_array, as_int, as_positive_float, as_rng, check_
 from .._kernels.blas_threads import single_threaded_blas
 from .._results import ResultMixin
 from ..network import Network
-from .._simulate import MODE_CODES, advance, chunk_length, prepare_batch
+from .._kernels.arrays import _ALIGN, network_arrays
+from .._simulate import (_ALIGN_MIN_STEPS, _CHUNK_BYTES, MODE_CODES, _run_kernels,
+                         prepare_batch)
+from ..nonlinearities import CODES
 
 #: Column block size of the triangular-pentagonal QR update (LAPACK ``dtpqrt``).
 _QR_BLOCK = 64
@@ -126,7 +129,8 @@ class _TriangularFactor:
 
     Each block is folded in by LAPACK's triangular-pentagonal QR (``dtpqrt``, the QR of
     ``[F; block]`` that uses the triangle of ``F``), ``2 n^2 m`` flops for ``m`` rows, the
-    cost of accumulating ``A^T A``. Memory: ``F`` and the block being added.
+    cost of accumulating ``A^T A``. Memory: ``F`` (its strictly lower part stays zero), the
+    block being added and LAPACK's ``T`` and workspace (``_QR_BLOCK x n`` each).
     """
 
     def __init__(self, n: int):
@@ -148,6 +152,18 @@ class _TriangularFactor:
         self.F = a
         self.n_rows += m
 
+    def release(self) -> np.ndarray:
+        """Hand the factor over (this object no longer holds it), so that the solve can
+        free it as soon as it is no longer needed."""
+        F, self.F = self.F, None
+        return F
+
+
+def _factor_bytes(n: int) -> int:
+    """Bytes of a :class:`_TriangularFactor` of order ``n`` while a block is folded in,
+    with the ``T`` and the workspace (``_QR_BLOCK x n`` each) of ``dtpqrt``."""
+    return 8 * n * (n + 2 * min(_QR_BLOCK, max(n, 1)))
+
 
 @dataclass(frozen=True)
 class _Solution:
@@ -168,98 +184,182 @@ def _default_rcond(N: int, n_rows: int) -> float:
     return float(np.finfo(float).eps * max(N, n_rows, 1))
 
 
-def _solve_factor(F: np.ndarray, N: int, K: int, reg: float, rcond: float | None,
-                  n_rows: int, intercept: bool = False) -> _Solution:
+#: Rows of the penalty ``sqrt(reg) I`` folded into the factor per ``dtpqrt`` call, and
+#: the block size of the triangular solve and product on views of the factor: the
+#: solve's temporaries beyond its one copy of the factor are O(_SOLVE_BLOCK (N + K)).
+_SOLVE_BLOCK = 16
+
+
+def _all_finite(F: np.ndarray) -> bool:
+    """Whether every value of ``F`` is finite, a block of columns at a time (no
+    ``n x n`` temporary)."""
+    for j0 in range(0, F.shape[1], _SOLVE_BLOCK):
+        if not np.all(np.isfinite(F[:, j0:j0 + _SOLVE_BLOCK])):
+            return False
+    return True
+
+
+def _upper_norm(F: np.ndarray, r0: int, N: int) -> float:
+    """Frobenius norm of the upper triangle of ``F[r0:r0+N, r0:r0+N]`` (column norms of
+    contiguous column segments: no copy)."""
+    cols = np.array([np.linalg.norm(F[r0:r0 + j + 1, r0 + j]) for j in range(N)])
+    return float(np.linalg.norm(cols)) if N else 0.0
+
+
+def _upper_solve(G: np.ndarray, r0: int, N: int, X: np.ndarray) -> None:
+    """``X := T^{-1} X`` in place, ``T`` the upper triangle of ``G[r0:r0+N, r0:r0+N]``,
+    by block back substitution on views of ``G`` (only ``_SOLVE_BLOCK``-square diagonal
+    blocks are copied)."""
+    for j1 in range(N, 0, -_SOLVE_BLOCK):
+        j0 = max(0, j1 - _SOLVE_BLOCK)
+        if j1 < N:
+            X[j0:j1] -= G[r0 + j0:r0 + j1, r0 + j1:r0 + N] @ X[j1:N]
+        X[j0:j1] = scipy.linalg.solve_triangular(G[r0 + j0:r0 + j1, r0 + j0:r0 + j1],
+                                                 X[j0:j1], check_finite=False)
+
+
+def _upper_times(F: np.ndarray, r0: int, N: int, X: np.ndarray) -> np.ndarray:
+    """``T X`` with ``T`` the upper triangle of ``F[r0:r0+N, r0:r0+N]``, a block of
+    columns at a time on views of ``F`` (only the diagonal blocks are copied)."""
+    out = np.zeros((N, X.shape[1]))
+    for j0 in range(0, N, _SOLVE_BLOCK):
+        j1 = min(N, j0 + _SOLVE_BLOCK)
+        out[:j0] += F[r0:r0 + j0, r0 + j0:r0 + j1] @ X[j0:j1]
+        out[j0:j1] += np.triu(F[r0 + j0:r0 + j1, r0 + j0:r0 + j1]) @ X[j0:j1]
+    return out
+
+
+def _solve_factor(factor: _TriangularFactor, N: int, K: int, reg: float,
+                  rcond: float | None, n_rows: int, intercept: bool = False,
+                  max_bytes: float = np.inf) -> _Solution:
     """Ridge readout from the triangular factor ``F`` of ``[sqrt(w) R | sqrt(w) Y]``
-    (``[sqrt(w) 1 | sqrt(w) R | sqrt(w) Y]`` with an ``intercept``, see
-    :func:`_solve_intercept`).
+    (``[sqrt(w) 1 | sqrt(w) R | sqrt(w) Y]`` with an ``intercept``), taken from
+    ``factor`` (released: freed once no longer needed).
 
     With ``F = [[F_R, F_Y], [0, F_E]]`` the objective is ``|F_R W^T - F_Y|^2 + |F_E|^2 +
     reg |W|^2``. When ``reg`` exceeds ``rcond |F_R|_F^2`` (so the penalty, not rounding,
     bounds every direction: a direction whose singular value ``s <= rcond s_max`` is
     rounding gets a coefficient at most ``s |F_Y| / reg < |F_Y| / s_max``) it is solved
-    by the QR decomposition of
-    ``[[F_R, F_Y], [sqrt(reg) I, 0]]`` (``dtpqrt`` with a triangular lower block) and a
+    by the QR decomposition of ``[[F_R, F_Y], [sqrt(reg) I, 0]]`` (``dtpqrt`` on a copy of
+    ``F``, the rows ``sqrt(reg) e_i^T`` folded ``_SOLVE_BLOCK`` at a time) and a
     triangular solve: ``"qr"``. Otherwise by the SVD ``F_R = U diag(s) V^T``:
     ``W^T = V diag(s / (s^2 + reg)) U^T F_Y`` over the singular values above
     ``rcond s_max``: ``"svd"``.
+
+    With an intercept, ``F = [[rho, g^T, h^T], [0, F_R, F_Y], [0, 0, F_E]]``: the
+    objective is ``|rho b + W g - h|^2 + |F_R W^T - F_Y|^2 + |F_E|^2 + reg |W|^2`` (``b``
+    not penalised); the first term is made zero by ``b = (h - W g) / rho`` whatever ``W``,
+    and the trailing block is the factor of the weighted rows with their weighted mean
+    removed, on which ``W`` is solved as above. The cutoff is relative to the scale of the
+    uncentred rates (``|g|`` added in quadrature to ``|F_R|``, as lstsq on ``[1, R]``).
+
+    Memory (``n = c + N + K``): ``"qr"`` holds ``F`` and one copy of it (then, once ``F``
+    is freed, the copy and its ``N x N`` triangle for LAPACK's ``dtrcon``); ``"svd"``
+    holds ``F`` and a copy of ``F_R``, then, ``F`` freed, ``F_R``, ``U`` and ``V^T``
+    (``gesvd`` with its minimal workspace), or ``gesdd`` (about 4 more ``N x N``) when
+    that fits in ``max_bytes``; beyond these, O(``_SOLVE_BLOCK n``) values.
     """
+    F = factor.release()
+    c = int(intercept)
     rc = _default_rcond(N, n_rows) if rcond is None else float(rcond)
-    if not np.all(np.isfinite(F)) or (intercept and F[0, 0] == 0.0):
+    if not _all_finite(F) or (intercept and F[0, 0] == 0.0):
         return _Solution(np.full((K, N), np.nan), np.full(K, np.nan), "none", 0, rc,
                          np.nan, np.nan, False, np.full(K, np.nan))
-    with _blas_threads_for(10.0 * float(N + K) ** 3):
-        if intercept:
-            return _solve_intercept(F, N, K, reg, rc)
-        return _solve_finite_factor(F, N, K, reg, rc)
-
-
-def _solve_intercept(F, N, K, reg, rc) -> _Solution:
-    """Ridge readout with an unpenalised intercept from the factor ``F`` (1 + N + K square)
-    of ``[sqrt(w) 1 | sqrt(w) R | sqrt(w) Y]``, the column of ones first.
-
-    ``F = [[rho, g^T, h^T], [0, F_R, F_Y], [0, 0, F_E]]``: the objective is
-    ``|rho b + W g - h|^2 + |F_R W^T - F_Y|^2 + |F_E|^2 + reg |W|^2`` (``b`` the intercept,
-    not penalised). The first term is made zero by ``b = (h - W g) / rho`` whatever ``W``,
-    and the trailing block ``[[F_R, F_Y], [0, F_E]]`` is the triangular factor of the
-    weighted rows with their weighted mean removed (the rows projected orthogonally to
-    ``sqrt(w)``), so ``W`` is the ridge readout of the centred problem, solved by
-    :func:`_solve_finite_factor` (QR or SVD, rank, cutoff and condition number are those
-    of the centred weighted rates).
-    """
-    # the cutoff is relative to the scale of the uncentred rates (as lstsq on [1, R]
-    # would be): with constant rates the centred singular values are rounding, not data
-    g_norm = float(np.linalg.norm(F[0, 1:1 + N]))
-    sol = _solve_finite_factor(F[1:, 1:], N, K, reg, rc, g_norm)
-    rho = F[0, 0]
-    b = (F[0, 1 + N:] - sol.W @ F[0, 1:1 + N]) / rho
-    finite = sol.finite and bool(np.all(np.isfinite(b)))
-    return dataclasses.replace(sol, b=b, finite=finite)
-
-
-def _solve_finite_factor(F, N, K, reg, rc, mean_norm: float = 0.0) -> _Solution:
-    """The two paths of :func:`_solve_factor` (see there) for a finite ``F``.
-
-    ``mean_norm`` (with an intercept: the norm of the weighted mean row times
-    ``sqrt(sum w)``) is added in quadrature to the scale of ``F_R`` (its Frobenius norm,
-    its largest singular value), so that the cutoffs are relative to the uncentred rates.
-    """
-    FR = np.triu(F[:N, :N])
-    FY = F[:N, N:]
-    FE = np.triu(F[N:, N:])
-    sq = float(np.sqrt(reg))
-    norm_fr = float(np.hypot(np.linalg.norm(FR), mean_norm))   # >= s_max
-    if reg > 0 and reg > rc * norm_fr * norm_fr:
-        lower = np.zeros((N, N + K), order="F")
-        lower[np.arange(N), np.arange(N)] = sq
-        nb = max(1, min(_QR_BLOCK, N + K))
-        a, _, _, info = lapack.dtpqrt(N, nb, np.array(F, order="F"), lower,
-                                      overwrite_a=1, overwrite_b=1)
-        if info != 0:                                    # pragma: no cover - LAPACK says
-            raise RuntimeError(f"LAPACK dtpqrt failed (info = {info})")
-        A_R = np.triu(a[:N, :N])
-        Wt = scipy.linalg.solve_triangular(A_R, a[:N, N:], check_finite=False)
-        rc_est, info = lapack.dtrcon(A_R, norm="1", uplo="U", diag="N")
-        cond = float(1.0 / rc_est) if info == 0 and rc_est > 0 else float("inf")
-        solver, rank, cutoff = "qr", N, rc * norm_fr
+    if intercept:
+        rho = float(F[0, 0])
+        g = F[0, 1:1 + N].copy()
+        h = F[0, 1 + N:].copy()
+        # the cutoff is relative to the scale of the uncentred rates (as lstsq on [1, R]
+        # would be): with constant rates the centred singular values are rounding
+        mean_norm = float(np.linalg.norm(g))
     else:
-        try:
-            U, s, Vt = scipy.linalg.svd(FR, lapack_driver="gesdd", check_finite=False)
-        except np.linalg.LinAlgError:                   # pragma: no cover - rare
-            U, s, Vt = scipy.linalg.svd(FR, lapack_driver="gesvd", check_finite=False)
-        cutoff = rc * float(np.hypot(s[0], mean_norm)) if s.size else 0.0
-        keep = s > cutoff
-        rank = int(np.count_nonzero(keep))
-        sk = s[keep]
-        filt = 1.0 / (sk + reg / sk)                    # s / (s^2 + reg), no overflow
-        Wt = Vt[:rank].T @ (filt[:, None] * (U[:, :rank].T @ FY))
-        cond = float(np.hypot(sk[0], sq) / np.hypot(sk[-1], sq)) if rank else float("nan")
-        solver = "svd"
-    resid = FR @ Wt - FY
-    sse = np.sum(resid * resid, axis=0) + np.sum(FE * FE, axis=0)
+        mean_norm = 0.0
+    FE = np.triu(F[c + N:, c + N:])
+    sse_e = np.sum(FE * FE, axis=0)
+    sq = float(np.sqrt(reg))
+    norm_fr = float(np.hypot(_upper_norm(F, c, N), mean_norm))   # >= s_max
+    with _blas_threads_for(10.0 * float(N + K) ** 3):
+        if reg > 0 and reg > rc * norm_fr * norm_fr:
+            G = np.array(F, order="F")
+            n = F.shape[0]
+            for i0 in range(0, N, _SOLVE_BLOCK):
+                m = min(_SOLVE_BLOCK, N - i0)
+                lower = np.zeros((m, n), order="F")
+                lower[np.arange(m), c + i0 + np.arange(m)] = sq
+                out = lapack.dtpqrt(m, m, G, lower, overwrite_a=1, overwrite_b=1)
+                G, info = out[0], out[3]
+                del out, lower          # before the next block's (no two blocks at once)
+                if info != 0:                            # pragma: no cover - LAPACK says
+                    raise RuntimeError(f"LAPACK dtpqrt failed (info = {info})")
+            Wt = np.array(G[c:c + N, c + N:])
+            _upper_solve(G, c, N, Wt)
+            resid = _upper_times(F, c, N, Wt) - F[c:c + N, c + N:]
+            sse = np.sum(resid * resid, axis=0) + sse_e
+            del F, resid
+            A_R = np.array(G[c:c + N, c:c + N], order="F")
+            del G
+            rc_est, info = lapack.dtrcon(A_R, norm="1", uplo="U", diag="N")
+            del A_R
+            cond = float(1.0 / rc_est) if info == 0 and rc_est > 0 else float("inf")
+            solver, rank, cutoff = "qr", N, rc * norm_fr
+        else:
+            A = np.array(F[c:c + N, c:c + N], order="F")
+            for j in range(N - 1):                      # F_R: its upper triangle
+                A[j + 1:, j] = 0.0
+            FY = np.array(F[c:c + N, c + N:])
+            del F
+            solve, s, c_y = _svd_solve(A, FY, max_bytes)
+            del A, FY
+            cutoff = rc * float(np.hypot(s[0], mean_norm)) if s.size else 0.0
+            keep = s > cutoff
+            rank = int(np.count_nonzero(keep))
+            sk = s[keep]
+            filt = 1.0 / (sk + reg / sk)                # s / (s^2 + reg), no overflow
+            Wt = solve(rank, filt)
+            del solve
+            # F_R W^T - F_Y = U (diag(s filt) - 1) U^T F_Y: -reg / (s^2 + reg) times
+            # U^T F_Y along the kept directions, -U^T F_Y along the dropped ones (U is
+            # square): no cancellation
+            damp = (reg / sk) * filt if rank else sk
+            sse = (np.sum((damp[:, None] * c_y[:rank]) ** 2, axis=0)
+                   + np.sum(c_y[rank:] ** 2, axis=0) + sse_e)
+            cond = float(np.hypot(sk[0], sq) / np.hypot(sk[-1], sq)) if rank else float("nan")
+            solver = "svd"
     finite = bool(np.all(np.isfinite(Wt)) and np.all(np.isfinite(sse)))
+    b = None
+    if intercept:
+        b = (h - Wt.T @ g) / rho
+        finite = finite and bool(np.all(np.isfinite(b)))
     return _Solution(np.ascontiguousarray(Wt.T), sse, solver, rank, rc, cutoff, cond,
-                     finite)
+                     finite, b)
+
+
+def _svd_solve(A: np.ndarray, FY: np.ndarray, max_bytes: float):
+    """SVD of the upper-triangular ``A`` (N x N, Fortran-ordered, overwritten): returns
+    ``(solve, s, U^T FY)`` with ``solve(rank, filt)`` giving ``V[:, :rank] diag(filt)
+    (U^T FY)[:rank]``. ``U`` is freed once ``U^T FY`` is formed. ``gesdd`` (divide and
+    conquer, fast) when its workspace fits in ``max_bytes`` beside ``A``, ``U`` and
+    ``V^T`` and a copy of ``A``, else ``gesvd`` with its minimal workspace (``5 N`` values; no ``N x N``
+    beyond ``A``, ``U`` and ``V^T``)."""
+    N = A.shape[0]
+    U = s = Vt = None
+    work, _ = lapack.dgesdd_lwork(N, N, compute_uv=1, full_matrices=0)
+    if 8.0 * (4 * N * N + float(work) + 8 * N) <= max_bytes:
+        # A is kept (not overwritten) for gesvd should gesdd not converge
+        U, s, Vt, info = lapack.dgesdd(A, compute_uv=1, full_matrices=0, overwrite_a=0)
+        if info != 0:                                   # pragma: no cover - rare
+            U = s = Vt = None
+    if U is None:
+        U, s, Vt, info = lapack.dgesvd(A, compute_uv=1, full_matrices=0,
+                                       lwork=max(1, 5 * N), overwrite_a=1)
+        if info != 0:                                   # pragma: no cover - rare
+            raise np.linalg.LinAlgError(f"SVD did not converge (LAPACK info = {info})")
+    c_y = U.T @ FY
+    del U
+
+    def solve(rank, filt):
+        return Vt[:rank].T @ (filt[:, None] * c_y[:rank])
+    return solve, s, c_y
 
 
 def _check_rcond(rcond):
@@ -420,7 +520,7 @@ def ridge_regression(R: ArrayLike, Y: ArrayLike, reg: float, weights: ArrayLike 
                          "would be undetermined)")
     fac = _TriangularFactor(c + N + K)
     fac.add(block)
-    sol = _solve_factor(fac.F, N, K, reg, rcond, n_rows, intercept)
+    sol = _solve_factor(fac, N, K, reg, rcond, n_rows, intercept)
     return (sol.W, sol.b) if intercept else sol.W
 
 
@@ -540,9 +640,13 @@ def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_st
     array, then the state noise chunk by chunk (B, Tc, N). ``ranges`` ([y_lo, y_hi, u_lo,
     u_hi]) is updated with the extremes of the samples used.
 
-    Memory: one chunk holds the rates (and the state noise) of ``Tc`` steps and the
-    weighted copy folded into the factor, at most ``max_chunk_bytes`` together; the other
-    buffers are of ``B Tc`` (weights) and ``B Tc (M + K)`` (kept inputs and targets) values.
+    Memory: with ``max_chunk_bytes`` given, the factor (and LAPACK's ``T``), the buffers
+    of one chunk of ``Tc`` steps (the rates, the state noise, the weighted copy folded
+    into the factor, the weights, row indices, kept inputs and targets) and, for a single
+    trial, a 64-byte-aligned copy of a dense ``J`` (made only when it leaves room for
+    chunks of at least ``_ALIGN_MIN_STEPS`` steps) hold at most ``max_chunk_bytes``
+    together, ``Tc`` at least 1 (see :func:`_chunk_plan`). Without it, the chunk buffers
+    hold at most 64 MiB beside the factor and the aligned copy.
     """
     B, T = U.shape[0], U.shape[1]
     N, K, M = net.N, net.n_outputs, U.shape[-1]
@@ -555,20 +659,20 @@ def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_st
         Y_fb = Y
     state_noise = noise_std > 0
     noise_scale = noise_std * np.sqrt(net.alpha)
-    # float64 values held per trial and step: the rates (and the noise), plus the
-    # weighted copy folded into the factor (c + N + K columns)
-    per_step = N * (2 if state_noise else 1) + c + N + K
-    budget_steps = chunk_length(B, per_step, T, 1)
-    if max_chunk_bytes is not None:
-        budget_steps = max(1, min(budget_steps, max_chunk_bytes // (B * per_step * 8)))
+    budget_steps, align = _chunk_plan(net, B, T, M, state_noise, intercept,
+                                      max_chunk_bytes)
+    # the kernel arrays once for the run (advance() would rebuild them, and copy J for
+    # alignment, every chunk)
+    arrays = network_arrays(net, align=align)
+    code = CODES[net.phi]
     empty_x = np.empty((B, 0, N))
+    out_z = np.empty((B, 0, K))
     for s in range(0, T, budget_steps):
         e = min(T, s + budget_steps)
         out_r = np.empty((B, e - s, N))
-        out_z = np.empty((B, 0, K))
         noise = gen.standard_normal((B, e - s, N)) if state_noise else empty_x
-        advance(net, X, U[:, s:e], Y_fb[:, s:e], MODE_CODES["teacher"], noise_scale, noise,
-                empty_x, out_r, out_z, t_offset=s)
+        _run_kernels(net, arrays, net.alpha, code, X, U[:, s:e], Y_fb[:, s:e],
+                     MODE_CODES["teacher"], noise_scale, noise, empty_x, out_r, out_z, s)
         del noise
         wc = np.ones((B, e - s))
         if W is not None:
@@ -592,6 +696,40 @@ def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_st
         del out_r
         factor.add(block)
         del block
+
+
+def _chunk_plan(net, B: int, T: int, M: int, state_noise: bool, intercept: bool,
+                max_chunk_bytes: int | None) -> tuple[int, bool]:
+    """``(steps per chunk, align)`` for :func:`_fold_teacher_run`.
+
+    Bytes per step of a chunk: ``8 B`` times the rates ``N`` (and the state noise ``N``),
+    the weighted row ``c + N + K``, the kept targets and inputs and their contiguous
+    copies for the kernel ``2 (K + M)`` and four values of weights and indices, plus ``B``
+    booleans. With ``max_chunk_bytes`` the chunk gets what the factor
+    (:func:`_factor_bytes`) and the kernel's own copies of a sparse ``J`` (``12 nnz``
+    bytes) leave, less the aligned copy of a dense ``J`` of a single trial (unless ``J``
+    is aligned already) when what remains still holds ``_ALIGN_MIN_STEPS`` steps (else no
+    copy: the kernel runs on ``J`` as it is); at least one step. Without it: 64 MiB of
+    chunk buffers, and the aligned copy for a single trial (as :func:`reservoir.simulate`).
+    """
+    N, K = net.N, net.n_outputs
+    c = int(intercept)
+    step_bytes = B * (8 * (N * (2 if state_noise else 1) + c + N + K + 2 * (K + M) + 4)
+                      + 1)
+    single_dense = B == 1 and not net.is_sparse
+    if max_chunk_bytes is None:
+        return int(max(1, min(T, _CHUNK_BYTES // step_bytes))), single_dense
+    avail = max_chunk_bytes - _factor_bytes(c + N + K)
+    if net.is_sparse:
+        avail -= 12 * net.J.nnz + 8 * (N + 1)
+    align = False
+    if single_dense and net.J.ctypes.data % _ALIGN == 0:
+        align = True
+    elif single_dense:
+        J_bytes = 8 * N * N + _ALIGN
+        if (avail - J_bytes) // step_bytes >= min(T, _ALIGN_MIN_STEPS):
+            align, avail = True, avail - J_bytes
+    return int(max(1, min(T, avail // step_bytes))), align
 
 
 @nb.njit(cache=True)
@@ -650,8 +788,21 @@ def fit_ridge(net: Network, inputs: ArrayLike | None = None, targets: ArrayLike 
     weighted rows with their weighted means removed, on which ``W_out`` is solved as above
     (``rank``, ``cond`` and the cutoff are then those of the centred rates).
     ``RidgeResult`` reports what was solved (``solver``, ``rank``, ``rcond``, ``cond``, a
-    message when directions were dropped). Memory: the network, the factor
-    (``8 (N + K + 1)^2`` bytes) and one chunk.
+    message when directions were dropped).
+
+    Memory: with ``n = c + N + K`` (``c = 1`` with an intercept), the run streams the
+    states through the factor (``8 n^2`` bytes, ``8 n (n + 128)`` with LAPACK's blocks)
+    and then solves from it, which needs two copies of the factor with ``solver == "qr"``
+    (``S = 16 n^2`` bytes) and three with ``"svd"`` (``S = 24 n^2``; the factor and ``F_R``,
+    then ``F_R``, ``U`` and ``V^T``). With ``max_chunk_bytes`` given, the peak of what
+    ``fit_ridge`` allocates beyond the network, its inputs and targets is at most
+    ``max(max_chunk_bytes, S)`` plus about ``64 n + 8 B N`` float64 values of small
+    buffers and a few tens of KiB of Python objects (``B`` trials run together); so a
+    ``max_chunk_bytes`` of at least ``24 n^2`` bounds the whole peak (measured by
+    ``tracemalloc`` in ``tests/test_ridge_memory.py``). Not counted: with
+    ``feedback_noise_std`` the noisy fed-back targets (``16 B T K`` bytes at most), with
+    a list of trials the stacked inputs, targets and masks of a group of equal-length
+    trials.
 
     Parameters
     ----------
@@ -691,8 +842,17 @@ def fit_ridge(net: Network, inputs: ArrayLike | None = None, targets: ArrayLike 
         ``(B, T, K)`` array of standard normals (trial, step, readout), then the state
         noise chunk by chunk, ``(B, Tc, N)`` per chunk of ``Tc`` steps.
     max_chunk_bytes : int, optional
-        Upper bound on the memory of one chunk: its rates, noise and the weighted copy
-        folded into the factor (default: 64 MiB; at least one step is run at a time).
+        Upper bound (bytes) on the memory of the streaming phase: the factor with LAPACK's
+        blocks (``8 n (n + 128)`` bytes) and the buffers of one chunk (the rates, the state
+        noise, the weighted rows folded into the factor, the weights and the kept inputs
+        and targets: ``8 B (2 N + 3 K + 2 M + 5)`` bytes per step, ``8 B N`` more with
+        state noise) together; the bound of the whole run when it is at least the solve's
+        need (see Memory above). The chunk gets what the factor leaves, at least one step
+        (so when the factor does not fit: the factor plus one step; many short chunks are
+        slow, as each is a LAPACK call). A single dense trial is run on a 64-byte-aligned copy of ``J``
+        (``8 N^2`` bytes, 10-15 % faster steps) only when that copy also fits with chunks
+        of 64 steps. Default (None): chunks of at most 64 MiB beside the factor and the
+        aligned copy, and no bound on the solve's LAPACK workspace (``gesdd``).
     rcond : float, optional
         Relative cutoff in [0, 1) on the singular values of the weighted rates (centred
         with an intercept; default ``eps * max(N, n)`` with ``n`` the number of samples of
@@ -820,7 +980,9 @@ def fit_ridge(net: Network, inputs: ArrayLike | None = None, targets: ArrayLike 
         _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_std,
                           max_chunk_bytes, intercept, ranges, washout)
         x_final = X if batched else X[0]
-    sol = _solve_factor(factor.F, N, K, reg, rcond, factor.n_rows, intercept)
+    sol = _solve_factor(factor, N, K, reg, rcond, factor.n_rows, intercept,
+                        np.inf if max_chunk_bytes is None else max_chunk_bytes)
+    del factor
     W_out = sol.W
     b_out = sol.b if intercept else np.zeros(K)
     train_mse = sol.sse / n_samples
