@@ -153,7 +153,36 @@ def test_aligned_copy_and_default_unsigned_indices():
     np.testing.assert_array_equal(c, np.arange(1.0, 7.0))
     sparse, _ = _case(40, 1, 1, 0.3, 4, "tanh")
     s = network_arrays(sparse)
-    assert s.indices.dtype == s.indptr.dtype == np.uint32
+    assert s.indices.dtype == np.uint16 and s.indptr.dtype == np.uint32
     np.testing.assert_array_equal(s.indices, sparse.J.indices)
     np.testing.assert_array_equal(s.indptr, sparse.J.indptr)
     assert network_arrays(sparse, index_dtype=np.int32).indices.dtype == np.int32
+
+
+def test_default_csr_index_dtypes_follow_the_size_and_give_the_same_run():
+    """Default bundle: uint16 column indices up to N = 65536 and uint32 above (indptr
+    uint32); a run on the default bundle equals the run on explicit uint32 indices to
+    the last bit (the same arithmetic, narrower loads)."""
+    for N, want in ((1 << 16, np.uint16), ((1 << 16) + 1, np.uint32)):
+        rng = np.random.default_rng(N)
+        rows = np.append(rng.integers(0, N, 2 * N), N - 1)
+        cols = np.append(rng.integers(0, N, 2 * N), N - 1)   # the largest column index
+        J = sp.csr_matrix((0.3 * np.ones(rows.size), (rows, cols)), shape=(N, N))
+        net = rs.Network(J=J, W_in=np.zeros((N, 1)), W_fb=np.zeros((N, 1)),
+                         W_out=np.zeros((1, N)), b=np.zeros(N), dt=0.5, tau=1.0)
+        a = network_arrays(net)
+        assert a.indices.dtype == want and a.indptr.dtype == np.uint32
+        np.testing.assert_array_equal(a.indices, net.J.indices)
+    net, rng = _case(60, 1, 1, 0.2, 3, "tanh")
+    U = rng.standard_normal((30, 1))
+    x0 = rng.standard_normal(60)
+    runs = []
+    for index_dtype in (None, np.uint32):
+        x = x0.copy()
+        out = np.empty((30, 60))
+        arrays = network_arrays(net, index_dtype=index_dtype)
+        assert euler.run_single_serial(arrays, net.alpha, 0, 2, x, U, np.empty((0, 1)),
+                                       np.empty((0, 60)), 0.0, out, np.empty((0, 60)),
+                                       np.empty((0, 1))) == -1
+        runs.append(out)
+    np.testing.assert_array_equal(runs[0], runs[1])
