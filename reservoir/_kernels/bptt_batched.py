@@ -99,7 +99,7 @@ def forward(Ut, arrays, consts, code, R, Z, x, h, noise):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
 def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_cur, tmp,
-             step, s, C_rate, G):
+             step, s, C_rate, G, small):
     """Backward pass; sets the gradients (before the factor ``alpha`` of J, W_in, b).
 
     Parameters
@@ -115,10 +115,14 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
     g_next, g_cur, tmp : (B, N) scratch.  step : (N, N) scratch.  s : (N,) scratch.
     C_rate : (T, B) coefficients ``c[t]`` of the rate term (``dL/dr[t]`` gains
         ``c[t] r[t]``), or (0, B) for none.
-    G : (Tb, B, N) scratch: ``g[t+1]`` of ``Tb`` consecutive steps, whose share of
-        ``dL/dJ`` is added by one ``(N, Tb B) x (Tb B, N)`` product (blocks of steps
-        ``[k Tb, (k + 1) Tb)``), not one ``(N, B) x (B, N)`` product and one ``N x N``
-        addition per step.
+    G : (Tb, B, N) scratch: ``g[t+1]`` of ``Tb`` consecutive steps.
+    small : (max(M, K), N) scratch.
+
+    The parameter gradients are added block by block: for the steps ``[k Tb, (k + 1) Tb)``
+    (``Tb = G.shape[0]``) one product each, ``G^T R`` (N, Tb B) x (Tb B, N) for ``J``,
+    ``U^T G`` for ``W_in``, ``E^T R`` for ``W_out`` and the column sums of ``G`` for ``b``,
+    in the working dtype and then added into the float64 accumulators; per step only
+    ``g[t]`` itself is computed (one ``(B, N) x (N, N)`` product and one fused pass).
     """
     aJ, W_out = arrays.J, arrays.W_out
     T, B, N = R.shape
@@ -135,25 +139,11 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
     for t in range(T - 1, -1, -1):
         r = R[t]
         inner = t < T - 1
-        if inner:      # g_next = g[t+1]: its parameter gradients, and a J^T g[t+1]
-            slot = t % Tb
-            Gs = G[slot]
+        if inner:      # g_next = g[t+1]: kept for its block, and a J^T g[t+1]
+            Gs = G[t % Tb]
             for b in range(B):
                 for j in range(N):
                     Gs[b, j] = g_next[b, j]
-            if slot == 0:      # the block [t, t + n): its share of dL/dJ in one product
-                n = min(Tb, T - 1 - t)
-                np.dot(G[:n].reshape((n * B, N)).T, R[t:t + n].reshape((n * B, N)), step)
-                for i in range(N):
-                    for j in range(N):
-                        gJ[i, j] += step[i, j]
-            for b in range(B):
-                for j in range(N):
-                    gb[j] += g_next[b, j]
-                for m in range(M):
-                    u = Ut[t, b, m]
-                    for j in range(N):
-                        gW_inT[m, j] += u * g_next[b, j]
             np.dot(g_next, aJ, tmp)
         for b in range(B):
             rb = r[b]
@@ -162,7 +152,6 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
             for k in range(K):
                 e = E[t, b, k]
                 for j in range(N):
-                    gW_out[k, j] += e * rb[j]
                     s[j] += e * W_out[k, j]
             if inner:
                 for j in range(N):
@@ -178,4 +167,28 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
             else:
                 for j in range(N):
                     g_cur[b, j] = s[j]
+        if t % Tb == 0:        # the blocks starting at t: their parameter gradients
+            nE = min(Tb, T - t)
+            Rb = R[t:t + nE].reshape((nE * B, N))
+            sK = small[:K]
+            np.dot(E[t:t + nE].reshape((nE * B, K)).T, Rb, sK)
+            for k in range(K):
+                for j in range(N):
+                    gW_out[k, j] += sK[k, j]
+            n = min(Tb, T - 1 - t)
+            if n > 0:
+                Gb = G[:n].reshape((n * B, N))
+                np.dot(Gb.T, R[t:t + n].reshape((n * B, N)), step)
+                for i in range(N):
+                    for j in range(N):
+                        gJ[i, j] += step[i, j]
+                for p in range(n * B):
+                    for j in range(N):
+                        gb[j] += Gb[p, j]
+                if M > 0:
+                    sM = small[:M]
+                    np.dot(Ut[t:t + n].reshape((n * B, M)).T, Gb, sM)
+                    for m in range(M):
+                        for j in range(N):
+                            gW_inT[m, j] += sM[m, j]
         g_next, g_cur = g_cur, g_next

@@ -492,7 +492,7 @@ class BPTTWorkspace:
         dict of ndarray
             The arrays ``R``, ``Z``, ``U``, ``E``, ``x``, ``h``, ``g_next``, ``g_cur``,
             ``step``, ``s``, ``G`` (the ``g[t+1]`` of a block of
-            :data:`GRAD_BLOCK_STEPS` steps) and the accumulators ``gJ``, ``gW_inT``, ``gb``, ``gW_out``.
+            :data:`GRAD_BLOCK_STEPS` steps), ``small`` (max(M, K), N) and the accumulators ``gJ``, ``gW_inT``, ``gb``, ``gW_out``.
         """
         key = (T, B, N, M, K, np.dtype(dtype).str, chunk)
         if key not in self._sets:
@@ -501,6 +501,7 @@ class BPTTWorkspace:
                 "R": e(T, B, N), "Z": e(T, B, K), "U": e(T, B, M), "E": e(T, B, K),
                 "x": e(B, N), "h": e(B, N), "g_next": e(B, N), "g_cur": e(B, N),
                 "step": e(N, N), "s": e(N), "G": e(min(GRAD_BLOCK_STEPS, T), B, N),
+                "small": e(max(M, K), N),
                 "gJ": np.empty((N, N)), "gW_inT": np.empty((M, N)), "gb": np.empty(N),
                 "gW_out": np.empty((K, N))}
         return self._sets[key]
@@ -546,7 +547,7 @@ def _loss_and_gradients_blas(net: Network, J, U, Y, W, norm, dtype=np.float64,
         batched.backward(buf["R"], buf["E"], buf["U"], arrays, consts, code, buf["gJ"],
                          buf["gW_inT"], buf["gb"], buf["gW_out"], buf["g_next"],
                          buf["g_cur"], buf["h"], buf["step"], buf["s"], buf["C_rate"],
-                         buf["G"])
+                         buf["G"], buf["small"])
 
     ws.map(forward, len(chunks))
     loss = 0.0

@@ -341,9 +341,9 @@ def _svd_solve(A: np.ndarray, FY: np.ndarray, max_bytes: float):
     """SVD of the upper-triangular ``A`` (N x N, Fortran-ordered, overwritten): returns
     ``(solve, s, U^T FY)`` with ``solve(rank, filt)`` giving ``V[:, :rank] diag(filt)
     (U^T FY)[:rank]``. ``U`` is freed once ``U^T FY`` is formed. ``gesdd`` (divide and
-    conquer, fast) when its workspace fits in ``max_bytes`` beside ``A``, ``U`` and
-    ``V^T`` and a copy of ``A``, else ``gesvd`` with its minimal workspace (``5 N`` values; no ``N x N``
-    beyond ``A``, ``U`` and ``V^T``)."""
+    conquer, fast) when its workspace fits in ``max_bytes`` beside ``A``, ``U``, ``V^T``
+    and a copy of ``A``, else ``gesvd`` with its minimal workspace (``5 N`` values; no
+    ``N x N`` beyond ``A``, ``U`` and ``V^T``; about 5x slower at N = 1000)."""
     N = A.shape[0]
     U = s = Vt = None
     work, _ = lapack.dgesdd_lwork(N, N, compute_uv=1, full_matrices=0)
@@ -793,18 +793,18 @@ def fit_ridge(net: Network, inputs: ArrayLike | None = None, targets: ArrayLike 
     ``RidgeResult`` reports what was solved (``solver``, ``rank``, ``rcond``, ``cond``, a
     message when directions were dropped).
 
-    Memory: with ``n = c + N + K`` (``c = 1`` with an intercept), the run streams the
-    states through the factor (``8 n^2`` bytes, ``8 n (n + 128)`` with LAPACK's blocks)
+    Memory: with ``D = c + N + K`` (``c = 1`` with an intercept), the run streams the
+    states through the factor (``8 D^2`` bytes, ``8 D (D + 128)`` with LAPACK's blocks)
     and then solves from it, which needs two copies of the factor with ``solver == "qr"``
-    (``S = 16 n^2`` bytes) and three with ``"svd"`` (``S = 24 n^2``; the factor and ``F_R``,
-    then ``F_R``, ``U`` and ``V^T``). With ``max_chunk_bytes`` given, the peak of what
-    ``fit_ridge`` allocates beyond the network, its inputs and targets is at most
-    ``max(max_chunk_bytes, S)`` plus about ``100 n + 8 B N`` float64 values of small
-    buffers and a few tens of KiB of Python objects (``B`` trials run together); so a
-    ``max_chunk_bytes`` of at least ``24 n^2`` bounds the whole peak (measured by
+    (``S = 16 D^2`` bytes) and three with ``"svd"`` (``S = 24 D^2``: the factor and
+    ``F_R``, then ``F_R``, ``U`` and ``V^T``). With ``max_chunk_bytes`` given, the peak of
+    what ``fit_ridge`` allocates beyond the network, its inputs and targets is at most
+    ``max(max_chunk_bytes, S)`` plus about ``100 D + 8 B N`` float64 values of small
+    buffers and a few tens of KiB of Python objects (``B`` trials run together): a
+    ``max_chunk_bytes`` of at least ``24 D^2`` bounds the whole peak (measured with
     ``tracemalloc`` in ``tests/test_ridge_memory.py``). Not counted: with
-    ``feedback_noise_std`` the noisy fed-back targets (``16 B T K`` bytes at most), with
-    a list of trials the stacked inputs, targets and masks of a group of equal-length
+    ``feedback_noise_std``, the noisy fed-back targets (``16 B T K`` bytes at most); with a
+    list of trials, the stacked inputs, targets and masks of a group of equal-length
     trials.
 
     Parameters
@@ -846,16 +846,18 @@ def fit_ridge(net: Network, inputs: ArrayLike | None = None, targets: ArrayLike 
         noise chunk by chunk, ``(B, Tc, N)`` per chunk of ``Tc`` steps.
     max_chunk_bytes : int, optional
         Upper bound (bytes) on the memory of the streaming phase: the factor with LAPACK's
-        blocks (``8 n (n + 128)`` bytes) and the buffers of one chunk (the rates, the state
-        noise, the weighted rows folded into the factor, the weights and the kept inputs
-        and targets: ``8 B (2 N + 3 K + 2 M + 5)`` bytes per step, ``8 B N`` more with
-        state noise) together; the bound of the whole run when it is at least the solve's
-        need (see Memory above). The chunk gets what the factor leaves, at least one step
-        (so when the factor does not fit: the factor plus one step; many short chunks are
-        slow, as each is a LAPACK call). A single dense trial is run on a 64-byte-aligned copy of ``J``
-        (``8 N^2`` bytes, 10-15 % faster steps) only when that copy also fits with chunks
-        of 64 steps. Default (None): chunks of at most 64 MiB beside the factor and the
-        aligned copy, and no bound on the solve's LAPACK workspace (``gesdd``).
+        blocks (``8 D (D + 128)`` bytes) and the buffers of one chunk (the rates, the
+        state noise, the weighted rows folded into the factor, the weights and the kept
+        inputs and targets: ``8 B (2 N + 3 K + 2 M + 5)`` bytes per step, ``8 B N`` more
+        with state noise) together; the bound of the whole run when it is at least the
+        solve's need (see Memory above). The chunk gets what the factor leaves, at least
+        one step (so when the factor does not fit: the factor plus one step; many short
+        chunks are slow, each being a LAPACK call). A single dense trial runs on a
+        64-byte-aligned copy of ``J`` (``8 N^2`` bytes, 10-15 % faster steps) only when
+        that copy also fits beside chunks of 64 steps; the SVD takes LAPACK's fast
+        ``gesdd`` only when its workspace fits (else ``gesvd``, about 5x slower at
+        N = 1000). Default (None): chunks of at most 64 MiB beside the factor and the
+        aligned copy, and ``gesdd`` (about 8 N^2 values).
     rcond : float, optional
         Relative cutoff in [0, 1) on the singular values of the weighted rates (centred
         with an intercept; default ``eps * max(N, n)`` with ``n`` the number of samples of
