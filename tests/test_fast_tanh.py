@@ -88,3 +88,27 @@ def test_tanh_array_checks_dtypes():
         tanh_array(np.zeros(3, np.float32), np.zeros(3))
     with pytest.raises(TypeError, match="float32 or float64"):
         tanh_array(np.zeros(3, np.int64), np.zeros(3, np.int64))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_kernel_row_helpers_compute_the_tested_tanh_bit_for_bit(dtype):
+    """phi_vector and phi_rows (what the kernels call) give exactly tanh_array's values
+    (the function whose accuracy is tested above): the same formula and the same fused
+    multiply-adds."""
+    import numba as nb
+
+    from reservoir._kernels.batch_rows import phi_rows, phi_vector
+
+    @nb.njit(error_model="numpy")
+    def both(x, X, r, R, half, zero):
+        phi_vector(0, x, r, half, zero)
+        phi_rows(0, X, R, half, zero)
+
+    x = np.linspace(-25, 25, 4001).astype(dtype)
+    want = np.empty_like(x)
+    tanh_array(x, want)
+    r = np.empty_like(x)
+    R = np.empty((1, x.size), dtype)
+    both(x, x.reshape(1, -1).copy(), r, R, dtype(0.5), dtype(0.0))
+    np.testing.assert_array_equal(r, want)
+    np.testing.assert_array_equal(R[0], want)

@@ -20,7 +20,7 @@ def phi_rows(code, x, r, half, zero):
     raise NotImplementedError("phi_rows is only callable from Numba code")
 
 
-@overload(phi_rows, jit_options={"error_model": "numpy"})
+@overload(phi_rows, jit_options={"error_model": "numpy", "fastmath": {"contract"}})
 def _phi_rows_overload(code, x, r, half, zero):
     # tanh32 / tanh64 chosen here, at compile time, by the working dtype; the branch on
     # ``code`` sits outside the loops so that each loop vectorises
@@ -50,7 +50,7 @@ def phi_vector(code, x, r, half, zero):
     raise NotImplementedError("phi_vector is only callable from Numba code")
 
 
-@overload(phi_vector, jit_options={"error_model": "numpy"})
+@overload(phi_vector, jit_options={"error_model": "numpy", "fastmath": {"contract"}})
 def _phi_vector_overload(code, x, r, half, zero):
     tanh = tanh32 if x.dtype == nb.types.float32 else tanh64
 

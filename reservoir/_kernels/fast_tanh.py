@@ -22,7 +22,9 @@ The result is clipped to ``[-1, 1]`` (near the clamp, rounding could give 1 + 1 
 over dense grids and at special values (0, -0, +-inf, NaN, subnormals).
 
 Kernels call :func:`tanh32` or :func:`tanh64` by the dtype they work in (an ``overload``
-chooses at compile time) and must be compiled with ``error_model="numpy"``: under Numba's default Python error
+chooses at compile time), with ``fastmath={"contract"}`` so that Horner's steps become
+fused multiply-adds (one rounding each instead of two; 1.4x faster in float64, AMD EPYC,
+issue 16), and must be compiled with ``error_model="numpy"``: under Numba's default Python error
 model every division checks for zero and raises, and that branch alone stops the loop
 from vectorising (measured 11x slower).
 """
@@ -130,13 +132,13 @@ def tanh64(x):
     return y
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _tanh_array32(x, out):
     for i in range(x.shape[0]):
         out[i] = tanh32(x[i])
 
 
-@nb.njit(cache=True, error_model="numpy")
+@nb.njit(cache=True, error_model="numpy", fastmath={"contract"})
 def _tanh_array64(x, out):
     for i in range(x.shape[0]):
         out[i] = tanh64(x[i])
