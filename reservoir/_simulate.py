@@ -291,18 +291,26 @@ def closed_loop_runner(net: Network, u):
 #: Below this many multiply-adds (B T N^2) a batch runs on one thread: starting workers
 #: would cost more than they save.
 _SPLIT_MIN_WORK = 2**21
+#: Above this N a dense batch is not cut into chunks of trials on worker threads: each
+#: worker would stream all of ``J`` (more than 4 MiB) every step, while one product on
+#: BLAS's own threads splits ``J`` between them. Two cores (AMD EPYC, issue 16), wall time
+#: per trial-step, chunks / one product: N = 500 8.5 / 8.9 us (B = 16), 6.4 / 6.9 (64);
+#: N = 1000 36 / 32 (16), 31 / 26 (64); N = 2000 272 / 186 (16), 143 / 128 (64).
+_SPLIT_MAX_N = 724
 
 
 def _dense_batch(arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, out_x, out_r,
                  out_z):
     """Dense batch through :func:`euler_batch.run_dense_batch`, the trials split into
-    chunks on worker threads (:mod:`._kernels.batch_split`). Returns the kernel's status
+    chunks on worker threads (:mod:`._kernels.batch_split`) for networks of up to
+    :data:`_SPLIT_MAX_N` units, one call with BLAS's own threads above. Returns the kernel's status
     for the whole batch: ``t * B + trial`` of the earliest non-finite update, or -1."""
     B, N = X.shape
     T = U.shape[1]
     K = arrays.W_out.shape[0]
     Xc = X if X.flags.c_contiguous else np.ascontiguousarray(X)
-    chunks = chunk_ranges(B, N, None if B * T * N * N >= _SPLIT_MIN_WORK else 1)
+    split = B * T * N * N >= _SPLIT_MIN_WORK and N <= _SPLIT_MAX_N
+    chunks = chunk_ranges(B, N, None if split else 1)
 
     def run(i):
         lo, hi = chunks[i]

@@ -441,3 +441,28 @@ def test_closed_loop_runner_equals_simulate_and_reports_divergence(density, inte
     assert closed_loop_runner(big, u)(np.ones(40), 5) is None
     with pytest.raises(rs.SimulationDivergedError):
         rs.simulate(big, np.tile(u, (5, 1)), np.ones(40), mode="closed", record=())
+
+
+def test_large_dense_batches_run_as_one_product_with_the_same_states(monkeypatch):
+    """Above _SPLIT_MAX_N units a dense batch is one kernel call (BLAS's threads split J)
+    instead of chunks of trials on worker threads; both give the same states to rounding,
+    and the one call is what runs."""
+    import importlib
+    from reservoir._kernels.batch_split import chunk_ranges
+    sim = importlib.import_module("reservoir._simulate")
+    net = rs.random_network(64, 1.3, 2, 1, dt=0.5, tau=1.0, rng=3)
+    U = np.random.default_rng(4).standard_normal((40, 30, 2))
+    monkeypatch.setattr(sim, "_SPLIT_MIN_WORK", 0)
+    asked = []
+
+    def spy(B, N, threads=None):
+        asked.append(threads)
+        return chunk_ranges(B, N, 2 if threads is None else threads)
+    monkeypatch.setattr(sim, "chunk_ranges", spy)
+    split = rs.simulate(net, U, mode="closed")
+    monkeypatch.setattr(sim, "_SPLIT_MAX_N", 63)
+    whole = rs.simulate(net, U, mode="closed")
+    assert asked == [None, 1]
+    for k in ("x", "z"):
+        np.testing.assert_allclose(getattr(whole, k), getattr(split, k), rtol=1e-11,
+                                   atol=1e-12)
