@@ -163,6 +163,12 @@ def run_single(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, ou
                              out_r, out_z)
 
 
+#: Fewest rows per parallel chunk of :func:`run_single_rows` (enough for the vectorised
+#: ``phi`` of the chunk).
+ROWS_PER_CHUNK = 64
+#: Most chunks per step of :func:`run_single_rows` (Numba's static schedule deals them out
+#: to the threads).
+MAX_CHUNKS = 64
 #: Rows of a dense ``J`` summed together by :func:`dense_rows` (one load of ``r[j]`` per
 #: four multiply-adds, one horizontal reduction per row at the end).
 ROW_BLOCK = 4
@@ -267,9 +273,11 @@ def run_single_serial(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, ou
 @nb.njit(cache=True, parallel=True, fastmath=_FLAGS)
 def run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, out_r,
                     out_z):
-    """:func:`run_single` with the row sweep (recurrent input and Euler update) in a
-    ``prange`` loop over Numba's threads (blocks of :data:`ROW_BLOCK` rows), then ``r = phi(x)`` in one vectorised pass. Same
-    arguments and return value.
+    """:func:`run_single` with each step's rows in a ``prange`` loop over Numba's threads:
+    contiguous chunks of at least :data:`ROWS_PER_CHUNK` rows, each chunk computing its
+    rows of ``J r``, their Euler update and their rates ``phi(x)`` (vectorised), into
+    second buffers that are swapped with the current ones after the step (no serial pass
+    and no copy per step). Same arguments and return value.
 
     The row sweep is written inline: parallel regions are never called from another
     compiled function (that pattern crashed with Numba's on-disk cache).
@@ -279,35 +287,48 @@ def run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_
     N = x.shape[0]
     K = arrays.W_out.shape[0]
     T = U.shape[0]
-    r, x_new, drive, z, f = _single_buffers(code, x, K)
+    ra, xb, drive, z, f = _single_buffers(code, x, K)
+    rb = np.empty(N, x.dtype)
     h = np.empty(N, x.dtype)
     use_noise = noise.shape[0] > 0
     keep = 1.0 - alpha
-    n_blocks = (N + ROW_BLOCK - 1) // ROW_BLOCK
+    n_chunks = max(1, min(N // ROWS_PER_CHUNK, MAX_CHUNKS))
+    bounds = np.empty(n_chunks + 1, np.int64)
+    for c in range(n_chunks):      # chunk starts on multiples of ROW_BLOCK
+        bounds[c] = (c * N // n_chunks) // ROW_BLOCK * ROW_BLOCK
+    bounds[n_chunks] = N
+    xa = x
+    in_x = True                    # whether the current state is in the caller's x
     for t in range(T):
-        _begin_step(arrays, mode, t, x, r, z, f, drive, U, Y, out_x, out_r, out_z)
+        _begin_step(arrays, mode, t, xa, ra, z, f, drive, U, Y, out_x, out_r, out_z)
         total = 0.0
-        for blk in nb.prange(n_blocks):
-            lo = blk * ROW_BLOCK
-            hi = min(lo + ROW_BLOCK, N)
+        for c in nb.prange(n_chunks):
+            lo = bounds[c]
+            hi = bounds[c + 1]
             if dense:
-                dense_rows(J, r, h, lo, hi)
+                dense_rows(J, ra, h, lo, hi)
             else:
                 for i in range(lo, hi):
-                    h[i] = csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
+                    h[i] = csr_row_dot(data, indices, indptr[i], indptr[i + 1], ra)
             part = 0.0
             for i in range(lo, hi):
                 if use_noise:
-                    xi = keep * x[i] + alpha * (h[i] + drive[i]) + noise_scale * noise[t, i]
+                    xi = keep * xa[i] + alpha * (h[i] + drive[i]) + noise_scale * noise[t, i]
                 else:
-                    xi = keep * x[i] + alpha * (h[i] + drive[i])
-                x_new[i] = xi
+                    xi = keep * xa[i] + alpha * (h[i] + drive[i])
+                xb[i] = xi
                 part += xi
+            phi_vector(code, xb[lo:hi], rb[lo:hi], 0.5, 0.0)
             total += part
         if not math.isfinite(total):
+            if not in_x:
+                x[:] = xa
             return t
-        x[:] = x_new
-        phi_vector(code, x, r, 0.5, 0.0)
+        xa, xb = xb, xa
+        ra, rb = rb, ra
+        in_x = not in_x
+    if not in_x:
+        x[:] = xa
     return -1
 
 
