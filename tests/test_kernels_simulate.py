@@ -52,16 +52,17 @@ def _case(N, M, K, density, seed, phi):
 
 
 @settings(max_examples=40, deadline=None)
-@given(N=st.integers(1, 37), M=st.integers(0, 2), K=st.integers(1, 2),
-       T=st.integers(1, 12), density=st.sampled_from([1.0, 0.3]),
+@given(N=st.one_of(st.integers(1, 37), st.integers(120, 300)), M=st.integers(0, 2),
+       K=st.integers(1, 2), T=st.integers(1, 12), density=st.sampled_from([1.0, 0.3]),
        phi=st.sampled_from(["tanh", "relu", "sigmoid"]), mode=st.sampled_from([0, 1, 2]),
        noisy=st.booleans(), kernel=st.sampled_from(["serial", "rows"]),
        index_dtype=st.sampled_from([None, np.int32, np.int64, np.uint32]),
        seed=st.integers(0, 10_000))
 def test_single_trial_kernels_equal_numpy_update_rule(N, M, K, T, density, phi, mode, noisy,
                                                       kernel, index_dtype, seed):
-    """Both single-trial kernels, dense and CSR, every mode, nonlinearity and index dtype:
-    recorded x, r, z and the final state agree with the NumPy loop to 1e-12 relative (the
+    """Both single-trial kernels, dense and CSR, every mode, nonlinearity and index dtype,
+    N small or large enough for several parallel chunks (odd and even T: the final state
+    in either buffer): recorded x, r, z and the final state agree with the NumPy loop to 1e-12 relative (the
     kernels' tanh is a continued fraction and their sums are reordered)."""
     net, rng = _case(N, M, K, density, seed, phi)
     arrays = network_arrays(net, index_dtype=index_dtype, align=bool(seed % 2))
@@ -112,10 +113,11 @@ def test_run_single_dispatch_and_both_kernels_agree(monkeypatch, density):
 
 
 @pytest.mark.parametrize("kernel", ["run_single_serial", "run_single_rows"])
-def test_single_trial_kernels_report_the_diverging_step(kernel):
+@pytest.mark.parametrize("N", [3, 200])
+def test_single_trial_kernels_report_the_diverging_step(kernel, N):
     """A state that overflows at step 3 (x doubles by 1e300 per step from 1) is reported
-    as step 2's update (the third), and the state before it is kept."""
-    N = 3
+    as step 2's update (the third), and the state before it is kept (N = 200: several
+    parallel chunks, the state then in the kernel's second buffer)."""
     net = rs.Network(J=np.eye(N) * 1e120, W_in=np.zeros((N, 0)), W_fb=np.zeros((N, 1)),
                      W_out=np.zeros((1, N)), b=np.zeros(N), phi="relu", dt=1.0, tau=1.0)
     x = np.ones(N)
