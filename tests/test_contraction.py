@@ -150,3 +150,29 @@ def test_balls_give_the_long_run_answer_where_the_approach_is_slow():
     np.testing.assert_array_equal(balls.basin_fraction, long.basin_fraction)
     assert balls.globally_stable == long.globally_stable
     assert balls.fraction_to_target == long.fraction_to_target
+
+
+@pytest.mark.parametrize("phi", ["tanh", "relu"])
+def test_ball_eigenvalue_bounds_and_membership_equal_the_quadratic_form(phi):
+    """The ball's lam_min / lam_max bound P's spectrum (eigvalsh), and contains() (which
+    sorts most points by |x - x*| alone) gives the quadratic-form answer s(e) <= radius
+    for points at every distance, sure ones and ones within 1e-4 of the boundary."""
+    net = _trained(40, phi)
+    fps = rs.find_fixed_points(net, u=[1.0])
+    c = net.W_in @ np.array([1.0]) + net.b
+    rng = np.random.default_rng(5)
+    balls = [b for i in np.flatnonzero(fps.stable)
+             if (b := contraction_ball(net, fps.x[i], c)) is not None]
+    assert balls
+    for ball in balls:
+        ev = np.linalg.eigvalsh(ball.P)
+        assert ball.lam_min <= ev[0] and ev[-1] <= ball.lam_max
+        D = rng.standard_normal((400, net.N))
+        s_unit = np.sqrt(np.einsum("ij,jk,ik->i", D, ball.P, D))
+        frac = np.concatenate([rng.uniform(0.0, 3.0, 300), 1 + rng.uniform(-1e-4, 1e-4, 100)])
+        X = ball.x + D * (frac * ball.radius / s_unit)[:, None]
+        E = X - ball.x
+        s2 = np.einsum("ij,jk,ik->i", E, ball.P, E)
+        want = s2 <= (ball.radius * (1 - 1e-6)) ** 2
+        np.testing.assert_array_equal(ball.contains(X), want)
+        assert 0 < np.count_nonzero(want) < want.size
