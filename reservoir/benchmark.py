@@ -576,7 +576,9 @@ def section_sparse(ctx) -> list:
             "peer": lambda: scipy_csr_open(J, net.W_in, net.b, net.W_out, net.alpha, U, x0),
         }, ctx.repeats)
         ok, err = _agree(out["ours"], out["peer"], TOL_F64)
-        nbytes = 12 * J.nnz + 4 * (N + 1)
+        # the kernel's CSR: 8-byte values, uint16 column indices up to N = 65536 (else
+        # uint32), uint32 row pointers
+        nbytes = (10 if N <= 1 << 16 else 12) * J.nnz + 4 * (N + 1)
         row = _row("sparse", "sparse 10 % open-loop step (CSR), us per step", N=N, B=1,
                    ours=times["ours"] / T * 1e6, unit="us", bytes_per_step=nbytes,
                    bound=nbytes / ctx.roof.bandwidth(nbytes) * 1e6, bound_kind="bandwidth",
