@@ -466,3 +466,33 @@ def test_large_dense_batches_run_as_one_product_with_the_same_states(monkeypatch
     for k in ("x", "z"):
         np.testing.assert_allclose(getattr(whole, k), getattr(split, k), rtol=1e-11,
                                    atol=1e-12)
+
+
+@pytest.mark.parametrize("N", [2, 64, 300])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("batch", [False, True])
+def test_divergence_is_the_first_non_finite_state_not_an_overflowing_sum(N, sparse, batch):
+    """States near 1e308 are finite even though their sum overflows: a ReLU fixed point at
+    1e308 runs without error, and a growing ReLU network (x[t+1] = 50 x[t]) is reported at
+    the step whose update first gives a non-finite unit, as a plain NumPy loop finds it
+    (single trials on the serial and the row-parallel kernel, batches, dense and CSR)."""
+    import scipy.sparse as sps
+
+    def network(gain):
+        J = gain * np.eye(N)
+        return rs.Network(J=sps.csr_matrix(J) if sparse else J, W_in=np.zeros((N, 1)),
+                          W_fb=np.zeros((N, 1)), W_out=np.zeros((1, N)), b=np.zeros(N),
+                          phi="relu", tau=1.0, dt=1.0)
+    B = 3
+    U = np.zeros((B, 4, 1)) if batch else np.zeros((4, 1))
+    x0 = np.full((B, N) if batch else N, 1e308)
+    np.testing.assert_array_equal(rs.simulate(network(1.0), U, x0, mode="open").x_final, x0)
+    x = np.full(N, 1e100)
+    with np.errstate(over="ignore"):
+        first = next(t for t in range(1000) if not np.all(np.isfinite(x := 50.0 * x)))
+    x0 = np.full((B, N), 1e100)
+    x0[:, 1:] = 1.0                                  # one unit diverges, the rest do not
+    U = np.zeros((B, first + 5, 1)) if batch else np.zeros((first + 5, 1))
+    with pytest.raises(rs.SimulationDivergedError) as info:
+        rs.simulate(network(50.0), U, x0 if batch else x0[0], mode="open")
+    assert info.value.step == first and info.value.trial == 0

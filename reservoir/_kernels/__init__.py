@@ -7,7 +7,8 @@ Kernels take only arrays, scalars and one bundle. Conventions shared by all of t
   ``J``, the CSR ``data``/``indices``/``indptr``, ``W_in``, ``W_fb``, ``W_out``, ``b``),
   built only by :func:`.arrays.network_arrays` and read inside the kernels by field name,
   so that no two weight matrices can be swapped by position. Its dtypes are the builder's
-  (float64 or float32 weights, int32/int64/uint32 indices); scratch arrays take the dtype
+  (float64 or float32 weights, int32/int64/uint32 indices, uint16 column indices by
+  default up to N = 65536); scratch arrays take the dtype
   of the state they hold.
 * Scalar settings stay separate positional arguments (our choice: few, and each kernel
   needs a different subset), always in this order right after the bundle: ``alpha``

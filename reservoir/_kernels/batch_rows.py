@@ -7,6 +7,8 @@ N units of one trial (contiguous, vectorised); callers compile with
 ``zero`` / ``half`` so that their arithmetic stays in float32.
 """
 
+import math
+
 import numba as nb
 from numba.extending import overload
 
@@ -95,3 +97,18 @@ def add_drive_rows(H, b, U_t, W_inT):
             u = U_t[i, m]
             for j in range(N):
                 H[i, j] += u * W_inT[m, j]
+
+
+@nb.njit(cache=True, inline="always")
+def all_finite(v):
+    """Whether every element of the 1-D array ``v`` is finite (Numba only).
+
+    The kernels test the sum of a new state first (one addition per unit, vectorised): a
+    finite sum proves every term finite. Only when the sum is not finite, which also
+    happens when finite terms overflow it (states near 1e308), does this exact test
+    decide whether the step really produced a non-finite state.
+    """
+    for i in range(v.shape[0]):
+        if not math.isfinite(v[i]):
+            return False
+    return True

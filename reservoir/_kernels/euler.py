@@ -16,7 +16,7 @@ import numpy as np
 
 from ..nonlinearities import phi_scalar
 from .arrays import is_dense
-from .batch_rows import phi_vector
+from .batch_rows import all_finite, phi_vector
 
 _REASSOC = {"reassoc"}
 _FLAGS = {"reassoc", "contract"}   # vectorised sums; NaN and inf keep their meaning
@@ -29,16 +29,18 @@ def csr_row_dot(data, indices, start, end, r):
 
     The independent chains let consecutive gathers of ``r`` overlap; the sum is the
     combination of the eight partial sums in a fixed order, so it differs from the
-    sequential CSR sum (scipy's) by rounding only. Measured on AMD EPYC (Zen 4, one core,
-    issue 16), 10 % density: 0.88 / 0.77 / 0.74x the time of ``scipy.sparse``'s product at
-    N = 1000 / 2000 / 4000, against 1.0 / 0.86 / 0.86x with four accumulators and no FMA.
+    sequential CSR sum (scipy's) by rounding only. The product alone, measured on AMD EPYC
+    (Zen 4, one core, issue 16), 10 % density: 0.88 / 0.77 / 0.74x the time of
+    ``scipy.sparse``'s product at N = 1000 / 2000 / 4000 with uint32 indices, against
+    1.0 / 0.86 / 0.86x with four accumulators and no FMA (the whole simulation step against
+    a ``scipy.sparse`` loop: see BENCHMARKS.md).
 
     Compiled on its own, with ``contract`` but not ``reassoc``, and not inlined by Numba,
     so that a caller's ``reassoc`` flag does not reach this loop: reassociated, LLVM turns
     it into AVX-512 gather instructions, which measured 1.4-1.5x slower than this scalar
-    loop on AMD EPYC. Give it unsigned (uint32) indices where it matters
-    (:func:`.arrays.network_arrays` does by default): Numba tests a signed index for a
-    negative value at every nonzero (2.1x slower at N = 2000, 10 %; casting a signed index
+    loop on AMD EPYC. Give it unsigned indices where it matters
+    (:func:`.arrays.network_arrays` gives uint16 up to N = 65536 and uint32 above, by
+    default): Numba tests a signed index for a negative value at every nonzero (2.1x slower at N = 2000, 10 %; casting a signed index
     to unsigned inside the loop did not help).
     """
     a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = 0.0
@@ -263,7 +265,7 @@ def run_single_serial(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, ou
                 xi = keep * x[i] + alpha * (h[i] + drive[i])
                 x_new[i] = xi
                 total += xi
-        if not math.isfinite(total):
+        if not math.isfinite(total) and not all_finite(x_new):
             return t
         x[:] = x_new
         phi_vector(code, x, r, 0.5, 0.0)
@@ -320,7 +322,7 @@ def run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_
                 part += xi
             phi_vector(code, xb[lo:hi], rb[lo:hi], 0.5, 0.0)
             total += part
-        if not math.isfinite(total):
+        if not math.isfinite(total) and not all_finite(xb):
             if not in_x:
                 x[:] = xa
             return t
@@ -392,9 +394,9 @@ def run_dense_batch_numpy(JT, W_inT, W_fbT, W_outT, b, alpha, code, mode, X, U, 
         if use_noise:
             X += noise_scale * noise[:, t, :]
         _phi_into(code, X, R)
-        totals = X.sum(axis=1)
-        if not np.all(np.isfinite(totals)):
-            return t * B + int(np.argmin(np.isfinite(totals)))
+        finite = np.all(np.isfinite(X), axis=1)
+        if not np.all(finite):
+            return t * B + int(np.argmin(finite))
     return -1
 
 
@@ -471,7 +473,7 @@ def run_sparse_batch(arrays, alpha, code, mode, X, U, Y, noise, noise_scale, out
                 totals[bb] += xi
             phi_vector(code, XT[i], RT[i], 0.5, 0.0)
         for bb in range(B):
-            if not math.isfinite(totals[bb]):
+            if not math.isfinite(totals[bb]) and not all_finite(XT[:, bb]):
                 X[:, :] = XT.T
                 return t * B + bb
     X[:, :] = XT.T

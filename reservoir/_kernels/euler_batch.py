@@ -12,7 +12,7 @@ threads (:mod:`.batch_split`): the kernel releases the GIL.
 import numba as nb
 import numpy as np
 
-from .batch_rows import add_drive_rows, phi_rows, readout_rows
+from .batch_rows import add_drive_rows, all_finite, phi_rows, readout_rows
 
 _FLAGS = {"reassoc", "contract"}   # vectorised sums; NaN and inf keep their meaning
 
@@ -80,6 +80,6 @@ def run_dense_batch(arrays, alpha, code, mode, X, U, Y, noise, noise_scale, out_
             total = 0.0
             for j in range(N):
                 total += X[i, j]
-            if not np.isfinite(total):
+            if not np.isfinite(total) and not all_finite(X[i]):
                 return t * B + i
     return -1

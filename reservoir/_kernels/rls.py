@@ -27,6 +27,7 @@ import numpy as np
 
 from ..nonlinearities import phi_scalar
 from .arrays import is_dense
+from .batch_rows import all_finite
 from .euler import _drive, _feedback, _readout, loop_buffers, recurrent_input
 
 _REASSOC = {"reassoc"}
@@ -333,7 +334,7 @@ def _force_run(arrays, alpha, code, mode, x, U, Y, Y_fb, P, b_out, use_b, lam, u
         total = 0.0
         for q in range(n_par):
             total += totals[q]
-        if not math.isfinite(total):
+        if not math.isfinite(total) and not all_finite(x_new):
             return tg, n_done
         x[:] = x_new
         r[:] = r_new
