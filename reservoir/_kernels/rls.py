@@ -28,7 +28,7 @@ import numpy as np
 from ..nonlinearities import phi_scalar
 from .arrays import is_dense
 from .batch_rows import all_finite
-from .euler import _drive, _feedback, _readout, loop_buffers, recurrent_input
+from .euler import _drive, _feedback, _readout, dense_rows, loop_buffers, recurrent_input
 
 _REASSOC = {"reassoc"}
 
@@ -257,6 +257,7 @@ def _force_run(arrays, alpha, code, mode, x, U, Y, Y_fb, P, b_out, use_b, lam, u
     for q in range(n_par + 1):
         unit_lo[q] = (q * N) // n_par
     totals = np.empty(n_par, x.dtype)
+    h = np.empty(N, x.dtype)
     for t in range(T):
         _readout(W_out, r, z)
         if use_b:
@@ -284,8 +285,10 @@ def _force_run(arrays, alpha, code, mode, x, U, Y, Y_fb, P, b_out, use_b, lam, u
                 part_q[:] = 0.0
                 sweep_rows(P, s_pend, ra, k_new, part_q, bounds[q], bounds[q + 1], scale)
             tot = 0.0
+            if dense:        # four rows of J per pass over r
+                dense_rows(J, r, h, unit_lo[q], unit_lo[q + 1])
             for i in range(unit_lo[q], unit_lo[q + 1]):
-                acc = recurrent_input(dense, J, data, indices, indptr, i, r)
+                acc = h[i] if dense else recurrent_input(dense, J, data, indices, indptr, i, r)
                 xi = (1.0 - alpha) * x[i] + alpha * (acc + drive[i])
                 x_new[i] = xi
                 r_new[i] = phi_scalar(code, xi)
