@@ -72,6 +72,7 @@ from ._checks import RngLike
 from ._kernels import euler, euler_batch
 from ._kernels.arrays import network_arrays
 from ._kernels.batch_split import chunk_ranges, shared_pool
+from ._kernels.gemm_rows import product_rows
 from ._results import ResultMixin
 from .errors import SimulationDivergedError
 
@@ -317,7 +318,8 @@ def _dense_batch(arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, ou
         return euler_batch.run_dense_batch(
             arrays, alpha, code, mode_code, Xc[lo:hi], U[lo:hi], Y[lo:hi], noise[lo:hi],
             noise_scale, out_x[lo:hi], out_r[lo:hi], out_z[lo:hi],
-            np.empty((hi - lo, N)), np.empty((hi - lo, N)), np.empty((hi - lo, K)))
+            np.empty((hi - lo, N)), np.empty((hi - lo, N)), np.empty((hi - lo, K)),
+            product_rows(hi - lo, N))
 
     statuses = shared_pool().map(run, len(chunks))
     if Xc is not X:

@@ -546,11 +546,14 @@ def test_a_network_that_overflows_before_training_is_told_so_not_to_lower_lr():
 
 @settings(max_examples=25, deadline=None)
 @given(T=st.integers(2, 45), block=st.sampled_from([1, 3, 16]), B=st.integers(1, 4),
-       phi=st.sampled_from(["tanh", "relu"]), seed=st.integers(0, 1000))
-def test_blocked_recurrent_gradient_equals_the_per_trial_kernel(T, block, B, phi, seed):
+       phi=st.sampled_from(["tanh", "relu"]), rows=st.sampled_from([None, 1, 3]),
+       seed=st.integers(0, 1000))
+def test_blocked_recurrent_gradient_equals_the_per_trial_kernel(T, block, B, phi, rows, seed):
     """The batched backward pass adds dL/dJ block by block (GRAD_BLOCK_STEPS steps per
-    matrix product, the first block partial): for any T and block size its gradients equal
-    the per-trial Numba kernel's (a step-by-step outer product) to 1e-10 relative."""
+    matrix product, the first block partial), and may run each step's ``(B, N) x (N, N)``
+    products in blocks of ``rows`` trials: for any T, block size and row block its
+    gradients equal the per-trial Numba kernel's (a step-by-step outer product) to 1e-10
+    relative."""
     import reservoir.train._bptt as bptt_mod
     net = _net(6, 2, 1, phi, 0.3, seed)
     rng = np.random.default_rng(seed)
@@ -558,12 +561,14 @@ def test_blocked_recurrent_gradient_equals_the_per_trial_kernel(T, block, B, phi
     Y = rng.standard_normal((B, T, 1))
     W = np.ones((B, T))
     loss, grads = loss_and_gradients(net, U, Y, W, backend="numba")
-    old = bptt_mod.GRAD_BLOCK_STEPS
+    old, old_rows = bptt_mod.GRAD_BLOCK_STEPS, bptt_mod.product_rows
     bptt_mod.GRAD_BLOCK_STEPS = block
+    if rows is not None:
+        bptt_mod.product_rows = lambda B_, N_: rows
     try:
         loss_b, grads_b = loss_and_gradients(net, U, Y, W, backend="blas")
     finally:
-        bptt_mod.GRAD_BLOCK_STEPS = old
+        bptt_mod.GRAD_BLOCK_STEPS, bptt_mod.product_rows = old, old_rows
     assert loss_b == pytest.approx(loss, rel=1e-12, abs=1e-15)
     for name in grads:
         scale = max(1e-12, float(np.max(np.abs(grads[name]))))

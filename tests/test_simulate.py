@@ -246,11 +246,13 @@ def test_time_axis_without_recording():
        mode=st.sampled_from([0, 1, 2]), alpha=st.sampled_from([0.1, 1.0]),
        noisy=st.booleans(), rec=st.sampled_from([(True, True, True), (False, False, True),
                                                  (False, False, False)]),
-       seed=st.integers(0, 1000))
-def test_batch_kernel_equals_numpy_loop(B, N, T, M, K, phi, mode, alpha, noisy, rec, seed):
+       rows=st.sampled_from([0, 1, 3, 8]), seed=st.integers(0, 1000))
+def test_batch_kernel_equals_numpy_loop(B, N, T, M, K, phi, mode, alpha, noisy, rec, rows,
+                                        seed):
     """The Numba batch kernel against the plain-NumPy loop it replaced (same arguments,
-    every mode, nonlinearity, noise and recording choice): states, rates and readouts to
-    1e-12 relative (the kernel's tanh is a continued fraction, NumPy's the C library)."""
+    every mode, nonlinearity, noise and recording choice, the step's product in one call or
+    in blocks of ``rows`` trials): states, rates and readouts to 1e-12 relative (the
+    kernel's tanh is a continued fraction, NumPy's the C library)."""
     from reservoir._kernels import euler, euler_batch
     from reservoir._kernels.arrays import network_arrays
     from reservoir.nonlinearities import CODES
@@ -270,7 +272,7 @@ def test_batch_kernel_equals_numpy_loop(B, N, T, M, K, phi, mode, alpha, noisy, 
             arrays = network_arrays(rs.Network(J=J, W_in=W_in, W_fb=W_fb, W_out=W_out, b=b))
             st_ = euler_batch.run_dense_batch(
                 arrays, alpha, CODES[phi], mode, X, U, Y,
-                noise, 0.3, *o, np.empty((B, N)), np.empty((B, N)), np.empty((B, K)))
+                noise, 0.3, *o, np.empty((B, N)), np.empty((B, N)), np.empty((B, K)), rows)
         else:
             st_ = euler.run_dense_batch_numpy(
                 J.T, np.ascontiguousarray(W_in.T), np.ascontiguousarray(W_fb.T),

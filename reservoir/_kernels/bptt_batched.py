@@ -27,6 +27,7 @@ import numba as nb
 import numpy as np
 
 from .batch_rows import add_drive_rows, phi_rows, readout_rows
+from .gemm_rows import dot_rows
 
 
 _FLAGS = {"reassoc", "contract"}   # vectorised sums; NaN and inf keep their meaning
@@ -48,7 +49,7 @@ def _times_dphi(code, r, s, one):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
-def forward(Ut, arrays, consts, code, R, Z, x, h, noise):
+def forward(Ut, arrays, consts, code, R, Z, x, h, noise, rows=0):
     """Forward pass from ``x[0] = 0``.
 
     Parameters (arrays of one float dtype, C-contiguous)
@@ -65,6 +66,8 @@ def forward(Ut, arrays, consts, code, R, Z, x, h, noise):
     x, h : (B, N) scratch.
     noise : (T, B, N) state increments ``sigma sqrt(alpha) xi[t]`` added to ``x[t+1]`` (row
         ``T - 1`` unused), or (0, B, N) for none.
+    rows : trials per BLAS call of the step's product (:func:`.gemm_rows.product_rows`;
+        0 for one call).
     """
     aJT = np.ascontiguousarray(arrays.J.T)
     aWinT = np.ascontiguousarray(arrays.W_in.T)
@@ -81,7 +84,7 @@ def forward(Ut, arrays, consts, code, R, Z, x, h, noise):
         readout_rows(W_out, r, Z[t], zero)
         if t == T - 1:
             break
-        np.dot(r, aJT, h)
+        dot_rows(r, aJT, h, rows)
         add_drive_rows(h, ab, Ut[t], aWinT)
         if use_noise:
             nt = noise[t]
@@ -99,7 +102,7 @@ def forward(Ut, arrays, consts, code, R, Z, x, h, noise):
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
 def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_cur, tmp,
-             step, s, C_rate, G, small):
+             step, s, C_rate, G, small, rows=0):
     """Backward pass; sets the gradients (before the factor ``alpha`` of J, W_in, b).
 
     Parameters
@@ -117,6 +120,7 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
         ``c[t] r[t]``), or (0, B) for none.
     G : (Tb, B, N) scratch: ``g[t+1]`` of ``Tb`` consecutive steps.
     small : (max(M, K), N) scratch.
+    rows : trials per BLAS call of the step's ``(B, N) x (N, N)`` product (0 for one).
 
     The parameter gradients are added block by block: for the steps ``[k Tb, (k + 1) Tb)``
     (``Tb = G.shape[0]``) one product each, ``G^T R`` (N, Tb B) x (Tb B, N) for ``J``,
@@ -144,7 +148,7 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
             for b in range(B):
                 for j in range(N):
                     Gs[b, j] = g_next[b, j]
-            np.dot(g_next, aJ, tmp)
+            dot_rows(g_next, aJ, tmp, rows)
         for b in range(B):
             rb = r[b]
             for j in range(N):

@@ -1,8 +1,11 @@
 """Batched dense forward-Euler runs: the time loop in Numba, the product on BLAS.
 
 Advances B independent trials together with one ``(B, N) x (N, N)`` product per step
-(Numba's ``np.dot``, a direct call of SciPy's BLAS) and fused elementwise passes for the
-drive, the leak, the noise and the nonlinearity (:mod:`.fast_tanh`, vectorised). The
+(Numba's ``np.dot``, a direct call of SciPy's BLAS, in blocks of trials where that is
+faster: :mod:`.gemm_rows`) and then one pass per trial over its row, in L1, for the drive,
+the feedback, the leak, the noise, the nonlinearity (:mod:`.fast_tanh`, vectorised), the
+readout and the divergence test (separate passes over the whole batch measured 3 % slower
+at N = 100-250, issue 16). The
 NumPy loop :func:`reservoir._kernels.euler.run_dense_batch_numpy` is the reference it is
 tested against; this kernel avoids its ~10 NumPy calls per step, which dominate for small
 networks. Trials are independent, so callers may run chunks of the batch on separate
@@ -12,14 +15,15 @@ threads (:mod:`.batch_split`): the kernel releases the GIL.
 import numba as nb
 import numpy as np
 
-from .batch_rows import add_drive_rows, all_finite, phi_rows, readout_rows
+from .batch_rows import all_finite, phi_rows, phi_vector, readout_rows
+from .gemm_rows import dot_rows
 
 _FLAGS = {"reassoc", "contract"}   # vectorised sums; NaN and inf keep their meaning
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
 def run_dense_batch(arrays, alpha, code, mode, X, U, Y, noise, noise_scale, out_x, out_r,
-                    out_z, R, H, Z):
+                    out_z, R, H, Z, rows=0):
     """Advance a batch of B trials ``T`` steps (C-contiguous arrays).
 
     ``arrays`` is a :class:`~.arrays.NetworkArrays` with a dense ``J``; the kernel makes
@@ -29,7 +33,8 @@ def run_dense_batch(arrays, alpha, code, mode, X, U, Y, noise, noise_scale, out_
     noise (B, T, N) or (B, 0, N); out_x, out_r (B, T, N) or (B, 0, N);
     out_z (B, T, K) or (B, 0, K); scratch R, H (B, N) and Z (B, K), of ``X``'s dtype.
     ``mode``: 0 open loop, 1 teacher forcing (feedback ``Y``), 2 closed loop (feedback
-    ``z``).
+    ``z``). ``rows``: trials per BLAS call for the step's product
+    (:func:`.gemm_rows.product_rows`; 0 for one call).
 
     Returns ``-1``, or ``t * B + trial`` of the first non-finite update.
     """
@@ -43,9 +48,10 @@ def run_dense_batch(arrays, alpha, code, mode, X, U, Y, noise, noise_scale, out_
     rec_x, rec_r, rec_z = out_x.shape[1] > 0, out_r.shape[1] > 0, out_z.shape[1] > 0
     use_noise = noise.shape[1] > 0
     keep = 1.0 - alpha
+    M = W_inT.shape[0]
     phi_rows(code, X, R, 0.5, 0.0)
+    readout_rows(W_out, R, Z, 0.0)
     for t in range(T):
-        readout_rows(W_out, R, Z, 0.0)
         for i in range(B):
             if rec_x:
                 for j in range(N):
@@ -56,30 +62,44 @@ def run_dense_batch(arrays, alpha, code, mode, X, U, Y, noise, noise_scale, out_
             if rec_z:
                 for k in range(K):
                     out_z[i, t, k] = Z[i, k]
-        np.dot(R, JT, H)
-        add_drive_rows(H, b, U[:, t, :], W_inT)
+        dot_rows(R, JT, H, rows)
+        # one pass per trial over its row (in L1): drive, feedback, leak, noise, rates,
+        # readout for the next step, divergence test
         for i in range(B):
+            h, x, r = H[i], X[i], R[i]
+            for j in range(N):
+                h[j] += b[j]
+            for m in range(M):
+                u = U[i, t, m]
+                for j in range(N):
+                    h[j] += u * W_inT[m, j]
             if mode == 2:
                 for k in range(K):
                     f = Z[i, k]
                     for j in range(N):
-                        H[i, j] += f * W_fbT[k, j]
+                        h[j] += f * W_fbT[k, j]
             elif mode == 1:
                 for k in range(K):
                     f = Y[i, t, k]
                     for j in range(N):
-                        H[i, j] += f * W_fbT[k, j]
+                        h[j] += f * W_fbT[k, j]
+            total = 0.0
             if use_noise:
                 for j in range(N):
-                    X[i, j] = keep * X[i, j] + alpha * H[i, j] + noise_scale * noise[i, t, j]
+                    v = keep * x[j] + alpha * h[j] + noise_scale * noise[i, t, j]
+                    x[j] = v
+                    total += v
             else:
                 for j in range(N):
-                    X[i, j] = keep * X[i, j] + alpha * H[i, j]
-        phi_rows(code, X, R, 0.5, 0.0)
-        for i in range(B):
-            total = 0.0
-            for j in range(N):
-                total += X[i, j]
-            if not np.isfinite(total) and not all_finite(X[i]):
+                    v = keep * x[j] + alpha * h[j]
+                    x[j] = v
+                    total += v
+            phi_vector(code, x, r, 0.5, 0.0)
+            for k in range(K):
+                acc = 0.0
+                for j in range(N):
+                    acc += W_out[k, j] * r[j]
+                Z[i, k] = acc
+            if not np.isfinite(total) and not all_finite(x):
                 return t * B + i
     return -1

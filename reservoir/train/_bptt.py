@@ -44,6 +44,7 @@ from .._kernels import check_fork_safe
 from .._kernels import bptt_batched as batched
 from .._kernels.arrays import network_arrays
 from .._kernels.batch_split import ChunkPool, chunk_ranges
+from .._kernels.gemm_rows import product_rows
 from .._progress import check_progress, progress_bar
 from .._results import ResultMixin
 from . import _checkpoint
@@ -540,14 +541,15 @@ def _loss_and_gradients_blas(net: Network, J, U, Y, W, norm, dtype=np.float64,
             np.copyto(buf["noise"], terms.noise_scale * terms.noise[lo:hi].transpose(1, 0, 2),
                       casting="same_kind")
         batched.forward(buf["U"], arrays, consts, code, buf["R"], buf["Z"], buf["x"],
-                        buf["h"], buf["noise"])
+                        buf["h"], buf["noise"], product_rows(hi - lo, N))
 
     def backward(i):
+        lo, hi = chunks[i]
         buf = bufs[i]
         batched.backward(buf["R"], buf["E"], buf["U"], arrays, consts, code, buf["gJ"],
                          buf["gW_inT"], buf["gb"], buf["gW_out"], buf["g_next"],
                          buf["g_cur"], buf["h"], buf["step"], buf["s"], buf["C_rate"],
-                         buf["G"], buf["small"])
+                         buf["G"], buf["small"], product_rows(hi - lo, N))
 
     ws.map(forward, len(chunks))
     loss = 0.0

@@ -1,0 +1,108 @@
+"""The per-step products of the batched kernels, cut into blocks of trials
+(:mod:`reservoir._kernels.gemm_rows`)."""
+
+import importlib
+
+import numba as nb
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import reservoir as rs
+from reservoir._kernels import gemm_rows
+from reservoir._kernels.gemm_rows import (MIN_BLOCK_ROWS, SMALL_GEMM_WORK, dot_rows,
+                                          product_rows)
+
+
+@nb.njit(cache=False)
+def _dot_rows(A, W, out, rows):
+    dot_rows(A, W, out, rows)
+
+
+@given(B=st.integers(1, 4096), N=st.integers(1, 3000))
+def test_product_rows_keeps_each_block_within_the_small_matrix_limit(B, N):
+    """With the small-matrix path: one call when the whole product is within the limit or
+    no block of >= 16 trials (a multiple of 8) fits; otherwise the largest such block.
+    Without it: always one call."""
+    assert product_rows(B, N, small_path=False) == B
+    rows = product_rows(B, N, small_path=True)
+    best = SMALL_GEMM_WORK // (N * N) // 8 * 8        # the largest fitting multiple of 8
+    if B * N * N <= SMALL_GEMM_WORK or best < MIN_BLOCK_ROWS:
+        assert rows == B
+    else:
+        assert rows == best
+        assert rows % 8 == 0 and rows >= MIN_BLOCK_ROWS and rows < B
+        assert rows * N * N <= SMALL_GEMM_WORK < (rows + 8) * N * N
+
+
+def test_product_rows_examples_from_the_measurements():
+    """The shapes measured in the module docstring: N = 100 in blocks of 96 trials, N = 250
+    in blocks of 16, N = 300 and above (and small batches) in one call."""
+    assert product_rows(256, 100, small_path=True) == 96
+    assert product_rows(64, 100, small_path=True) == 64
+    assert product_rows(64, 250, small_path=True) == 16
+    assert product_rows(256, 300, small_path=True) == 256
+    assert product_rows(64, 1000, small_path=True) == 64
+
+
+@settings(max_examples=40, deadline=None)
+@given(B=st.integers(1, 40), N=st.integers(1, 30), Np=st.integers(1, 30),
+       rows=st.integers(-1, 45), dtype=st.sampled_from([np.float32, np.float64]),
+       seed=st.integers(0, 10**6))
+def test_dot_rows_equals_the_whole_product(B, N, Np, rows, dtype, seed):
+    """Every row of ``A W`` is computed, whatever the block (a last partial block, a block
+    larger than the batch, 0 or a negative value meaning one call): equal to NumPy's
+    product to the dtype's rounding."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((B, N)).astype(dtype)
+    W = rng.standard_normal((N, Np)).astype(dtype)
+    out = np.full((B, Np), np.nan, dtype)
+    _dot_rows(A, W, out, rows)
+    ref = A.astype(np.float64) @ W.astype(np.float64)
+    tol = 1e-5 if dtype == np.float32 else 1e-13
+    np.testing.assert_allclose(out, ref, rtol=tol, atol=tol * np.sqrt(N))
+
+
+def test_simulate_runs_the_product_in_the_blocks_product_rows_chooses(monkeypatch):
+    """``simulate`` asks :func:`product_rows` for each chunk of trials and its states equal
+    the plain NumPy loop's when the product runs in blocks of 8 trials."""
+    from reservoir._kernels import euler
+    sim = importlib.import_module("reservoir._simulate")
+    calls = []
+
+    def spy(B, N):
+        calls.append((B, N))
+        return 8
+    monkeypatch.setattr(sim, "product_rows", spy)
+    net = rs.random_network(40, 1.3, 2, 1, dt=0.5, tau=1.0, rng=3)
+    U = np.random.default_rng(4).standard_normal((21, 30, 2))
+    got = rs.simulate(net, U, mode="closed")
+    assert calls and all(N == 40 for _, N in calls) and sum(B for B, _ in calls) == 21
+    X = np.zeros((21, 40))
+    out = np.empty((21, 30, 40))
+    status = euler.run_dense_batch_numpy(
+        net.J.T, np.ascontiguousarray(net.W_in.T), np.ascontiguousarray(net.W_fb.T),
+        np.ascontiguousarray(net.W_out.T), net.b, net.alpha, 0, 2, X, U,
+        np.empty((21, 0, 1)), np.empty((21, 0, 40)), 0.0, out, np.empty((21, 0, 40)),
+        np.empty((21, 0, 1)))
+    assert status == -1
+    np.testing.assert_allclose(got.x, out, rtol=1e-11, atol=1e-11)
+
+
+@pytest.mark.parametrize("info, expected", [
+    ([{"internal_api": "openblas", "filepath": "/x/scipy.libs/libscipy_openblas.so",
+       "architecture": "SkylakeX"}], True),
+    ([{"internal_api": "openblas", "filepath": "/x/scipy.libs/libscipy_openblas.so",
+       "architecture": "Haswell"}], False),
+    ([{"internal_api": "mkl", "filepath": "/x/libmkl_rt.so", "architecture": None}], False),
+    ([], False)])
+def test_small_matrix_blas_reads_scipys_openblas(monkeypatch, info, expected):
+    """Blocks only for SciPy's OpenBLAS with SkylakeX-class kernels; any other BLAS (or
+    none found) gets one call per step."""
+    import threadpoolctl
+    monkeypatch.setattr(threadpoolctl, "threadpool_info", lambda: info)
+    gemm_rows.small_matrix_blas.cache_clear()
+    try:
+        assert gemm_rows.small_matrix_blas() is expected
+    finally:
+        gemm_rows.small_matrix_blas.cache_clear()
