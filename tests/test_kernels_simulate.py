@@ -7,6 +7,7 @@ update rule; the pieces they are built from (the strict CSR row sum, the vectori
 ``phi`` pass, the aligned copy of ``J``, the default unsigned indices) against NumPy too.
 """
 
+import numba as nb
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -141,6 +142,32 @@ def test_csr_row_dot_equals_numpy_dot(n, seed, itype):
     got = euler.csr_row_dot(data, idx, lo, n, r)
     want = float(data[lo:] @ r[idx[lo:].astype(np.int64)]) if n > lo else 0.0
     assert got == pytest.approx(want, rel=1e-13, abs=1e-13 * np.abs(data).sum())
+
+
+@nb.njit(error_model="numpy", fastmath={"reassoc", "contract"})
+def _dense_rows(J, r, h, lo, hi):
+    euler.dense_rows(J, r, h, lo, hi)
+
+
+@settings(max_examples=30, deadline=None)
+@given(N=st.sampled_from([1, 5, 8, 33, 100, euler.EIGHT_ROWS_MIN_N - 1, euler.EIGHT_ROWS_MIN_N,
+                          euler.EIGHT_ROWS_MIN_N + 13, 1031]),
+       data=st.data(), seed=st.integers(0, 1000))
+def test_dense_rows_equals_numpy_matvec(N, data, seed):
+    """Rows ``lo <= i < hi`` of ``J r`` summed four or eight at a time (eight from
+    EIGHT_ROWS_MIN_N units) with any remainder: equal to NumPy's product to rounding, and
+    no other row of ``h`` written."""
+    lo = data.draw(st.integers(0, N), label="lo")
+    hi = data.draw(st.integers(lo, N), label="hi")
+    rng = np.random.default_rng(seed)
+    J = rng.standard_normal((N, N))
+    r = rng.standard_normal(N)
+    h = np.full(N, np.nan)
+    _dense_rows(J, r, h, lo, hi)
+    want = J[lo:hi] @ r
+    np.testing.assert_allclose(h[lo:hi], want, rtol=1e-12,
+                               atol=1e-13 * np.sqrt(N) * np.abs(r).max(initial=1.0))
+    assert np.isnan(h[:lo]).all() and np.isnan(h[hi:]).all()
 
 
 def test_aligned_copy_and_default_unsigned_indices():
