@@ -64,7 +64,7 @@ def test_single_trial_kernels_equal_numpy_update_rule(N, M, K, T, density, phi, 
     """Both single-trial kernels, dense and CSR, every mode, nonlinearity and index dtype,
     N small or large enough for several parallel chunks (odd and even T: the final state
     in either buffer): recorded x, r, z and the final state agree with the NumPy loop to 1e-12 relative (the
-    kernels' tanh is a continued fraction and their sums are reordered)."""
+    kernels' tanh is a rational function and their sums are reordered)."""
     net, rng = _case(N, M, K, density, seed, phi)
     arrays = network_arrays(net, index_dtype=index_dtype, align=bool(seed % 2))
     U = rng.standard_normal((T, M))

@@ -252,7 +252,7 @@ def test_batch_kernel_equals_numpy_loop(B, N, T, M, K, phi, mode, alpha, noisy, 
     """The Numba batch kernel against the plain-NumPy loop it replaced (same arguments,
     every mode, nonlinearity, noise and recording choice, the step's product in one call or
     in blocks of ``rows`` trials): states, rates and readouts to 1e-12 relative (the
-    kernel's tanh is a continued fraction, NumPy's the C library)."""
+    kernel's tanh is a rational function, NumPy's the C library)."""
     from reservoir._kernels import euler, euler_batch
     from reservoir._kernels.arrays import network_arrays
     from reservoir.nonlinearities import CODES
