@@ -57,6 +57,10 @@ def main(argv=None) -> int:
     parser.add_argument("n", nargs="?", type=int, default=9, help="degree of Q in x^2")
     parser.add_argument("c", nargs="?", type=float, default=19.0, help="clamp: fit on (0, c]")
     args = parser.parse_args(argv)
+    if args.m < 1 or args.n < 1:
+        parser.error(f"the degrees m and n must be >= 1, got {args.m} and {args.n}")
+    if not 0 < args.c < 50:
+        parser.error(f"the clamp c must be in (0, 50), got {args.c}")
     import mpmath as mp
     P, Q, err = fit(args.m, args.n, args.c)
     Pf, Qf = [float(p) for p in P], [float(q) for q in Q]

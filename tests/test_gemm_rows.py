@@ -95,7 +95,19 @@ def test_simulate_runs_the_product_in_the_blocks_product_rows_chooses(monkeypatc
     ([{"internal_api": "openblas", "filepath": "/x/scipy.libs/libscipy_openblas.so",
        "architecture": "Haswell"}], False),
     ([{"internal_api": "mkl", "filepath": "/x/libmkl_rt.so", "architecture": None}], False),
-    ([], False)])
+    ([], False),
+    # NumPy's OpenBLAS is also named libscipy_openblas*: only SciPy's folder counts
+    ([{"internal_api": "openblas", "filepath": "/v/numpy.libs/libscipy_openblas64_-x.so",
+       "architecture": "SkylakeX"},
+      {"internal_api": "mkl", "filepath": "/opt/libmkl_rt.so", "architecture": None}], False),
+    ([{"internal_api": "openblas", "filepath": "/v/numpy.libs/libscipy_openblas64_-x.so",
+       "architecture": "SkylakeX"},
+      {"internal_api": "openblas", "filepath": "/v/scipy.libs/libscipy_openblas-y.so",
+       "architecture": "Haswell"}], False),
+    ([{"internal_api": "openblas", "filepath": "/v/numpy.libs/libscipy_openblas64_-x.so",
+       "architecture": "Haswell"},
+      {"internal_api": "openblas", "filepath": "/v/scipy/.libs/libopenblas.so",
+       "architecture": "SkylakeX"}], True)])
 def test_small_matrix_blas_reads_scipys_openblas(monkeypatch, info, expected):
     """Blocks only for SciPy's OpenBLAS with SkylakeX-class kernels; any other BLAS (or
     none found) gets one call per step."""

@@ -37,15 +37,21 @@ _SMALL_PATH_ARCHS = frozenset({"skylakex", "cooperlake", "sapphirerapids"})
 @functools.lru_cache(maxsize=None)
 def small_matrix_blas() -> bool:
     """Whether SciPy's BLAS (the one Numba's ``np.dot`` calls) is an OpenBLAS with the
-    small-matrix path (by ``threadpoolctl``; False when it cannot tell)."""
+    small-matrix path, by ``threadpoolctl``: the library loaded from SciPy's own folder
+    (``scipy.libs`` in the wheels, or inside the ``scipy`` package). NumPy's OpenBLAS
+    (``numpy.libs/libscipy_openblas64_*``) does not count, and a BLAS that cannot be
+    attributed to SciPy (e.g. a system OpenBLAS or MKL) gives False."""
     try:
         import scipy.linalg  # noqa: F401  -- load SciPy's BLAS before the scan
         from threadpoolctl import threadpool_info
     except ImportError:                                   # pragma: no cover
         return False
     for lib in threadpool_info():
-        if lib.get("internal_api") == "openblas" and "scipy" in str(lib.get("filepath", "")):
-            return str(lib.get("architecture", "")).lower() in _SMALL_PATH_ARCHS
+        path = str(lib.get("filepath") or "").replace("\\", "/")
+        folders = path.split("/")[:-1]
+        if "scipy.libs" in folders or "scipy" in folders:
+            return (lib.get("internal_api") == "openblas"
+                    and str(lib.get("architecture") or "").lower() in _SMALL_PATH_ARCHS)
     return False
 
 
