@@ -61,8 +61,11 @@ PARAMS = ("J", "W_in", "b", "W_out")
 TRAINABLE = PARAMS + ("b_out",)
 ALL_PARAMS = TRAINABLE + ("W_fb",)
 #: Steps whose share of ``dL/dJ`` the batched backward pass adds with one matrix product
-#: (:func:`reservoir._kernels.bptt_batched.backward`).
-GRAD_BLOCK_STEPS = 16
+#: (:func:`reservoir._kernels.bptt_batched.backward`). One core, epoch time at B = 64 for
+#: blocks of 4 / 8 / 16 steps: N = 400 float32 0.606 / 0.613 / 0.629 s, float64 1.134 /
+#: 1.133 / 1.148 s, N = 100-200 float32 equal within 1 % (issue 16); larger blocks' ``g``
+#: history (1.6 MB at N = 400, 16 steps) pushes ``J`` out of L2.
+GRAD_BLOCK_STEPS = 8
 
 
 def _as_compute_dtype(dtype, backend):
