@@ -72,7 +72,8 @@ from ._checks import RngLike
 from ._kernels import euler, euler_batch
 from ._kernels.arrays import network_arrays
 from ._kernels.batch_split import chunk_ranges, shared_pool
-from ._kernels.gemm_rows import product_rows
+from ._kernels.blas_threads import blas_threads
+from ._kernels.gemm_rows import batch_product_rows
 from ._results import ResultMixin
 from .errors import SimulationDivergedError
 
@@ -312,6 +313,9 @@ def _dense_batch(arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, ou
     Xc = X if X.flags.c_contiguous else np.ascontiguousarray(X)
     split = B * T * N * N >= _SPLIT_MIN_WORK and N <= _SPLIT_MAX_N
     chunks = chunk_ranges(B, N, None if split else 1)
+    # each call on one thread: chunks on worker threads (BLAS kept single-threaded), a
+    # network small enough to be split, or a single-threaded BLAS
+    single = len(chunks) > 1 or N <= _SPLIT_MAX_N or (blas_threads() or 2) == 1
 
     def run(i):
         lo, hi = chunks[i]
@@ -319,7 +323,7 @@ def _dense_batch(arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, ou
             arrays, alpha, code, mode_code, Xc[lo:hi], U[lo:hi], Y[lo:hi], noise[lo:hi],
             noise_scale, out_x[lo:hi], out_r[lo:hi], out_z[lo:hi],
             np.empty((hi - lo, N)), np.empty((hi - lo, N)), np.empty((hi - lo, K)),
-            product_rows(hi - lo, N))
+            batch_product_rows(hi - lo, N, single))
 
     statuses = shared_pool().map(run, len(chunks))
     if Xc is not X:

@@ -10,8 +10,9 @@ from hypothesis import given, settings, strategies as st
 
 import reservoir as rs
 from reservoir._kernels import gemm_rows
-from reservoir._kernels.gemm_rows import (MIN_BLOCK_ROWS, SMALL_GEMM_WORK, dot_rows,
-                                          product_rows)
+from reservoir._kernels.gemm_rows import (MIN_BLOCK_ROWS, SKINNY, SKINNY_MAX_B, SKINNY_MIN_N,
+                                          SMALL_GEMM_WORK, batch_product_rows, dot_rows,
+                                          product_rows, skinny_dot)
 
 
 @nb.njit(cache=False)
@@ -63,17 +64,56 @@ def test_dot_rows_equals_the_whole_product(B, N, Np, rows, dtype, seed):
     np.testing.assert_allclose(out, ref, rtol=tol, atol=tol * np.sqrt(N))
 
 
-def test_simulate_runs_the_product_in_the_blocks_product_rows_chooses(monkeypatch):
-    """``simulate`` asks :func:`product_rows` for each chunk of trials and its states equal
-    the plain NumPy loop's when the product runs in blocks of 8 trials."""
+@given(B=st.integers(1, 300), N=st.integers(1, 2000), single=st.booleans(),
+       small=st.booleans())
+def test_batch_product_rows_uses_skinny_dot_only_for_few_trials_on_one_thread(B, N, single,
+                                                                             small):
+    """Our own product for at most 32 trials of at least 300 units when the call runs on one
+    thread; otherwise the BLAS blocks of :func:`product_rows`."""
+    rows = batch_product_rows(B, N, single, small_path=small)
+    if single and B <= SKINNY_MAX_B and N >= SKINNY_MIN_N:
+        assert rows == SKINNY
+    else:
+        assert rows == product_rows(B, N, small_path=small) >= 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(B=st.integers(1, 13), N=st.integers(1, 13), Np=st.integers(1, 13),
+       seed=st.integers(0, 10**6))
+def test_skinny_dot_equals_numpy(B, N, Np, seed):
+    """``A W^T`` for every remainder of trials and rows (multiples of 4 and not), to
+    float64 rounding, and every element of ``out`` written."""
+    rng = np.random.default_rng(seed)
+    A = rng.standard_normal((B, N))
+    W = rng.standard_normal((Np, N))
+    out = np.full((B, Np), np.nan)
+    skinny_dot(A, W, out)
+    np.testing.assert_allclose(out, A @ W.T, rtol=1e-13, atol=1e-13 * np.sqrt(N))
+
+
+def test_skinny_dot_at_a_size_where_it_is_chosen():
+    """N = 517 (not a multiple of 4), B = 30: against NumPy to 1e-12 relative."""
+    rng = np.random.default_rng(5)
+    A = rng.standard_normal((30, 517))
+    W = rng.standard_normal((517, 517)) / np.sqrt(517)
+    out = np.empty((30, 517))
+    skinny_dot(A, W, out)
+    np.testing.assert_allclose(out, A @ W.T, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("rows", [8, SKINNY])
+def test_simulate_runs_the_product_the_way_batch_product_rows_chooses(monkeypatch, rows):
+    """``simulate`` asks :func:`batch_product_rows` for each chunk of trials and its states
+    equal the plain NumPy loop's when the product runs in blocks of 8 trials or through
+    :func:`skinny_dot`."""
     from reservoir._kernels import euler
     sim = importlib.import_module("reservoir._simulate")
     calls = []
 
     def spy(B, N):
         calls.append((B, N))
-        return 8
-    monkeypatch.setattr(sim, "product_rows", spy)
+        return rows
+    monkeypatch.setattr(sim, "batch_product_rows", lambda B, N, single: spy(B, N))
     net = rs.random_network(40, 1.3, 2, 1, dt=0.5, tau=1.0, rng=3)
     U = np.random.default_rng(4).standard_normal((21, 30, 2))
     got = rs.simulate(net, U, mode="closed")

@@ -246,12 +246,12 @@ def test_time_axis_without_recording():
        mode=st.sampled_from([0, 1, 2]), alpha=st.sampled_from([0.1, 1.0]),
        noisy=st.booleans(), rec=st.sampled_from([(True, True, True), (False, False, True),
                                                  (False, False, False)]),
-       rows=st.sampled_from([0, 1, 3, 8]), seed=st.integers(0, 1000))
+       rows=st.sampled_from([0, 1, 3, 8, -1]), seed=st.integers(0, 1000))
 def test_batch_kernel_equals_numpy_loop(B, N, T, M, K, phi, mode, alpha, noisy, rec, rows,
                                         seed):
     """The Numba batch kernel against the plain-NumPy loop it replaced (same arguments,
-    every mode, nonlinearity, noise and recording choice, the step's product in one call or
-    in blocks of ``rows`` trials): states, rates and readouts to 1e-12 relative (the
+    every mode, nonlinearity, noise and recording choice, the step's product in one call,
+    in blocks of ``rows`` trials, or by our own ``skinny_dot`` (rows = -1)): states, rates and readouts to 1e-12 relative (the
     kernel's tanh is a rational function, NumPy's the C library)."""
     from reservoir._kernels import euler, euler_batch
     from reservoir._kernels.arrays import network_arrays

@@ -16,7 +16,7 @@ import numba as nb
 import numpy as np
 
 from .batch_rows import all_finite, phi_rows, phi_vector, readout_rows
-from .gemm_rows import dot_rows
+from .gemm_rows import SKINNY, dot_rows, skinny_dot
 
 _FLAGS = {"reassoc", "contract"}   # vectorised sums; NaN and inf keep their meaning
 
@@ -34,11 +34,13 @@ def run_dense_batch(arrays, alpha, code, mode, X, U, Y, noise, noise_scale, out_
     out_z (B, T, K) or (B, 0, K); scratch R, H (B, N) and Z (B, K), of ``X``'s dtype.
     ``mode``: 0 open loop, 1 teacher forcing (feedback ``Y``), 2 closed loop (feedback
     ``z``). ``rows``: trials per BLAS call for the step's product
-    (:func:`.gemm_rows.product_rows`; 0 for one call).
+    (:func:`.gemm_rows.batch_product_rows`; 0 for one call), or
+    :data:`.gemm_rows.SKINNY` for :func:`.gemm_rows.skinny_dot` on ``J`` itself.
 
     Returns ``-1``, or ``t * B + trial`` of the first non-finite update.
     """
     JT = np.ascontiguousarray(arrays.J.T)
+    Jc = np.ascontiguousarray(arrays.J)
     W_inT = np.ascontiguousarray(arrays.W_in.T)
     W_fbT = np.ascontiguousarray(arrays.W_fb.T)
     W_out, b = arrays.W_out, arrays.b
@@ -62,7 +64,10 @@ def run_dense_batch(arrays, alpha, code, mode, X, U, Y, noise, noise_scale, out_
             if rec_z:
                 for k in range(K):
                     out_z[i, t, k] = Z[i, k]
-        dot_rows(R, JT, H, rows)
+        if rows == SKINNY:
+            skinny_dot(R, Jc, H)
+        else:
+            dot_rows(R, JT, H, rows)
         # one pass per trial over its row (in L1): drive, feedback, leak, noise, rates,
         # readout for the next step, divergence test
         for i in range(B):
