@@ -313,9 +313,9 @@ def _dense_batch(arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, ou
     Xc = X if X.flags.c_contiguous else np.ascontiguousarray(X)
     split = B * T * N * N >= _SPLIT_MIN_WORK and N <= _SPLIT_MAX_N
     chunks = chunk_ranges(B, N, None if split else 1)
-    # each call on one thread: chunks on worker threads (BLAS kept single-threaded), a
-    # network small enough to be split, or a single-threaded BLAS
-    single = len(chunks) > 1 or N <= _SPLIT_MAX_N or (blas_threads() or 2) == 1
+    # each call on one thread: chunks on worker threads (BLAS kept single-threaded while
+    # they run), or a single-threaded BLAS; otherwise BLAS may thread the product
+    single = len(chunks) > 1 or (blas_threads() or 2) == 1
 
     def run(i):
         lo, hi = chunks[i]
@@ -386,7 +386,8 @@ def simulate(net: Network, inputs: ArrayLike | None = None, x0: ArrayLike | None
         ``x_final`` of shape (N,); batched arrays (leading axis B) if any of ``inputs``,
         ``targets`` or ``x0`` is batched. Trial ``i`` of a noise-free batch agrees with
         running it alone to rounding, not bit for bit (the batch's product runs on BLAS,
-        a single trial on Numba's row loop): each step's update differs by a few units in
+        or for a few trials on a blocked Numba product, a single trial on Numba's row
+        loop): each step's update differs by a few units in
         the last place, and the difference then evolves like any perturbation of the
         state (it stays at the rounding level in a contracting network and grows at the
         largest Lyapunov exponent in a chaotic one).

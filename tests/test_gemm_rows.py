@@ -91,6 +91,15 @@ def test_skinny_dot_equals_numpy(B, N, Np, seed):
     np.testing.assert_allclose(out, A @ W.T, rtol=1e-13, atol=1e-13 * np.sqrt(N))
 
 
+def test_skinny_dot_rejects_mismatched_shapes():
+    """A mismatch is a ValueError, never a read or write out of bounds."""
+    A, W = np.ones((4, 400)), np.ones((8, 300))
+    with pytest.raises(ValueError, match="shapes"):
+        skinny_dot(A, W, np.empty((4, 8)))
+    with pytest.raises(ValueError, match="shapes"):
+        skinny_dot(np.ones((4, 300)), W, np.empty((2, 3)))
+
+
 def test_skinny_dot_at_a_size_where_it_is_chosen():
     """N = 517 (not a multiple of 4), B = 30: against NumPy to 1e-12 relative."""
     rng = np.random.default_rng(5)

@@ -1,4 +1,5 @@
-"""Batched dense forward-Euler runs: the time loop in Numba, the product on BLAS.
+"""Batched dense forward-Euler runs: the time loop in Numba, the product on BLAS (or, for
+a few trials, :func:`.gemm_rows.skinny_dot`).
 
 Advances B independent trials together with one ``(B, N) x (N, N)`` product per step
 (Numba's ``np.dot``, a direct call of SciPy's BLAS, in blocks of trials where that is
@@ -28,7 +29,8 @@ def run_dense_batch(arrays, alpha, code, mode, X, U, Y, noise, noise_scale, out_
 
     ``arrays`` is a :class:`~.arrays.NetworkArrays` with a dense ``J``; the kernel makes
     C-contiguous copies of ``J.T`` (N, N), ``W_in.T`` (M, N) and ``W_fb.T`` (K, N) once
-    per call (the product ``R J^T`` then reads the same memory as the NumPy reference).
+    per call (the BLAS product ``R J^T`` then reads the same memory as the NumPy
+    reference; :func:`.gemm_rows.skinny_dot` reads ``J`` itself).
     Shapes: X (B, N) updated in place; U (B, T, M); Y (B, T, K) or (B, 0, K);
     noise (B, T, N) or (B, 0, N); out_x, out_r (B, T, N) or (B, 0, N);
     out_z (B, T, K) or (B, 0, K); scratch R, H (B, N) and Z (B, K), of ``X``'s dtype.
