@@ -167,3 +167,22 @@ def test_small_matrix_blas_reads_scipys_openblas(monkeypatch, info, expected):
         assert gemm_rows.small_matrix_blas() is expected
     finally:
         gemm_rows.small_matrix_blas.cache_clear()
+
+
+@pytest.mark.parametrize("threads, chunked, single", [(1, False, True), (2, False, False),
+                                                       (None, False, False), (2, True, True)])
+def test_simulate_asks_for_the_one_thread_product_only_on_one_thread(monkeypatch, threads,
+                                                                      chunked, single):
+    """``simulate`` passes ``single=True`` only when each kernel call runs on one thread:
+    chunks on worker threads, or a BLAS limited to one thread (unknown BLAS: False)."""
+    from reservoir._kernels.batch_split import chunk_ranges
+    sim = importlib.import_module("reservoir._simulate")
+    seen = []
+    monkeypatch.setattr(sim, "blas_threads", lambda: threads)
+    monkeypatch.setattr(sim, "chunk_ranges",
+                        lambda B, N, t: chunk_ranges(B, N, 2 if chunked else 1))
+    monkeypatch.setattr(sim, "batch_product_rows",
+                        lambda B, N, s: seen.append(s) or product_rows(B, N))
+    net = rs.random_network(20, 1.0, 1, 1, rng=0)
+    rs.simulate(net, np.zeros((16, 3, 1)), mode="open", record=())
+    assert seen and all(s is single for s in seen)
