@@ -1,0 +1,51 @@
+"""The shared argument checks in ``reservoir._checks``."""
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+from hypothesis.extra import numpy as hnp
+
+from reservoir._checks import all_finite, as_float_array
+
+_SPECIAL = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e308, -1e308, 5e-324])
+
+
+@settings(max_examples=200, deadline=None)
+@given(hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0,
+                                                max_side=6),
+                  elements=st.one_of(st.floats(allow_nan=True, allow_infinity=True),
+                                     _SPECIAL)))
+def test_all_finite_matches_isfinite_all(arr):
+    """``all_finite`` (from the minimum and maximum, no boolean temporary) equals
+    ``np.isfinite(arr).all()`` for any float64 array: NaN anywhere, either infinity,
+    the extremes of the range, subnormals, empty arrays (True)."""
+    assert all_finite(arr) == bool(np.isfinite(arr).all())
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", [0, 7, -1])
+def test_as_float_array_rejects_a_single_non_finite_entry(bad, where):
+    """One NaN or infinity anywhere (first, middle, last) in an otherwise finite array
+    is a ValueError naming the argument; ``finite=False`` lets it through."""
+    x = np.linspace(-1e307, 1e307, 24).reshape(2, 3, 4)
+    x.reshape(-1)[where] = bad
+    with pytest.raises(ValueError, match="targets contains NaN or infinite"):
+        as_float_array(x, "targets", 3)
+    out = as_float_array(x, "targets", 3, finite=False)
+    assert np.array_equal(out, x, equal_nan=True)
+
+
+def test_as_float_array_finite_check_allocates_no_array_of_the_data():
+    """The finiteness check of an array that needs no copy allocates nothing near the
+    size of the data (np.isfinite(x).all() made a boolean array of x.size bytes)."""
+    import tracemalloc
+    x = np.random.default_rng(0).standard_normal(400_000)
+    as_float_array(x, "x", 1)
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        out = as_float_array(x, "x", 1)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert out is x
+    assert peak < 10_000, peak
