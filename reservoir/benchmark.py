@@ -78,14 +78,19 @@ TOL_F32 = 1e-3
 #: The grids: sizes per section. ``tiny`` is for the tests (seconds), ``quick`` a subset
 #: of a few minutes, ``full`` the grid of the performance issue.
 GRIDS = {
-    "tiny": {"sparse": (200,), "dense": (50,), "batch": ((50, 4),), "bptt": (10,),
+    "tiny": {"sparse": (200,), "sparse_batch": ((200, 4),), "sparse_force": (60,),
+             "dense": (50,), "batch": ((50, 4),), "bptt": (10,),
              "bptt_batches": 1, "force": (60,), "phase_diagram": 5, "fixed_points": 60,
              "stability": (60, 20), "ridge_memory": (60, 2000, 1 << 18), "steps": 40},
-    "quick": {"sparse": (2000,), "dense": (250, 1000), "batch": ((250, 16), (500, 64)),
+    "quick": {"sparse": (2000,), "sparse_batch": ((2000, 16),), "sparse_force": (1000,),
+              "dense": (250, 1000), "batch": ((250, 16), (500, 64)),
               "bptt": (50,), "bptt_batches": 4, "force": (1000,), "phase_diagram": 100,
               "fixed_points": 500, "stability": (250, 200),
               "ridge_memory": (500, 10000, 1 << 23), "steps": None},
-    "full": {"sparse": (1000, 2000, 4000), "dense": (100, 250, 500, 1000, 2000),
+    "full": {"sparse": (1000, 2000, 4000),
+             "sparse_batch": tuple((N, B) for N in (1000, 2000, 4000) for B in (16, 64)),
+             "sparse_force": (1000, 2000, 4000),
+             "dense": (100, 250, 500, 1000, 2000),
              "batch": tuple((N, B) for N in (100, 250, 500, 1000, 2000)
                             for B in (16, 64, 256)),
              "bptt": (50, 100, 200, 400), "bptt_batches": 20,
@@ -350,6 +355,46 @@ def scipy_csr_open(J, W_in, b, W_out, alpha: float, inputs, x0):
     return Z
 
 
+def scipy_csr_open_batch(J, W_in, b, W_out, alpha: float, inputs, x0):
+    """Batched open-loop run with ``J`` a ``scipy.sparse`` CSR matrix: the computation of
+    ``reservoir.simulate(net, inputs, x0, mode="open", record=("z",)).z`` for a batch
+    (tanh). The states are kept as (N, B), so that each step is one CSR times dense
+    product ``J @ R`` (SciPy's ``csr_matvecs``, which streams ``J`` once for all trials)
+    and the elementwise work runs on contiguous arrays.
+
+    Parameters
+    ----------
+    J : scipy.sparse CSR matrix, shape (N, N)
+    W_in : ndarray, shape (N, M)
+    b : ndarray, shape (N,)
+    W_out : ndarray, shape (K, N)
+    alpha : float
+    inputs : ndarray, shape (B, T, M)
+    x0 : ndarray, shape (B, N)
+
+    Returns
+    -------
+    ndarray, shape (B, T, K)
+        The readouts ``z[b, t] = W_out tanh(x[b, t])``.
+    """
+    U = np.asarray(inputs)
+    T = U.shape[1]
+    drive = alpha * (np.einsum("btm,nm->tnb", U, W_in) + b[None, :, None])  # (T, N, B)
+    x = np.array(np.asarray(x0, dtype=np.float64).T, order="C")              # (N, B)
+    r = np.empty_like(x)
+    Z = np.empty((T, W_out.shape[0], x.shape[1]))
+    keep = 1.0 - alpha
+    for t in range(T):
+        np.tanh(x, out=r)
+        Z[t] = W_out @ r
+        h = J @ r
+        h *= alpha
+        x *= keep
+        x += h
+        x += drive[t]
+    return Z.transpose(2, 0, 1)
+
+
 def scipy_force(J, W_in, W_fb, b, W_out, alpha: float, inputs, targets, x0, reg: float):
     """Closed-loop FORCE with an RLS update every step on SciPy's BLAS: the computation of
     ``reservoir.force(net, inputs, targets, reg=reg, update_every=1, x0=x0).network.W_out``
@@ -358,13 +403,13 @@ def scipy_force(J, W_in, W_fb, b, W_out, alpha: float, inputs, targets, x0, reg:
     Each step: ``r = tanh(x)``, ``z = w . r``; from step 1 on ``k = P r`` (``dsymv`` on the
     upper triangle), ``c = 1 / (1 + r . k)``, ``w -= c (z - y) k``, ``P -= c k k^T``
     (``dsyr`` on the upper triangle, in place); then ``x += alpha (-x + J r + W_in u + W_fb z
-    + b)`` with ``J r`` by ``dgemv``. Every vector operation of the loop stays on SciPy's
+    + b)`` with ``J r`` by ``dgemv`` (a ``scipy.sparse`` ``J``: its CSR product). Every vector operation of the loop stays on SciPy's
     BLAS (NumPy and SciPy wheels bundle separate OpenBLAS builds whose thread pools fight
     when alternated).
 
     Parameters
     ----------
-    J : ndarray, shape (N, N)
+    J : ndarray or scipy.sparse CSR matrix, shape (N, N)
     W_in : ndarray, shape (N, M)
     W_fb : ndarray, shape (N, 1)
     b : ndarray, shape (N,)
@@ -386,8 +431,10 @@ def scipy_force(J, W_in, W_fb, b, W_out, alpha: float, inputs, targets, x0, reg:
     """
     from scipy.linalg import blas
     dgemv, dsymv, dsyr, ddot, daxpy = blas.dgemv, blas.dsymv, blas.dsyr, blas.ddot, blas.daxpy
+    import scipy.sparse
     N = J.shape[0]
-    JT = np.asfortranarray(np.asarray(J).T)               # J r = dgemv(trans=1) on J^T
+    sparse = scipy.sparse.issparse(J)
+    JT = None if sparse else np.asfortranarray(np.asarray(J).T)   # J r = dgemv(trans=1)
     P = np.asfortranarray(np.eye(N) / reg)
     w = np.array(W_out[0], dtype=np.float64)
     fb = np.array(W_fb[:, 0], dtype=np.float64)
@@ -404,7 +451,11 @@ def scipy_force(J, W_in, W_fb, b, W_out, alpha: float, inputs, targets, x0, reg:
             c = 1.0 / (1.0 + ddot(r, k))
             w = daxpy(k, w, a=-c * (z - y[t]))
             P = dsyr(-c, k, a=P, lower=0, overwrite_a=1)
-        h = dgemv(alpha, JT, r, trans=1)
+        if sparse:
+            h = J @ r
+            h *= alpha
+        else:
+            h = dgemv(alpha, JT, r, trans=1)
         x *= keep
         x += h
         x += alpha * (drive[t] + z * fb)
@@ -517,10 +568,12 @@ class _Roofline:
 
 
 #: Goals of the performance issue as the largest ``ours / peer`` ratio, by (section, peer):
-#: sparse 1.5x faster than scipy.sparse, dense and batched steps at least as fast as JAX
+#: sparse 1.5x faster than scipy.sparse (one trial and batches; sparse FORCE as FORCE,
+#: whose dense ``P`` dominates the bytes), dense and batched steps at least as fast as JAX
 #: (float64; for the batched step with the OpenBLAS override unset), BPTT 1.2x faster
 #: than JAX in both precisions, FORCE 1.15x faster than the SciPy BLAS loop.
-GOAL_RATIOS = {("sparse", "scipy.sparse loop"): 1 / 1.5, ("dense", "JAX f64"): 1.0,
+GOAL_RATIOS = {("sparse", "scipy.sparse loop"): 1 / 1.5,
+               ("sparse", "SciPy csr+dsymv+dsyr"): 1 / 1.15, ("dense", "JAX f64"): 1.0,
                ("batch", "JAX f64"): 1.0, ("bptt", "JAX 64"): 1 / 1.2,
                ("bptt", "JAX 32"): 1 / 1.2, ("force", "SciPy dgemv+dsymv+dsyr"): 1 / 1.15}
 
@@ -560,13 +613,14 @@ def _steps(grid: dict, default: int) -> int:
 
 
 def section_sparse(ctx) -> list:
-    """Sparse (10 %) open-loop step, ours (``rs.simulate``) vs a ``scipy.sparse`` loop."""
+    """Sparse (10 %) paths against SciPy: the open-loop step of one trial and of a batch
+    (``rs.simulate``) against ``scipy.sparse`` loops, and FORCE (``rs.force``) against the
+    SciPy loop with the CSR product."""
     import reservoir as rs
     rows = []
     for N in ctx.grid["sparse"]:
         T = _steps(ctx.grid, 1000 if N <= 2000 else 500)
-        net = rs.random_network(N, 1.5, 1, 1, dt=0.1, density=0.1, rng=0)
-        net = net.with_readout(np.random.default_rng(1).standard_normal((1, N)) / N)
+        net = _sparse_net(N)
         rng = np.random.default_rng(0)
         U = rng.standard_normal((T, 1))
         x0 = rng.standard_normal(N)
@@ -586,7 +640,59 @@ def section_sparse(ctx) -> list:
         _peer_fields(row, "scipy.sparse loop", times["ours"], times["peer"], ok, err, TOL_F64,
                      1e6 / T)
         rows.append(row)
+    for N, B in ctx.grid["sparse_batch"]:
+        T = _steps(ctx.grid, 100 if N <= 2000 else 50)
+        net = _sparse_net(N)
+        rng = np.random.default_rng(0)
+        U = rng.standard_normal((B, T, 1))
+        X0 = rng.standard_normal((B, N))
+        J = net.J
+        times, out = _alternate(ctx.clock, {
+            "ours": lambda: rs.simulate(net, U, X0, mode="open", record=("z",)).z,
+            "peer": lambda: scipy_csr_open_batch(J, net.W_in, net.b, net.W_out, net.alpha,
+                                                 U, X0),
+        }, ctx.repeats)
+        ok, err = _agree(out["ours"], out["peer"], TOL_F64)
+        # per trial-step: the CSR once per step for the batch, the rates and drive per trial
+        nbytes = (10 if N <= 1 << 16 else 12) * J.nnz / B + 4 * (N + 1) / B + 3 * 8 * N
+        row = _row("sparse", "sparse 10 % batched open-loop step (CSR), us per trial-step",
+                   N=N, B=B, ours=times["ours"] / (T * B) * 1e6, unit="us",
+                   bytes_per_step=nbytes, bound=nbytes / ctx.roof.bandwidth(nbytes * B) * 1e6,
+                   bound_kind="bandwidth", roof_rate=ctx.roof.bandwidth(nbytes * B))
+        _peer_fields(row, "scipy.sparse loop", times["ours"], times["peer"], ok, err, TOL_F64,
+                     1e6 / (T * B))
+        rows.append(row)
+    for N in ctx.grid["sparse_force"]:
+        T = _steps(ctx.grid, {1000: 500, 2000: 200}.get(N, 60))
+        net = _sparse_net(N)
+        task = rs.tasks.sine_sum(duration=T * 0.1, dt=0.1)
+        U, Y = task.inputs[:T], task.targets[:T]
+        T = U.shape[0]
+        x0 = np.random.default_rng(0).standard_normal(N)
+        times, out = _alternate(ctx.clock, {
+            "ours": lambda: rs.force(net, U, Y, reg=1.0, update_every=1,
+                                     x0=x0).network.W_out,
+            "peer": lambda: scipy_force(net.J, net.W_in, net.W_fb, net.b, net.W_out,
+                                        net.alpha, U, Y, x0, 1.0)[0],
+        }, ctx.repeats)
+        ok, err = _agree(out["ours"], out["peer"], TOL_F64)
+        nbytes = 16 * N * N + (10 if N <= 1 << 16 else 12) * net.J.nnz
+        row = _row("sparse", "sparse 10 % FORCE step (RLS every step), us", N=N, B=1,
+                   ours=times["ours"] / T * 1e6, unit="us", bytes_per_step=nbytes,
+                   peer_bytes_per_step=20 * N * N + 12 * net.J.nnz,
+                   bound=nbytes / ctx.roof.bandwidth(nbytes) * 1e6, bound_kind="bandwidth",
+                   roof_rate=ctx.roof.bandwidth(nbytes))
+        _peer_fields(row, "SciPy csr+dsymv+dsyr", times["ours"], times["peer"], ok, err,
+                     TOL_F64, 1e6 / T)
+        rows.append(row)
     return rows
+
+
+def _sparse_net(N: int):
+    """The sparse benchmark network: 10 % density, g = 1.5, one input, one readout."""
+    import reservoir as rs
+    net = rs.random_network(N, 1.5, 1, 1, dt=0.1, density=0.1, rng=0)
+    return net.with_readout(np.random.default_rng(1).standard_normal((1, N)) / N)
 
 
 def _jax_step_rows(ctx, section, work, net, U, X0, scale, roof) -> list:
@@ -842,7 +948,7 @@ _SECTION_FUNCS = {"sparse": section_sparse, "dense": section_dense, "batch": sec
                   "phase_diagram": section_phase_diagram, "fixed_points": section_fixed_points,
                   "stability": section_stability, "ridge_memory": section_ridge_memory}
 
-_TITLES = {"sparse": "Sparse 10 % open-loop step vs a scipy.sparse CSR loop",
+_TITLES = {"sparse": "Sparse 10 % steps (one trial, batch, FORCE) vs scipy.sparse loops",
            "dense": "Dense single-trial open-loop step vs JAX lax.scan (and reservoirpy)",
            "batch": "Batched open-loop step vs JAX lax.scan (per trial-step)",
            "bptt": "BPTT epoch (Jarne XOR protocol) vs JAX value_and_grad + Adam",
