@@ -68,8 +68,8 @@ def test_dot_rows_equals_the_whole_product(B, N, Np, rows, dtype, seed):
        small=st.booleans())
 def test_batch_product_rows_uses_skinny_dot_only_for_few_trials_on_one_thread(B, N, single,
                                                                              small):
-    """Our own product for at most 32 trials of at least 300 units when the call runs on one
-    thread; otherwise the BLAS blocks of :func:`product_rows`."""
+    """Our own product for at most ``SKINNY_MAX_B`` (64) trials of at least 300 units when
+    the call runs on one thread; otherwise the BLAS blocks of :func:`product_rows`."""
     rows = batch_product_rows(B, N, single, small_path=small)
     if single and B <= SKINNY_MAX_B and N >= SKINNY_MIN_N:
         assert rows == SKINNY
@@ -100,12 +100,15 @@ def test_skinny_dot_rejects_mismatched_shapes():
         skinny_dot(np.ones((4, 300)), W, np.empty((2, 3)))
 
 
-def test_skinny_dot_at_a_size_where_it_is_chosen():
-    """N = 517 (not a multiple of 4), B = 30: against NumPy to 1e-12 relative."""
+@pytest.mark.parametrize("B", [30, SKINNY_MAX_B])
+def test_skinny_dot_at_a_size_where_it_is_chosen(B):
+    """N = 517 (not a multiple of 4), B = 30 and the largest chunk it is chosen for:
+    against NumPy to 1e-12 relative."""
+    assert batch_product_rows(B, 517, True) == SKINNY
     rng = np.random.default_rng(5)
-    A = rng.standard_normal((30, 517))
+    A = rng.standard_normal((B, 517))
     W = rng.standard_normal((517, 517)) / np.sqrt(517)
-    out = np.empty((30, 517))
+    out = np.empty((B, 517))
     skinny_dot(A, W, out)
     np.testing.assert_allclose(out, A @ W.T, rtol=1e-12, atol=1e-12)
 

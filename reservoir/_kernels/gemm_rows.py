@@ -93,7 +93,7 @@ def dot_rows(A, W, out, rows):
 #: ``rows`` value asking the batch kernel for :func:`skinny_dot` instead of BLAS.
 SKINNY = -1
 #: Most trials per product for :func:`skinny_dot`, and fewest units.
-SKINNY_MAX_B = 32
+SKINNY_MAX_B = 64
 SKINNY_MIN_N = 300
 
 
@@ -106,9 +106,13 @@ def batch_product_rows(B: int, N: int, single_thread: bool,
 
     One core (AMD EPYC, issue 16), GFLOP/s of the step's product, :func:`skinny_dot` /
     OpenBLAS: N = 500, B = 16: 49.3 / 38.7; N = 1000, B = 16: 49.1 / 36.8; N = 1000,
-    B = 32: 43.8 / 40.2; N = 2000, B = 16: 31.9 / 25.5; N = 500, B = 64: 49.5 / 48.7 (equal,
-    so BLAS keeps larger batches); N = 100 / 250, B = 16: 37.8 / 47.5 against OpenBLAS's
-    small-matrix kernel's 54.9 / 54.5, hence the lower bound on N.
+    B = 32: 43.8 / 40.2; N = 2000, B = 16: 31.9 / 25.5; N = 100 / 250, B = 16: 37.8 / 47.5
+    against OpenBLAS's small-matrix kernel's 54.9 / 54.5, hence the lower bound on N. At
+    B = 64 (medians of 11 alternations, N = 300 / 400 / 500 / 600 / 724 / 800 / 1000 /
+    1500 / 2000): 48.8 / 51.7 / 48.4 / 51.3 / 38.6 / 49.6 / 44.8 / 43.9 / 42.2 against
+    47.1 / 46.6 / 47.9 / 48.3 / 41.8 / 47.4 / 45.4 / 41.8 / 43.3, ahead or level but at
+    N = 724; at B = 128 / 256 (N = 500) BLAS is ahead (47.1 / 49.0 against 45.7 / 45.5:
+    the trials no longer stay in L2 while ``W`` streams), hence the upper bound on B.
     """
     B, N = int(B), int(N)
     if single_thread and 0 < B <= SKINNY_MAX_B and N >= SKINNY_MIN_N:
