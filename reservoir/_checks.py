@@ -14,22 +14,15 @@ RngLike = int | np.random.Generator | np.random.SeedSequence | None
 """Accepted forms of the ``rng`` argument (see :func:`as_rng`)."""
 
 
-def as_float_array(value, name: str, ndim: int | tuple[int, ...], *, allow_empty: bool = False,
-                   finite: bool = True) -> np.ndarray:
-    """Return ``value`` as a C-contiguous float64 array after checking it.
+def as_real_array(value, name: str, ndim: int | tuple[int, ...], *,
+                  allow_empty: bool = False, finite: bool = True) -> np.ndarray:
+    """Return ``value`` as a real numeric array of its own dtype and layout (no copy of
+    an array) after the checks of :func:`as_float_array`: for data that is read chunk by
+    chunk and converted to float64 one chunk at a time (a float64 copy of a float32 or
+    boolean array of the whole run would be 2-8x its size).
 
-    Parameters
-    ----------
-    value : array_like
-        The user's value.
-    name : str
-        Argument name used in error messages.
-    ndim : int or tuple of int
-        Allowed numbers of dimensions.
-    allow_empty : bool
-        Whether arrays with a zero-length axis are allowed.
-    finite : bool
-        Whether to reject NaN and infinite entries.
+    With ``finite``, the entries must also be finite once converted to float64 (a
+    ``longdouble`` of 1e400 is finite in its own type but not in float64).
     """
     if value is None:
         raise TypeError(f"{name} must be an array, got None")
@@ -49,6 +42,33 @@ def as_float_array(value, name: str, ndim: int | tuple[int, ...], *, allow_empty
         raise ValueError(f"{name} must have {want} dimensions, got shape {arr.shape}")
     if not allow_empty and arr.size == 0:
         raise ValueError(f"{name} must not be empty, got shape {arr.shape}")
+    if finite and arr.size:
+        with np.errstate(over="ignore"):
+            lo, hi = np.float64(arr.min()), np.float64(arr.max())
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError(f"{name} contains NaN or infinite values"
+                             + (" (in float64)" if arr.dtype.itemsize > 8 else ""))
+    return arr
+
+
+def as_float_array(value, name: str, ndim: int | tuple[int, ...], *, allow_empty: bool = False,
+                   finite: bool = True) -> np.ndarray:
+    """Return ``value`` as a C-contiguous float64 array after checking it.
+
+    Parameters
+    ----------
+    value : array_like
+        The user's value.
+    name : str
+        Argument name used in error messages.
+    ndim : int or tuple of int
+        Allowed numbers of dimensions.
+    allow_empty : bool
+        Whether arrays with a zero-length axis are allowed.
+    finite : bool
+        Whether to reject NaN and infinite entries.
+    """
+    arr = as_real_array(value, name, ndim, allow_empty=allow_empty, finite=False)
     if arr.dtype != np.float64 or not arr.flags.c_contiguous:
         # a copy is about to be made: a broadcast view may stand for far more memory
         check_memory(8.0 * arr.size, name, f"<array of shape {arr.shape}>",

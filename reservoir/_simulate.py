@@ -65,8 +65,8 @@ from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
 
-from ._checks import (as_float_array, as_int, as_positive_float, as_rng, check_memory,
-                      check_rng)
+from ._checks import (as_float_array, as_int, as_positive_float, as_real_array, as_rng,
+                      check_memory, check_rng)
 from ._kernels import MODE_CODES, check_fork_safe
 from ._checks import RngLike
 from ._kernels import euler, euler_batch
@@ -145,13 +145,19 @@ def check_mode(mode) -> int:
     return MODE_CODES[mode]
 
 
-def prepare_batch(net: Network, inputs, targets, x0, n_steps, mode_code: int):
+def prepare_batch(net: Network, inputs, targets, x0, n_steps, mode_code: int, *,
+                  convert: bool = True):
     """Validate and broadcast inputs, targets and initial states to batched arrays.
+
+    ``convert=False`` leaves the inputs and targets in their own dtype and layout
+    (validated the same way, finite in float64) for a caller that converts them chunk by
+    chunk; absent inputs are a broadcast view of zeros either way.
 
     Returns
     -------
     U : (B, T, M), Y : (B, T, K) or (B, 0, K), X : (B, N) (a fresh copy), batched : bool
     """
+    as_data = as_float_array if convert else as_real_array
     N, M, K = net.N, net.n_inputs, net.n_outputs
     batched = False
     if inputs is None:
@@ -160,7 +166,7 @@ def prepare_batch(net: Network, inputs, targets, x0, n_steps, mode_code: int):
         T = as_int(n_steps, "n_steps", minimum=1)
         U = None
     else:
-        U = as_float_array(inputs, "inputs", (2, 3), allow_empty=True)
+        U = as_data(inputs, "inputs", (2, 3), allow_empty=True)
         if U.shape[-2] == 0:
             raise ValueError(f"inputs must have at least one time step, got shape {U.shape}")
         if U.shape[-1] != M:
@@ -177,7 +183,7 @@ def prepare_batch(net: Network, inputs, targets, x0, n_steps, mode_code: int):
     if mode_code == MODE_CODES["teacher"]:
         if targets is None:
             raise ValueError("mode='teacher' needs targets (the signal fed back)")
-        Y = as_float_array(targets, "targets", (2, 3))
+        Y = as_data(targets, "targets", (2, 3))
         if Y.shape[-2] != T or Y.shape[-1] != K:
             raise ValueError(f"targets must have shape ({T}, {K}) or (B, {T}, {K}) to match "
                              f"inputs/n_steps and net.W_out, got {Y.shape}")
@@ -195,7 +201,7 @@ def prepare_batch(net: Network, inputs, targets, x0, n_steps, mode_code: int):
         raise ValueError(f"batch sizes disagree: {sizes}")
     B = next(iter(sizes.values())) if sizes else 1
     if U is None:
-        U = np.zeros((B, T, M))
+        U = np.broadcast_to(np.zeros(M), (B, T, M))    # copied where a kernel needs it
     elif U.ndim == 2:
         U = np.broadcast_to(U, (B, T, M))
     if Y is None:

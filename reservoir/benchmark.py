@@ -403,9 +403,9 @@ def scipy_force(J, W_in, W_fb, b, W_out, alpha: float, inputs, targets, x0, reg:
     Each step: ``r = tanh(x)``, ``z = w . r``; from step 1 on ``k = P r`` (``dsymv`` on the
     upper triangle), ``c = 1 / (1 + r . k)``, ``w -= c (z - y) k``, ``P -= c k k^T``
     (``dsyr`` on the upper triangle, in place); then ``x += alpha (-x + J r + W_in u + W_fb z
-    + b)`` with ``J r`` by ``dgemv`` (a ``scipy.sparse`` ``J``: its CSR product). Every vector operation of the loop stays on SciPy's
-    BLAS (NumPy and SciPy wheels bundle separate OpenBLAS builds whose thread pools fight
-    when alternated).
+    + b)`` with ``J r`` by ``dgemv`` (a ``scipy.sparse`` ``J``: its CSR product). Every
+    vector operation of the loop stays on SciPy's BLAS (NumPy and SciPy wheels bundle
+    separate OpenBLAS builds whose thread pools fight when alternated).
 
     Parameters
     ----------
@@ -568,14 +568,20 @@ class _Roofline:
 
 
 #: Goals of the performance issue as the largest ``ours / peer`` ratio, by (section, peer):
-#: sparse 1.5x faster than scipy.sparse (one trial and batches; sparse FORCE as FORCE,
-#: whose dense ``P`` dominates the bytes), dense and batched steps at least as fast as JAX
+#: sparse 1.5x faster than scipy.sparse (one trial, batches and sparse FORCE), dense and
+#: batched steps at least as fast as JAX
 #: (float64; for the batched step with the OpenBLAS override unset), BPTT 1.2x faster
 #: than JAX in both precisions, FORCE 1.15x faster than the SciPy BLAS loop.
 GOAL_RATIOS = {("sparse", "scipy.sparse loop"): 1 / 1.5,
-               ("sparse", "SciPy csr+dsymv+dsyr"): 1 / 1.15, ("dense", "JAX f64"): 1.0,
+               ("sparse", "SciPy csr+dsymv+dsyr"): 1 / 1.5, ("dense", "JAX f64"): 1.0,
                ("batch", "JAX f64"): 1.0, ("bptt", "JAX 64"): 1 / 1.2,
                ("bptt", "JAX 32"): 1 / 1.2, ("force", "SciPy dgemv+dsymv+dsyr"): 1 / 1.15}
+
+
+#: Peers whose rows also meet their goal within this factor of the measured bandwidth
+#: bound: the issue's FORCE goal ("or within 10 % of the measured bandwidth bound"), for
+#: the dense and the sparse FORCE rows (a FORCE step streams the dense ``P``).
+BOUND_GOALS = {"SciPy dgemv+dsymv+dsyr": 1.1, "SciPy csr+dsymv+dsyr": 1.1}
 
 
 def _row(section: str, work: str, **kw) -> dict:
@@ -594,6 +600,7 @@ def _peer_fields(row: dict, peer: str, ours_t: float, peer_t: float | None, ok: 
     row["tolerance"] = tol
     row["ratio"] = (ours_t / peer_t) if (ok and peer_t) else None
     row["goal_ratio"] = GOAL_RATIOS.get((row["section"], peer))
+    row["goal_bound"] = BOUND_GOALS.get(peer)
 
 
 def _fmt(v, width=9, digits=4):
@@ -1016,13 +1023,20 @@ def format_table(section: str, rows: list, label: str) -> str:
 
 
 def _goal_text(r: dict) -> str:
-    """``<=0.87 yes`` / ``<=0.87 NO`` against the issue's ratio goal; empty without one."""
+    """``<=0.87 yes`` / ``<=0.87 NO`` against the issue's ratio goal (empty without one);
+    for a row with a bound clause, ``yes (at bound)`` where the ratio misses but ours is
+    within that factor of the bandwidth bound."""
     goal = r.get("goal_ratio")
     if goal is None:
         return ""
     if r.get("ratio") is None:
         return f"<={goal:.2f} -"
-    return f"<={goal:.2f} {'yes' if r['ratio'] <= goal else 'NO'}"
+    if r["ratio"] <= goal:
+        return f"<={goal:.2f} yes"
+    factor = r.get("goal_bound")
+    if factor and r.get("bound") and r["ours"] <= factor * r["bound"]:
+        return f"<={goal:.2f} yes (ours <= {factor:g} bound)"
+    return f"<={goal:.2f} NO"
 
 
 def _roof_text(r: dict) -> str:
@@ -1357,9 +1371,11 @@ def _print_summary(columns: list) -> None:
         return
     print("== Summary: ours / peer by column (- : no ratio: peer missing or outputs "
           "disagree)")
-    print(f"{'work':<58s} {'N':>5s} {'B':>4s} " + " ".join(f"{lab:>16s}" for lab in labels))
+    width = max(len(work + " vs " + peer) for _, work, _, _, peer in table)
+    print(f"{'work':<{width}s} {'N':>5s} {'B':>4s} "
+          + " ".join(f"{lab:>16s}" for lab in labels))
     for (sec, work, N, B, peer), vals in table.items():
-        print(f"{(work + ' vs ' + peer)[:58]:<58s} {N:>5d} {B:>4d} "
+        print(f"{work + ' vs ' + peer:<{width}s} {N:>5d} {B:>4d} "
               + " ".join(_fmt(vals.get(lab), 16, 3) for lab in labels))
     sys.stdout.flush()
 

@@ -306,6 +306,17 @@ def test_rows_are_held_to_the_issue_goals():
     assert "<=0.67 yes" in bm.format_table("sparse", [row], "l")
     bm._peer_fields(row, "scipy.sparse loop", 0.7, 1.0, True, 1e-15, bm.TOL_F64, 1.0)
     assert "<=0.67 NO" in bm.format_table("sparse", [row], "l")
+    # FORCE rows (dense and sparse): the ratio goal, or within 10 % of the bandwidth bound
+    for section, peer, goal in (("sparse", "SciPy csr+dsymv+dsyr", "<=0.67"),
+                                ("force", "SciPy dgemv+dsymv+dsyr", "<=0.87")):
+        row = bm._row(section, "x", N=1000, B=1, ours=181.6, unit="us", bytes_per_step=8,
+                      bound=177.9, bound_kind="bandwidth", roof_rate=16e6)
+        bm._peer_fields(row, peer, 181.6, 200.0, True, 1e-15, bm.TOL_F64, 1.0)
+        assert f"{goal} yes (ours <= 1.1 bound)" in bm.format_table(section, [row], "l")
+        row["bound"] = 150.0                                    # 1.21x the bound
+        assert f"{goal} NO" in bm.format_table(section, [row], "l")
+        bm._peer_fields(row, peer, 100.0, 250.0, True, 1e-15, bm.TOL_F64, 1.0)
+        assert f"{goal} yes" in bm.format_table(section, [row], "l")
     goal = [bm._row("stability", "x", N=250, B=200, ours=0.2, unit="s", goal=5.0)]
     assert "the goal is for N = 1000, 1000 starts" in bm.format_table("stability", goal, "l")
     goal = [bm._row("stability", "x", N=1000, B=1000, ours=6.0, unit="s", goal=5.0)]

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 from hypothesis.extra import numpy as hnp
 
-from reservoir._checks import all_finite, as_float_array
+from reservoir._checks import all_finite, as_float_array, as_real_array
 
 _SPECIAL = st.sampled_from([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e308, -1e308, 5e-324])
 
@@ -49,3 +49,27 @@ def test_as_float_array_finite_check_allocates_no_array_of_the_data():
         tracemalloc.stop()
     assert out is x
     assert peak < 10_000, peak
+
+
+def test_as_real_array_keeps_dtype_and_layout_and_checks_like_as_float_array():
+    """``as_real_array`` returns the user's array itself (bool, float32, a transposed
+    view) after the checks of ``as_float_array``: NaN/inf rejected naming the argument,
+    and a longdouble that overflows float64 (finite in its own type) rejected too, since
+    the data is converted to float64 chunk by chunk later."""
+    for x in (np.ones((3, 4), bool), np.ones((3, 4), np.float32),
+              np.arange(12.0).reshape(3, 4).T):
+        assert as_real_array(x, "mask", 2) is x
+    for bad in (np.nan, np.inf, -np.inf):
+        x = np.ones((2, 5), np.float32)
+        x[1, 3] = bad
+        with pytest.raises(ValueError, match="mask contains NaN or infinite"):
+            as_real_array(x, "mask", 2)
+    big = np.full(3, np.longdouble(10) ** 400)
+    if np.isfinite(big).all():          # a platform whose longdouble is wider than float64
+        with pytest.raises(ValueError, match="targets contains NaN or infinite"):
+            as_real_array(big, "targets", 1)
+    with pytest.raises(TypeError, match="targets must be real"):
+        as_real_array(np.ones(3, complex), "targets", 1)
+    with pytest.raises(ValueError, match="targets must have 2 or 3 dimensions"):
+        as_real_array(np.ones(3), "targets", (2, 3))
+    assert as_real_array(np.ones((0, 2)), "inputs", 2, allow_empty=True).shape == (0, 2)

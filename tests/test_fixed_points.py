@@ -190,3 +190,23 @@ def test_eigenvalues_optional_and_relu_warning():
 def test_find_fixed_points_bad_input(kwargs, exc, word):
     net = _scalar_feedback_net([2.0, 2.0], [0.5, 0.5])
     assert_rejects(rs.find_fixed_points, dict(net=net), kwargs, exc, word)
+
+
+@pytest.mark.parametrize("z_range", [(np.nan, 1.0), (-np.inf, 1.0), (1.0, -1.0), (1.0, 1.0),
+                                     5.0, "ab", (1.0, 2.0, 3.0)])
+def test_z_range_is_checked_whatever_the_number_of_readouts(z_range):
+    """``z_range`` that is not two finite numbers lo < hi is a ValueError naming it, for
+    K = 1 and K = 2 (it was ignored unchecked with two readouts)."""
+    for K in (1, 2):
+        net = rs.random_network(12, 0.8, 1, K, dt=0.1, rng=0)
+        with pytest.raises(ValueError, match="z_range"):
+            rs.find_fixed_points(net, [0.1], z_range=z_range)
+
+
+def test_z_range_with_several_readouts_is_refused_not_ignored():
+    """With K != 1 there is no z-scan: a valid ``z_range`` is refused (ValueError naming
+    it and K), where it used to be silently unused; without it the search runs."""
+    net = rs.random_network(12, 0.8, 1, 2, dt=0.1, rng=0)
+    with pytest.raises(ValueError, match="z_range .* K = 2"):
+        rs.find_fixed_points(net, [0.1], z_range=(-1.0, 1.0))
+    assert rs.find_fixed_points(net, [0.1], rng=0).success

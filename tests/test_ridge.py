@@ -205,3 +205,126 @@ def test_fit_ridge_peak_memory_within_one_and_a_half_chunks(B, masked, noise_std
         np.testing.assert_allclose(fit.W_out, sol[:N].T, rtol=1e-8, atol=1e-8)
         if intercept:
             np.testing.assert_allclose(fit.b_out, sol[N], rtol=1e-8, atol=1e-8)
+
+
+@pytest.mark.parametrize("case", ["no inputs", "bool mask", "float32 data",
+                                  "transposed targets", "1-D float32 mask"])
+def test_fit_ridge_memory_holds_for_data_of_any_dtype_and_layout(case):
+    """The inputs, targets and mask are converted to float64 chunk by chunk: without
+    inputs, with a boolean or float32 mask, float32 inputs and targets, or targets that
+    are a transposed (non-contiguous) view, the NumPy peak above the data stays under
+    1.5 max_chunk_bytes plus the factor at T = 40,000 (whole float64 copies of the mask,
+    targets or inputs, or a zero input array, measured 3-30 chunks here), and the readout
+    has the
+    bits of the same fit on C-contiguous float64 arrays."""
+    import tracemalloc
+    N, K, B, T, chunk = 20, 2, 3, 40_000, 1 << 17
+    net = rs.random_network(N, 1.2, 1, K, dt=0.1, rng=0)
+    rng = np.random.default_rng(2)
+    U = rng.standard_normal((B, T, 1))
+    Y = np.tanh(rng.standard_normal((B, T, K)))
+    mask = rng.random((B, T)) > 0.3
+    kw = dict(reg=1e-3, washout=7, max_chunk_bytes=chunk)
+    if case == "no inputs":
+        args, ref = (None, Y), (np.zeros((B, T, 1)), Y)
+    elif case == "bool mask":
+        args, ref = (U, Y, mask), (U, Y, mask.astype(float))
+    elif case == "float32 data":
+        U32, Y32 = U.astype(np.float32), Y.astype(np.float32)
+        args, ref = (U32, Y32, mask.astype(np.float32)), \
+            (U32.astype(float), Y32.astype(float), mask.astype(float))
+    elif case == "transposed targets":
+        Yt = np.ascontiguousarray(Y.transpose(2, 1, 0)).transpose(2, 1, 0)
+        assert not Yt.flags.c_contiguous
+        args, ref = (U, Yt), (U, Y)
+    else:
+        m1 = (rng.random(T) > 0.5).astype(np.float32)
+        args, ref = (U, Y, m1), (U, Y, m1.astype(float))
+
+    def fit(a):
+        return rs.fit_ridge(net, a[0], a[1], mask=a[2] if len(a) > 2 else None, **kw)
+    want = fit(ref)
+    fit(args)                                       # compiles whatever it needs
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        got = fit(args)
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert peak <= 1.5 * chunk + 4 * 8 * (N + K + 1) ** 2, peak / chunk
+    np.testing.assert_array_equal(got.W_out, want.W_out)
+    np.testing.assert_array_equal(got.x_final, want.x_final)
+    assert got.n_samples == want.n_samples
+
+
+@pytest.mark.parametrize("scale", [1e100, 1e160, 1e300, 1e-170, 1e-300])
+@pytest.mark.parametrize("intercept", [False, True])
+def test_fit_ridge_targets_far_from_one_give_the_scaled_readout(scale, intercept):
+    """The readout is linear in the targets: targets times ``scale`` give ``scale`` times
+    the readout and intercept (1e-12 relative), with no floating-point warning, where
+    squared errors of targets beyond 1e154 used to overflow (success False, readout
+    discarded) and below 1e-154 to underflow. A training error beyond the float64 range
+    is inf with a message naming the readout; success stays True (the readout is
+    finite and right)."""
+    import dataclasses
+    import warnings
+    rng = np.random.default_rng(0)
+    net = dataclasses.replace(rs.random_network(20, 0.5, 1, 2, dt=0.1, rng=0),
+                              W_fb=np.zeros((20, 2)))
+    U = rng.standard_normal((300, 1))
+    Y = np.tanh(rng.standard_normal((300, 2)))
+    base = rs.fit_ridge(net, U, Y, reg=1e-6, intercept=intercept)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fit = rs.fit_ridge(net, U, Y * np.array([scale, 1.0]), reg=1e-6, intercept=intercept)
+    assert fit.success
+    np.testing.assert_allclose(fit.W_out[0] / scale, base.W_out[0], rtol=1e-12,
+                               atol=1e-12 * np.abs(base.W_out).max())
+    np.testing.assert_array_equal(fit.W_out[1], base.W_out[1])   # unscaled column: bits
+    if intercept:
+        np.testing.assert_allclose(fit.b_out[0] / scale, base.b_out[0], rtol=1e-12,
+                                   atol=1e-12)
+    with np.errstate(over="ignore", under="ignore"):
+        want_mse = base.train_mse[0] * scale * scale
+    if np.isfinite(want_mse):
+        np.testing.assert_allclose(fit.train_mse[0], want_mse, rtol=1e-12,
+                                   atol=1e-300)
+        assert not fit.messages
+    else:
+        assert fit.train_mse[0] == np.inf and np.isfinite(fit.train_mse[1])
+        assert any("training error of readout(s) [0] exceeds the float64 range" in m
+                   for m in fit.messages)
+
+
+@given(exp=st.integers(-1000, 1000), mant=st.floats(0.5, 1.0, exclude_max=True))
+def test_target_scales_are_exact_powers_of_two_outside_the_safe_range(exp, mant):
+    """``_target_scales``: 1 for a column whose largest magnitude is within
+    ``[2^-200, 2^200]``; outside, the power of two that brings it into ``[1, 2)``."""
+    from reservoir.train._ridge import _target_scales
+    top = np.ldexp(mant, exp)
+    if top == 0 or not np.isfinite(top):
+        return
+    y = np.array([[0.25 * top, -top], [top * 0.5, 0.0]])
+    s = _target_scales([y[:, :1], y[:, 1:]])
+    assert s.shape == (1,)
+    m = top
+    if 2.0 ** -200 <= m <= 2.0 ** 200:
+        assert s[0] == 1.0
+    else:
+        assert np.frexp(s[0])[0] == 0.5 and 1.0 <= m / s[0] < 2.0
+
+
+def test_ridge_regression_with_huge_targets():
+    """The in-memory ``ridge_regression``: targets of 1e200 give 1e200 times the readout
+    of the unscaled ones (was NaN from overflowing squares)."""
+    rng = np.random.default_rng(3)
+    R = np.tanh(rng.standard_normal((80, 6)))
+    Y = rng.standard_normal((80, 2))
+    W = rs.ridge_regression(R, Y, 1e-6)
+    W_big, b_big = rs.ridge_regression(R, Y * 1e200, 1e-6, intercept=True)
+    W1, b1 = rs.ridge_regression(R, Y, 1e-6, intercept=True)
+    np.testing.assert_allclose(rs.ridge_regression(R, Y * 1e200, 1e-6) / 1e200, W,
+                               rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(W_big / 1e200, W1, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(b_big / 1e200, b1, rtol=1e-12, atol=1e-14)

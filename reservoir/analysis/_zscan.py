@@ -15,12 +15,22 @@ from .._simulate import simulate
 from ._closed_loop import _ClosedLoop, _det_sign, _newton, _open_loop_contracts
 
 
+def _check_z_range(z_range) -> tuple[float, float]:
+    """``(lo, hi)`` from the user's ``z_range``; ``ValueError`` unless it is two finite
+    numbers ``lo < hi``."""
+    try:
+        lo, hi = (float(v) for v in z_range)
+    except (TypeError, ValueError):
+        raise ValueError(f"z_range must be two finite numbers lo < hi, got {z_range!r}") \
+            from None
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+        raise ValueError(f"z_range must be two finite numbers lo < hi, got {z_range!r}")
+    return lo, hi
+
+
 def _z_range(net: Network, z_range, messages):
     if z_range is not None:
-        lo, hi = (float(v) for v in z_range)
-        if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise ValueError(f"z_range must be two finite numbers lo < hi, got {z_range}")
-        return lo, hi
+        return _check_z_range(z_range)
     w = net.W_out[0]
     b0 = float(net.b_out[0])       # the readout W_out phi + b_out: its bounds move by b_out
     if net.phi == "tanh":

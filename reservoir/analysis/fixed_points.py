@@ -99,7 +99,8 @@ from .certify import Certificate
 from .certify import _certify as _certify_impl
 from ._slow_points import (KINDS, _chao1, _continuum_directions, _dedupe, _minimise_q,
                           _null_basis, _seed_states)
-from ._zscan import _hermite_flag, _scan, _z_range  # noqa: F401  (_hermite_flag: tests)
+from ._zscan import (_check_z_range, _hermite_flag,  # noqa: F401  (_hermite_flag: tests)
+                     _scan, _z_range)
 
 
 @renamed_fields(scan_z="z_grid", scan_h="G_grid", eigenvalues="jacobian_eigenvalues",
@@ -413,7 +414,8 @@ def find_fixed_points(net: Network, u: ArrayLike | None = None, *, method: str =
         If ``net`` is not a :class:`~reservoir.Network`, or an argument has the wrong type.
     ValueError
         If ``u`` has the wrong shape, ``method`` is unknown, ``method="scan"`` is asked for
-        with ``K != 1``, ``z_range`` is not two finite numbers ``lo < hi``,
+        with ``K != 1``, ``z_range`` is not two finite numbers ``lo < hi`` or is given
+        with ``K != 1``,
         ``initial_states`` is not a non-empty real finite array of shape (S, N),
         ``certify=True`` with ``K > 3``, or a tolerance, count or scale is out of range.
     """
@@ -448,6 +450,11 @@ def find_fixed_points(net: Network, u: ArrayLike | None = None, *, method: str =
         raise ValueError(f"certify=True needs K <= 3 readouts, the network has K = {K}")
     if method == "scan" and K != 1:
         raise ValueError(f"method='scan' needs one readout (K = 1), the network has K = {K}")
+    if z_range is not None:
+        z_range = _check_z_range(z_range)
+        if K != 1:
+            raise ValueError(f"z_range is the readout interval of the z-scan, which needs "
+                             f"one readout (K = 1); the network has K = {K}")
     sys = _ClosedLoop(net, u)
     messages, unreliable = [], []
     cand_x, cand_kind, cand_seeded = [], [], []

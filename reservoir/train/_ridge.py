@@ -26,8 +26,8 @@ import scipy.linalg
 from scipy.linalg import lapack
 
 from .._checks import RngLike
-from .._checks import (as_float_array, as_int, as_positive_float, as_rng, check_memory,
-                       check_rng)
+from .._checks import (as_float_array, as_int, as_positive_float, as_real_array, as_rng,
+                       check_memory, check_rng)
 from .._kernels.blas_threads import single_threaded_blas
 from .._results import ResultMixin
 from ..network import Network
@@ -68,7 +68,9 @@ class RidgeResult(ResultMixin):
     train_mse : ndarray, shape (K,)
         Weighted mean squared error of ``W_out r[t] + b_out`` against ``y[t]`` on the
         samples used (readout units squared), computed from the QR factor (no
-        cancellation).
+        cancellation). Targets beyond about 1e60 or below 1e-60 in magnitude are regressed
+        after an exact scaling by a power of two, so their readout stays finite; a
+        training error beyond the float64 range is then ``inf``, with a message.
     n_samples : float
         Sum of the sample weights (number of samples used when there is no mask).
     reg : float
@@ -178,6 +180,51 @@ class _Solution:
     cond: float
     finite: bool
     b: np.ndarray | None = None     # (K,) intercept (None: no intercept fitted)
+
+
+#: Target columns whose largest magnitude is above ``2^200`` or below ``2^-200`` are
+#: regressed after an exact scaling by a power of two (the squared-error sums of the
+#: factor overflow from about 1e154 and underflow below 1e-154); the readout, intercept
+#: and training error are scaled back. Within these bounds nothing is scaled.
+_TARGET_SCALE_BOUND = 2.0 ** 200
+
+
+def _target_scales(arrays) -> np.ndarray:
+    """Per target column (last axis), ``2^e`` with ``e = floor(log2 max |y|)`` where that
+    maximum is outside ``[2^-200, 2^200]``, else 1: exact scalings (powers of two) that
+    bring every column's largest magnitude into ``[1, 2)``. From the columns' minimum and
+    maximum (no temporary as large as the data)."""
+    top = None
+    for a in arrays:
+        if a.size == 0:
+            continue
+        axes = tuple(range(a.ndim - 1))
+        with np.errstate(over="ignore"):
+            m = np.maximum(np.abs(np.asarray(a.max(axis=axes), dtype=np.float64)),
+                           np.abs(np.asarray(a.min(axis=axes), dtype=np.float64)))
+        top = m if top is None else np.maximum(top, m)
+    if top is None:
+        return np.ones(0)
+    scale = np.ones(top.shape)
+    odd = np.isfinite(top) & (top > 0) & ((top > _TARGET_SCALE_BOUND)
+                                          | (top < 1.0 / _TARGET_SCALE_BOUND))
+    scale[odd] = np.ldexp(1.0, np.frexp(top[odd])[1] - 1)
+    return scale
+
+
+def _unscale_solution(sol: "_Solution", scale: np.ndarray) -> "_Solution":
+    """``sol`` of the targets divided by ``scale`` (powers of two): the readout and the
+    intercept times ``scale``, the training error times ``scale^2`` (exact; it may
+    overflow to inf, which leaves ``finite`` to the readout and intercept)."""
+    if np.all(scale == 1.0):
+        return sol
+    W = sol.W * scale[:, None]
+    b = None if sol.b is None else sol.b * scale
+    with np.errstate(over="ignore"):
+        sse = sol.sse * scale * scale
+    finite = bool(sol.finite and np.all(np.isfinite(W))
+                  and (b is None or np.all(np.isfinite(b))))
+    return dataclasses.replace(sol, W=W, b=b, sse=sse, finite=finite)
 
 
 def _default_rcond(N: int, n_rows: int) -> float:
@@ -556,7 +603,8 @@ def ridge_regression(R: ArrayLike, Y: ArrayLike, reg: float, weights: ArrayLike 
     if intercept:
         block[:, 0] = 1.0
     block[:, c:c + N] = R
-    block[:, c + N:] = Y
+    y_scale = _target_scales([Y])
+    block[:, c + N:] = Y / y_scale
     if weights is not None:
         w = as_float_array(weights, "weights", 1)
         if w.shape != (T,) or np.any(w < 0):
@@ -570,7 +618,7 @@ def ridge_regression(R: ArrayLike, Y: ArrayLike, reg: float, weights: ArrayLike 
                          "would be undetermined)")
     fac = _TriangularFactor(c + N + K)
     fac.add(block)
-    sol = _solve_factor(fac, N, K, reg, rcond, n_rows, intercept)
+    sol = _unscale_solution(_solve_factor(fac, N, K, reg, rcond, n_rows, intercept), y_scale)
     return (sol.W, sol.b) if intercept else sol.W
 
 
@@ -680,7 +728,7 @@ def trial_starts(x0, n: int, N: int, default=None) -> np.ndarray:
 
 
 def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_std,
-                      max_chunk_bytes, intercept, ranges, washout=0):
+                      max_chunk_bytes, intercept, ranges, y_scale, washout=0):
     """Run a batch (B, T) teacher-forced from ``X`` (updated in place) and fold the
     weighted rows ``[sqrt(w) (1) | sqrt(w) r | sqrt(w) y]`` of the steps of positive
     weight into ``factor``, chunk by chunk. The weight of step ``t`` of trial ``b`` is
@@ -688,7 +736,8 @@ def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_st
     chunk by chunk (no (B, T) array). ``Y`` is the clean target (regressed on); the
     fed-back one is ``Y`` plus the feedback noise, all of it drawn first as one (B, T, K)
     array, then the state noise chunk by chunk (B, Tc, N). ``ranges`` ([y_lo, y_hi, u_lo,
-    u_hi]) is updated with the extremes of the samples used.
+    u_hi]) is updated with the extremes of the samples used. The targets are regressed
+    divided by ``y_scale`` (K,) (:func:`_target_scales`).
 
     Memory: with ``max_chunk_bytes`` given, the factor (and LAPACK's ``T``), the buffers
     of one chunk of ``Tc`` steps (the rates, the state noise, the weighted copy folded
@@ -721,9 +770,14 @@ def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_st
         e = min(T, s + budget_steps)
         out_r = np.empty((B, e - s, N))
         noise = gen.standard_normal((B, e - s, N)) if state_noise else empty_x
-        _run_kernels(net, arrays, net.alpha, code, X, U[:, s:e], Y_fb[:, s:e],
-                     MODE_CODES["teacher"], noise_scale, noise, empty_x, out_r, out_z, s)
-        del noise
+        # the chunk's inputs and targets in float64 (the caller's arrays may be of another
+        # dtype or layout)
+        Uk = np.ascontiguousarray(U[:, s:e], dtype=np.float64)
+        Yk = np.ascontiguousarray(Y[:, s:e], dtype=np.float64)
+        Yk_fb = Yk if Y_fb is Y else np.ascontiguousarray(Y_fb[:, s:e], dtype=np.float64)
+        _run_kernels(net, arrays, net.alpha, code, X, Uk, Yk_fb, MODE_CODES["teacher"],
+                     noise_scale, noise, empty_x, out_r, out_z, s)
+        del noise, Yk_fb
         wc = np.ones((B, e - s))
         if W is not None:
             wc[:] = W[..., s:e]
@@ -732,18 +786,20 @@ def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_st
         keep = w > 0
         n_keep = int(np.count_nonzero(keep))
         if n_keep == 0:
+            del Uk, Yk, out_r
             continue
-        Yc = Y[:, s:e].reshape(-1, K)[keep]
+        Yc = Yk.reshape(-1, K)[keep]
         ranges[0] = np.minimum(ranges[0], Yc.min(0))
         ranges[1] = np.maximum(ranges[1], Yc.max(0))
         if M:
-            Uc = U[:, s:e].reshape(-1, M)[keep]
+            Uc = Uk.reshape(-1, M)[keep]
             ranges[2] = np.minimum(ranges[2], Uc.min(0))
             ranges[3] = np.maximum(ranges[3], Uc.max(0))
+        Yc /= y_scale                   # a copy already (fancy indexing); exact
         block = np.empty((n_keep, c + N + K), order="F")
         _fill_weighted_rows(block, out_r.reshape(-1, N), Yc, np.flatnonzero(keep),
                             np.sqrt(w[keep]), c)
-        del out_r
+        del out_r, Uk, Yk, Yc
         factor.add(block)
         del block
 
@@ -849,7 +905,10 @@ def fit_ridge(net: Network, inputs: ArrayLike | None = None, targets: ArrayLike 
     ``max(max_chunk_bytes, S)`` plus about ``100 D + 8 B N`` float64 values of small
     buffers and a few tens of KiB of Python objects (``B`` trials run together): a
     ``max_chunk_bytes`` of at least ``24 D^2`` bounds the whole peak (measured with
-    ``tracemalloc`` in ``tests/test_ridge_memory.py``). Not counted: with
+    ``tracemalloc`` in ``tests/test_ridge_memory.py``). The inputs, targets and mask are
+    read as given (any real dtype and memory layout; a boolean mask, float32 targets) and
+    converted to float64 one chunk at a time, and absent inputs take no memory. Not
+    counted: with
     ``feedback_noise_std``, the noisy fed-back targets (``16 B T K`` bytes at most); with a
     list of trials, the stacked inputs, targets and masks of a group of equal-length
     trials.
@@ -989,11 +1048,13 @@ def fit_ridge(net: Network, inputs: ArrayLike | None = None, targets: ArrayLike 
             groups.setdefault(U_i.shape[0], []).append(i)
         B_max = max(len(idx) for idx in groups.values())
     else:
-        Yarr = as_float_array(targets, "targets", (2, 3))
+        # inputs, targets and mask stay in the user's dtype and layout: converted to
+        # float64 chunk by chunk (a whole float64 copy would be outside max_chunk_bytes)
+        Yarr = as_real_array(targets, "targets", (2, 3))
         if inputs is None and n_steps is None:
             n_steps = Yarr.shape[-2]
         U, Y, X, batched = prepare_batch(net, inputs, Yarr, x0, n_steps,
-                                         MODE_CODES["teacher"])
+                                         MODE_CODES["teacher"], convert=False)
         B, T = U.shape[0], U.shape[1]
         B_max = B
     # the (N + K)^2 triangular factor, its SVD (U, Vt and a copy) and one step of B trials
@@ -1006,16 +1067,18 @@ def fit_ridge(net: Network, inputs: ArrayLike | None = None, targets: ArrayLike 
         W = None        # the weights: formed chunk by chunk from the mask and washout
         n_samples = float(B * (T - washout))
         if mask is not None:
-            W = as_float_array(mask, "mask", (1, 2))
+            W = as_real_array(mask, "mask", (1, 2))
             if W.shape[-1] != T or (W.ndim == 2 and W.shape[0] != B):
                 raise ValueError(f"mask must have shape ({T},) or ({B}, {T}), got {W.shape}")
             if W.min() < 0:
                 raise ValueError("mask must be non-negative")
-            n_samples = float(W[..., washout:].sum()) * (B if W.ndim == 1 else 1)
+            n_samples = float(W[..., washout:].sum(dtype=np.float64)) * \
+                (B if W.ndim == 1 else 1)
     if n_samples <= 0:
         raise ValueError("no samples left to fit (mask and washout exclude every step)")
     check_rng(rng)  # validated even when unused
     gen = as_rng(rng) if (noise_std > 0 or feedback_noise_std > 0) else None
+    y_scale = _target_scales([t[1] for t in trials] if trial_list else [Y])
     factor = _TriangularFactor(c + N + K)
     ranges = [np.full(K, np.inf), np.full(K, -np.inf), np.full(M, np.inf),
               np.full(M, -np.inf)]
@@ -1026,24 +1089,33 @@ def fit_ridge(net: Network, inputs: ArrayLike | None = None, targets: ArrayLike 
             _fold_teacher_run(net, factor, np.stack([trials[i][0] for i in idx]),
                               np.stack([trials[i][1] for i in idx]), Xg,
                               np.stack([weights[i] for i in idx]), gen, noise_std,
-                              feedback_noise_std, max_chunk_bytes, intercept, ranges)
+                              feedback_noise_std, max_chunk_bytes, intercept, ranges,
+                              y_scale)
             x_final[idx] = Xg
     else:
         _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_std,
-                          max_chunk_bytes, intercept, ranges, washout)
+                          max_chunk_bytes, intercept, ranges, y_scale, washout)
         x_final = X if batched else X[0]
-    sol = _solve_factor(factor, N, K, reg, rcond, factor.n_rows, intercept,
-                        np.inf if max_chunk_bytes is None else max_chunk_bytes)
+    sol = _unscale_solution(
+        _solve_factor(factor, N, K, reg, rcond, factor.n_rows, intercept,
+                      np.inf if max_chunk_bytes is None else max_chunk_bytes), y_scale)
     del factor
     W_out = sol.W
     b_out = sol.b if intercept else np.zeros(K)
-    train_mse = sol.sse / n_samples
+    with np.errstate(over="ignore"):
+        train_mse = sol.sse / n_samples
     messages = []
     if sol.finite and sol.rank < N:
         messages.append(_dropped_message(sol, N, reg, intercept))
     success = sol.finite
     if not success:
         messages.append("the readout or its training error is not finite")
+    elif not np.all(np.isfinite(train_mse)):
+        messages.append("the training error of readout(s) "
+                        f"{[int(k) for k in np.flatnonzero(~np.isfinite(train_mse))]} "
+                        "exceeds the float64 range (targets of order "
+                        f"{float(np.max(y_scale)):.1e}): train_mse is inf there; the "
+                        "readout is finite")
     fitted = net
     if success:
         fitted = net.with_readout(W_out, b_out)
