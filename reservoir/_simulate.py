@@ -305,20 +305,35 @@ _SPLIT_MIN_WORK = 2**21
 #: per trial-step, chunks / one product: N = 500 8.5 / 8.9 us (B = 16), 6.4 / 6.9 (64);
 #: N = 1000 36 / 32 (16), 31 / 26 (64); N = 2000 272 / 186 (16), 143 / 128 (64).
 _SPLIT_MAX_N = 724
+#: Above :data:`_SPLIT_MAX_N` (up to this N) a batch is still cut into chunks on worker
+#: threads when every chunk has at most :data:`_SPLIT_SKINNY_MAX_B` trials: each chunk then
+#: runs our own product (:func:`.gemm_rows.skinny_dot`, 44-49 GFLOP/s per core at
+#: 16-32 trials), ahead of one product on OpenBLAS's two threads. Two cores, wall time per
+#: trial-step (medians of 7), chunks / one product / JAX: N = 1000, B = 16 28.3 / 33.3 /
+#: 43.9; B = 64 23.1 / 27.0 / 27.4; N = 1500, B = 64 72.0 / 75.8 / 76.5; N = 2000, B = 16
+#: 196 / 213 / 190, B = 32 150 / 154 / 154, B = 64 127 / 128 / 120. Chunks of 64 trials
+#: or more were slower (N = 1000, B = 128: 28.4 / 27.1; B = 256 25.7 / 23.5; N = 2000,
+#: B = 128: 104 / 98).
+_SPLIT_SKINNY_MAX_N = 2048
+_SPLIT_SKINNY_MAX_B = 32
 
 
 def _dense_batch(arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, out_x, out_r,
                  out_z):
     """Dense batch through :func:`euler_batch.run_dense_batch`, the trials split into
     chunks on worker threads (:mod:`._kernels.batch_split`) for networks of up to
-    :data:`_SPLIT_MAX_N` units, one call with BLAS's own threads above. Returns the kernel's status
+    :data:`_SPLIT_MAX_N` units (and up to :data:`_SPLIT_SKINNY_MAX_N` when every chunk has
+    at most :data:`_SPLIT_SKINNY_MAX_B` trials), one call with BLAS's own threads
+    otherwise. Returns the kernel's status
     for the whole batch: ``t * B + trial`` of the earliest non-finite update, or -1."""
     B, N = X.shape
     T = U.shape[1]
     K = arrays.W_out.shape[0]
     Xc = X if X.flags.c_contiguous else np.ascontiguousarray(X)
-    split = B * T * N * N >= _SPLIT_MIN_WORK and N <= _SPLIT_MAX_N
-    chunks = chunk_ranges(B, N, None if split else 1)
+    chunks = chunk_ranges(B, N, None if B * T * N * N >= _SPLIT_MIN_WORK else 1)
+    if N > _SPLIT_MAX_N and len(chunks) > 1 and (
+            N > _SPLIT_SKINNY_MAX_N or max(hi - lo for lo, hi in chunks) > _SPLIT_SKINNY_MAX_B):
+        chunks = chunk_ranges(B, N, 1)
     # each call on one thread: chunks on worker threads (BLAS kept single-threaded while
     # they run), or a single-threaded BLAS; otherwise BLAS may thread the product
     single = len(chunks) > 1 or (blas_threads() or 2) == 1

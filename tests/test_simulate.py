@@ -462,12 +462,57 @@ def test_large_dense_batches_run_as_one_product_with_the_same_states(monkeypatch
         return chunk_ranges(B, N, 2 if threads is None else threads)
     monkeypatch.setattr(sim, "chunk_ranges", spy)
     split = rs.simulate(net, U, mode="closed")
+    assert asked == [None]
     monkeypatch.setattr(sim, "_SPLIT_MAX_N", 63)
+    monkeypatch.setattr(sim, "_SPLIT_SKINNY_MAX_B", 19)          # chunks of 20: too large
     whole = rs.simulate(net, U, mode="closed")
-    assert asked == [None, 1]
+    assert asked == [None, None, 1]
     for k in ("x", "z"):
         np.testing.assert_allclose(getattr(whole, k), getattr(split, k), rtol=1e-11,
                                    atol=1e-12)
+
+
+@pytest.mark.parametrize("N_max, B_max, skinny_N, expect", [
+    (63, 20, 2048, 2),     # above _SPLIT_MAX_N, chunks of 20 <= 20 trials: split
+    (63, 19, 2048, 1),     # chunks too large: one call
+    (63, 20, 63, 1),       # N above _SPLIT_SKINNY_MAX_N: one call
+    (724, 0, 0, 2)])       # up to _SPLIT_MAX_N: split whatever the chunk size
+def test_dense_batches_above_the_split_limit_split_only_into_few_trial_chunks(
+        monkeypatch, N_max, B_max, skinny_N, expect):
+    """Above ``_SPLIT_MAX_N`` units a batch is still split into chunks on worker threads
+    when every chunk has at most ``_SPLIT_SKINNY_MAX_B`` trials (and N is at most
+    ``_SPLIT_SKINNY_MAX_N``), else it is one call; the chunks run the one-thread product
+    (``single``), and the states equal the NumPy loop's either way."""
+    import importlib
+    from reservoir._kernels import euler
+    from reservoir._kernels.batch_split import chunk_ranges
+    sim = importlib.import_module("reservoir._simulate")
+    net = rs.random_network(64, 1.3, 2, 1, dt=0.5, tau=1.0, rng=3)
+    U = np.random.default_rng(4).standard_normal((40, 30, 2))
+    monkeypatch.setattr(sim, "_SPLIT_MIN_WORK", 0)
+    monkeypatch.setattr(sim, "_SPLIT_MAX_N", N_max)
+    monkeypatch.setattr(sim, "_SPLIT_SKINNY_MAX_B", B_max)
+    monkeypatch.setattr(sim, "_SPLIT_SKINNY_MAX_N", skinny_N)
+    monkeypatch.setattr(sim, "chunk_ranges",
+                        lambda B, N, threads=None: chunk_ranges(B, N, 2 if threads is None
+                                                                else threads))
+    calls = []
+    real = sim.batch_product_rows
+    monkeypatch.setattr(sim, "batch_product_rows",
+                        lambda B, N, single: calls.append((B, single)) or real(B, N, single))
+    got = rs.simulate(net, U, mode="closed")
+    assert len(calls) == expect and sum(b for b, _ in calls) == 40
+    if expect > 1:
+        assert all(single for _, single in calls)
+    X = np.zeros((40, 64))
+    out = np.empty((40, 30, 64))
+    status = euler.run_dense_batch_numpy(
+        net.J.T, np.ascontiguousarray(net.W_in.T), np.ascontiguousarray(net.W_fb.T),
+        np.ascontiguousarray(net.W_out.T), net.b, net.alpha, 0, 2, X, U,
+        np.empty((40, 0, 1)), np.empty((40, 0, 64)), 0.0, out, np.empty((40, 0, 64)),
+        np.empty((40, 0, 1)))
+    assert status == -1
+    np.testing.assert_allclose(got.x, out, rtol=1e-11, atol=1e-11)
 
 
 @pytest.mark.parametrize("N", [2, 64, 300])
