@@ -338,13 +338,19 @@ def scipy_csr_open(J, W_in, b, W_out, alpha: float, inputs, x0):
         The readouts ``z[t] = W_out tanh(x[t])``.
     """
     U = np.asarray(inputs)
-    T = U.shape[0]
     drive = alpha * (U @ W_in.T + b)                      # (T, N)
-    x = np.array(x0, dtype=np.float64)
+    return _csr_steps(J, W_out, alpha, drive, np.array(x0, dtype=np.float64))
+
+
+def _csr_steps(J, W_out, alpha: float, drive, x):
+    """The time loop of the ``scipy.sparse`` peers: ``r = tanh(x)``, ``z = W_out r``,
+    ``x = (1 - alpha) x + alpha J r + drive[t]`` for the states ``x`` (N,) or (N, B)
+    (updated in place) and ``drive`` (T, N) or (T, N, B); returns ``z`` (T, K) or
+    (T, K, B)."""
     r = np.empty_like(x)
-    Z = np.empty((T, W_out.shape[0]))
+    Z = np.empty((drive.shape[0], W_out.shape[0]) + x.shape[1:])
     keep = 1.0 - alpha
-    for t in range(T):
+    for t in range(drive.shape[0]):
         np.tanh(x, out=r)
         Z[t] = W_out @ r
         h = J @ r
@@ -378,21 +384,9 @@ def scipy_csr_open_batch(J, W_in, b, W_out, alpha: float, inputs, x0):
         The readouts ``z[b, t] = W_out tanh(x[b, t])``.
     """
     U = np.asarray(inputs)
-    T = U.shape[1]
     drive = alpha * (np.einsum("btm,nm->tnb", U, W_in) + b[None, :, None])  # (T, N, B)
     x = np.array(np.asarray(x0, dtype=np.float64).T, order="C")              # (N, B)
-    r = np.empty_like(x)
-    Z = np.empty((T, W_out.shape[0], x.shape[1]))
-    keep = 1.0 - alpha
-    for t in range(T):
-        np.tanh(x, out=r)
-        Z[t] = W_out @ r
-        h = J @ r
-        h *= alpha
-        x *= keep
-        x += h
-        x += drive[t]
-    return Z.transpose(2, 0, 1)
+    return _csr_steps(J, W_out, alpha, drive, x).transpose(2, 0, 1)
 
 
 def scipy_force(J, W_in, W_fb, b, W_out, alpha: float, inputs, targets, x0, reg: float):
@@ -670,28 +664,11 @@ def section_sparse(ctx) -> list:
                      1e6 / (T * B))
         rows.append(row)
     for N in ctx.grid["sparse_force"]:
-        T = _steps(ctx.grid, {1000: 500, 2000: 200}.get(N, 60))
         net = _sparse_net(N)
-        task = rs.tasks.sine_sum(duration=T * 0.1, dt=0.1)
-        U, Y = task.inputs[:T], task.targets[:T]
-        T = U.shape[0]
-        x0 = np.random.default_rng(0).standard_normal(N)
-        times, out = _alternate(ctx.clock, {
-            "ours": lambda: rs.force(net, U, Y, reg=1.0, update_every=1,
-                                     x0=x0).network.W_out,
-            "peer": lambda: scipy_force(net.J, net.W_in, net.W_fb, net.b, net.W_out,
-                                        net.alpha, U, Y, x0, 1.0)[0],
-        }, ctx.repeats)
-        ok, err = _agree(out["ours"], out["peer"], TOL_F64)
-        nbytes = 16 * N * N + (10 if N <= 1 << 16 else 12) * net.J.nnz
-        row = _row("sparse", "sparse 10 % FORCE step (RLS every step), us", N=N, B=1,
-                   ours=times["ours"] / T * 1e6, unit="us", bytes_per_step=nbytes,
-                   peer_bytes_per_step=20 * N * N + 12 * net.J.nnz,
-                   bound=nbytes / ctx.roof.bandwidth(nbytes) * 1e6, bound_kind="bandwidth",
-                   roof_rate=ctx.roof.bandwidth(nbytes))
-        _peer_fields(row, "SciPy csr+dsymv+dsyr", times["ours"], times["peer"], ok, err,
-                     TOL_F64, 1e6 / T)
-        rows.append(row)
+        nnz_bytes = (10 if N <= 1 << 16 else 12) * net.J.nnz
+        rows.append(_force_row(ctx, "sparse", "sparse 10 % FORCE step (RLS every step), us",
+                               "SciPy csr+dsymv+dsyr", net, 16 * N * N + nnz_bytes,
+                               20 * N * N + 12 * net.J.nnz))
     return rows
 
 
@@ -844,34 +821,41 @@ def section_bptt(ctx) -> list:
     return rows
 
 
+def _force_row(ctx, section: str, work: str, peer: str, net, nbytes: float,
+               peer_bytes: float) -> dict:
+    """One FORCE row: ``rs.force`` (RLS every step, closed loop) against
+    :func:`scipy_force` on ``net`` (dense or sparse ``J``), the trained readouts compared;
+    ``nbytes`` / ``peer_bytes``: bytes per step of ours and of the peer."""
+    import reservoir as rs
+    N = net.N
+    T = _steps(ctx.grid, {500: 1000, 1000: 500, 2000: 200}.get(N, 60))
+    task = rs.tasks.sine_sum(duration=T * 0.1, dt=0.1)
+    U, Y = task.inputs[:T], task.targets[:T]
+    T = U.shape[0]
+    x0 = np.random.default_rng(0).standard_normal(N)
+    times, out = _alternate(ctx.clock, {
+        "ours": lambda: rs.force(net, U, Y, reg=1.0, update_every=1, x0=x0).network.W_out,
+        "peer": lambda: scipy_force(net.J, net.W_in, net.W_fb, net.b, net.W_out, net.alpha,
+                                    U, Y, x0, 1.0)[0],
+    }, ctx.repeats)
+    ok, err = _agree(out["ours"], out["peer"], TOL_F64)
+    row = _row(section, work, N=N, B=1, ours=times["ours"] / T * 1e6, unit="us",
+               bytes_per_step=nbytes, peer_bytes_per_step=peer_bytes,
+               bound=nbytes / ctx.roof.bandwidth(nbytes) * 1e6, bound_kind="bandwidth",
+               roof_rate=ctx.roof.bandwidth(nbytes))
+    _peer_fields(row, peer, times["ours"], times["peer"], ok, err, TOL_F64, 1e6 / T)
+    return row
+
+
 def section_force(ctx) -> list:
     """FORCE step (closed loop, RLS every step), ours (``rs.force``) vs the SciPy BLAS
     loop (``dgemv`` + ``dsymv`` + ``dsyr``); the trained readouts are compared."""
     import reservoir as rs
     rows = []
     for N in ctx.grid["force"]:
-        T = _steps(ctx.grid, {500: 1000, 1000: 500, 2000: 200}.get(N, 60))
         net = rs.random_network(N, 1.5, 1, 1, dt=0.1, rng=0)
-        task = rs.tasks.sine_sum(duration=T * 0.1, dt=0.1)
-        U, Y = task.inputs[:T], task.targets[:T]
-        T = U.shape[0]
-        x0 = np.random.default_rng(0).standard_normal(N)
-        times, out = _alternate(ctx.clock, {
-            "ours": lambda: rs.force(net, U, Y, reg=1.0, update_every=1,
-                                     x0=x0).network.W_out,
-            "peer": lambda: scipy_force(net.J, net.W_in, net.W_fb, net.b, net.W_out,
-                                        net.alpha, U, Y, x0, 1.0)[0],
-        }, ctx.repeats)
-        ok, err = _agree(out["ours"], out["peer"], TOL_F64)
-        nbytes = 16 * N * N
-        row = _row("force", "FORCE step (closed loop, RLS every step), us", N=N, B=1,
-                   ours=times["ours"] / T * 1e6, unit="us", bytes_per_step=nbytes,
-                   peer_bytes_per_step=20 * N * N,
-                   bound=nbytes / ctx.roof.bandwidth(nbytes) * 1e6, bound_kind="bandwidth",
-                   roof_rate=ctx.roof.bandwidth(nbytes))
-        _peer_fields(row, "SciPy dgemv+dsymv+dsyr", times["ours"], times["peer"], ok, err,
-                     TOL_F64, 1e6 / T)
-        rows.append(row)
+        rows.append(_force_row(ctx, "force", "FORCE step (closed loop, RLS every step), us",
+                               "SciPy dgemv+dsymv+dsyr", net, 16 * N * N, 20 * N * N))
     return rows
 
 

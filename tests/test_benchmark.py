@@ -88,29 +88,16 @@ def test_csr_batch_loop_equals_simulate_on_a_sparse_network():
     assert _rel(ours, peer) < 1e-12
 
 
-def test_scipy_force_loop_with_a_sparse_J_equals_force():
-    """The FORCE peer with a scipy.sparse ``J`` (its CSR product in place of dgemv):
-    same readout and ``P`` as ``force`` on the sparse network."""
-    net = _net(N=60, M=1, density=0.1)
-    assert net.is_sparse
+@pytest.mark.parametrize("density", [1.0, 0.1])
+def test_scipy_blas_force_loop_equals_force(density):
+    """Same readout and same ``P`` (updates from step 1, every step, closed loop), with a
+    dense ``J`` (``dgemv``) and a scipy.sparse one (its CSR product)."""
+    net = _net(N=60, M=1, density=density)
+    assert net.is_sparse == (density < 1)
     net = net.with_readout(np.zeros((1, 60)))
     task = rs.tasks.sine_sum(duration=8.0, dt=0.1)
     U, Y = task.inputs, task.targets
-    x0 = np.random.default_rng(9).standard_normal(60)
-    res = rs.force(net, U, Y, reg=0.5, update_every=1, x0=x0, return_P=True)
-    w, P = bm.scipy_force(net.J, net.W_in, net.W_fb, net.b, net.W_out, net.alpha, U, Y,
-                          x0, 0.5)
-    assert _rel(res.network.W_out, w) < 1e-10
-    assert _rel(res.P, P) < 1e-10
-
-
-def test_scipy_blas_force_loop_equals_force():
-    """Same readout and same ``P`` (updates from step 1, every step, closed loop)."""
-    net = _net(N=50, M=1)
-    net = net.with_readout(np.zeros((1, 50)))
-    task = rs.tasks.sine_sum(duration=8.0, dt=0.1)
-    U, Y = task.inputs, task.targets
-    x0 = np.random.default_rng(6).standard_normal(50)
+    x0 = np.random.default_rng(6).standard_normal(60)
     res = rs.force(net, U, Y, reg=0.5, update_every=1, x0=x0, return_P=True)
     w, P = bm.scipy_force(net.J, net.W_in, net.W_fb, net.b, net.W_out, net.alpha, U, Y,
                           x0, 0.5)

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import reservoir as rs
+from helpers import closed_loop_states_numpy
 from reservoir._kernels import gemm_rows
 from reservoir._kernels.gemm_rows import (MIN_BLOCK_ROWS, SKINNY, SKINNY_MAX_B, SKINNY_MIN_N,
                                           SMALL_GEMM_WORK, batch_product_rows, dot_rows,
@@ -118,7 +119,6 @@ def test_simulate_runs_the_product_the_way_batch_product_rows_chooses(monkeypatc
     """``simulate`` asks :func:`batch_product_rows` for each chunk of trials and its states
     equal the plain NumPy loop's when the product runs in blocks of 8 trials or through
     :func:`skinny_dot`."""
-    from reservoir._kernels import euler
     sim = importlib.import_module("reservoir._simulate")
     calls = []
 
@@ -130,15 +130,8 @@ def test_simulate_runs_the_product_the_way_batch_product_rows_chooses(monkeypatc
     U = np.random.default_rng(4).standard_normal((21, 30, 2))
     got = rs.simulate(net, U, mode="closed")
     assert calls and all(N == 40 for _, N in calls) and sum(B for B, _ in calls) == 21
-    X = np.zeros((21, 40))
-    out = np.empty((21, 30, 40))
-    status = euler.run_dense_batch_numpy(
-        net.J.T, np.ascontiguousarray(net.W_in.T), np.ascontiguousarray(net.W_fb.T),
-        np.ascontiguousarray(net.W_out.T), net.b, net.alpha, 0, 2, X, U,
-        np.empty((21, 0, 1)), np.empty((21, 0, 40)), 0.0, out, np.empty((21, 0, 40)),
-        np.empty((21, 0, 1)))
-    assert status == -1
-    np.testing.assert_allclose(got.x, out, rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(got.x, closed_loop_states_numpy(net, U), rtol=1e-11,
+                               atol=1e-11)
 
 
 @pytest.mark.parametrize("info, expected", [

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 import reservoir as rs
-from helpers import assert_rejects
+from helpers import assert_rejects, closed_loop_states_numpy
 from reference import simulate_reference
 
 
@@ -484,7 +484,6 @@ def test_dense_batches_above_the_split_limit_split_only_into_few_trial_chunks(
     ``_SPLIT_SKINNY_MAX_N``), else it is one call; the chunks run the one-thread product
     (``single``), and the states equal the NumPy loop's either way."""
     import importlib
-    from reservoir._kernels import euler
     from reservoir._kernels.batch_split import chunk_ranges
     sim = importlib.import_module("reservoir._simulate")
     net = rs.random_network(64, 1.3, 2, 1, dt=0.5, tau=1.0, rng=3)
@@ -504,15 +503,8 @@ def test_dense_batches_above_the_split_limit_split_only_into_few_trial_chunks(
     assert len(calls) == expect and sum(b for b, _ in calls) == 40
     if expect > 1:
         assert all(single for _, single in calls)
-    X = np.zeros((40, 64))
-    out = np.empty((40, 30, 64))
-    status = euler.run_dense_batch_numpy(
-        net.J.T, np.ascontiguousarray(net.W_in.T), np.ascontiguousarray(net.W_fb.T),
-        np.ascontiguousarray(net.W_out.T), net.b, net.alpha, 0, 2, X, U,
-        np.empty((40, 0, 1)), np.empty((40, 0, 64)), 0.0, out, np.empty((40, 0, 64)),
-        np.empty((40, 0, 1)))
-    assert status == -1
-    np.testing.assert_allclose(got.x, out, rtol=1e-11, atol=1e-11)
+    np.testing.assert_allclose(got.x, closed_loop_states_numpy(net, U), rtol=1e-11,
+                               atol=1e-11)
 
 
 @pytest.mark.parametrize("N", [2, 64, 300])
