@@ -32,7 +32,8 @@ def as_real_array(value, name: str, ndim: int | tuple[int, ...], *,
         arr = np.asarray(value)
     except Exception as exc:  # pragma: no cover - numpy raises many things
         raise TypeError(f"{name} could not be converted to an array: {exc}") from exc
-    if arr.dtype == object or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
+    if arr.dtype == object or arr.dtype.kind in "mM" or not (
+            np.issubdtype(arr.dtype, np.number) or arr.dtype == bool):
         raise TypeError(f"{name} must be a real numeric array, got dtype {arr.dtype}")
     if np.issubdtype(arr.dtype, np.complexfloating):
         raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}")
@@ -73,9 +74,12 @@ def as_float_array(value, name: str, ndim: int | tuple[int, ...], *, allow_empty
         # a copy is about to be made: a broadcast view may stand for far more memory
         check_memory(8.0 * arr.size, name, f"<array of shape {arr.shape}>",
                      what=f"a float64 copy of shape {arr.shape}")
-    arr = np.require(arr, dtype=np.float64, requirements="C")
+    wide = arr.dtype.itemsize > 8
+    with np.errstate(over="ignore"):        # a longdouble beyond float64: inf, caught below
+        arr = np.require(arr, dtype=np.float64, requirements="C")
     if finite and not all_finite(arr):
-        raise ValueError(f"{name} contains NaN or infinite values")
+        raise ValueError(f"{name} contains NaN or infinite values"
+                         + (" (in float64)" if wide else ""))
     return arr
 
 

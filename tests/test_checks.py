@@ -73,3 +73,20 @@ def test_as_real_array_keeps_dtype_and_layout_and_checks_like_as_float_array():
     with pytest.raises(ValueError, match="targets must have 2 or 3 dimensions"):
         as_real_array(np.ones(3), "targets", (2, 3))
     assert as_real_array(np.ones((0, 2)), "inputs", 2, allow_empty=True).shape == (0, 2)
+
+
+def test_time_arrays_and_wide_floats_beyond_float64():
+    """timedelta64 / datetime64 arrays are not real numbers (NumPy files timedelta64
+    under signed integers): TypeError naming the argument. A longdouble beyond the
+    float64 range is a ValueError saying so, with no overflow warning on the way."""
+    import warnings
+    for bad in (np.arange(3).astype("timedelta64[s]"), np.arange(3).astype("datetime64[D]")):
+        for check in (as_float_array, as_real_array):
+            with pytest.raises(TypeError, match="x must be a real numeric array"):
+                check(bad, "x", 1)
+    big = np.full(3, np.longdouble(10) ** 400)
+    if np.isfinite(big).all():
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match=r"x contains NaN or infinite values \(in float64\)"):
+                as_float_array(big, "x", 1)

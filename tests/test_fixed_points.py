@@ -193,10 +193,12 @@ def test_find_fixed_points_bad_input(kwargs, exc, word):
 
 
 @pytest.mark.parametrize("z_range", [(np.nan, 1.0), (-np.inf, 1.0), (1.0, -1.0), (1.0, 1.0),
-                                     5.0, "ab", (1.0, 2.0, 3.0)])
+                                     5.0, "ab", "01", {0: 0.0, 1: 1.0}, (1.0, 2.0, 3.0),
+                                     (-1e308, 1e308)])
 def test_z_range_is_checked_whatever_the_number_of_readouts(z_range):
-    """``z_range`` that is not two finite numbers lo < hi is a ValueError naming it, for
-    K = 1 and K = 2 (it was ignored unchecked with two readouts)."""
+    """``z_range`` that is not two finite numbers lo < hi (with a finite width; not a
+    string or a mapping) is a ValueError naming it, for K = 1 and K = 2 (it was ignored
+    unchecked with two readouts)."""
     for K in (1, 2):
         net = rs.random_network(12, 0.8, 1, K, dt=0.1, rng=0)
         with pytest.raises(ValueError, match="z_range"):

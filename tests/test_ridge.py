@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 from hypothesis import given, strategies as st
@@ -299,20 +301,58 @@ def test_fit_ridge_targets_far_from_one_give_the_scaled_readout(scale, intercept
 
 @given(exp=st.integers(-1000, 1000), mant=st.floats(0.5, 1.0, exclude_max=True))
 def test_target_scales_are_exact_powers_of_two_outside_the_safe_range(exp, mant):
-    """``_target_scales``: 1 for a column whose largest magnitude is within
-    ``[2^-200, 2^200]``; outside, the power of two that brings it into ``[1, 2)``."""
-    from reservoir.train._ridge import _target_scales
+    """``_scale_of``: 1 for a column whose largest magnitude is within ``[2^-200,
+    2^200]``; outside, the power of two that brings it into ``[1, 2)``; taken by
+    ``_scan_targets`` from the samples used only (a larger value in the washout or under
+    a zero weight does not count)."""
+    from reservoir.train._ridge import _scale_of, _scan_targets
     top = np.ldexp(mant, exp)
     if top == 0 or not np.isfinite(top):
         return
-    y = np.array([[0.25 * top, -top], [top * 0.5, 0.0]])
-    s = _target_scales([y[:, :1], y[:, 1:]])
-    assert s.shape == (1,)
-    m = top
-    if 2.0 ** -200 <= m <= 2.0 ** 200:
+    Y = np.array([[[1e300], [0.25 * top]], [[-1e300], [-top]]])        # (B=2, T=2, K=1)
+    W = np.array([[1.0, 1.0], [0.0, 1.0]])
+    total, m = _scan_targets(Y, W, 1)                 # step 0 washed out, (1, 0) weight 0
+    assert total == 2.0 and m[0] == top
+    s = _scale_of(m)
+    if 2.0 ** -200 <= top <= 2.0 ** 200:
         assert s[0] == 1.0
     else:
-        assert np.frexp(s[0])[0] == 0.5 and 1.0 <= m / s[0] < 2.0
+        assert np.frexp(s[0])[0] == 0.5 and 1.0 <= top / s[0] < 2.0
+
+
+@pytest.mark.parametrize("where", ["washout", "mask"])
+def test_junk_targets_outside_the_used_samples_do_not_set_the_scale(where):
+    """A target of 1e300 in the washout or under a zero weight is not regressed: the fit
+    equals the fit without it (bits), with the true training error (it was 0, the used
+    targets scaled below the float64 range)."""
+    net = rs.random_network(30, 1.2, 1, 1, dt=0.1, rng=0)
+    t = np.arange(600)[:, None]
+    U, Y = np.sin(0.05 * t), 1e-12 * np.cos(0.07 * t)
+    mask = np.ones(600)
+    mask[100:105] = 0.0
+    junk = Y.copy()
+    junk[(slice(0, 5) if where == "washout" else slice(100, 105))] = 1e300
+    kw = dict(reg=1e-30, washout=50, mask=mask)
+    net0 = dataclasses.replace(net, W_fb=np.zeros((30, 1)))       # the junk is fed back
+    want = rs.fit_ridge(net0, U, Y, **kw)
+    got = rs.fit_ridge(net0, U, junk, **kw)
+    np.testing.assert_array_equal(got.W_out, want.W_out)
+    np.testing.assert_array_equal(got.train_mse, want.train_mse)
+    assert got.train_mse[0] > 0
+
+
+def test_training_error_is_the_mean_scaled_back_not_the_sum():
+    """Targets of 1e154 over 400 steps: the summed squared error exceeds float64 but the
+    mean does not; ``train_mse`` is that finite mean (it was inf with a message)."""
+    net = rs.random_network(20, 1.2, 1, 1, dt=0.1, rng=0)
+    net = dataclasses.replace(net, W_fb=np.zeros((20, 1)))
+    t = np.arange(400)[:, None]
+    U, Y = np.sin(0.05 * t), np.cos(0.11 * t)
+    base = rs.fit_ridge(net, U, Y, reg=1e-6)
+    fit = rs.fit_ridge(net, U, 1e154 * Y, reg=1e-6)
+    assert fit.success and not fit.messages
+    assert np.isfinite(fit.train_mse[0])
+    np.testing.assert_allclose(fit.train_mse, base.train_mse * 1e308, rtol=1e-10)
 
 
 def test_ridge_regression_with_huge_targets():

@@ -19,11 +19,13 @@ def _check_z_range(z_range) -> tuple[float, float]:
     """``(lo, hi)`` from the user's ``z_range``; ``ValueError`` unless it is two finite
     numbers ``lo < hi``."""
     try:
+        if isinstance(z_range, (str, bytes, dict)):
+            raise TypeError
         lo, hi = (float(v) for v in z_range)
     except (TypeError, ValueError):
         raise ValueError(f"z_range must be two finite numbers lo < hi, got {z_range!r}") \
             from None
-    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
+    if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi and np.isfinite(hi - lo)):
         raise ValueError(f"z_range must be two finite numbers lo < hi, got {z_range!r}")
     return lo, hi
 

@@ -17,6 +17,7 @@ import ctypes
 import dataclasses
 import functools
 import hashlib
+import math
 from dataclasses import dataclass
 
 import numba as nb
@@ -68,9 +69,10 @@ class RidgeResult(ResultMixin):
     train_mse : ndarray, shape (K,)
         Weighted mean squared error of ``W_out r[t] + b_out`` against ``y[t]`` on the
         samples used (readout units squared), computed from the QR factor (no
-        cancellation). Targets beyond about 1e60 or below 1e-60 in magnitude are regressed
-        after an exact scaling by a power of two, so their readout stays finite; a
-        training error beyond the float64 range is then ``inf``, with a message.
+        cancellation). Targets beyond about 1e60 or below 1e-60 in magnitude (over the
+        samples used: after the washout, of positive weight) are regressed after an exact
+        scaling by a power of two, so their readout stays finite and exact; a training
+        error beyond the float64 range is then ``inf``, with a message.
     n_samples : float
         Sum of the sample weights (number of samples used when there is no mask).
     reg : float
@@ -189,22 +191,9 @@ class _Solution:
 _TARGET_SCALE_BOUND = 2.0 ** 200
 
 
-def _target_scales(arrays) -> np.ndarray:
-    """Per target column (last axis), ``2^e`` with ``e = floor(log2 max |y|)`` where that
-    maximum is outside ``[2^-200, 2^200]``, else 1: exact scalings (powers of two) that
-    bring every column's largest magnitude into ``[1, 2)``. From the columns' minimum and
-    maximum (no temporary as large as the data)."""
-    top = None
-    for a in arrays:
-        if a.size == 0:
-            continue
-        axes = tuple(range(a.ndim - 1))
-        with np.errstate(over="ignore"):
-            m = np.maximum(np.abs(np.asarray(a.max(axis=axes), dtype=np.float64)),
-                           np.abs(np.asarray(a.min(axis=axes), dtype=np.float64)))
-        top = m if top is None else np.maximum(top, m)
-    if top is None:
-        return np.ones(0)
+def _scale_of(top: np.ndarray) -> np.ndarray:
+    """Per column, ``2^e`` with ``e = floor(log2 top)`` where ``top`` (the largest
+    magnitude of the samples used) is outside ``[2^-200, 2^200]``, else 1."""
     scale = np.ones(top.shape)
     odd = np.isfinite(top) & (top > 0) & ((top > _TARGET_SCALE_BOUND)
                                           | (top < 1.0 / _TARGET_SCALE_BOUND))
@@ -212,19 +201,54 @@ def _target_scales(arrays) -> np.ndarray:
     return scale
 
 
+#: Elements per block of :func:`_scan_targets` (its temporaries: about 4 KiB each).
+_SCAN_BLOCK = 512
+
+
+def _scan_targets(Y: np.ndarray, W: np.ndarray | None, washout: int) -> tuple:
+    """``(total weight, largest magnitude per column)`` of the samples that are used: steps from
+    ``washout`` on, of positive weight. ``Y`` (B, T, K) and ``W`` (None, (T,) or (B, T))
+    in any real dtype and layout; read in blocks of fixed length along the time axis,
+    each converted to a C-ordered float64 copy, so that the total (the sum of the block
+    sums, ``math.fsum``) does not depend on the arrays' memory layout, and no temporary
+    grows with the data. The target scales (:func:`_scale_of`) are taken from these
+    magnitudes, of the samples used only: a junk value in the washout or under a zero
+    weight must not set them."""
+    B, T, K = Y.shape
+    steps = max(1, _SCAN_BLOCK // max(1, B * K))
+    top = np.zeros(K)
+    sums = []
+    for s in range(washout, T, steps):
+        e = min(T, s + steps)
+        Yc = np.ascontiguousarray(Y[:, s:e], dtype=np.float64)
+        if W is None:
+            used = Yc.reshape(-1, K)
+            sums.append(float(B * (e - s)))
+        else:
+            w = np.ascontiguousarray(np.broadcast_to(W[..., s:e], (B, e - s)),
+                                     dtype=np.float64)
+            sums.append(float(w.sum()))
+            used = Yc.reshape(-1, K)[w.reshape(-1) > 0]
+        if used.shape[0]:
+            top = np.maximum(top, np.maximum(np.abs(used.max(axis=0)),
+                                             np.abs(used.min(axis=0))))
+    return math.fsum(sums), top
+
+
 def _unscale_solution(sol: "_Solution", scale: np.ndarray) -> "_Solution":
     """``sol`` of the targets divided by ``scale`` (powers of two): the readout and the
-    intercept times ``scale``, the training error times ``scale^2`` (exact; it may
-    overflow to inf, which leaves ``finite`` to the readout and intercept)."""
+    intercept times ``scale`` (exact; an entry beyond the float64 range becomes inf and
+    ``finite`` False). ``sse`` stays that of the scaled targets: the caller divides it by
+    the number of samples before scaling it back (the sum may overflow where the mean
+    does not)."""
     if np.all(scale == 1.0):
         return sol
-    W = sol.W * scale[:, None]
-    b = None if sol.b is None else sol.b * scale
     with np.errstate(over="ignore"):
-        sse = sol.sse * scale * scale
+        W = sol.W * scale[:, None]
+        b = None if sol.b is None else sol.b * scale
     finite = bool(sol.finite and np.all(np.isfinite(W))
                   and (b is None or np.all(np.isfinite(b))))
-    return dataclasses.replace(sol, W=W, b=b, sse=sse, finite=finite)
+    return dataclasses.replace(sol, W=W, b=b, finite=finite)
 
 
 def _default_rcond(N: int, n_rows: int) -> float:
@@ -603,12 +627,14 @@ def ridge_regression(R: ArrayLike, Y: ArrayLike, reg: float, weights: ArrayLike 
     if intercept:
         block[:, 0] = 1.0
     block[:, c:c + N] = R
-    y_scale = _target_scales([Y])
-    block[:, c + N:] = Y / y_scale
+    w = None
     if weights is not None:
         w = as_float_array(weights, "weights", 1)
         if w.shape != (T,) or np.any(w < 0):
             raise ValueError(f"weights must be non-negative with shape ({T},)")
+    y_scale = _scale_of(_scan_targets(Y[None], w, 0)[1])
+    block[:, c + N:] = Y / y_scale
+    if w is not None:
         block *= np.sqrt(w)[:, None]
         n_rows = int(np.count_nonzero(w))
     else:
@@ -737,7 +763,7 @@ def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_st
     fed-back one is ``Y`` plus the feedback noise, all of it drawn first as one (B, T, K)
     array, then the state noise chunk by chunk (B, Tc, N). ``ranges`` ([y_lo, y_hi, u_lo,
     u_hi]) is updated with the extremes of the samples used. The targets are regressed
-    divided by ``y_scale`` (K,) (:func:`_target_scales`).
+    divided by ``y_scale`` (K,) (:func:`_scale_of`).
 
     Memory: with ``max_chunk_bytes`` given, the factor (and LAPACK's ``T``), the buffers
     of one chunk of ``Tc`` steps (the rates, the state noise, the weighted copy folded
@@ -753,7 +779,9 @@ def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_st
     if feedback_noise_std > 0:
         check_memory(8.0 * 2 * B * T * K, "feedback_noise_std", feedback_noise_std,
                      what=f"the fed-back targets with their noise (B={B}, T={T}, K={K})")
-        Y_fb = Y + feedback_noise_std * gen.standard_normal((B, T, K))
+        # in float64 whatever the targets' dtype (a longdouble sum would round otherwise)
+        Y_fb = np.asarray(Y, dtype=np.float64) + \
+            feedback_noise_std * gen.standard_normal((B, T, K))
     else:
         Y_fb = Y
     state_noise = noise_std > 0
@@ -1065,20 +1093,21 @@ def fit_ridge(net: Network, inputs: ArrayLike | None = None, targets: ArrayLike 
             raise ValueError(f"washout ({washout}) must be shorter than the trials ({T} "
                              "steps)")
         W = None        # the weights: formed chunk by chunk from the mask and washout
-        n_samples = float(B * (T - washout))
         if mask is not None:
             W = as_real_array(mask, "mask", (1, 2))
             if W.shape[-1] != T or (W.ndim == 2 and W.shape[0] != B):
                 raise ValueError(f"mask must have shape ({T},) or ({B}, {T}), got {W.shape}")
             if W.min() < 0:
                 raise ValueError("mask must be non-negative")
-            n_samples = float(W[..., washout:].sum(dtype=np.float64)) * \
-                (B if W.ndim == 1 else 1)
+        n_samples, top = _scan_targets(Y, W, washout)
+    else:
+        top = np.max([_scan_targets(Y_i[None], w, 0)[1] for (_, Y_i, _), w
+                      in zip(trials, weights)], axis=0)
+    y_scale = _scale_of(top)
     if n_samples <= 0:
         raise ValueError("no samples left to fit (mask and washout exclude every step)")
     check_rng(rng)  # validated even when unused
     gen = as_rng(rng) if (noise_std > 0 or feedback_noise_std > 0) else None
-    y_scale = _target_scales([t[1] for t in trials] if trial_list else [Y])
     factor = _TriangularFactor(c + N + K)
     ranges = [np.full(K, np.inf), np.full(K, -np.inf), np.full(M, np.inf),
               np.full(M, -np.inf)]
@@ -1102,8 +1131,8 @@ def fit_ridge(net: Network, inputs: ArrayLike | None = None, targets: ArrayLike 
     del factor
     W_out = sol.W
     b_out = sol.b if intercept else np.zeros(K)
-    with np.errstate(over="ignore"):
-        train_mse = sol.sse / n_samples
+    with np.errstate(over="ignore", under="ignore"):
+        train_mse = sol.sse / n_samples * y_scale * y_scale      # the mean, then the scale
     messages = []
     if sol.finite and sol.rank < N:
         messages.append(_dropped_message(sol, N, reg, intercept))
