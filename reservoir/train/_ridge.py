@@ -602,7 +602,8 @@ def ridge_regression(R: ArrayLike, Y: ArrayLike, reg: float, weights: ArrayLike 
     -------
     W : ndarray, shape (K, N)
         The readout (readout units per rate unit); with ``intercept=True`` the pair
-        ``(W, b)``, ``b`` of shape (K,) in readout units.
+        ``(W, b)``, ``b`` of shape (K,) in readout units. An entry whose value lies beyond
+        the float64 range is ``inf`` (:func:`fit_ridge` reports such a fit as failed).
 
     Raises
     ------
