@@ -88,5 +88,6 @@ def test_time_arrays_and_wide_floats_beyond_float64():
     if np.isfinite(big).all():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            with pytest.raises(ValueError, match=r"x contains NaN or infinite values \(in float64\)"):
+            with pytest.raises(ValueError,
+                               match=r"x contains NaN or infinite values \(in float64\)"):
                 as_float_array(big, "x", 1)

@@ -206,8 +206,8 @@ _SCAN_BLOCK = 512
 
 
 def _scan_targets(Y: np.ndarray, W: np.ndarray | None, washout: int) -> tuple:
-    """``(total weight, largest magnitude per column)`` of the samples that are used: steps from
-    ``washout`` on, of positive weight. ``Y`` (B, T, K) and ``W`` (None, (T,) or (B, T))
+    """``(total weight, largest magnitude per column)`` of the samples that are used:
+    steps from ``washout`` on, of positive weight. ``Y`` (B, T, K) and ``W`` (None, (T,) or (B, T))
     in any real dtype and layout; read in blocks of fixed length along the time axis,
     each converted to a C-ordered float64 copy, so that the total (the sum of the block
     sums, ``math.fsum``) does not depend on the arrays' memory layout, and no temporary
@@ -645,7 +645,8 @@ def ridge_regression(R: ArrayLike, Y: ArrayLike, reg: float, weights: ArrayLike 
                          "would be undetermined)")
     fac = _TriangularFactor(c + N + K)
     fac.add(block)
-    sol = _unscale_solution(_solve_factor(fac, N, K, reg, rcond, n_rows, intercept), y_scale)
+    sol = _unscale_solution(_solve_factor(fac, N, K, reg, rcond, n_rows, intercept),
+                            y_scale)
     return (sol.W, sol.b) if intercept else sol.W
 
 
