@@ -264,35 +264,34 @@ def _run_kernels(net, arrays, alpha, code, X, U, Y, mode_code, noise_scale, nois
 
 
 def closed_loop_runner(net: Network, u):
-    """A function ``run(x, n)`` that advances one state ``x`` (N,) ``n`` closed-loop steps
-    at the constant input ``u`` (M,) and returns the new state (a new array), or ``None``
-    when an update is non-finite.
+    """A function ``run(x, n)`` that advances a state ``x`` (N,), or a batch of states
+    (B, N), ``n`` closed-loop steps at the constant input ``u`` (M,) and returns the new
+    state (a new array of ``x``'s shape), or ``None`` when an update is non-finite.
 
     The kernel arrays are built once, not per call as in :func:`simulate`: for the many
     short runs of a Lyapunov estimate (copying and checking ``J`` each call cost more than
-    the steps themselves at N = 1000). The same kernel and bits as
-    ``simulate(net, inputs, x, mode="closed").x_final`` for one trial.
+    the steps themselves at N = 1000). The same kernels and bits as
+    ``simulate(net, inputs, x, mode="closed").x_final``.
     """
     code = CODES[net.phi]
     arrays = network_arrays(net, fold_intercept=True, align=True)
     u = np.ascontiguousarray(u, dtype=np.float64)
     N, K = net.N, net.n_outputs
-    Y = np.empty((1, 0, K))
-    empty_n = np.empty((1, 0, N))
-    empty_k = np.empty((1, 0, K))
-    inputs = {}
+    buffers = {}
 
     def run(x, n):
-        U = inputs.get(n)
-        if U is None:
-            U = inputs[n] = np.ascontiguousarray(np.broadcast_to(u, (1, n, u.size)))
-        X = np.array(x, dtype=np.float64).reshape(1, N)
+        X = np.array(x, dtype=np.float64).reshape(-1, N)
+        B = X.shape[0]
+        if (B, n) not in buffers:
+            buffers[B, n] = (np.ascontiguousarray(np.broadcast_to(u, (B, n, u.size))),
+                             np.empty((B, 0, K)), np.empty((B, 0, N)), np.empty((B, 0, K)))
+        U, Y, empty_n, empty_k = buffers[B, n]
         try:
             _run_kernels(net, arrays, net.alpha, code, X, U, Y, MODE_CODES["closed"], 0.0,
                          empty_n, empty_n, empty_n, empty_k, 0)
         except SimulationDivergedError:
             return None
-        return X[0]
+        return X.reshape(np.shape(x))
     return run
 
 

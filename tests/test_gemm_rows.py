@@ -101,9 +101,10 @@ def test_skinny_dot_rejects_mismatched_shapes():
         skinny_dot(np.ones((4, 300)), W, np.empty((2, 3)))
 
 
-@pytest.mark.parametrize("B", [30, SKINNY_MAX_B])
+@pytest.mark.parametrize("B", [2, 3, 30, SKINNY_MAX_B])
 def test_skinny_dot_at_a_size_where_it_is_chosen(B):
-    """N = 517 (not a multiple of 4), B = 30 and the largest chunk it is chosen for:
+    """N = 517 (not a multiple of 4), B = 2 and 3 (the pair of trials and the one left
+    over; a Lyapunov pair is a batch of two), 30 and the largest chunk it is chosen for:
     against NumPy to 1e-12 relative."""
     assert batch_product_rows(B, 517, True) == SKINNY
     rng = np.random.default_rng(5)

@@ -127,8 +127,9 @@ def skinny_dot(A, W, out):
 
     Four rows of ``W`` against four trials at a time: sixteen dot products vectorised over
     ``k`` share each load (four of ``W``, four of ``A`` per sixteen multiply-adds), and
-    ``W`` streams once per call, where BLAS packs it for every product. Remainder rows and
-    trials are done four by one and one by one. Accumulates in float64. ``out`` must not
+    ``W`` streams once per call, where BLAS packs it for every product. Remainder trials
+    are done four rows by two trials, then four by one; remainder rows one by one.
+    Accumulates in float64. ``out`` must not
     overlap ``A`` or ``W``.
 
     Raises
@@ -187,7 +188,33 @@ def skinny_dot(A, W, out):
             out[b0 + 1, i0 + 3] = a31
             out[b0 + 2, i0 + 3] = a32
             out[b0 + 3, i0 + 3] = a33
-        for b in range(b_end, B):          # remaining trials: four rows of W at a time
+        b_pair = b_end + (B - b_end) // 2 * 2
+        for b in range(b_end, b_pair, 2):  # remaining pairs of trials: four rows of W
+            a0 = a1 = a2 = a3 = c0 = c1 = c2 = c3 = 0.0
+            for k in range(N):
+                r = A[b, k]
+                s = A[b + 1, k]
+                w0 = W[i0, k]
+                w1 = W[i0 + 1, k]
+                w2 = W[i0 + 2, k]
+                w3 = W[i0 + 3, k]
+                a0 += w0 * r
+                a1 += w1 * r
+                a2 += w2 * r
+                a3 += w3 * r
+                c0 += w0 * s
+                c1 += w1 * s
+                c2 += w2 * s
+                c3 += w3 * s
+            out[b, i0] = a0
+            out[b, i0 + 1] = a1
+            out[b, i0 + 2] = a2
+            out[b, i0 + 3] = a3
+            out[b + 1, i0] = c0
+            out[b + 1, i0 + 1] = c1
+            out[b + 1, i0 + 2] = c2
+            out[b + 1, i0 + 3] = c3
+        for b in range(b_pair, B):         # a last trial: four rows of W at a time
             a0 = a1 = a2 = a3 = 0.0
             for k in range(N):
                 r = A[b, k]

@@ -182,7 +182,8 @@ def _lyapunov(net: Network, u, x, duration, transient, interval, d0, bound, gen,
     run = closed_loop_runner(net, u)
 
     def advance(x, n):
-        """Run the state ``x`` (N,) n steps; ``None`` if it left the bound."""
+        """Run the state(s) ``x`` (N,) or (2, N) n steps; ``None`` if one left the
+        bound."""
         while n > 0:              # in pieces, so that a long interval needs no long input
             m = min(n, _MAX_PIECE)
             x = run(x, m)
@@ -198,10 +199,11 @@ def _lyapunov(net: Network, u, x, duration, transient, interval, d0, bound, gen,
     y = x + (d0 * scale) * (direction / np.linalg.norm(direction))
 
     def step_pair(x, y, n):
-        x = advance(x, n)
-        y = None if x is None else advance(y, n)
-        if y is None:
+        """Both states as one batch of two (one pass over ``J`` per step for both)."""
+        xy = advance(np.stack([x, y]), n)
+        if xy is None:
             return None
+        x, y = xy
         d = _norm(y - x)
         return x, y, d
 
@@ -396,8 +398,9 @@ def stability_report(net: Network, u: ArrayLike | None = None, target: ArrayLike
     contraction_balls : bool
         Stop a trial as soon as it is inside a proved ball of attraction of a stable fixed
         point (Notes), instead of simulating it until ``max |F(x)| < converged_tol``. The
-        balls cost a few ``N x N`` matrix products each and are built only when one chunk
-        of the batch costs more (``n_init * chunk / dt >= 20 N``). A stopped trial is
+        balls cost a few ``N x N`` matrix products each and are built only once the trials
+        near a point (every unit within 0.1 of it) are so many that a chunk of them costs
+        more (``n_near * chunk / dt >= 20 N``). A stopped trial is
         proved to converge to its point, so the balls can only settle trials that a plain
         run would settle later: where the approach is slower than ``duration`` allows, the
         plain run leaves them unconverged (and ``globally_stable`` False) while the balls
@@ -437,13 +440,14 @@ def stability_report(net: Network, u: ArrayLike | None = None, target: ArrayLike
     *Contraction balls.* Around each stable fixed point ``x*`` the Euler map ``G`` of the
     closed loop has the Jacobian ``A = (1 - alpha) I + alpha W_eff D*``. A norm
     ``s(e) = sqrt(e^T P e)`` in which ``A`` contracts by a proved factor ``q < 1`` comes from
-    the truncated Stein sum ``P = sum_{j<k} (A^j)^T A^j``; bounds of ``sup |phi''|`` and of
-    ``||W_eff||_2`` then give a radius ``r`` such that ``G`` maps the ball ``s(x - x*) <= r``
-    into itself and contracts it (Banach), so a trial inside it converges to ``x*``. Every
-    bound is checked by a Cholesky factorisation with the rounding errors of the matrix
-    products bounded a priori; where a check fails, the point has no ball and its trials
-    are simulated to ``converged_tol`` as before (``reservoir/analysis/_contraction.py``
-    gives the derivation).
+    the truncated Stein sum ``P = sum_{j<k} (A^j)^T A^j``; bounds of ``sup |phi''|``, of
+    ``||W_eff||_2`` and of its rows' norms then give a set ``s(x - x*) <= r``,
+    ``max_i |x_i - x*_i| <= r_inf`` that ``G`` maps into itself and on which every
+    trajectory converges to ``x*`` (Banach), so a trial inside it converges to ``x*``.
+    Every bound is checked by a Cholesky factorisation with the rounding errors of the
+    matrix products bounded a priori; where a check fails, the point has no ball and its
+    trials are simulated to ``converged_tol`` as before (``reservoir/analysis/
+    _contraction.py`` gives the derivation).
     """
     if not isinstance(net, Network):
         raise TypeError(f"net must be a Network, got {type(net).__name__}")
@@ -515,8 +519,9 @@ def stability_report(net: Network, u: ArrayLike | None = None, target: ArrayLike
     balls = []
     weights = None
     n_contracted = 0
-    # with candidates, check every fifth of a chunk (each check of a ball costs about one
-    # step); without, the chunk is simulated in one piece as before
+    # with candidates, look for points near them every fifth of a chunk, and once a ball
+    # is proved check it every tenth (a check costs at most about one step); without, the
+    # chunk is simulated in one piece as before
     sub = max(1, steps // 5) if candidates else steps
     active = np.arange(n_init)
     converged = np.zeros(n_init, dtype=bool)
@@ -534,7 +539,7 @@ def stability_report(net: Network, u: ArrayLike | None = None, target: ArrayLike
         n_run += 1
         done_steps = 0
         while done_steps < steps and active.size:
-            n = min(sub, steps - done_steps)
+            n = min(max(1, steps // 10) if balls else sub, steps - done_steps)
             while active.size:
                 Ua = np.broadcast_to(u, (active.size, n, u.size))
                 try:
