@@ -22,38 +22,43 @@ and ``||W_eff||_2^2 <= w`` are proved by Cholesky factorisations of shifted matr
 
 The set
 -------
-With ``s2 = sup |phi''|`` (tanh ``4 / (3 sqrt 3)``, sigmoid ``sqrt 3 / 18``), ``DG(y) - A =
-alpha W_eff (D(y) - D*)`` and ``|phi'(y_i) - phi'(x*_i)| <= s2 |y_i - x*_i|``:
+On the cube ``||y - x*||_inf <= a`` each ``|phi'(y_j) - phi'(x*_j)| <= t_j |y_j - x*_j|`` with
+``t_j = sup |phi''|`` on ``[x*_j - a, x*_j + a]`` (at most ``s2 = sup |phi''|``: tanh
+``4 / (3 sqrt 3)``, sigmoid ``sqrt 3 / 18``), and ``DG(y) - A = alpha W_eff (D(y) - D*)``, so
 
-    s(DG(y) v) <= (q + beta ||y - x*||_inf) s(v),      beta = alpha s2 sqrt(w m / l).
+    s(DG(y) v) <= (q + beta ||y - x*||_inf) s(v),    beta = alpha sqrt(m / l) ||W_eff T||_2,
 
-Write ``e = x - x*``, ``a = ||e||_inf``, ``b = s(e)``, and ``d0 >= s(G(x*) - x*)``,
-``r0 >= ||G(x*) - x*||_inf`` for the computed root's residual. Integrating ``DG`` along the
-segment from ``x*`` to ``x`` (on which the entries grow linearly) and bounding each entry of
-``W_eff (phi(x) - phi(x*))`` by its row's norm times ``sup phi' ||e||_2`` give, for one step,
+``T = diag(t_j)``. Write ``e = x - x*``, ``a = ||e||_inf``, ``b = s(e)``, and ``d0 >= s(G(x*)
+- x*)``, ``r0 >= ||G(x*) - x*||_inf`` for the computed root's residual. Integrating ``DG``
+along the segment from ``x*`` to ``x`` (on which the entries grow linearly) and bounding
+each entry of ``W_eff (phi(x) - phi(x*))`` by ``||(W_eff)_i. S||_2 ||e||_2``, ``S =
+diag(sup phi' on the same intervals)``, give for one step on the cube
 
     b' <= (q + beta a / 2) b + d0,       a' <= (1 - alpha) a + alpha c1 b + r0,
 
-with ``c1 = max_i ||(W_eff)_i||_2 sup phi' / sqrt(l)`` (also ``a' <= b' / sqrt(l)``). So
-the set ``K = {x : s(e) <= radius, ||e||_inf <= inf_radius}`` with
-``inf_radius = 2 theta (1 - q) / beta`` and ``radius`` the larger of ``(inf_radius - r0 /
-alpha) / c1`` and ``sqrt(l) inf_radius`` is mapped into itself as long as ``d0 <= (1 - rate)
-radius``, where ``rate = q + theta (1 - q)`` (``theta = 0.95``): on ``K`` the distance bound
-``b`` shrinks by ``rate`` per step (plus ``d0``). On the smaller set ``K_s`` built the same
-way from ``inf_radius_s = (1 - q) / (2 beta)`` the map is a contraction (Lipschitz
-``(1 + q) / 2`` in ``s``), and every trajectory of ``K`` enters ``K_s`` (checked:
-``d0 <= (1 - rate) radius_s / 2``; the computed ``x*`` is a root only to rounding). By
-Banach's theorem every trajectory that enters ``K`` stays in it and converges to the one
-fixed point in ``K_s``. For ReLU, ``D(y) = D*`` as long as no unit crosses zero, which holds
-on ``||e||_inf < min_i |x*_i|``: there the map is affine with linear part ``A``, so ``K``
-with ``inf_radius = min_i |x*_i|`` (less a relative 1e-9) is contracted with ``rate = q``.
-A ReLU point with a unit exactly at zero has no set.
+with ``c1 = max_i ||(W_eff)_i. S||_2 / sqrt(l)`` (also ``a' <= b' / sqrt(l)``). So the set
+``K = {x : s(e) <= radius, ||e||_inf <= inf_radius}`` with ``beta inf_radius = 2 theta (1 -
+q)`` and ``radius`` the larger of ``(inf_radius - r0 / alpha) / c1`` and ``sqrt(l)
+inf_radius`` is mapped into itself as long as ``d0 <= (1 - rate) radius``, where ``rate = q
++ theta (1 - q)`` (``theta = 0.95``): on ``K`` the distance bound ``b`` shrinks by ``rate``
+per step (plus ``d0``). ``inf_radius`` is first the one of ``T = s2 I`` (``||W_eff||_2``
+proved once per network), then widened by bisection while ``beta`` of the wider cube's own
+``T`` (a Lanczos estimate of ``lambda_max(T W^T W T)``, proved at the end by a Cholesky
+factorisation) still allows it. On the smaller set ``K_s`` with ``inf_radius_s = (1 - q) /
+(2 beta)`` the map is a contraction (Lipschitz ``(1 + q) / 2`` in ``s``), and every
+trajectory of ``K`` enters ``K_s`` (checked: ``d0 <= (1 - rate) radius_s / 2``; the
+computed ``x*`` is a root only to rounding). By Banach's theorem every trajectory that
+enters ``K`` stays in it and converges to the one fixed point in ``K_s``. For ReLU, ``D(y)
+= D*`` as long as no unit crosses zero, which holds on ``||e||_inf < min_i |x*_i|``: there
+the map is affine with linear part ``A`` (and ``S`` keeps the positive units only), so
+``K`` with ``inf_radius = min_i |x*_i|`` (less a relative 1e-9) is contracted with ``rate =
+q``. A ReLU point with a unit exactly at zero has no set.
 
 The set is called a ball below (it is the ball of ``s`` cut by a cube). At N = 1000 (a
-trained bistable network, issue 16) its radius is 8.9x that of the plain ball ``s(e) <= (1
+trained bistable network, issue 16) its radius is 27x that of the plain ball ``s(e) <= (1
 - q) / (2 kappa)`` used before (``kappa = alpha sqrt(w) s2 sqrt(m) / l``, from ``a <= b /
-sqrt(l)`` and a Lipschitz bound without the integration), and trials enter it 25-30 steps
-earlier.
+sqrt(l)``, ``T = s2 I`` and a Lipschitz bound without the integration), and trials enter it
+35-40 steps earlier (of about 110).
 
 Everything is exact arithmetic on the computed matrices plus the stated rounding margins;
 when any step cannot be proved, there is no ball (``None``), never a guessed one.
@@ -75,6 +80,9 @@ _EPS = np.finfo(np.float64).eps
 
 #: sup |phi''| (certify.py derives the same numbers; ReLU handled separately)
 _SUP2 = {"tanh": 4.0 / (3.0 * math.sqrt(3.0)), "sigmoid": math.sqrt(3.0) / 18.0}
+
+#: where |phi''| peaks (tanh atanh(1/sqrt 3), sigmoid ln(2 + sqrt 3))
+_PEAK2 = {"tanh": math.atanh(1.0 / math.sqrt(3.0)), "sigmoid": math.log(2.0 + math.sqrt(3.0))}
 
 #: sup phi' (the Lipschitz constant of phi)
 _SUP1 = {"tanh": 1.0, "sigmoid": 0.25, "relu": 1.0}
@@ -278,16 +286,87 @@ def _radius_for(inf_r: float, c1: float, l: float, res_inf: float, alpha: float)
     return max(by_rows, inf_r * math.sqrt(l))
 
 
-def effective_weights(net: Network) -> tuple[np.ndarray, float | None]:
-    """``W_eff = J + W_fb W_out`` (dense, (N, N)) and a proved upper bound of
-    ``||W_eff||_2^2`` (``None`` if the check failed), shared by the balls of one network."""
+def effective_weights(net: Network) -> tuple[np.ndarray, float | None, np.ndarray]:
+    """``W_eff = J + W_fb W_out`` (dense, (N, N)), a proved upper bound of
+    ``||W_eff||_2^2`` (``None`` if the check failed) and the Gram matrix ``W_eff^T W_eff``
+    (N, N), shared by the balls of one network."""
     W = np.asarray(net.dense_J(), dtype=np.float64) + net.W_fb @ net.W_out
     gamma = 8.0 * (net.N + 4) * _EPS
-    return W, _lambda_max_upper(W.T @ W, gamma * float(np.linalg.norm(W)) ** 2)
+    G = W.T @ W
+    return W, _lambda_max_upper(G, gamma * float(np.linalg.norm(W)) ** 2), G
+
+
+def interval_sups(phi: str, x: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
+    """``sup phi'`` and ``sup |phi''|`` over each interval ``[x_i - width, x_i + width]``.
+
+    ``phi'`` (tanh, sigmoid) is even and decreasing in ``|z|``; ``|phi''|`` is even, zero at
+    0, increasing up to its peak at ``|z| = z0`` (tanh ``atanh(1/sqrt 3)``, sigmoid
+    ``ln(2 + sqrt 3)``) and decreasing after. So the sup of ``phi'`` is at the point of the
+    interval nearest 0, that of ``|phi''|`` at an end or at ``+-z0`` when inside. Both are
+    raised by a relative 1e-9 for the rounding of ``tanh`` / ``exp``. For ReLU (on
+    intervals where no unit crosses zero) ``phi'`` is 1 on positive units, 0 on negative
+    ones, and ``phi'' = 0``.
+
+    Returns
+    -------
+    sup1, sup2 : ndarray, shape (N,)
+    """
+    x = np.asarray(x, dtype=np.float64)
+    if phi == "relu":
+        return (x > 0).astype(np.float64), np.zeros_like(x)
+    nl = get_nonlinearity(phi)
+    lo, hi = x - width, x + width
+    nearest = np.where((lo <= 0.0) & (hi >= 0.0), 0.0, np.minimum(np.abs(lo), np.abs(hi)))
+    sup1 = nl.dphi(nearest) * (1.0 + 1e-9)
+    z0 = _PEAK2[phi]
+    ends = np.maximum(np.abs(nl.ddphi(lo)), np.abs(nl.ddphi(hi)))
+    peak = ((lo <= z0) & (hi >= z0)) | ((lo <= -z0) & (hi >= -z0))
+    sup2 = np.where(peak, _SUP2[phi], ends) * (1.0 + 1e-9)
+    return sup1, np.minimum(sup2, _SUP2[phi] * (1.0 + 1e-9))
+
+
+def _widest_cube(phi, x_star, G, scale, target, width0, normW2, gamma):
+    """The widest half-width ``a`` (from ``width0`` up) with ``scale ||W T(a)||_2 a <=
+    target``, ``T(a) = diag(sup |phi''|)`` on ``[x*_j - a, x*_j + a]``, and that ``beta =
+    scale ||W T(a)||_2`` (proved), or ``None``. Bisection on Lanczos estimates of
+    ``||W T||_2^2 = lambda_max(T G T)`` (``G = W^T W``), then one proof by Cholesky."""
+    N = G.shape[0]
+
+    def gram(a):
+        _, sup2 = interval_sups(phi, x_star, a)
+        return sup2[:, None] * G * sup2[None, :], float(np.max(sup2, initial=0.0))
+
+    def est(a):
+        S, _ = gram(a)
+        return _top_eig(lambda v: S @ v, N, lambda: _power_sym(S))
+
+    def allowed(a, lam):
+        return lam > 0.0 and scale * math.sqrt(lam) * a <= target
+
+    lo, hi = width0, target / (scale * math.sqrt(max(est(width0), 1e-300)))
+    if not hi > lo:
+        return None
+    for _ in range(5):          # keep lo allowed (by the estimate)
+        mid = math.sqrt(lo * hi)
+        if allowed(mid, est(mid) * 1.001):
+            lo = mid
+        else:
+            hi = mid
+    if lo <= width0:
+        return None
+    S, t_max = gram(lo)
+    # the rounding of G (gamma ||W||_F^2) scaled by T on both sides
+    lam = _lambda_max_upper(S, gamma * normW2 * t_max * t_max)
+    if lam is None:
+        return None
+    beta = scale * math.sqrt(lam)
+    # the proof's bound may be a little above the estimate: the cube shrinks to fit (T of
+    # a narrower cube is smaller, so the proved bound still holds there)
+    return min(lo, target / beta), beta
 
 
 def contraction_ball(net: Network, x_star: np.ndarray, c: np.ndarray,
-                     weights: tuple[np.ndarray, float | None] | None = None
+                     weights: tuple[np.ndarray, float | None, np.ndarray] | None = None
                      ) -> ContractionBall | None:
     """A proved ball of attraction of the Euler map around the fixed point ``x_star``.
 
@@ -312,7 +391,7 @@ def contraction_ball(net: Network, x_star: np.ndarray, c: np.ndarray,
     alpha = net.dt / net.tau
     nl = get_nonlinearity(net.phi)
     x_star = np.asarray(x_star, dtype=np.float64)
-    W, w = effective_weights(net) if weights is None else weights
+    W, w, G = effective_weights(net) if weights is None else weights
     d = nl.dphi(x_star)
     A = alpha * (W * d[None, :])
     A[np.diag_indices(N)] += 1.0 - alpha
@@ -393,33 +472,48 @@ def contraction_ball(net: Network, x_star: np.ndarray, c: np.ndarray,
                       * float(np.linalg.norm(r_star)) + alpha * float(np.linalg.norm(c)))
     d0 = math.sqrt(m) * (float(np.linalg.norm(diff)) + round_)
     res_inf = float(np.max(np.abs(diff))) + round_ if N else 0.0
-    # c1: ||e_next||_inf <= (1 - alpha) ||e||_inf + alpha c1 s(e) + res_inf, from
-    # |(W (phi(x) - phi(x*)))_i| <= ||W_i.||_2 sup|phi'| ||e||_2 (rows' norms with their
-    # rounding)
-    row = float(np.max(np.sqrt(np.einsum("ij,ij->i", W, W)))) * (1.0 + gamma) if N else 0.0
-    c1 = row * _SUP1[net.phi] / math.sqrt(l)
+    sqrt_l = math.sqrt(l)
+    W2 = W * W
+    normW2 = float(np.linalg.norm(W)) ** 2
+
+    def c1_of(width):
+        """c1 with ||e_next||_inf <= (1 - alpha) ||e||_inf + alpha c1 s(e) + res_inf on
+        ||e||_inf <= width: |(W (phi(x) - phi(x*)))_i| <= ||W_i. sigma||_2 ||e||_2 with
+        sigma_j = sup phi' near x*_j (rows' norms with their rounding)."""
+        sup1, _ = interval_sups(net.phi, x_star, width)
+        rows = W2 @ (sup1 * sup1) if N else np.zeros(0)
+        return float(np.sqrt(np.max(rows, initial=0.0))) * (1.0 + gamma) / sqrt_l
+
     if net.phi == "relu":
         # no unit crosses zero on ||e||_inf < min |x*_i|: there DG = A, rate q
         gap = float(np.min(np.abs(x_star))) if N else 0.0
         if gap <= 0.0:
             return None
         inf_r = gap * (1.0 - 1e-9)
-        radius = _radius_for(inf_r, c1, l, res_inf, alpha)
+        radius = _radius_for(inf_r, c1_of(inf_r), l, res_inf, alpha)
         rate = q
         if not (radius > 0.0 and d0 <= 0.5 * (1.0 - q) * radius):
             return None
     else:
         if w is None:
             return None
-        # beta ||e||_inf bounds s((DG(y) - A) v) / s(v) at ||y - x*||_inf <= ||e||_inf
-        beta = alpha * math.sqrt(w * m / l) * _SUP2[net.phi]
-        inf_r = 2.0 * _THETA * (1.0 - q) / beta
-        radius = _radius_for(inf_r, c1, l, res_inf, alpha)
+        # beta ||e||_inf bounds s((DG(y) - A) v) / s(v) at ||y - x*||_inf <= ||e||_inf:
+        # alpha sqrt(m / l) ||W T||_2 with T = diag(sup |phi''| near x*_j) on the cube of
+        # half-width inf_r, which must be at most 2 theta (1 - q) / beta: the globally
+        # valid T = s2 I first, then a wider cube whose own bound still allows it
+        scale = alpha * math.sqrt(m / l)
+        target = 2.0 * _THETA * (1.0 - q)
+        beta = scale * math.sqrt(w) * _SUP2[net.phi]
+        inf_r = target / beta
+        wide = _widest_cube(net.phi, x_star, G, scale, target, inf_r, normW2, gamma)
+        if wide is not None:
+            inf_r, beta = wide
+        radius = _radius_for(inf_r, c1_of(inf_r), l, res_inf, alpha)
         rate = q + _THETA * (1.0 - q)
         # the small set where the map is a contraction (Lipschitz (1 + q) / 2), which every
-        # trajectory of the large one enters
+        # trajectory of the large one enters (beta and c1 of the large cube hold on it)
         inf_s = 0.5 * (1.0 - q) / beta
-        radius_s = _radius_for(inf_s, c1, l, res_inf, alpha)
+        radius_s = _radius_for(inf_s, c1_of(inf_r), l, res_inf, alpha)
         if not (radius_s > 0.0 and d0 <= 0.5 * (1.0 - rate) * radius_s):
             return None
     if not (np.isfinite(radius) and radius > 0.0):

@@ -399,7 +399,7 @@ def stability_report(net: Network, u: ArrayLike | None = None, target: ArrayLike
         Stop a trial as soon as it is inside a proved ball of attraction of a stable fixed
         point (Notes), instead of simulating it until ``max |F(x)| < converged_tol``. The
         balls cost a few ``N x N`` matrix products each and are built only once the trials
-        near a point (every unit within 0.1 of it) are so many that a chunk of them costs
+        near a point (every unit within 0.3 of it) are so many that a chunk of them costs
         more (``n_near * chunk / dt >= 20 N``). A stopped trial is
         proved to converge to its point, so the balls can only settle trials that a plain
         run would settle later: where the approach is slower than ``duration`` allows, the
@@ -551,7 +551,7 @@ def stability_report(net: Network, u: ArrayLike | None = None, target: ArrayLike
                     active = np.delete(active, err.trial)
             done_steps += n
             for i in list(candidates):
-                near = np.count_nonzero(np.max(np.abs(X[active] - fps.x[i]), axis=1) < 0.1)
+                near = np.count_nonzero(np.max(np.abs(X[active] - fps.x[i]), axis=1) < 0.3)
                 if near * steps >= 20 * net.N:
                     candidates.remove(i)
                     if weights is None:
