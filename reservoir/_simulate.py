@@ -73,7 +73,7 @@ from ._kernels import euler, euler_batch
 from ._kernels.arrays import network_arrays
 from ._kernels.batch_split import chunk_ranges, shared_pool
 from ._kernels.blas_threads import blas_threads
-from ._kernels.gemm_rows import batch_product_rows
+from ._kernels.gemm_rows import SKINNY_MIN_N, batch_product_rows
 from ._results import ResultMixin
 from .errors import SimulationDivergedError
 
@@ -315,6 +315,14 @@ _SPLIT_MAX_N = 724
 #: B = 128: 104 / 98).
 _SPLIT_SKINNY_MAX_N = 2048
 _SPLIT_SKINNY_MAX_B = 32
+#: From :data:`.gemm_rows.SKINNY_MIN_N` units a chunk may hold a single trial (fewer
+#: units: at least 8). A batch of 2-15 trials was one product on BLAS's two threads, with
+#: a transposed copy of ``J`` per call; split, each chunk runs ``skinny_dot`` on its own
+#: core. Two cores, wall time per step (all trials), 300 steps, medians of 7, one product
+#: / split: N = 500, B = 2 / 3 / 4 / 8 / 15: 39 / 60 / 43 / 97 / 149 against 36 / 36 / 35 /
+#: 51 / 104 us; N = 1000: 196 / 220 / 239 / 335 / 464 against 118 / 144 / 150 / 198 /
+#: 429; N = 2000 (beyond the caches): 1638 / 1730 / 1643 / 1956 / 2594 against 1098 / 1164
+#: / 1414 / 2049 / 2685.
 
 
 def _dense_batch(arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, out_x, out_r,
@@ -329,7 +337,8 @@ def _dense_batch(arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, ou
     T = U.shape[1]
     K = arrays.W_out.shape[0]
     Xc = X if X.flags.c_contiguous else np.ascontiguousarray(X)
-    chunks = chunk_ranges(B, N, None if B * T * N * N >= _SPLIT_MIN_WORK else 1)
+    chunks = chunk_ranges(B, N, None if B * T * N * N >= _SPLIT_MIN_WORK else 1,
+                          min_chunk=1 if N >= SKINNY_MIN_N else 8)
     if N > _SPLIT_MAX_N and len(chunks) > 1 and (
             N > _SPLIT_SKINNY_MAX_N or max(hi - lo for lo, hi in chunks) > _SPLIT_SKINNY_MAX_B):
         chunks = chunk_ranges(B, N, 1)

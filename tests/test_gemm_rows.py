@@ -177,7 +177,8 @@ def test_simulate_asks_for_the_one_thread_product_only_on_one_thread(monkeypatch
     seen = []
     monkeypatch.setattr(sim, "blas_threads", lambda: threads)
     monkeypatch.setattr(sim, "chunk_ranges",
-                        lambda B, N, t: chunk_ranges(B, N, 2 if chunked else 1))
+                        lambda B, N, t, min_chunk=8: chunk_ranges(B, N, 2 if chunked
+                                                                  else 1))
     monkeypatch.setattr(sim, "batch_product_rows",
                         lambda B, N, s: seen.append(s) or product_rows(B, N))
     net = rs.random_network(20, 1.0, 1, 1, rng=0)

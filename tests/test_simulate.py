@@ -297,7 +297,8 @@ def test_batch_split_over_threads_equals_numpy_loop_and_reports_divergence(monke
     U = np.random.default_rng(4).standard_normal((40, 60, 2))
     assert len(chunk_ranges(40, 64, 2)) == 2
     monkeypatch.setattr(sim, "_SPLIT_MIN_WORK", 0)
-    monkeypatch.setattr(sim, "chunk_ranges", lambda B, N, threads: chunk_ranges(B, N, 2))
+    monkeypatch.setattr(sim, "chunk_ranges",
+                        lambda B, N, threads, min_chunk=8: chunk_ranges(B, N, 2))
     got = rs.simulate(net, U, mode="closed")
     X = np.zeros((40, 64))
     ref = {k: np.empty((40, 60, d)) for k, d in (("x", 64), ("r", 64), ("z", 1))}
@@ -457,7 +458,7 @@ def test_large_dense_batches_run_as_one_product_with_the_same_states(monkeypatch
     monkeypatch.setattr(sim, "_SPLIT_MIN_WORK", 0)
     asked = []
 
-    def spy(B, N, threads=None):
+    def spy(B, N, threads=None, min_chunk=8):
         asked.append(threads)
         return chunk_ranges(B, N, 2 if threads is None else threads)
     monkeypatch.setattr(sim, "chunk_ranges", spy)
@@ -493,8 +494,8 @@ def test_dense_batches_above_the_split_limit_split_only_into_few_trial_chunks(
     monkeypatch.setattr(sim, "_SPLIT_SKINNY_MAX_B", B_max)
     monkeypatch.setattr(sim, "_SPLIT_SKINNY_MAX_N", skinny_N)
     monkeypatch.setattr(sim, "chunk_ranges",
-                        lambda B, N, threads=None: chunk_ranges(B, N, 2 if threads is None
-                                                                else threads))
+                        lambda B, N, threads=None, min_chunk=8: chunk_ranges(
+                            B, N, 2 if threads is None else threads))
     calls = []
     real = sim.batch_product_rows
     monkeypatch.setattr(sim, "batch_product_rows",
@@ -505,6 +506,45 @@ def test_dense_batches_above_the_split_limit_split_only_into_few_trial_chunks(
         assert all(single for _, single in calls)
     np.testing.assert_allclose(got.x, closed_loop_states_numpy(net, U), rtol=1e-11,
                                atol=1e-11)
+
+
+@pytest.mark.parametrize("N, B, expect", [
+    (300, 2, [1, 1]),        # from SKINNY_MIN_N units: chunks of one trial
+    (300, 5, [3, 2]),
+    (299, 5, [5]),           # fewer units: at least 8 trials a chunk
+    (299, 16, [8, 8])])
+def test_small_batches_of_large_networks_split_into_single_trial_chunks(
+        monkeypatch, N, B, expect):
+    """With two threads, a batch of a few trials of a network of at least SKINNY_MIN_N
+    units runs as chunks down to one trial on the workers (each with the one-thread
+    product), not as one product on BLAS's threads; smaller networks keep chunks of at
+    least 8 trials. The states equal the NumPy loop's, and a divergence in the second
+    chunk is reported at its trial."""
+    import importlib
+    from reservoir._kernels.batch_split import chunk_ranges
+    sim = importlib.import_module("reservoir._simulate")
+    net = rs.random_network(N, 1.3, 2, 1, dt=0.5, tau=1.0, rng=3)
+    U = np.random.default_rng(4).standard_normal((B, 20, 2))   # B T N^2 >= 2^21
+    monkeypatch.setattr(sim, "chunk_ranges",
+                        lambda B, N, threads=None, min_chunk=8: chunk_ranges(
+                            B, N, 2 if threads is None else threads, min_chunk))
+    calls = []
+    real = sim.batch_product_rows
+    monkeypatch.setattr(sim, "batch_product_rows",
+                        lambda B, N, single: calls.append((B, single)) or real(B, N, single))
+    got = rs.simulate(net, U, mode="closed")
+    assert sorted(b for b, _ in calls) == sorted(expect)     # the workers' order varies
+    if len(expect) > 1:
+        assert all(single for _, single in calls)
+    np.testing.assert_allclose(got.x, closed_loop_states_numpy(net, U), rtol=1e-11,
+                               atol=1e-11)
+    bad = rs.Network(J=np.eye(N) * 1e300, W_in=np.zeros((N, 0)), W_fb=np.zeros((N, 1)),
+                     W_out=np.zeros((1, N)), b=np.zeros(N), phi="relu", dt=1.0, tau=1.0)
+    X0 = np.zeros((B, N))
+    X0[B - 1, 0] = 1.0                    # the last trial (in the last chunk) diverges
+    with pytest.raises(rs.SimulationDivergedError) as err:
+        rs.simulate(bad, None, X0, mode="open", n_steps=30, record=())
+    assert err.value.trial == B - 1 and err.value.step == 1
 
 
 @pytest.mark.parametrize("N", [2, 64, 300])
