@@ -244,3 +244,23 @@ def test_csr_row_axpy_equals_numpy(N, B, density, lo, span, index_dtype, seed):
     np.testing.assert_allclose(h, want, rtol=0, atol=1e-13 * scale * max(1, end - start))
     if end == start:
         np.testing.assert_array_equal(h, h0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(N=st.integers(1, 6000), threads=st.integers(1, 80))
+def test_row_chunks_balance_the_threads(N, threads):
+    """The row chunks of the parallel single-trial kernel: a multiple of the thread count
+    (Numba's static schedule then gives every thread as many chunks), tiling [0, N) with
+    starts on multiples of ROW_BLOCK, sizes within 2 ROW_BLOCK of each other, at least
+    ROWS_PER_CHUNK rows where N allows and at most MAX_CHUNKS where the threads allow."""
+    b = euler.row_chunks(N, threads)
+    n = b.size - 1
+    assert n % threads == 0 and n >= threads
+    assert b[0] == 0 and b[-1] == N and np.all(np.diff(b) >= 0)
+    assert np.all(b[:-1] % euler.ROW_BLOCK == 0)
+    sizes = np.diff(b)
+    assert sizes.max() - sizes.min() <= 2 * euler.ROW_BLOCK
+    if N >= euler.ROWS_PER_CHUNK * threads:
+        assert sizes.min() >= euler.ROWS_PER_CHUNK - 2 * euler.ROW_BLOCK
+    if threads <= euler.MAX_CHUNKS:
+        assert n <= euler.MAX_CHUNKS

@@ -196,7 +196,7 @@ def run_single(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, ou
             else SPARSE_WORK * arrays.data.shape[0])
     if work >= PARALLEL_MIN_WORK and nb.get_num_threads() > 1:
         return run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale,
-                               out_x, out_r, out_z)
+                               out_x, out_r, out_z, nb.get_num_threads())
     return run_single_serial(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x,
                              out_r, out_z)
 
@@ -212,6 +212,24 @@ MAX_CHUNKS = 64
 ROW_BLOCK = 4
 #: From this many units :func:`dense_rows` sums eight rows together.
 EIGHT_ROWS_MIN_N = 512
+
+
+@nb.njit(cache=True)
+def row_chunks(N, n_threads):
+    """Bounds (n_chunks + 1,) of the row chunks of :func:`run_single_rows`: a multiple of
+    ``n_threads`` chunks (Numba's static schedule then gives every thread as many; 7
+    chunks on two threads at N = 500 left one thread a chunk idle every step: two cores,
+    N = 500 / 1000, 17-20 -> 15 / 59-63 -> 55 us per step), of at least
+    :data:`ROWS_PER_CHUNK` rows where ``N`` allows, at most :data:`MAX_CHUNKS` where the
+    thread count allows, starting on multiples of :data:`ROW_BLOCK`."""
+    n_threads = max(1, n_threads)
+    per_thread = max(1, min(N // (ROWS_PER_CHUNK * n_threads), MAX_CHUNKS // n_threads))
+    n_chunks = n_threads * per_thread
+    bounds = np.empty(n_chunks + 1, np.int64)
+    for c in range(n_chunks):
+        bounds[c] = (c * N // n_chunks) // ROW_BLOCK * ROW_BLOCK
+    bounds[n_chunks] = N
+    return bounds
 
 
 @nb.njit(cache=True, inline="always", error_model="numpy", fastmath=_FLAGS)
@@ -337,12 +355,13 @@ def run_single_serial(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, ou
 
 @nb.njit(cache=True, parallel=True, fastmath=_FLAGS)
 def run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, out_r,
-                    out_z):
+                    out_z, n_threads=2):
     """:func:`run_single` with each step's rows in a ``prange`` loop over Numba's threads:
     contiguous chunks of at least :data:`ROWS_PER_CHUNK` rows, each chunk computing its
     rows of ``J r``, their Euler update and their rates ``phi(x)`` (vectorised), into
     second buffers that are swapped with the current ones after the step (no serial pass
-    and no copy per step). Same arguments and return value.
+    and no copy per step). Same arguments and return value, and ``n_threads``, Numba's
+    thread count (:func:`row_chunks`).
 
     The row sweep is written inline: parallel regions are never called from another
     compiled function (that pattern crashed with Numba's on-disk cache).
@@ -357,11 +376,8 @@ def run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_
     h = np.empty(N, x.dtype)
     use_noise = noise.shape[0] > 0
     keep = 1.0 - alpha
-    n_chunks = max(1, min(N // ROWS_PER_CHUNK, MAX_CHUNKS))
-    bounds = np.empty(n_chunks + 1, np.int64)
-    for c in range(n_chunks):      # chunk starts on multiples of ROW_BLOCK
-        bounds[c] = (c * N // n_chunks) // ROW_BLOCK * ROW_BLOCK
-    bounds[n_chunks] = N
+    bounds = row_chunks(N, n_threads)
+    n_chunks = bounds.shape[0] - 1
     xa = x
     in_x = True                    # whether the current state is in the caller's x
     for t in range(T):
