@@ -264,3 +264,26 @@ def test_row_chunks_balance_the_threads(N, threads):
         assert sizes.min() >= euler.ROWS_PER_CHUNK - 2 * euler.ROW_BLOCK
     if threads <= euler.MAX_CHUNKS:
         assert n <= euler.MAX_CHUNKS
+
+
+@pytest.mark.parametrize("kernel", ["run_single_serial", "run_single_rows"])
+@pytest.mark.parametrize("N", [37, 520])
+def test_zigzag_row_order_gives_the_same_bits(kernel, N):
+    """Summing J's rows last to first on odd steps (``zigzag``) changes only the order of
+    the rows, not any row's sum: the trajectories with and without are bit-identical
+    (N = 37: blocks of four and a tail; N = 520: blocks of eight, several chunks)."""
+    net, rng = _case(N, 2, 1, 1.0, 3, "tanh")
+    arrays = network_arrays(net)
+    U = rng.standard_normal((9, 2))
+    outs = []
+    for zigzag in (True, False):
+        x = np.zeros(N)
+        out_x = np.empty((9, N))
+        extra = (3, zigzag) if kernel == "run_single_rows" else (zigzag,)
+        status = getattr(euler, kernel)(arrays, net.alpha, 0, 2, x, U, np.empty((0, 1)),
+                                        np.empty((0, N)), 0.0, out_x, np.empty((0, N)),
+                                        np.empty((0, 1)), *extra)
+        assert status == -1
+        outs.append((out_x, x))
+    np.testing.assert_array_equal(outs[0][0], outs[1][0])
+    np.testing.assert_array_equal(outs[0][1], outs[1][1])
