@@ -48,6 +48,16 @@ def _times_dphi(code, r, s, one):
             s[j] *= r[j] * (one - r[j])
 
 
+@nb.njit(cache=True, inline="always", error_model="numpy", fastmath=_FLAGS)
+def _dphi(code, r, one):
+    """phi'(x) from r = phi(x): 1 - r^2, [r > 0], r (1 - r)."""
+    if code == 0:
+        return one - r * r
+    if code == 1:
+        return one if r > 0 else one - one
+    return r * (one - r)
+
+
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
 def forward(Ut, arrays, consts, code, R, Z, x, h, noise, rows=0):
     """Forward pass from ``x[0] = 0``.
@@ -101,8 +111,8 @@ def forward(Ut, arrays, consts, code, R, Z, x, h, noise, rows=0):
 
 
 @nb.njit(cache=True, nogil=True, error_model="numpy", fastmath=_FLAGS)
-def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_cur, tmp,
-             step, s, C_rate, G, small, rows=0):
+def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_first, tmp, step, s,
+             C_rate, G, small, rows=0):
     """Backward pass; sets the gradients (before the factor ``alpha`` of J, W_in, b).
 
     Parameters
@@ -115,18 +125,21 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
     gJ : (N, N) float64 out, ``sum_t g[t+1] r[t]^T``.  gW_inT : (M, N) float64 out,
     ``sum_t u[t] g[t+1]^T``.  gb : (N,) float64 out, ``sum_t g[t+1]``.
     gW_out : (K, N) float64 out, ``sum_t e[t] r[t]^T``.
-    g_next, g_cur, tmp : (B, N) scratch.  step : (N, N) scratch.  s : (N,) scratch.
+    g_first, tmp : (B, N) scratch (``g[0]`` and ``J^T g[t+1]``).  step : (N, N) scratch.
+    s : (N,) scratch.
     C_rate : (T, B) coefficients ``c[t]`` of the rate term (``dL/dr[t]`` gains
         ``c[t] r[t]``), or (0, B) for none.
-    G : (Tb, B, N) scratch: ``g[t+1]`` of ``Tb`` consecutive steps.
+    G : (Tb, B, N) scratch: the ring of ``g[t+1]`` of ``Tb`` consecutive steps (step ``t``
+        writes ``g[t]`` into slot ``(t - 1) % Tb`` and reads ``g[t+1]`` from ``t % Tb``).
     small : (max(M, K), N) scratch.
     rows : trials per BLAS call of the step's ``(B, N) x (N, N)`` product (0 for one).
 
     The parameter gradients are added block by block: for the steps ``[k Tb, (k + 1) Tb)``
     (``Tb = G.shape[0]``) one product each, ``G^T R`` (N, Tb B) x (Tb B, N) for ``J``,
     ``U^T G`` for ``W_in``, ``E^T R`` for ``W_out`` and the column sums of ``G`` for ``b``,
-    in the working dtype and then added into the float64 accumulators; per step only
-    ``g[t]`` itself is computed (one ``(B, N) x (N, N)`` product and one fused pass).
+    in the working dtype and then added into the float64 accumulators, at the start of
+    step ``k Tb``; per step only ``g[t]`` itself is computed (one ``(B, N) x (N, N)``
+    product and, with one readout, one fused pass per trial).
     """
     aJ, W_out = arrays.J, arrays.W_out
     T, B, N = R.shape
@@ -143,35 +156,8 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
     for t in range(T - 1, -1, -1):
         r = R[t]
         inner = t < T - 1
-        if inner:      # g_next = g[t+1]: kept for its block, and a J^T g[t+1]
-            Gs = G[t % Tb]
-            for b in range(B):
-                for j in range(N):
-                    Gs[b, j] = g_next[b, j]
-            dot_rows(g_next, aJ, tmp, rows)
-        for b in range(B):
-            rb = r[b]
-            for j in range(N):
-                s[j] = zero
-            for k in range(K):
-                e = E[t, b, k]
-                for j in range(N):
-                    s[j] += e * W_out[k, j]
-            if inner:
-                for j in range(N):
-                    s[j] += tmp[b, j]
-            if use_rate:
-                c = C_rate[t, b]
-                for j in range(N):
-                    s[j] += c * rb[j]
-            _times_dphi(code, rb, s, one)
-            if inner:
-                for j in range(N):
-                    g_cur[b, j] = s[j] + decay * g_next[b, j]
-            else:
-                for j in range(N):
-                    g_cur[b, j] = s[j]
-        if t % Tb == 0:        # the blocks starting at t: their parameter gradients
+        if t % Tb == 0:        # the blocks starting at t: their parameter gradients (all
+            # their g[t+1] are known; done first, as g[t] is about to take slot Tb - 1)
             nE = min(Tb, T - t)
             Rb = R[t:t + nE].reshape((nE * B, N))
             sK = small[:K]
@@ -195,4 +181,49 @@ def backward(R, E, Ut, arrays, consts, code, gJ, gW_inT, gb, gW_out, g_next, g_c
                     for m in range(M):
                         for j in range(N):
                             gW_inT[m, j] += sM[m, j]
-        g_next, g_cur = g_cur, g_next
+        # g[t+1] lives in its slot of the block ring G (written there by step t + 1), and
+        # g[t] goes straight into the slot of step t - 1 (no copy per step)
+        gnext = G[t % Tb]
+        gcur = G[(t - 1) % Tb] if t > 0 else g_first
+        if inner:      # J^T g[t+1]
+            dot_rows(gnext, aJ, tmp, rows)
+        for b in range(B):
+            rb = r[b]
+            gc = gcur[b]
+            gn = gnext[b]
+            tb = tmp[b]
+            if K == 1:
+                # one fused pass: dL/dr from the readout error, J^T g[t+1] and the rate
+                # term, times phi', plus the leak's share of g[t+1]
+                e0 = E[t, b, 0]
+                w0 = W_out[0]
+                c = C_rate[t, b] if use_rate else zero
+                for j in range(N):
+                    v = e0 * w0[j]
+                    if inner:
+                        v += tb[j]
+                    if use_rate:
+                        v += c * rb[j]
+                    v *= _dphi(code, rb[j], one)
+                    gc[j] = v + decay * gn[j] if inner else v
+                continue
+            for j in range(N):
+                s[j] = zero
+            for k in range(K):
+                e = E[t, b, k]
+                for j in range(N):
+                    s[j] += e * W_out[k, j]
+            if inner:
+                for j in range(N):
+                    s[j] += tb[j]
+            if use_rate:
+                c = C_rate[t, b]
+                for j in range(N):
+                    s[j] += c * rb[j]
+            _times_dphi(code, rb, s, one)
+            if inner:
+                for j in range(N):
+                    gc[j] = s[j] + decay * gn[j]
+            else:
+                for j in range(N):
+                    gc[j] = s[j]

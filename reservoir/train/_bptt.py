@@ -494,7 +494,7 @@ class BPTTWorkspace:
         Returns
         -------
         dict of ndarray
-            The arrays ``R``, ``Z``, ``U``, ``E``, ``x``, ``h``, ``g_next``, ``g_cur``,
+            The arrays ``R``, ``Z``, ``U``, ``E``, ``x``, ``h``, ``g_first``,
             ``step``, ``s``, ``G`` (the ``g[t+1]`` of a block of
             :data:`GRAD_BLOCK_STEPS` steps), ``small`` (max(M, K), N) and the accumulators ``gJ``, ``gW_inT``, ``gb``, ``gW_out``.
         """
@@ -503,7 +503,7 @@ class BPTTWorkspace:
             e = lambda *shape: np.empty(shape, dtype)  # noqa: E731
             self._sets[key] = {
                 "R": e(T, B, N), "Z": e(T, B, K), "U": e(T, B, M), "E": e(T, B, K),
-                "x": e(B, N), "h": e(B, N), "g_next": e(B, N), "g_cur": e(B, N),
+                "x": e(B, N), "h": e(B, N), "g_first": e(B, N),
                 "step": e(N, N), "s": e(N), "G": e(min(GRAD_BLOCK_STEPS, T), B, N),
                 "small": e(max(M, K), N),
                 "gJ": np.empty((N, N)), "gW_inT": np.empty((M, N)), "gb": np.empty(N),
@@ -550,9 +550,9 @@ def _loss_and_gradients_blas(net: Network, J, U, Y, W, norm, dtype=np.float64,
         lo, hi = chunks[i]
         buf = bufs[i]
         batched.backward(buf["R"], buf["E"], buf["U"], arrays, consts, code, buf["gJ"],
-                         buf["gW_inT"], buf["gb"], buf["gW_out"], buf["g_next"],
-                         buf["g_cur"], buf["h"], buf["step"], buf["s"], buf["C_rate"],
-                         buf["G"], buf["small"], product_rows(hi - lo, N))
+                         buf["gW_inT"], buf["gb"], buf["gW_out"], buf["g_first"],
+                         buf["h"], buf["step"], buf["s"], buf["C_rate"], buf["G"],
+                         buf["small"], product_rows(hi - lo, N))
 
     ws.map(forward, len(chunks))
     loss = 0.0
