@@ -72,7 +72,7 @@ from ._checks import RngLike
 from ._kernels import euler, euler_batch
 from ._kernels.arrays import network_arrays
 from ._kernels.batch_split import chunk_ranges, shared_pool
-from ._kernels.blas_threads import blas_threads
+from ._kernels.blas_threads import blas_threads, single_threaded_blas
 from ._kernels.gemm_rows import SKINNY_MIN_N, batch_product_rows
 from ._results import ResultMixin
 from .errors import SimulationDivergedError
@@ -295,8 +295,8 @@ def closed_loop_runner(net: Network, u):
     return run
 
 
-#: Below this many multiply-adds (B T N^2) a batch runs on one thread: starting workers
-#: would cost more than they save.
+#: Below this many multiply-adds (B T N^2) a batch's chunks run one after the other on the
+#: calling thread: starting workers would cost more than they save.
 _SPLIT_MIN_WORK = 2**21
 #: Above this N a dense batch is not cut into chunks of trials on worker threads: each
 #: worker would stream all of ``J`` (more than 4 MiB) every step, while one product on
@@ -337,8 +337,10 @@ def _dense_batch(arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, ou
     T = U.shape[1]
     K = arrays.W_out.shape[0]
     Xc = X if X.flags.c_contiguous else np.ascontiguousarray(X)
-    chunks = chunk_ranges(B, N, None if B * T * N * N >= _SPLIT_MIN_WORK else 1,
-                          min_chunk=1 if N >= SKINNY_MIN_N else 8)
+    # the chunks (and so each trial's arithmetic) depend on B and N only, never on T: a
+    # run continued from x_final gives the bits of the whole run; short runs execute the
+    # same chunks one after the other on this thread
+    chunks = chunk_ranges(B, N, None, min_chunk=1 if N >= SKINNY_MIN_N else 8)
     if N > _SPLIT_MAX_N and len(chunks) > 1 and (
             N > _SPLIT_SKINNY_MAX_N or max(hi - lo for lo, hi in chunks) > _SPLIT_SKINNY_MAX_B):
         chunks = chunk_ranges(B, N, 1)
@@ -354,7 +356,11 @@ def _dense_batch(arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, ou
             np.empty((hi - lo, N)), np.empty((hi - lo, N)), np.empty((hi - lo, K)),
             batch_product_rows(hi - lo, N, single))
 
-    statuses = shared_pool().map(run, len(chunks))
+    if len(chunks) > 1 and B * T * N * N < _SPLIT_MIN_WORK:
+        with single_threaded_blas():       # as on the workers
+            statuses = [run(i) for i in range(len(chunks))]
+    else:
+        statuses = shared_pool().map(run, len(chunks))
     if Xc is not X:
         X[...] = Xc
     first = min(((s // (hi - lo), lo + s % (hi - lo)) for (lo, hi), s in zip(chunks, statuses)

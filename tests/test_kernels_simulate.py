@@ -251,17 +251,19 @@ def test_csr_row_axpy_equals_numpy(N, B, density, lo, span, index_dtype, seed):
 def test_row_chunks_balance_the_threads(N, threads):
     """The row chunks of the parallel single-trial kernel: a multiple of the thread count
     (Numba's static schedule then gives every thread as many chunks), tiling [0, N) with
-    starts on multiples of ROW_BLOCK, sizes within 2 ROW_BLOCK of each other, at least
-    ROWS_PER_CHUNK rows where N allows and at most MAX_CHUNKS where the threads allow."""
+    starts on dense_rows' blocks (8 rows from EIGHT_ROWS_MIN_N units, ROW_BLOCK below),
+    sizes within two blocks of each other, at least ROWS_PER_CHUNK rows (less two blocks)
+    where N allows and at most MAX_CHUNKS where the threads allow."""
     b = euler.row_chunks(N, threads)
     n = b.size - 1
+    align = 8 if N >= euler.EIGHT_ROWS_MIN_N else euler.ROW_BLOCK
     assert n % threads == 0 and n >= threads
     assert b[0] == 0 and b[-1] == N and np.all(np.diff(b) >= 0)
-    assert np.all(b[:-1] % euler.ROW_BLOCK == 0)
+    assert np.all(b[:-1] % align == 0)
     sizes = np.diff(b)
-    assert sizes.max() - sizes.min() <= 2 * euler.ROW_BLOCK
+    assert sizes.max() - sizes.min() <= 2 * align
     if N >= euler.ROWS_PER_CHUNK * threads:
-        assert sizes.min() >= euler.ROWS_PER_CHUNK - 2 * euler.ROW_BLOCK
+        assert sizes.min() >= euler.ROWS_PER_CHUNK - 2 * align
     if threads <= euler.MAX_CHUNKS:
         assert n <= euler.MAX_CHUNKS
 
@@ -287,3 +289,28 @@ def test_zigzag_row_order_gives_the_same_bits(kernel, N):
         outs.append((out_x, x))
     np.testing.assert_array_equal(outs[0][0], outs[1][0])
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
+
+
+@pytest.mark.parametrize("N", [37, 520, 600, 1000])
+def test_row_parallel_kernel_gives_the_serial_bits_for_any_thread_count(N):
+    """The row chunks start on dense_rows' blocks (8 rows from EIGHT_ROWS_MIN_N units), so
+    every row is summed as in the one-thread kernel: the same bits for 1-5 threads' chunk
+    layouts and the serial kernel (N = 600, 1000: chunk lengths that are not multiples of
+    8 at some thread counts)."""
+    net, rng = _case(N, 1, 1, 1.0, 5, "tanh")
+    arrays = network_arrays(net)
+    U = rng.standard_normal((6, 1))
+    empty = (np.empty((0, 1)), np.empty((0, N)), 0.0)
+
+    def run(kernel, *extra):
+        x = np.zeros(N)
+        out_x = np.empty((6, N))
+        status = kernel(arrays, net.alpha, 0, 2, x, U, *empty, out_x, np.empty((0, N)),
+                        np.empty((0, 1)), *extra)
+        assert status == -1
+        return out_x, x
+    want = run(euler.run_single_serial)
+    for threads in range(1, 6):
+        got = run(euler.run_single_rows, threads)
+        np.testing.assert_array_equal(got[0], want[0])
+        np.testing.assert_array_equal(got[1], want[1])

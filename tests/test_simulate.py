@@ -508,6 +508,21 @@ def test_dense_batches_above_the_split_limit_split_only_into_few_trial_chunks(
                                atol=1e-11)
 
 
+@pytest.mark.parametrize("N, B", [(300, 2), (500, 4), (1000, 2), (290, 16), (50, 64)])
+def test_continuing_a_batch_gives_the_bits_of_the_whole_run(N, B):
+    """T1 steps and then T2 from x_final give the bits of T1 + T2 steps (the promise of
+    docs/model.md) for batches: the chunks of trials, and so each trial's product, depend
+    on B and N only, not on the length of the piece (short pieces run the same chunks
+    one after the other)."""
+    net = rs.random_network(N, 0.8, 1, 1, rng=0)
+    x0 = np.random.default_rng(0).standard_normal((B, N))
+    full = rs.simulate(net, n_steps=12, x0=x0, mode="closed", record=())
+    for T1 in (1, 5):
+        a = rs.simulate(net, n_steps=T1, x0=x0, mode="closed", record=())
+        b = rs.simulate(net, n_steps=12 - T1, x0=a.x_final, mode="closed", record=())
+        np.testing.assert_array_equal(b.x_final, full.x_final)
+
+
 @pytest.mark.parametrize("N, B, expect", [
     (300, 2, [1, 1]),        # from SKINNY_MIN_N units: chunks of one trial
     (300, 5, [3, 2]),

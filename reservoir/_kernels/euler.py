@@ -221,13 +221,18 @@ def row_chunks(N, n_threads):
     chunks on two threads at N = 500 left one thread a chunk idle every step: two cores,
     N = 500 / 1000, 17-20 -> 15 / 59-63 -> 55 us per step), of at least
     :data:`ROWS_PER_CHUNK` rows where ``N`` allows, at most :data:`MAX_CHUNKS` where the
-    thread count allows, starting on multiples of :data:`ROW_BLOCK`."""
+    thread count allows, starting on the row blocks of :func:`dense_rows` (multiples of 8
+    from :data:`EIGHT_ROWS_MIN_N` units, of :data:`ROW_BLOCK` below), so that the rows are
+    summed in the blocks of the one-thread kernel: the same bits for any thread count."""
     n_threads = max(1, n_threads)
     per_thread = max(1, min(N // (ROWS_PER_CHUNK * n_threads), MAX_CHUNKS // n_threads))
     n_chunks = n_threads * per_thread
+    # starts on the blocks of dense_rows (8 rows from EIGHT_ROWS_MIN_N units): every row
+    # is then summed as in the one-thread kernel, whatever the thread count
+    align = 8 if N >= EIGHT_ROWS_MIN_N else ROW_BLOCK
     bounds = np.empty(n_chunks + 1, np.int64)
     for c in range(n_chunks):
-        bounds[c] = (c * N // n_chunks) // ROW_BLOCK * ROW_BLOCK
+        bounds[c] = (c * N // n_chunks) // align * align
     bounds[n_chunks] = N
     return bounds
 

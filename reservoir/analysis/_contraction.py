@@ -296,6 +296,25 @@ def effective_weights(net: Network) -> tuple[np.ndarray, float | None, np.ndarra
     return W, _lambda_max_upper(G, gamma * float(np.linalg.norm(W)) ** 2), G
 
 
+#: Absolute margin of :func:`interval_sups` (values that underflow in float64).
+_TINY = 1e-300
+
+
+def _stable_derivatives(phi: str, z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``phi'(z)`` and ``|phi''(z)|`` without cancellation in the tails (``1 - tanh^2``
+    and ``s (1 - s)`` lose every digit there): tanh ``4 e / (1 + e)^2`` with ``e =
+    exp(-2 |z|)`` and ``2 tanh|z| phi'``; sigmoid ``e / (1 + e)^2`` with ``e = exp(-|z|)``
+    and ``tanh(|z| / 2) phi'``."""
+    a = np.abs(z)
+    if phi == "tanh":
+        e = np.exp(-2.0 * a)
+        d1 = 4.0 * e / (1.0 + e) ** 2
+        return d1, 2.0 * np.tanh(a) * d1
+    e = np.exp(-a)
+    d1 = e / (1.0 + e) ** 2
+    return d1, np.tanh(0.5 * a) * d1
+
+
 def interval_sups(phi: str, x: np.ndarray, width: float) -> tuple[np.ndarray, np.ndarray]:
     """``sup phi'`` and ``sup |phi''|`` over each interval ``[x_i - width, x_i + width]``.
 
@@ -303,7 +322,8 @@ def interval_sups(phi: str, x: np.ndarray, width: float) -> tuple[np.ndarray, np
     0, increasing up to its peak at ``|z| = z0`` (tanh ``atanh(1/sqrt 3)``, sigmoid
     ``ln(2 + sqrt 3)``) and decreasing after. So the sup of ``phi'`` is at the point of the
     interval nearest 0, that of ``|phi''|`` at an end or at ``+-z0`` when inside. Both are
-    raised by a relative 1e-9 for the rounding of ``tanh`` / ``exp``. For ReLU (on
+    computed without cancellation in the tails (:func:`_stable_derivatives`) and raised by
+    a relative 1e-9 for the rounding of ``tanh`` / ``exp`` and by 1e-300 for underflow. For ReLU (on
     intervals where no unit crosses zero) ``phi'`` is 1 on positive units, 0 on negative
     ones, and ``phi'' = 0``.
 
@@ -314,14 +334,14 @@ def interval_sups(phi: str, x: np.ndarray, width: float) -> tuple[np.ndarray, np
     x = np.asarray(x, dtype=np.float64)
     if phi == "relu":
         return (x > 0).astype(np.float64), np.zeros_like(x)
-    nl = get_nonlinearity(phi)
     lo, hi = x - width, x + width
     nearest = np.where((lo <= 0.0) & (hi >= 0.0), 0.0, np.minimum(np.abs(lo), np.abs(hi)))
-    sup1 = nl.dphi(nearest) * (1.0 + 1e-9)
+    d1, _ = _stable_derivatives(phi, nearest)
+    sup1 = d1 * (1.0 + 1e-9) + _TINY
     z0 = _PEAK2[phi]
-    ends = np.maximum(np.abs(nl.ddphi(lo)), np.abs(nl.ddphi(hi)))
+    ends = np.maximum(_stable_derivatives(phi, lo)[1], _stable_derivatives(phi, hi)[1])
     peak = ((lo <= z0) & (hi >= z0)) | ((lo <= -z0) & (hi >= -z0))
-    sup2 = np.where(peak, _SUP2[phi], ends) * (1.0 + 1e-9)
+    sup2 = np.where(peak, _SUP2[phi], ends) * (1.0 + 1e-9) + _TINY
     return sup1, np.minimum(sup2, _SUP2[phi] * (1.0 + 1e-9))
 
 

@@ -12,6 +12,7 @@ import scipy.optimize
 
 from ..network import Network
 from .._simulate import simulate
+from ..errors import SimulationDivergedError
 from ._closed_loop import _ClosedLoop, _det_sign, _newton, _open_loop_contracts
 
 
@@ -53,8 +54,11 @@ def _start(sys: _ClosedLoop, z, tol):
     x, ok, _ = _newton(sys, sys.c + sys.W_fb[:, 0] * z, tol, 50, z=np.array([z]))
     if not ok:
         T = 2000
-        tr = simulate(sys.net, np.broadcast_to(sys.u, (T, sys.u.size)), mode="teacher",
-                      targets=np.full((T, 1), z), record=())
+        try:
+            tr = simulate(sys.net, np.broadcast_to(sys.u, (T, sys.u.size)), mode="teacher",
+                          targets=np.full((T, 1), z), record=())
+        except SimulationDivergedError:    # the clamped loop grows without bound: no
+            return x, False                # state to start from (reported as unreliable)
         x, ok, _ = _newton(sys, tr.x_final, tol, 50, z=np.array([z]))
     return x, ok
 
