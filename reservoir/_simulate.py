@@ -14,7 +14,9 @@ closed loop. Row ``t`` of a trajectory is the state ``x[t]`` *before* step ``t``
 (``x[0] = x0``) with ``r[t] = phi(x[t])`` and ``z[t] = W_out r[t] + b_out``; the input
 ``u[t]`` acts on ``x[t+1]``. The state after the last step is ``Trajectory.x_final``, so
 running ``T1`` steps and then ``T2`` steps from ``x_final`` gives exactly the same
-states as running ``T1 + T2`` steps at once.
+states as running ``T1 + T2`` steps at once (without noise, or one trial with state noise
+only; with the same thread settings and no other thread simulating or running BLAS
+meanwhile, since a batch's product path reads the process's BLAS thread count).
 
 Noise
 -----

@@ -281,3 +281,13 @@ def test_report_on_an_exploding_relu_network_reports_divergence():
     assert rep.n_diverged == 20 and not rep.globally_stable
     assert rep.lyapunov_exponent == np.inf
     assert any("unreliable" in m for m in rep.messages)
+
+
+def test_fixed_points_and_report_on_a_loop_whose_seed_runs_explode():
+    """Every slow-point seed trajectory of a ReLU loop with g = 100 diverges: the seeds are
+    dropped with a message (find_fixed_points and stability_report), nothing raised."""
+    net = rs.random_network(30, 100.0, 1, 1, phi="relu", dt=0.01, rng=0)
+    fps = rs.find_fixed_points(net, u=[1.0], rng=0)
+    assert any("seed trajectories diverged" in m for m in fps.messages)
+    rep = rs.stability_report(net, u=[1.0], n_init=20, rng=0, fixed_points=fps)
+    assert rep.n_diverged == 20 and not rep.globally_stable

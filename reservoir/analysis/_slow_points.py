@@ -10,19 +10,31 @@ import scipy.linalg as sla
 
 from ..network import Network
 from .._simulate import simulate
+from ..errors import SimulationDivergedError
 from ._closed_loop import _ClosedLoop
 
 KINDS = ("z-scan", "certificate", "newton", "slow-point")
 
 
 def _seed_states(net: Network, u, n_seeds, rng, seed_scale, seed_noise, seed_duration):
+    """States visited by closed-loop runs from random starts, and the number of runs that
+    diverged (dropped: a loop that grows without bound from there has no seed to give)."""
     T = max(2, int(round(seed_duration / net.dt)))
     X0 = seed_scale * rng.standard_normal((n_seeds, net.N))
-    U = np.broadcast_to(u, (n_seeds, T, net.n_inputs))
-    tr = simulate(net, U, X0, mode="closed", record=("x",))
-    t_idx = rng.integers(T // 2, T, size=n_seeds)
-    seeds = tr.x[np.arange(n_seeds), t_idx]
-    return seeds + seed_noise * rng.standard_normal(seeds.shape)
+    keep = np.arange(n_seeds)
+    tr = None
+    while keep.size:
+        U = np.broadcast_to(u, (keep.size, T, net.n_inputs))
+        try:
+            tr = simulate(net, U, X0[keep], mode="closed", record=("x",))
+            break
+        except SimulationDivergedError as err:     # rerun without it
+            keep = np.delete(keep, err.trial)
+    if not keep.size:
+        return np.empty((0, net.N)), n_seeds
+    t_idx = rng.integers(T // 2, T, size=keep.size)
+    seeds = tr.x[np.arange(keep.size), t_idx]
+    return seeds + seed_noise * rng.standard_normal(seeds.shape), n_seeds - keep.size
 
 
 def _minimise_q(sys: _ClosedLoop, x, tol, max_iter):

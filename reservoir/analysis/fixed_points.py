@@ -498,8 +498,12 @@ def find_fixed_points(net: Network, u: ArrayLike | None = None, *, method: str =
         if seeds_given is not None:
             seeds = seeds_given
         else:
-            seeds = _seed_states(net, u, n_seeds, as_rng(rng), seed_scale, seed_noise,
-                                 seed_duration)
+            seeds, n_div = _seed_states(net, u, n_seeds, as_rng(rng), seed_scale,
+                                        seed_noise, seed_duration)
+            if n_div:
+                messages.append(f"{n_div} of {n_seeds} seed trajectories diverged (the "
+                                "closed loop grows without bound from there) and were "
+                                "dropped")
         if K == 1 and unreliable:
             # unstable fixed points are rarely near trajectories: also start from the scanned
             # states and the input-driven guesses c + W_fb z inside the unreliable intervals
@@ -515,8 +519,9 @@ def find_fixed_points(net: Network, u: ArrayLike | None = None, *, method: str =
                 extra = [extra[k] for k in pick]
             if extra:
                 seeds = np.vstack([seeds, np.array(extra)])
-        centroid = seeds.mean(axis=0)
-        spread = float(np.mean(np.linalg.norm(seeds - centroid, axis=1)))
+        centroid = seeds.mean(axis=0) if len(seeds) else np.zeros(net.N)
+        spread = float(np.mean(np.linalg.norm(seeds - centroid, axis=1))) if len(seeds) \
+            else 0.0
         # distance outliers (FixedPointFinder's rule), relative to the seeds' own spread;
         # not judged where the seeds have no spread to speak of
         judge = spread > 1e-8 * (1.0 + float(np.mean(np.linalg.norm(seeds, axis=1))))
