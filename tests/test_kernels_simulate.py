@@ -77,7 +77,8 @@ def test_single_trial_kernels_equal_numpy_update_rule(N, M, K, T, density, phi, 
     out = [np.full((T, N), np.nan), np.full((T, N), np.nan), np.full((T, K), np.nan)]
     x = x0.copy()
     run = euler.run_single_serial if kernel == "serial" else euler.run_single_rows
-    status = run(arrays, net.alpha, CODES[phi], mode, x, U, Y, noise, 0.2, *out)
+    extra = (True,) if kernel == "serial" else (2, True)     # the signature run_single uses
+    status = run(arrays, net.alpha, CODES[phi], mode, x, U, Y, noise, 0.2, *out, *extra)
     assert status == -1
     for got, want in zip(out + [x], ref):
         scale = max(1.0, float(np.max(np.abs(want))))
@@ -122,9 +123,11 @@ def test_single_trial_kernels_report_the_diverging_step(kernel, N):
     net = rs.Network(J=np.eye(N) * 1e120, W_in=np.zeros((N, 0)), W_fb=np.zeros((N, 1)),
                      W_out=np.zeros((1, N)), b=np.zeros(N), phi="relu", dt=1.0, tau=1.0)
     x = np.ones(N)
+    extra = (True,) if kernel == "run_single_serial" else (2, True)
     status = getattr(euler, kernel)(network_arrays(net), 1.0, CODES["relu"], 0, x,
                                     np.zeros((5, 0)), np.empty((0, 1)), np.empty((0, N)),
-                                    0.0, np.empty((0, N)), np.empty((0, N)), np.empty((0, 1)))
+                                    0.0, np.empty((0, N)), np.empty((0, N)), np.empty((0, 1)),
+                                    *extra)
     assert status == 2
     np.testing.assert_allclose(x, 1e120 * 1e120, rtol=1e-15)
 
@@ -212,7 +215,7 @@ def test_default_csr_index_dtypes_follow_the_size_and_give_the_same_run():
         arrays = network_arrays(net, index_dtype=index_dtype)
         assert euler.run_single_serial(arrays, net.alpha, 0, 2, x, U, np.empty((0, 1)),
                                        np.empty((0, 60)), 0.0, out, np.empty((0, 60)),
-                                       np.empty((0, 1))) == -1
+                                       np.empty((0, 1)), True) == -1
         runs.append(out)
     np.testing.assert_array_equal(runs[0], runs[1])
 
@@ -309,8 +312,8 @@ def test_row_parallel_kernel_gives_the_serial_bits_for_any_thread_count(N):
                         np.empty((0, 1)), *extra)
         assert status == -1
         return out_x, x
-    want = run(euler.run_single_serial)
+    want = run(euler.run_single_serial, True)
     for threads in range(1, 6):
-        got = run(euler.run_single_rows, threads)
+        got = run(euler.run_single_rows, threads, True)
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])

@@ -194,11 +194,12 @@ def run_single(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x, ou
     """
     work = (x.shape[0] ** 2 if arrays.indptr.shape[0] == 0
             else SPARSE_WORK * arrays.data.shape[0])
+    # every argument given (none left to its default): one compiled signature per kernel
     if work >= PARALLEL_MIN_WORK and nb.get_num_threads() > 1:
         return run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale,
-                               out_x, out_r, out_z, nb.get_num_threads())
+                               out_x, out_r, out_z, nb.get_num_threads(), True)
     return run_single_serial(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_x,
-                             out_r, out_z)
+                             out_r, out_z, True)
 
 
 #: Fewest rows per parallel chunk of :func:`run_single_rows` (enough for the vectorised

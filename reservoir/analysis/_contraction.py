@@ -323,9 +323,9 @@ def interval_sups(phi: str, x: np.ndarray, width: float) -> tuple[np.ndarray, np
     ``ln(2 + sqrt 3)``) and decreasing after. So the sup of ``phi'`` is at the point of the
     interval nearest 0, that of ``|phi''|`` at an end or at ``+-z0`` when inside. Both are
     computed without cancellation in the tails (:func:`_stable_derivatives`) and raised by
-    a relative 1e-9 for the rounding of ``tanh`` / ``exp`` and by 1e-300 for underflow. For ReLU (on
-    intervals where no unit crosses zero) ``phi'`` is 1 on positive units, 0 on negative
-    ones, and ``phi'' = 0``.
+    a relative 1e-9 for the rounding of ``tanh`` / ``exp`` and by 1e-300 for underflow.
+    For ReLU (on intervals where no unit crosses zero) ``phi'`` is 1 on positive units, 0
+    on negative ones, and ``phi'' = 0``.
 
     Returns
     -------
