@@ -15,7 +15,8 @@ from hypothesis import given, settings, strategies as st
 
 import reservoir as rs
 from reservoir._kernels import euler
-from reservoir._kernels.arrays import aligned_copy, network_arrays
+from reservoir._kernels.arrays import (PANEL_BYTES, PANEL_MIN_BYTES, aligned_copy,
+                                      column_panels, network_arrays, panel_csr, panel_edges)
 from reservoir.nonlinearities import CODES
 
 PHI = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0),
@@ -58,15 +59,17 @@ def _case(N, M, K, density, seed, phi):
        phi=st.sampled_from(["tanh", "relu", "sigmoid"]), mode=st.sampled_from([0, 1, 2]),
        noisy=st.booleans(), kernel=st.sampled_from(["serial", "rows"]),
        index_dtype=st.sampled_from([None, np.int32, np.int64, np.uint32]),
-       seed=st.integers(0, 10_000))
+       panels=st.integers(1, 4), seed=st.integers(0, 10_000))
 def test_single_trial_kernels_equal_numpy_update_rule(N, M, K, T, density, phi, mode, noisy,
-                                                      kernel, index_dtype, seed):
-    """Both single-trial kernels, dense and CSR, every mode, nonlinearity and index dtype,
-    N small or large enough for several parallel chunks (odd and even T: the final state
-    in either buffer): recorded x, r, z and the final state agree with the NumPy loop to 1e-12 relative (the
-    kernels' tanh is a rational function and their sums are reordered)."""
+                                                      kernel, index_dtype, panels, seed):
+    """Both single-trial kernels, dense and CSR (in 1-4 column panels), every mode,
+    nonlinearity and index dtype, N small or large enough for several parallel chunks (odd
+    and even T: the final state in either buffer): recorded x, r, z and the final state
+    agree with the NumPy loop to 1e-12 relative (the kernels' tanh is a rational function
+    and their sums are reordered)."""
     net, rng = _case(N, M, K, density, seed, phi)
-    arrays = network_arrays(net, index_dtype=index_dtype, align=bool(seed % 2))
+    arrays = network_arrays(net, index_dtype=index_dtype, align=bool(seed % 2),
+                            panels=min(panels, N))
     U = rng.standard_normal((T, M))
     Y = rng.standard_normal((T, K)) if mode == 1 else np.empty((0, K))
     noise = rng.standard_normal((T, N)) if noisy else np.empty((0, N))
@@ -294,14 +297,15 @@ def test_zigzag_row_order_gives_the_same_bits(kernel, N):
     np.testing.assert_array_equal(outs[0][1], outs[1][1])
 
 
+@pytest.mark.parametrize("density, panels", [(1.0, 1), (0.3, 1), (0.3, 3)])
 @pytest.mark.parametrize("N", [37, 520, 600, 1000])
-def test_row_parallel_kernel_gives_the_serial_bits_for_any_thread_count(N):
+def test_row_parallel_kernel_gives_the_serial_bits_for_any_thread_count(N, density, panels):
     """The row chunks start on dense_rows' blocks (8 rows from EIGHT_ROWS_MIN_N units), so
     every row is summed as in the one-thread kernel: the same bits for 1-5 threads' chunk
     layouts and the serial kernel (N = 600, 1000: chunk lengths that are not multiples of
-    8 at some thread counts)."""
-    net, rng = _case(N, 1, 1, 1.0, 5, "tanh")
-    arrays = network_arrays(net)
+    8 at some thread counts); a CSR ``J``, plain or in three column panels, likewise."""
+    net, rng = _case(N, 1, 1, density, 5, "tanh")
+    arrays = network_arrays(net, panels=panels)
     U = rng.standard_normal((6, 1))
     empty = (np.empty((0, 1)), np.empty((0, N)), 0.0)
 
@@ -317,3 +321,108 @@ def test_row_parallel_kernel_gives_the_serial_bits_for_any_thread_count(N):
         got = run(euler.run_single_rows, threads, True)
         np.testing.assert_array_equal(got[0], want[0])
         np.testing.assert_array_equal(got[1], want[1])
+
+
+def _unpanel(data, indices, indptr, N):
+    """The dense matrix of a bundle's CSR arrays in column panels, entry by entry."""
+    P = indptr.shape[0] // (N + 1)
+    assert indptr.shape[0] == P * (N + 1)
+    A = np.zeros((N, N))
+    edges = [p * N // P for p in range(P + 1)]
+    for p in range(P):
+        for i in range(N):
+            lo, hi = int(indptr[p * (N + 1) + i]), int(indptr[p * (N + 1) + i + 1])
+            cols = indices[lo:hi].astype(np.int64)
+            assert np.all((cols >= edges[p]) & (cols < edges[p + 1]))   # its panel's columns
+            assert np.all(np.diff(cols) > 0)                             # order kept
+            A[i, cols] += data[lo:hi]
+    return A
+
+
+@settings(max_examples=40, deadline=None)
+@given(N=st.integers(1, 60), P=st.integers(1, 8), density=st.sampled_from([0.0, 0.1, 0.5, 1.0]),
+       index_dtype=st.sampled_from([np.uint16, np.uint32, np.int32, np.int64]),
+       seed=st.integers(0, 10_000))
+def test_panel_csr_holds_every_nonzero_in_its_panel(N, P, density, index_dtype, seed):
+    """panel_csr: every nonzero once, in the panel of its column, rows' order kept, the
+    row pointers of each panel consecutive (checked entry by entry against the matrix);
+    dtypes kept; panel_edges cover [0, N)."""
+    P = min(P, N)
+    J = sp.random(N, N, density=density, format="csr", random_state=seed)
+    J.sort_indices()
+    data, indices, indptr = panel_csr(J.data, J.indices.astype(index_dtype),
+                                      J.indptr.astype(np.uint32), N, P)
+    assert data.dtype == J.data.dtype and indices.dtype == index_dtype
+    assert indptr.dtype == np.uint32 and indptr.shape == (P * (N + 1),)
+    assert indptr[0] == 0 and indptr[-1] == J.nnz
+    np.testing.assert_array_equal(_unpanel(data, indices, indptr, N), J.toarray())
+    edges = panel_edges(N, P)
+    assert edges[0] == 0 and edges[-1] == N and np.all(np.diff(edges) >= 0)
+
+
+def test_column_panels_follow_the_byte_thresholds():
+    """One panel while r takes at most PANEL_MIN_BYTES (3072 units in float64, 6144 in
+    float32), then ceil(N itemsize / PANEL_BYTES): panels of at most 16 KiB of r."""
+    assert PANEL_BYTES == 16384 and PANEL_MIN_BYTES == 24576
+    for N, itemsize, want in ((1, 8, 1), (3072, 8, 1), (3073, 8, 2), (4000, 8, 2),
+                              (4096, 8, 2), (4097, 8, 3), (8000, 8, 4), (6144, 4, 1),
+                              (6145, 4, 2), (65536, 8, 32)):
+        assert column_panels(N, itemsize) == want
+        if want > 1:
+            assert N * itemsize / want <= PANEL_BYTES
+
+
+def test_network_arrays_panels_argument():
+    """panels: plain CSR by default, the requested count for a sparse J (its matrix kept),
+    ignored for a dense J; a bad count is a ValueError naming it."""
+    net, _ = _case(40, 1, 1, 0.3, 3, "tanh")
+    plain = network_arrays(net)
+    assert plain.indptr.shape == (41,)
+    three = network_arrays(net, panels=3)
+    assert three.indptr.shape == (3 * 41,)
+    np.testing.assert_array_equal(_unpanel(three.data, three.indices, three.indptr, 40),
+                                  net.J.toarray())
+    dense, _ = _case(40, 1, 1, 1.0, 3, "tanh")
+    assert network_arrays(dense, panels=3).indptr.shape == (0,)
+    for bad in (0, 41, -1, 2.0, True, "2", None):
+        with pytest.raises(ValueError, match="panels"):
+            network_arrays(net, panels=bad)
+
+
+@pytest.mark.parametrize("panels", [2, 5])
+@pytest.mark.parametrize("mode", [0, 1, 2])
+def test_sparse_batch_and_force_kernels_accept_column_panels(panels, mode):
+    """The batched CSR kernel and FORCE's row sums read a bundle in column panels: the
+    same trajectory as the plain bundle and as the NumPy update rule (1e-12)."""
+    N, B, T = 50, 3, 9
+    net, rng = _case(N, 1, 1, 0.3, 11, "tanh")
+    U = rng.standard_normal((B, T, 1))
+    Y = rng.standard_normal((B, T, 1)) if mode == 1 else np.empty((B, 0, 1))
+    X0 = rng.standard_normal((B, N))
+    outs = []
+    for P in (1, panels):
+        X = X0.copy()
+        out_x = np.empty((B, T, N))
+        status = euler.run_sparse_batch(network_arrays(net, panels=P), net.alpha, 0, mode,
+                                        X, U, Y, np.empty((B, 0, N)), 0.0, out_x,
+                                        np.empty((B, 0, N)), np.empty((B, 0, 1)))
+        assert status == -1
+        outs.append(out_x)
+    J = net.J.toarray()
+    for b in range(B):
+        Yb = Y[b] if mode == 1 else np.empty((0, 1))
+        ref = _reference(J, net.W_in, net.W_fb, net.W_out, net.b, net.alpha, "tanh", mode,
+                         X0[b], U[b], Yb, np.empty((0, N)), 0.0)
+        for out in outs:
+            np.testing.assert_allclose(out[b], ref[0], rtol=1e-12, atol=1e-12)
+    # FORCE's kernel sums each row over the panels (recurrent_input)
+    r = np.tanh(rng.standard_normal(N))
+    a = network_arrays(net, panels=panels)
+
+    @nb.njit
+    def row_sums(a, r):
+        h = np.empty(r.shape[0])
+        for i in range(r.shape[0]):
+            h[i] = euler.recurrent_input(False, a.J, a.data, a.indices, a.indptr, i, r)
+        return h
+    np.testing.assert_allclose(row_sums(a, r), J @ r, rtol=1e-13, atol=1e-14)

@@ -627,3 +627,37 @@ def test_batch_reports_the_lowest_diverging_trial_at_the_first_step(density, div
         np.testing.assert_allclose(tr.x[:, t], xr, rtol=1e-12, atol=1e-300)
         xr = Jd @ np.maximum(xr, 0.0).T
         xr = xr.T
+
+
+def test_large_sparse_single_trials_run_in_column_panels():
+    """A sparse J of more than 3072 units runs its single trials in column panels
+    (column_panels: two at N = 3100): the trajectory equals the NumPy update rule (1e-12),
+    a run continued in pieces gives the bits of the whole run, closed_loop_runner gives the
+    bits of simulate, and a batch (plain CSR) the same states to rounding."""
+    from reservoir._kernels.arrays import column_panels
+    from reservoir._simulate import _panels, closed_loop_runner
+    N, T = 3100, 12
+    net = _net(N, 1, 1, "tanh", 0.005, 1.3, 8)
+    assert column_panels(N) == 2 and _panels(net, 1) == 2 and _panels(net, 3) == 1
+    rng = np.random.default_rng(1)
+    U = rng.standard_normal((T, 1))
+    x0 = rng.standard_normal(N)
+    whole = rs.simulate(net, U, x0, mode="closed", record=("x",))
+    x, J, ref = x0.copy(), net.J, []
+    for t in range(T):
+        ref.append(x.copy())
+        r = np.tanh(x)
+        x = x + net.alpha * (-x + J @ r + net.W_in @ U[t] + net.W_fb @ (net.W_out @ r)
+                             + net.b)
+    _close(whole.x, np.array(ref))
+    _close(whole.x_final, x)
+    first = rs.simulate(net, U[:5], x0, mode="closed", record=("x",))
+    rest = rs.simulate(net, U[5:], first.x_final, mode="closed", record=("x",))
+    np.testing.assert_array_equal(np.concatenate([first.x, rest.x]), whole.x)
+    np.testing.assert_array_equal(rest.x_final, whole.x_final)
+    run = closed_loop_runner(net, U[0])
+    want = rs.simulate(net, np.tile(U[0], (4, 1)), x0, mode="closed", record=()).x_final
+    np.testing.assert_array_equal(run(x0, 4), want)
+    batch = rs.simulate(net, np.repeat(U[None], 2, 0), np.stack([x0, x0]), mode="closed",
+                        record=("x",))
+    _close(batch.x[1], whole.x)

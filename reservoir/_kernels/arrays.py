@@ -48,9 +48,12 @@ class NetworkArrays(NamedTuple):
         CSR values of ``J`` (same dtype as ``J``).
     indices : ndarray of int, shape (nnz,), or (0,) when ``J`` is dense
         CSR column indices (sorted within each row).
-    indptr : ndarray of int, shape (N + 1,), or (0,) when ``J`` is dense
-        CSR row pointers (the dtype of ``indices``, or a wider one: see
-        :func:`network_arrays`). Its length tells the two forms
+    indptr : ndarray of int, shape (P (N + 1),), or (0,) when ``J`` is dense
+        CSR row pointers of ``P >= 1`` column panels (the dtype of ``indices``, or a wider
+        one: see :func:`network_arrays`): the nonzeros of row ``i`` in the columns of panel
+        ``p`` (:func:`panel_edges`) are ``data[indptr[p (N + 1) + i]:indptr[p (N + 1) + i
+        + 1]]``, the panels one after the other. ``P = 1`` is plain CSR; ``P`` is
+        ``len(indptr) // (N + 1)`` (:func:`n_panels`). Its length tells the two forms
         apart: see :func:`is_dense`.
     W_in : ndarray, shape (N, M)
         Input weights.
@@ -81,7 +84,7 @@ def _frozen(a: np.ndarray, dtype) -> np.ndarray:
 
 def network_arrays(net, dtype=np.float64, *, index_dtype=None, step_scaled: bool = False,
                    J=None, W_out=None, fold_intercept: bool = False,
-                   align: bool = False) -> NetworkArrays:
+                   align: bool = False, panels: int = 1) -> NetworkArrays:
     """Bundle a network's arrays for the Numba kernels.
 
     Parameters
@@ -123,6 +126,13 @@ def network_arrays(net, dtype=np.float64, *, index_dtype=None, step_scaled: bool
         per step on a ``J`` at a 16-byte offset (N = 100 and 500, AMD EPYC, AVX-512). Worth
         its one copy of ``J`` for runs of more than a few dozen steps. No effect on the
         values.
+    panels : int
+        Column panels of a CSR ``J`` (ignored for a dense one; default 1, plain CSR). The
+        single-trial kernels read ``r`` from the L1 cache with :func:`column_panels`'s
+        count; the batched and FORCE kernels accept any count but gain nothing from it
+        (a batch's rates are gathered by rows of B values; N = 4000, 10 %, one core, B =
+        64: 233 us per step plain, 282 in two panels). The kernels sum a row's panels in
+        order, so the count changes the rounding of ``J r``.
 
     Returns
     -------
@@ -135,8 +145,8 @@ def network_arrays(net, dtype=np.float64, *, index_dtype=None, step_scaled: bool
         If ``net`` is not a ``Network``.
     ValueError
         If ``dtype`` or ``index_dtype`` is not supported, if an index does not fit in
-        ``index_dtype``, if ``J`` or ``W_out`` has the wrong shape, or if ``J`` or ``W_out``
-        holds non-finite values.
+        ``index_dtype``, if ``J`` or ``W_out`` has the wrong shape, if ``J`` or ``W_out``
+        holds non-finite values, or if ``panels`` is not an integer in ``[1, max(N, 1)]``.
     """
     from ..network import Network     # the kernels do not depend on the network module
     if not isinstance(net, Network):
@@ -145,6 +155,7 @@ def network_arrays(net, dtype=np.float64, *, index_dtype=None, step_scaled: bool
     if dtype not in _FLOATS:
         raise ValueError(f"dtype must be float64 or float32, got {dtype}")
     N, K = net.N, net.n_outputs
+    panels = _checked_panels(panels, N)
     scale = net.alpha if step_scaled else None
 
     def weights(a):
@@ -167,6 +178,8 @@ def network_arrays(net, dtype=np.float64, *, index_dtype=None, step_scaled: bool
         data = np.array(weights(csr.data))
         indices = np.array(csr.indices, dtype=itype, order="C")
         indptr = np.array(csr.indptr, dtype=ptype, order="C")
+        if panels > 1:
+            data, indices, indptr = panel_csr(data, indices, indptr, N, panels)
     else:
         if J is None:
             J = net.J
@@ -201,6 +214,104 @@ def network_arrays(net, dtype=np.float64, *, index_dtype=None, step_scaled: bool
 
 
 _ALIGN = 64
+
+#: Most bytes of ``r`` per column panel of a CSR ``J`` (half the L1 data cache of the
+#: development machine's cores, AMD EPYC Zen 4, 32 KiB).
+PANEL_BYTES = 16 * 1024
+#: Above this many bytes of ``r`` a CSR ``J`` is cut into column panels.
+PANEL_MIN_BYTES = 24 * 1024
+
+
+def column_panels(N: int, itemsize: int = 8) -> int:
+    """The number of column panels of a CSR ``J`` with ``N`` units of ``itemsize`` bytes:
+    one while ``r`` takes at most :data:`PANEL_MIN_BYTES`, otherwise
+    ``ceil(N itemsize / PANEL_BYTES)``.
+
+    The single-trial CSR product gathers ``r[j]`` at every nonzero. Once ``r`` no longer
+    fits in the L1 data cache beside the streamed nonzeros, the gathers miss it; a panel's
+    columns keep their slice of ``r`` in L1 while all rows are summed over them. One core,
+    AMD EPYC (Zen 4, 32 KiB L1d; issue 16), 10 % density, us per product, one panel /
+    panels of 2000 columns: N = 3000 534 / 553 (two), 4000 1069 / 984 (two), 6000 4481 /
+    2460 (three), 8000 8065 / 4217 (four).
+    """
+    N, itemsize = int(N), int(itemsize)
+    if N * itemsize <= PANEL_MIN_BYTES:
+        return 1
+    return -(-N * itemsize // PANEL_BYTES)
+
+
+def _checked_panels(panels, N: int) -> int:
+    if isinstance(panels, (bool, np.bool_)) or not isinstance(panels, (int, np.integer)):
+        raise ValueError(f"panels must be an integer, got {panels!r}")
+    if not 1 <= panels <= max(N, 1):
+        raise ValueError(f"panels must be in [1, {max(N, 1)}] (N = {N}), got {panels}")
+    return int(panels)
+
+
+@nb.njit(cache=True)
+def panel_edges(N, P):
+    """Column bounds (P + 1,) of the panels: panel ``p`` holds columns
+    ``[p N // P, (p + 1) N // P)``."""
+    edges = np.empty(P + 1, np.int64)
+    for p in range(P + 1):
+        edges[p] = p * N // P
+    return edges
+
+
+@nb.njit(cache=True, inline="always")
+def n_panels(indptr, N):
+    """The number of column panels of a CSR bundle's ``indptr`` (see :class:`NetworkArrays`)."""
+    return indptr.shape[0] // (N + 1)
+
+
+@nb.njit(cache=True)
+def _panel_counts(indices, indptr, N, P, edges):
+    counts = np.zeros((P, N), np.int64)
+    for i in range(N):
+        for k in range(np.int64(indptr[i]), np.int64(indptr[i + 1])):
+            j = np.int64(indices[k])
+            p = j * P // N
+            while p + 1 < P and j >= edges[p + 1]:
+                p += 1
+            while p > 0 and j < edges[p]:
+                p -= 1
+            counts[p, i] += 1
+    return counts
+
+
+@nb.njit(cache=True)
+def _panel_scatter(data, indices, indptr, N, P, edges, start, out_data, out_indices):
+    pos = start.copy()
+    for i in range(N):
+        for k in range(np.int64(indptr[i]), np.int64(indptr[i + 1])):
+            j = np.int64(indices[k])
+            p = j * P // N
+            while p + 1 < P and j >= edges[p + 1]:
+                p += 1
+            while p > 0 and j < edges[p]:
+                p -= 1
+            q = pos[p, i]
+            out_data[q] = data[k]
+            out_indices[q] = indices[k]
+            pos[p, i] = q + 1
+
+
+def panel_csr(data, indices, indptr, N: int, P: int):
+    """Plain CSR arrays (row pointers (N + 1,)) rearranged into ``P`` column panels (the
+    layout of :class:`NetworkArrays`): ``(data, indices, indptr)``, the same dtypes, the
+    order of the nonzeros within each row and panel kept. Two passes over the nonzeros."""
+    N, P = int(N), int(P)
+    edges = panel_edges(N, P)
+    counts = _panel_counts(indices, indptr, N, P, edges)
+    ends = np.cumsum(counts.ravel())
+    ptr = np.empty(P * (N + 1), np.int64)
+    starts = (ends - counts.ravel()).reshape(P, N)
+    ptr.reshape(P, N + 1)[:, :N] = starts
+    ptr.reshape(P, N + 1)[:, N] = ends.reshape(P, N)[:, -1] if N else 0
+    out_data = np.empty_like(data)
+    out_indices = np.empty_like(indices)
+    _panel_scatter(data, indices, indptr, N, P, edges, starts, out_data, out_indices)
+    return out_data, out_indices, ptr.astype(indptr.dtype)
 
 
 def aligned_copy(a: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import numba as nb
 import numpy as np
 
 from ..nonlinearities import phi_scalar
-from .arrays import is_dense
+from .arrays import is_dense, n_panels
 from .batch_rows import all_finite, phi_vector
 
 _REASSOC = {"reassoc"}
@@ -99,13 +99,34 @@ def csr_row_axpy(h, data, indices, start, end, RT):
 
 @nb.njit(cache=True, inline="always", fastmath=_REASSOC)
 def recurrent_input(dense, J, data, indices, indptr, i, r):
-    """Row ``i`` of ``J r`` for dense ``J`` or CSR (data, indices, indptr)."""
+    """Row ``i`` of ``J r`` for dense ``J`` or CSR (data, indices, indptr) in column
+    panels (:class:`.arrays.NetworkArrays`), summed panel by panel."""
     if dense:
         acc = 0.0
         for j in range(r.shape[0]):
             acc += J[i, j] * r[j]
         return acc
-    return csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
+    N1 = r.shape[0] + 1
+    acc = csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
+    for p in range(1, n_panels(indptr, r.shape[0])):
+        o = p * N1 + i
+        acc += csr_row_dot(data, indices, indptr[o], indptr[o + 1], r)
+    return acc
+
+
+@nb.njit(cache=True, inline="always")
+def csr_rows(data, indices, indptr, r, h, lo, hi):
+    """``h[i] = (J r)[i]`` for the rows ``lo <= i < hi`` of a CSR ``J`` in column panels:
+    all the rows over the first panel, then each further panel added, so that a panel's
+    slice of ``r`` stays in the L1 cache (:func:`.arrays.column_panels`). Each row's sum
+    is the same as :func:`recurrent_input`'s, whatever ``lo`` and ``hi``."""
+    N = r.shape[0]
+    for i in range(lo, hi):
+        h[i] = csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
+    for p in range(1, n_panels(indptr, N)):
+        o = p * (N + 1)
+        for i in range(lo, hi):
+            h[i] += csr_row_dot(data, indices, indptr[o + i], indptr[o + i + 1], r)
 
 
 @nb.njit(cache=True, inline="always")
@@ -372,8 +393,7 @@ def run_single_serial(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, ou
         if dense:
             dense_rows(J, r, h, 0, N, zigzag and t % 2 == 1)
         else:
-            for i in range(N):
-                h[i] = csr_row_dot(data, indices, indptr[i], indptr[i + 1], r)
+            csr_rows(data, indices, indptr, r, h, 0, N)
         total = 0.0
         if use_noise:
             for i in range(N):
@@ -436,8 +456,7 @@ def run_single_rows(arrays, alpha, code, mode, x, U, Y, noise, noise_scale, out_
             if dense:
                 dense_rows(J, ra, h, lo, hi, odd)
             else:
-                for i in range(lo, hi):
-                    h[i] = csr_row_dot(data, indices, indptr[i], indptr[i + 1], ra)
+                csr_rows(data, indices, indptr, ra, h, lo, hi)
             part = 0.0
             for i in range(lo, hi):
                 if use_noise:
@@ -547,6 +566,7 @@ def run_sparse_batch(arrays, alpha, code, mode, X, U, Y, noise, noise_scale, out
     data, indices, indptr = arrays.data, arrays.indices, arrays.indptr
     W_in, W_fb, W_out, b = arrays.W_in, arrays.W_fb, arrays.W_out, arrays.b
     B, N = X.shape
+    P = n_panels(indptr, N)
     K = W_out.shape[0]
     M = W_in.shape[1]
     T = U.shape[1]
@@ -598,7 +618,9 @@ def run_sparse_batch(arrays, alpha, code, mode, X, U, Y, noise, noise_scale, out
                 w = W_fb[i, k]
                 for bb in range(B):
                     Hi[bb] += w * FT[k, bb]
-            csr_row_axpy(Hi, data, indices, indptr[i], indptr[i + 1], RT)
+            for p in range(P):         # the row's column panels in order
+                o = p * (N + 1) + i
+                csr_row_axpy(Hi, data, indices, indptr[o], indptr[o + 1], RT)
             Xi = XT[i]
             total = 0.0
             for bb in range(B):
