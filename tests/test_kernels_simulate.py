@@ -358,6 +358,19 @@ def test_panel_csr_holds_every_nonzero_in_its_panel(N, P, density, index_dtype, 
     np.testing.assert_array_equal(_unpanel(data, indices, indptr, N), J.toarray())
     edges = panel_edges(N, P)
     assert edges[0] == 0 and edges[-1] == N and np.all(np.diff(edges) >= 0)
+    wide = panel_csr(J.data, J.indices, J.indptr, N, P, np.uint32, np.int64)  # cast on copy
+    assert wide[1].dtype == np.uint32 and wide[2].dtype == np.int64
+    np.testing.assert_array_equal(_unpanel(*wide, N), J.toarray())
+
+
+def test_panel_csr_rejects_unsorted_rows():
+    """Column indices not strictly increasing within a row (not canonical CSR): a
+    ValueError, not a wrong layout."""
+    data = np.ones(3)
+    for indices in ([2, 0, 1], [0, 0, 1]):
+        with pytest.raises(ValueError, match="strictly increasing"):
+            panel_csr(data, np.array(indices, np.int32), np.array([0, 3, 3, 3], np.int32),
+                      3, 2)
 
 
 def test_column_panels_follow_the_byte_thresholds():
