@@ -242,11 +242,12 @@ def advance(net: Network, X, U, Y, mode_code: int, noise_scale: float, noise, ou
 
 def _panels(net: Network, B: int) -> int:
     """Column panels of a sparse ``J`` for a run of ``B`` trials: those of
-    :func:`~reservoir._kernels.arrays.column_panels` for one trial (its product then
-    reads ``r`` from the L1 cache: N = 4000, 10 %, one core, 1224 -> 705 us per step,
-    issue 16), plain CSR for a batch (no gain there). A function of ``N`` and ``B``
-    only, so that a run continued in pieces keeps its bits."""
-    return column_panels(net.N) if B == 1 and net.is_sparse else 1
+    :func:`~reservoir._kernels.arrays.column_panels` for one trial of a large network
+    (its product then reads ``r`` from the L1 cache: N = 4000, 10 %, one core, 1224 ->
+    705 us per step, issue 16), plain CSR for a batch (no gain there). A function of the
+    network and ``B`` only, so that a run continued in pieces keeps its bits, and
+    ``fit_ridge``'s run gives ``simulate``'s."""
+    return column_panels(net.N, net.J.nnz) if B == 1 and net.is_sparse else 1
 
 
 def _run_kernels(net, arrays, alpha, code, X, U, Y, mode_code, noise_scale, noise, out_x,

@@ -15,8 +15,9 @@ from hypothesis import given, settings, strategies as st
 
 import reservoir as rs
 from reservoir._kernels import euler
-from reservoir._kernels.arrays import (PANEL_BYTES, PANEL_MIN_BYTES, aligned_copy,
-                                      column_panels, network_arrays, panel_csr, panel_edges)
+from reservoir._kernels.arrays import (PANEL_BYTES, PANEL_MIN_BYTES, PANEL_MIN_NNZ,
+                                      PANEL_MIN_ROW_NNZ, aligned_copy, column_panels,
+                                      network_arrays, panel_csr, panel_edges)
 from reservoir.nonlinearities import CODES
 
 PHI = {"tanh": np.tanh, "relu": lambda x: np.maximum(x, 0.0),
@@ -363,28 +364,49 @@ def test_panel_csr_holds_every_nonzero_in_its_panel(N, P, density, index_dtype, 
     np.testing.assert_array_equal(_unpanel(*wide, N), J.toarray())
 
 
-def test_panel_csr_rejects_unsorted_rows():
-    """Column indices not strictly increasing within a row (not canonical CSR): a
-    ValueError, not a wrong layout."""
+def test_panel_csr_rejects_bad_arguments():
+    """Column indices not strictly increasing within a row or outside [0, N), row pointers
+    that do not rise from 0 to nnz, a bad N or panel count: a ValueError naming the
+    problem, never a wrong layout, an IndexError or a crash."""
     data = np.ones(3)
-    for indices in ([2, 0, 1], [0, 0, 1]):
+    ptr = np.array([0, 3, 3, 3], np.int32)
+    for indices in ([2, 0, 1], [0, 0, 1], [0, 1, 3], [-1, 0, 1]):
         with pytest.raises(ValueError, match="strictly increasing"):
-            panel_csr(data, np.array(indices, np.int32), np.array([0, 3, 3, 3], np.int32),
-                      3, 2)
+            panel_csr(data, np.array(indices, np.int32), ptr, 3, 2)
+    good = np.array([0, 1, 2], np.int32)
+    for P in (0, -1, 4, 2.5, True, None, "2"):
+        with pytest.raises(ValueError, match="panels"):
+            panel_csr(data, good, ptr, 3, P)
+    for N in (-1, 2.0, True):
+        with pytest.raises(ValueError, match="N must"):
+            panel_csr(data, good, ptr, N, 1)
+    for bad_ptr in ([0, 3, 3], [1, 3, 3, 3], [0, 3, 2, 3], [0, 1, 2, 4]):
+        with pytest.raises(ValueError, match="indptr"):
+            panel_csr(data, good, np.array(bad_ptr, np.int32), 3, 2)
+    with pytest.raises(ValueError, match="indptr"):
+        panel_csr(np.ones(2), good, ptr, 3, 2)
+    out = panel_csr(data, good, ptr, 3, np.int64(3))      # a NumPy integer is accepted
+    assert out[2].shape == (3 * 4,)
 
 
-def test_column_panels_follow_the_byte_thresholds():
+def test_column_panels_follow_the_thresholds():
     """One panel while r takes at most PANEL_MIN_BYTES (3072 units in float64, 6144 in
-    float32), then ceil(N itemsize / PANEL_BYTES): panels of at most 16 KiB of r."""
-    assert PANEL_BYTES == 16384 and PANEL_MIN_BYTES == 24576
-    for N, itemsize, want in ((1, 8, 1), (3072, 8, 1), (3073, 8, 2), (4000, 8, 2),
-                              (4096, 8, 2), (4097, 8, 3), (8000, 8, 4), (6144, 4, 1),
-                              (6145, 4, 2), (65536, 8, 32)):
-        assert column_panels(N, itemsize) == want
-        if want > 1:
-            assert N * itemsize / want <= PANEL_BYTES
-
-
+    float32) or J has fewer than PANEL_MIN_NNZ nonzeros, then ceil(N itemsize /
+    PANEL_BYTES) (panels of at most 16 KiB of r), capped so that a row keeps at least
+    PANEL_MIN_ROW_NNZ nonzeros per panel on average."""
+    assert (PANEL_BYTES, PANEL_MIN_BYTES, PANEL_MIN_NNZ, PANEL_MIN_ROW_NNZ) == \
+        (16384, 24576, 1_200_000, 32)
+    for N, nnz, itemsize, want in (
+            (1, 10**9, 8, 1), (3072, 10**7, 8, 1), (3073, 10**7, 8, 2),
+            (4000, 1_600_000, 8, 2), (4000, 1_199_999, 8, 1), (4096, 10**7, 8, 2),
+            (4097, 10**7, 8, 3), (8000, 6_400_000, 8, 4), (8000, 1_600_000, 8, 4),
+            (16000, 5_120_000, 8, 8), (16000, 1_600_000, 8, 3), (6144, 10**8, 4, 1),
+            (6145, 10**8, 4, 2), (65536, 10**9, 8, 32), (65537, 196_611, 8, 1),
+            (10**6, 10**7, 8, 1), (10**6, 10**8, 8, 3)):
+        got = column_panels(N, nnz, itemsize)
+        assert got == want, (N, nnz, itemsize, got)
+        if got > 1:
+            assert nnz / (N * got) >= PANEL_MIN_ROW_NNZ
 def test_network_arrays_panels_argument():
     """panels: plain CSR by default, the requested count for a sparse J (its matrix kept),
     ignored for a dense J; a bad count is a ValueError naming it."""

@@ -220,26 +220,36 @@ _ALIGN = 64
 #: Most bytes of ``r`` per column panel of a CSR ``J`` (half the L1 data cache of the
 #: development machine's cores, AMD EPYC Zen 4, 32 KiB).
 PANEL_BYTES = 16 * 1024
-#: Above this many bytes of ``r`` a CSR ``J`` is cut into column panels.
+#: Above this many bytes of ``r`` a CSR ``J`` may be cut into column panels.
 PANEL_MIN_BYTES = 24 * 1024
+#: Fewest nonzeros for column panels (below, ``J`` streams from the nearer caches and the
+#: panels' extra row segments cost more than they save).
+PANEL_MIN_NNZ = 1_200_000
+#: Fewest nonzeros per row and panel, on average.
+PANEL_MIN_ROW_NNZ = 32
 
 
-def column_panels(N: int, itemsize: int = 8) -> int:
-    """The number of column panels of a CSR ``J`` with ``N`` units of ``itemsize`` bytes:
-    one while ``r`` takes at most :data:`PANEL_MIN_BYTES`, otherwise
-    ``ceil(N itemsize / PANEL_BYTES)``.
+def column_panels(N: int, nnz: int, itemsize: int = 8) -> int:
+    """The number of column panels for the single-trial product of a CSR ``J`` with ``N``
+    units, ``nnz`` nonzeros and rates of ``itemsize`` bytes: one while ``r`` takes at most
+    :data:`PANEL_MIN_BYTES` or ``J`` has fewer than :data:`PANEL_MIN_NNZ` nonzeros,
+    otherwise ``ceil(N itemsize / PANEL_BYTES)`` (panels of at most 16 KiB of ``r``), but
+    no more than leave :data:`PANEL_MIN_ROW_NNZ` nonzeros per row and panel.
 
-    The single-trial CSR product gathers ``r[j]`` at every nonzero. Once ``r`` no longer
-    fits in the L1 data cache beside the streamed nonzeros, the gathers miss it; a panel's
-    columns keep their slice of ``r`` in L1 while all rows are summed over them. One core,
-    AMD EPYC (Zen 4, 32 KiB L1d; issue 16), 10 % density, us per product, one panel /
-    panels of 2000 columns: N = 3000 534 / 553 (two), 4000 1069 / 984 (two), 6000 4481 /
-    2460 (three), 8000 8065 / 4217 (four).
+    The single-trial CSR product gathers ``r[j]`` at every nonzero; while a large ``J``
+    streams through, the gathers miss the L1 cache once ``r`` no longer fits there. A
+    panel's columns keep their slice of ``r`` in L1 while all rows are summed over them,
+    at the cost of one row segment per row and panel. One core, AMD EPYC (Zen 4, 32 KiB
+    L1d; issue 16), us per step, one panel / ``ceil(N / 2048)`` panels: 10 % density, N =
+    4000 1688 / 969, 8000 8350 / 3423; N = 8000, 5 % 3838 / 2141, 2.5 % 1731 / 1302;
+    N = 16,000, 2 % 6282 / 4418 (eight panels). Fewer nonzeros lose: N = 4000, 5 %
+    (800,000) 365 / 354, 2.5 % 197 / 218; N = 8000, 1 % 352 / 611, 0.1 % 100 / 352.
     """
-    N, itemsize = int(N), int(itemsize)
-    if N * itemsize <= PANEL_MIN_BYTES:
+    N, nnz, itemsize = int(N), int(nnz), int(itemsize)
+    if N * itemsize <= PANEL_MIN_BYTES or nnz < PANEL_MIN_NNZ:
         return 1
-    return -(-N * itemsize // PANEL_BYTES)
+    P = -(-N * itemsize // PANEL_BYTES)
+    return max(1, min(P, nnz // (N * PANEL_MIN_ROW_NNZ)))
 
 
 def _checked_panels(panels, N: int) -> int:
@@ -270,10 +280,13 @@ def n_panels(indptr, N):
 def _panel_splits(indices, indptr, N, P, edges):
     """(P + 1, N) positions in ``indices`` where row ``i``'s panel ``p`` starts (row ``P``:
     the row's end), by binary search in the row's sorted indices; -1 in ``[0, 0]`` if a
-    row's indices are not strictly increasing."""
+    row's indices are not strictly increasing or not in ``[0, N)``."""
     cut = np.empty((P + 1, N), np.int64)
     for i in range(N):
         lo, hi = np.int64(indptr[i]), np.int64(indptr[i + 1])
+        if hi > lo and (np.int64(indices[lo]) < 0 or np.int64(indices[hi - 1]) >= N):
+            cut[0, 0] = -1
+            return cut
         for k in range(lo + 1, hi):
             if indices[k] <= indices[k - 1]:
                 cut[0, 0] = -1
@@ -315,14 +328,24 @@ def panel_csr(data, indices, indptr, N: int, P: int, index_dtype=None, pointer_d
     Raises
     ------
     ValueError
-        If a row's column indices are not strictly increasing.
+        If ``N`` is not an integer >= 0, ``P`` not an integer in ``[1, max(N, 1)]``, the
+        row pointers do not rise from 0 to the number of nonzeros, or a row's column
+        indices are not in ``[0, N)`` and strictly increasing.
     """
-    N, P = int(N), int(P)
+    if isinstance(N, (bool, np.bool_)) or not isinstance(N, (int, np.integer)) or N < 0:
+        raise ValueError(f"N must be an integer >= 0, got {N!r}")
+    N = int(N)
+    P = _checked_panels(P, N)
+    if np.shape(indptr) != (N + 1,):
+        raise ValueError(f"indptr must have shape ({N + 1},), got {np.shape(indptr)}")
+    if N and (int(indptr[0]) != 0 or int(indptr[-1]) != len(indices)
+              or len(data) != len(indices) or np.any(np.diff(indptr.astype(np.int64)) < 0)):
+        raise ValueError("indptr must rise from 0 to len(indices) = len(data)")
     edges = panel_edges(N, P)
     cut = _panel_splits(indices, indptr, N, P, edges)
     if N and cut[0, 0] < 0:
-        raise ValueError("panel_csr needs column indices strictly increasing within each "
-                         "row (canonical CSR)")
+        raise ValueError("panel_csr needs column indices in [0, N), strictly increasing "
+                         "within each row (canonical CSR)")
     counts = np.diff(cut, axis=0)                      # (P, N)
     ends = np.cumsum(counts.ravel())
     starts = (ends - counts.ravel()).reshape(P, N)

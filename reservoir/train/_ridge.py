@@ -33,8 +33,8 @@ from .._kernels.blas_threads import single_threaded_blas
 from .._results import ResultMixin
 from ..network import Network
 from .._kernels.arrays import _ALIGN, network_arrays
-from .._simulate import (_ALIGN_MIN_STEPS, _CHUNK_BYTES, MODE_CODES, _run_kernels,
-                         prepare_batch)
+from .._simulate import (_ALIGN_MIN_STEPS, _CHUNK_BYTES, MODE_CODES, _panels,
+                         _run_kernels, prepare_batch)
 from ..nonlinearities import CODES
 
 #: Column block size of the triangular-pentagonal QR update (LAPACK ``dtpqrt``).
@@ -792,7 +792,7 @@ def _fold_teacher_run(net, factor, U, Y, X, W, gen, noise_std, feedback_noise_st
                                       max_chunk_bytes)
     # the kernel arrays once for the run (advance() would rebuild them, and copy J for
     # alignment, every chunk)
-    arrays = network_arrays(net, align=align)
+    arrays = network_arrays(net, align=align, panels=_panels(net, B))
     code = CODES[net.phi]
     empty_x = np.empty((B, 0, N))
     out_z = np.empty((B, 0, K))
