@@ -370,8 +370,10 @@ def test_panel_csr_rejects_bad_arguments():
     problem, never a wrong layout, an IndexError or a crash."""
     data = np.ones(3)
     ptr = np.array([0, 3, 3, 3], np.int32)
-    for indices in ([2, 0, 1], [0, 0, 1], [0, 1, 3], [-1, 0, 1]):
-        with pytest.raises(ValueError, match="strictly increasing"):
+    for indices, message in (([2, 0, 1], "strictly increasing"),
+                             ([0, 0, 1], "strictly increasing"),
+                             ([0, 1, 3], r"\[0, N\)"), ([-1, 0, 1], r"\[0, N\)")):
+        with pytest.raises(ValueError, match=message):
             panel_csr(data, np.array(indices, np.int32), ptr, 3, 2)
     good = np.array([0, 1, 2], np.int32)
     for P in (0, -1, 4, 2.5, True, None, "2"):
@@ -383,10 +385,25 @@ def test_panel_csr_rejects_bad_arguments():
     for bad_ptr in ([0, 3, 3], [1, 3, 3, 3], [0, 3, 2, 3], [0, 1, 2, 4]):
         with pytest.raises(ValueError, match="indptr"):
             panel_csr(data, good, np.array(bad_ptr, np.int32), 3, 2)
-    with pytest.raises(ValueError, match="indptr"):
+    with pytest.raises(ValueError, match="one length"):
         panel_csr(np.ones(2), good, ptr, 3, 2)
     out = panel_csr(data, good, ptr, 3, np.int64(3))      # a NumPy integer is accepted
     assert out[2].shape == (3 * 4,)
+    two = np.ones(2)
+    for indices in (np.array([0, 2**63], np.uint64), np.array([0, 5], np.uint8)):
+        with pytest.raises(ValueError, match=r"\[0, N\)"):
+            panel_csr(two, indices, np.array([0, 2, 2]), 2, 2)
+    for indices in (np.array([0.0, 1.0]), np.array([True, False])):
+        with pytest.raises(TypeError, match="indices"):
+            panel_csr(two, indices, np.array([0, 2, 2]), 2, 2)
+    with pytest.raises(TypeError, match="indptr"):
+        panel_csr(two, np.array([0, 1]), np.array([0.0, 2.0, 2.0]), 2, 2)
+    with pytest.raises(ValueError, match="indptr"):       # three nonzeros, no rows
+        panel_csr(np.arange(3.0), np.arange(3), np.array([5]), 0, 1)
+    with pytest.raises(ValueError, match="1-D"):
+        panel_csr(np.ones((2, 1)), np.array([0, 1]), np.array([0, 2, 2]), 2, 2)
+    lists = panel_csr([1.0, 2.0], [0, 1], [0, 1, 2], 2, 2)   # array-likes are converted
+    np.testing.assert_array_equal(_unpanel(*lists, 2), np.eye(2) * [1.0, 2.0])
 
 
 def test_column_panels_follow_the_thresholds():

@@ -327,20 +327,33 @@ def panel_csr(data, indices, indptr, N: int, P: int, index_dtype=None, pointer_d
 
     Raises
     ------
+    TypeError
+        If ``indices`` or ``indptr`` is not an integer array.
     ValueError
-        If ``N`` is not an integer >= 0, ``P`` not an integer in ``[1, max(N, 1)]``, the
-        row pointers do not rise from 0 to the number of nonzeros, or a row's column
-        indices are not in ``[0, N)`` and strictly increasing.
+        If ``N`` is not an integer >= 0, ``P`` not an integer in ``[1, max(N, 1)]``,
+        ``data`` and ``indices`` not 1-D of one length, the row pointers do not rise from 0
+        to the number of nonzeros, or a row's column indices are not in ``[0, N)`` and
+        strictly increasing.
     """
     if isinstance(N, (bool, np.bool_)) or not isinstance(N, (int, np.integer)) or N < 0:
         raise ValueError(f"N must be an integer >= 0, got {N!r}")
     N = int(N)
     P = _checked_panels(P, N)
-    if np.shape(indptr) != (N + 1,):
-        raise ValueError(f"indptr must have shape ({N + 1},), got {np.shape(indptr)}")
-    if N and (int(indptr[0]) != 0 or int(indptr[-1]) != len(indices)
-              or len(data) != len(indices) or np.any(np.diff(indptr.astype(np.int64)) < 0)):
+    data, indices, indptr = np.asarray(data), np.asarray(indices), np.asarray(indptr)
+    for name, a in (("indices", indices), ("indptr", indptr)):
+        if a.dtype.kind not in "iu":
+            raise TypeError(f"{name} must be an integer array, got dtype {a.dtype}")
+    if data.ndim != 1 or indices.shape != data.shape:
+        raise ValueError(f"data and indices must be 1-D of one length, got shapes "
+                         f"{data.shape} and {indices.shape}")
+    if indptr.shape != (N + 1,):
+        raise ValueError(f"indptr must have shape ({N + 1},), got {indptr.shape}")
+    if (int(indptr[0]) != 0 or int(indptr[-1]) != len(indices)
+            or np.any(indptr[1:] < indptr[:-1])):
         raise ValueError("indptr must rise from 0 to len(indices) = len(data)")
+    if len(indices) and (indices.min() < 0 or indices.max() >= N):
+        raise ValueError(f"panel_csr needs column indices in [0, N) = [0, {N}), got "
+                         f"{indices.min()}..{indices.max()}")
     edges = panel_edges(N, P)
     cut = _panel_splits(indices, indptr, N, P, edges)
     if N and cut[0, 0] < 0:
